@@ -1,0 +1,144 @@
+"""Builds the telegram.ext.Application: handlers, error handler, rate limiter, services.
+
+All wiring lives here. `post_init` opens the database when the bot is started by
+`run_polling`/`run_webhook`; tests and benchmarks open it themselves and pass it in.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.processing import TimedSerialUpdateProcessor
+from bot.ui import callbacks, menus
+from conversations import fallback, figures, onboarding, visit
+from conversations.common import Ctx, Services, guarded
+from storage import kv
+from storage.db import Database
+from storage.setup import open_storage
+
+log = logging.getLogger(__name__)
+
+# Updates the bot asks Telegram for; everything else is never delivered.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+MENU_ACTIONS = {
+    "visit": visit.new_visit,
+    "figures": figures.my_figures,
+    "training": visit.toggle_training,
+    "help": onboarding.help_command,
+}
+
+
+@guarded
+async def menu_entry(update: Update, ctx: Ctx) -> None:
+    """A reply-keyboard button: each label leads to its entry's handler."""
+    message = update.effective_message
+    entry = menus.BY_LABEL.get(message.text or "") if message else None
+    if entry is not None:
+        await MENU_ACTIONS[entry.key](update, ctx)
+
+
+@guarded
+async def menu_tap(update: Update, ctx: Ctx) -> None:
+    """An inline shortcut to a menu entry (e.g. "📝 Visite suivante")."""
+    query = update.callback_query
+    assert query is not None
+    tap = callbacks.decode(query.data, expect=callbacks.MenuTap)
+    handler = MENU_ACTIONS.get(tap.entry)
+    if handler is None:
+        raise callbacks.BadCallback("unknown entry")
+    await handler(update, ctx)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    processor: TimedSerialUpdateProcessor | None = None,
+) -> Application:  # type: ignore[type-arg]
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_base_url)
+        .context_types(ContextTypes(context=Ctx))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(processor or TimedSerialUpdateProcessor())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    app = builder.build()
+    services = Services(
+        settings=settings, db=db or Database(settings.database_path), clock=clock or SystemClock()
+    )
+    app.bot_data["services"] = services
+    app.bot_data["owns_db"] = db is None
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", onboarding.start, filters=private))
+    app.add_handler(CommandHandler(["aide", "help"], onboarding.help_command, filters=private))
+    app.add_handler(CommandHandler(["annuler", "cancel"], fallback.cancel, filters=private))
+    for entry in menus.ENTRIES:
+        app.add_handler(CommandHandler(entry.command, MENU_ACTIONS[entry.key], filters=private))
+    app.add_handler(MessageHandler(private & filters.Text(list(menus.BY_LABEL)), menu_entry))
+    app.add_handler(CallbackQueryHandler(visit.on_step, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(visit.on_saved, pattern=r"^sv:"))
+    app.add_handler(CallbackQueryHandler(menu_tap, pattern=r"^m:"))
+    attachments = (
+        filters.ANIMATION
+        | filters.PHOTO
+        | filters.VIDEO
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO_NOTE
+        | filters.Document.ALL
+        | filters.CONTACT
+        | filters.LOCATION
+    )
+    app.add_handler(MessageHandler(private & attachments, fallback.attachment))
+    app.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
+    app.add_handler(MessageHandler(private & filters.TEXT, fallback.unknown_text))
+    app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unknown_text))
+    app.add_handler(CallbackQueryHandler(fallback.unknown_callback))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_chat))
+    app.add_error_handler(fallback.on_error)  # type: ignore[arg-type]
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data["services"]
+    if app.bot_data.get("owns_db"):
+        services.db = await open_storage(services.settings.database_path)
+    await prepare(app)
+
+
+async def prepare(app: Application) -> None:  # type: ignore[type-arg]
+    """Start-up work that needs the bot and the database (also called by test harnesses)."""
+    services: Services = app.bot_data["services"]
+    await kv.put(services.db, "bot_username", app.bot.username)
+    # Strangers see /start and /aide; registered people get their own list per chat.
+    await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Aide")])
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data["services"]
+    if app.bot_data.get("owns_db"):
+        await services.db.close()

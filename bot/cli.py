@@ -1,0 +1,453 @@
+"""`python -m bot …`: run the bot and administer it from the server's command line.
+
+Every bad argument ends with one French line on stderr and a non-zero exit; a missing or
+malformed setting too (never a traceback). Output meant for scripts is stable: `invite`
+prints the bare code alone on its last line, `partners list` one partner a line, id first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import logging
+import os
+import sqlite3
+import sys
+import zoneinfo
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from bot.clock import Clock, OffsetFileClock, SystemClock
+from bot.config import Settings, SettingsError, load_settings
+from bot.domain.invitations import parse_duration
+from bot.domain.models import Caf, ReportingPeriod
+from bot.domain.permissions import Role
+from bot.logs import configure_logging
+from storage import audit, cafs, invitations, kv, partners
+from storage.db import Database, DatabaseTooNew
+from storage.setup import storage
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class CliError(Exception):
+    """A problem to report to the operator in one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"Erreur : {message} (voir {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="python -m bot", description="Point numérique Caf — l'assistant (bot Telegram)."
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser, metavar="COMMANDE"
+    )
+
+    run = commands.add_parser("run", help="lancer le bot (long polling par défaut)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="recevoir les mises à jour par webhook (WEBHOOK_URL, WEBHOOK_SECRET)",
+    )
+
+    commands.add_parser("migrate", help="créer ou mettre à jour la base de données")
+
+    backup = commands.add_parser("backup", help="copie cohérente de la base, même en service")
+    backup.add_argument("path", type=Path, help="fichier de destination (ne doit pas exister)")
+
+    cafs_cmd = commands.add_parser("cafs", help="gérer les Caf")
+    cafs_sub = cafs_cmd.add_subparsers(
+        dest="action", required=True, parser_class=Parser, metavar="ACTION"
+    )
+    add = cafs_sub.add_parser("add", help="ajouter une Caf")
+    add.add_argument("name", help="nom de la Caf, p. ex. « Caf de la Somme »")
+    add.add_argument(
+        "--period",
+        choices=["monthly", "quarterly"],
+        default="monthly",
+        help="transmission des indicateurs (article 9) : mensuelle ou trimestrielle",
+    )
+    add.add_argument("--timezone", default=None, help="fuseau horaire (défaut : TIMEZONE)")
+    add.add_argument(
+        "--notify-chat",
+        type=int,
+        default=None,
+        help="identifiant d'un groupe Telegram qui reçoit copie des signalements",
+    )
+    cafs_sub.add_parser("list", help="lister les Caf")
+    set_cmd = cafs_sub.add_parser("set", help="modifier les réglages d'une Caf")
+    set_cmd.add_argument("name")
+    set_cmd.add_argument("--period", choices=["monthly", "quarterly"])
+    set_cmd.add_argument("--timezone")
+    set_cmd.add_argument("--notify-chat", help="identifiant du groupe, ou « none » pour retirer")
+    set_cmd.add_argument("--rename", help="nouveau nom")
+
+    invite = commands.add_parser("invite", help="créer un lien d'invitation")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    scope = invite.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--caf", help="nom de la Caf (rôle coordinator)")
+    scope.add_argument("--partner", type=int, help="identifiant du site (rôles manager, agent)")
+    invite.add_argument("--uses", type=int, default=1, help="nombre d'utilisations (défaut 1)")
+    invite.add_argument(
+        "--expires",
+        default=None,
+        help="validité : 7d, 12h, 30m, 2w (défaut : DEFAULT_INVITE_EXPIRY_DAYS)",
+    )
+
+    partners_cmd = commands.add_parser("partners", help="gérer les sites partenaires")
+    partners_sub = partners_cmd.add_subparsers(
+        dest="action", required=True, parser_class=Parser, metavar="ACTION"
+    )
+    imp = partners_sub.add_parser("import", help="importer des sites d'un CSV name,city,address")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--caf", required=True)
+    lst = partners_sub.add_parser("list", help="lister les sites (identifiant en premier)")
+    lst.add_argument("--caf")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        secrets = (
+            [settings.telegram_bot_token.get_secret_value()]
+            if (settings.telegram_bot_token)
+            else []
+        )
+        configure_logging(settings.log_level, secrets)
+        if args.command == "run":
+            return run_bot(settings, webhook=args.webhook)
+        return asyncio.run(dispatch(args, settings))
+    except (SettingsError, CliError, DatabaseTooNew) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def clock_from_environment() -> Clock:
+    """Tests move a subprocess's time through PNC_CLOCK_FILE; production never sets it."""
+    path = os.environ.get("PNC_CLOCK_FILE")
+    return OffsetFileClock(Path(path)) if path else SystemClock()
+
+
+def run_bot(settings: Settings, *, webhook: bool) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    settings.token()  # fail early, in one line, without a token
+    app = build_application(settings, clock=clock_from_environment())
+    logging.getLogger(__name__).info("Démarrage du bot (%s)", "webhook" if webhook else "polling")
+    if webhook:
+        if not settings.webhook_url or settings.webhook_secret is None:
+            raise SettingsError(
+                "WEBHOOK_URL et WEBHOOK_SECRET sont nécessaires en mode webhook "
+                "(voir .env.example)."
+            )
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        app.run_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            poll_interval=0.0,
+            timeout=settings.polling_timeout_seconds,
+        )
+    return 0
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "backup":
+        return backup(settings.database_path, args.path)
+    async with storage(settings.database_path) as db:
+        if args.command == "migrate":
+            print(f"Base à jour (schéma {await db.schema_version()}) : {settings.database_path}")
+        elif args.command == "cafs":
+            await cafs_command(args, settings, db)
+        elif args.command == "invite":
+            await invite_command(args, settings, db)
+        elif args.command == "partners":
+            await partners_command(args, db)
+    return 0
+
+
+def backup(source: Path, target: Path) -> int:
+    """SQLite's online backup API: a consistent copy even while the bot writes."""
+    if not source.exists():
+        raise CliError(f"base introuvable : {source}")
+    if target.exists():
+        raise CliError(f"{target} existe déjà : choisissez un autre fichier")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        dst.close()
+        src.close()
+    if check != "ok":
+        raise CliError(f"la copie {target} est incohérente : {check}")
+    print(f"Sauvegarde écrite : {target}")
+    return 0
+
+
+async def _caf_by_name(db: Database, name: str) -> Caf:
+    caf = await cafs.get_by_name(db, name)
+    if caf is None:
+        raise CliError(f"Caf inconnue : « {name} » (voir python -m bot cafs list)")
+    return caf
+
+
+def _timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"fuseau horaire inconnu : {name} (exemple : Europe/Paris)") from None
+    return name
+
+
+async def cafs_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:
+    clock = SystemClock()
+    if args.action == "add":
+        name = args.name.strip()
+        if not name:
+            raise CliError("le nom de la Caf est vide")
+        async with db.transaction() as tx:
+            try:
+                caf = await cafs.add(
+                    tx,
+                    name=name,
+                    period=ReportingPeriod(args.period),
+                    timezone=_timezone(args.timezone or settings.timezone),
+                    notify_chat_id=args.notify_chat,
+                    now=clock.now(),
+                )
+            except cafs.DuplicateCaf:
+                raise CliError(f"une Caf nommée « {name} » existe déjà") from None
+            await audit.record(
+                tx,
+                at=clock.now(),
+                action="caf.created",
+                actor_id=None,
+                caf_id=caf.id,
+                target_type="caf",
+                target_id=caf.id,
+            )
+        print(f"Caf créée : {caf.name} (n° {caf.id}, transmission {caf.reporting_period.label})")
+    elif args.action == "list":
+        for caf in await cafs.list_all(db):
+            chat = caf.notify_chat_id if caf.notify_chat_id is not None else "-"
+            print(f"{caf.id}\t{caf.name}\t{caf.reporting_period.value}\t{caf.timezone}\t{chat}")
+    elif args.action == "set":
+        caf = await _caf_by_name(db, args.name)
+        notify: int | None = None
+        clear = False
+        if args.notify_chat is not None:
+            if args.notify_chat.lower() == "none":
+                clear = True
+            else:
+                try:
+                    notify = int(args.notify_chat)
+                except ValueError:
+                    raise CliError(
+                        "--notify-chat attend un identifiant numérique ou « none »"
+                    ) from None
+        if not any([args.period, args.timezone, args.notify_chat, args.rename]):
+            raise CliError("rien à modifier : --period, --timezone, --notify-chat ou --rename")
+        async with db.transaction() as tx:
+            if args.rename and await cafs.get_by_name(tx, args.rename):
+                raise CliError(f"une Caf nommée « {args.rename} » existe déjà")
+            await cafs.update(
+                tx,
+                caf.id,
+                period=ReportingPeriod(args.period) if args.period else None,
+                timezone=_timezone(args.timezone) if args.timezone else None,
+                notify_chat_id=notify,
+                clear_notify_chat=clear,
+                name=args.rename.strip() if args.rename else None,
+            )
+            await audit.record(
+                tx,
+                at=clock.now(),
+                action="caf.updated",
+                actor_id=None,
+                caf_id=caf.id,
+                target_type="caf",
+                target_id=caf.id,
+                details={
+                    k: v
+                    for k, v in vars(args).items()
+                    if k in ("period", "timezone", "notify_chat", "rename") and v is not None
+                },
+            )
+        print(f"Caf modifiée : {args.rename or caf.name}")
+
+
+async def invite_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:
+    role = Role(args.role)
+    if args.uses < 1 or args.uses > 1000:
+        raise CliError("--uses doit être compris entre 1 et 1000")
+    try:
+        validity = (
+            parse_duration(args.expires)
+            if args.expires
+            else timedelta(days=settings.default_invite_expiry_days)
+        )
+    except ValueError as exc:
+        raise CliError(f"--expires : {exc}") from None
+    if role is Role.COORDINATOR:
+        if args.caf is None:
+            raise CliError("un coordinateur s'invite avec --caf NOM")
+        caf = await _caf_by_name(db, args.caf)
+        partner_id = None
+        scope = caf.name
+    else:
+        if args.partner is None:
+            raise CliError(f"le rôle {role.value} s'invite avec --partner ID (voir partners list)")
+        partner = await partners.get(db, args.partner)
+        if partner is None:
+            raise CliError(f"site inconnu : {args.partner} (voir python -m bot partners list)")
+        owner = await cafs.get(db, partner.caf_id)
+        assert owner is not None
+        caf = owner
+        partner_id = partner.id
+        scope = f"{partner.title}, {caf.name}"
+    now = SystemClock().now()
+    async with db.transaction() as tx:
+        code, invitation = await invitations.create(
+            tx,
+            role=role,
+            caf_id=caf.id,
+            partner_id=partner_id,
+            uses=args.uses,
+            expires_at=now + validity,
+            created_by=None,
+            now=now,
+        )
+        await audit.record(
+            tx,
+            at=now,
+            action="invitation.created",
+            actor_id=None,
+            caf_id=caf.id,
+            target_type="invitation",
+            target_id=invitation.id,
+            details={"role": role.value, "partner": partner_id, "uses": args.uses},
+        )
+    username = await bot_username(settings, db)
+    print(
+        f"Invitation {role.label} — {scope} — {args.uses} utilisation(s), "
+        f"valable jusqu'au {invitation.expires_at:%d/%m/%Y %H:%M} UTC"
+    )
+    if username:
+        print(f"Lien : https://t.me/{username}?start={code}")
+    else:
+        print(
+            "Lien : indisponible (nom du bot inconnu : lancez le bot une fois, ou vérifiez "
+            "TELEGRAM_BOT_TOKEN) — la personne peut écrire au bot : /start CODE"
+        )
+    print(code)
+
+
+async def bot_username(settings: Settings, db: Database) -> str | None:
+    """The bot's username, from the cache the running bot keeps, else from getMe."""
+    cached = await kv.get(db, "bot_username")
+    if cached:
+        return cached
+    if settings.telegram_bot_token is None:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.token(), base_url=settings.telegram_api_base_url) as bot:
+            username = bot.username
+    except (TelegramError, OSError):
+        return None
+    await kv.put(db, "bot_username", username)
+    return username
+
+
+async def partners_command(args: argparse.Namespace, db: Database) -> None:
+    if args.action == "import":
+        caf = await _caf_by_name(db, args.caf)
+        rows = read_partner_csv(args.file)
+        async with db.transaction() as tx:
+            added, skipped = await partners.add_many(
+                tx, caf_id=caf.id, rows=rows, now=SystemClock().now()
+            )
+            await audit.record(
+                tx,
+                at=SystemClock().now(),
+                action="partners.imported",
+                actor_id=None,
+                caf_id=caf.id,
+                details={"added": len(added), "skipped": len(skipped)},
+            )
+        for partner in added:
+            print(f"{partner.id}\t{partner.name}\t{partner.city}")
+        print(
+            f"{len(added)} site(s) importé(s) pour {caf.name}"
+            + (
+                f", {len(skipped)} déjà présent(s) ignoré(s) : {', '.join(skipped)}"
+                if skipped
+                else ""
+            )
+        )
+    elif args.action == "list":
+        caf_filter = await _caf_by_name(db, args.caf) if args.caf else None
+        items = (
+            await partners.list_for_caf(db, caf_filter.id)
+            if caf_filter
+            else await partners.list_all(db)
+        )
+        for partner in items:
+            print(f"{partner.id}\t{partner.name}\t{partner.city}\t{partner.label_status.label}")
+
+
+def read_partner_csv(path: Path) -> list[tuple[str, str, str]]:
+    """Reads `name,city,address` (comma or semicolon, as Excel writes it in France)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"lecture impossible de {path} : {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first_line = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if header[:3] != ["name", "city", "address"]:
+        raise CliError(
+            f"{path} : l'en-tête doit être « name,city,address » (trouvé : « {','.join(header)} »)"
+        )
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) < 3:
+            raise CliError(f"{path}, ligne {number} : 3 colonnes attendues (name,city,address)")
+        name, city, address = (cell.strip() for cell in cells[:3])
+        if not name:
+            raise CliError(f"{path}, ligne {number} : le nom du site est vide")
+        if len(name) > 200 or len(city) > 100 or len(address) > 300:
+            raise CliError(f"{path}, ligne {number} : valeur trop longue")
+        rows.append((name, city, address))
+    if not rows:
+        raise CliError(f"{path} : aucun site à importer")
+    return rows

@@ -1,0 +1,110 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Every tunable of the bot lives here and is documented in `.env.example`. A missing or
+malformed setting becomes one French line naming the setting (`SettingsError`), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is the one line shown to the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
+    telegram_api_file_base_url: str = TELEGRAM_DEFAULT_FILE_BASE_URL
+    # Long polling: seconds a getUpdates call waits for news before returning empty.
+    polling_timeout_seconds: int = Field(default=30, ge=0, le=50)
+
+    # Webhook mode (`python -m bot run --webhook`)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    # Storage and time
+    database_path: Path = Path("data/pnc.sqlite3")
+    timezone: str = "Europe/Paris"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Product rules that are tunable
+    undo_window_seconds: int = Field(default=600, ge=0)
+    # After this many wrong invitation codes within the window, further tries wait.
+    invite_max_failures: int = Field(default=5, ge=1)
+    invite_failure_window_seconds: int = Field(default=900, ge=1)
+    default_invite_expiry_days: int = Field(default=7, ge=1, le=365)
+    # A half-filled visit older than this is no longer offered for resumption.
+    draft_max_age_hours: int = Field(default=24, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("fuseau horaire inconnu (exemple : Europe/Paris)") from exc
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        raw = value.get_secret_value().strip()
+        bot_id, sep, secret = raw.partition(":")
+        if not sep or not bot_id.isdigit() or len(secret) < 10:
+            # The value itself is never echoed: it is a secret even when malformed.
+            raise ValueError("forme attendue 123456789:ABC… (jeton donné par @BotFather)")
+        return SecretStr(raw)
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("doit commencer par http:// ou https://")
+        return value
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        """The bot token, or a clear error when an operation needs it and it is not set."""
+        if self.telegram_bot_token is None:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN manquant : demandez un jeton à @BotFather et mettez-le "
+                "dans .env (voir .env.example)."
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per the operator's needs."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "?"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(
+            f"Réglage {name} invalide : {reason}. Corrigez-le dans .env ou l'environnement "
+            "(voir .env.example)."
+        ) from None

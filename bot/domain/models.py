@@ -1,0 +1,101 @@
+"""The aggregates the storage layer returns: plain pydantic models, no behaviour of Telegram."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
+
+
+class ReportingPeriod(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def label(self) -> str:
+        return {"monthly": "mensuelle", "quarterly": "trimestrielle"}[self.value]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Caf(Model):
+    id: int
+    name: str
+    reporting_period: ReportingPeriod
+    timezone: str
+    notify_chat_id: int | None
+    created_at: datetime
+
+
+class Partner(Model):
+    id: int
+    caf_id: int
+    name: str
+    city: str
+    address: str
+    label_status: LabelStatus
+    label_status_since: datetime
+    label_reason: str | None
+    convention_start: date | None
+    created_at: datetime
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.city})" if self.city else self.name
+
+
+class Person(Model):
+    id: int
+    telegram_user_id: int | None
+    display_name: str
+    role: Role
+    caf_id: int
+    partner_id: int | None
+    status: PersonStatus
+    joined_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None
+
+
+class Member(Model):
+    """A registered person with the label status of their site, as every update needs it."""
+
+    person: Person
+    partner: Partner | None
+    caf: Caf
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            role=self.person.role,
+            status=self.person.status,
+            label=self.partner.label_status if self.partner else None,
+        )
+
+
+class Invitation(Model):
+    id: int
+    role: Role
+    caf_id: int
+    partner_id: int | None
+    uses_left: int
+    expires_at: datetime
+    created_by: int | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class AuditEntry(Model):
+    id: int
+    at: datetime
+    actor_id: int | None
+    caf_id: int | None
+    action: str
+    target_type: str | None
+    target_id: int | None
+    details: str | None

@@ -1,0 +1,150 @@
+"""Who may do what: DESIGN.md §1's permission table, as one table in code.
+
+Every handler asks `decide(actor, action)` with the person loaded from the database on that
+very update; nothing is cached across updates, so a suspension or a revocation takes effect
+on the next tap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    MANAGER = "manager"
+    COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> str:
+        return {
+            "agent": "agent d'accueil",
+            "manager": "responsable de site",
+            "coordinator": "coordinateur·rice Caf",
+        }[self.value]
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class LabelStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"active": "actif", "suspended": "suspendu", "withdrawn": "retiré"}[self.value]
+
+
+class Action(StrEnum):
+    # Anyone who may talk to the bot
+    HELP = "help"
+    MY_DATA = "my_data"
+    # Agents (and managers) of a labelled site
+    LOG_VISIT = "log_visit"
+    MY_FIGURES = "my_figures"
+    REPORT_DIFFICULTY = "report_difficulty"
+    TRAINING_NEED = "training_need"
+    CLOSED_TODAY = "closed_today"
+    READ_NEWS = "read_news"
+    DOCUMENTATION = "documentation"
+    ANSWER_INVITATION = "answer_invitation"
+    OWN_SIGNALS = "own_signals"
+    # Managers
+    MANAGE_HOURS = "manage_hours"
+    MANAGE_CLOSURES = "manage_closures"
+    VALIDATE_PERIOD = "validate_period"
+    MANAGE_SITE_AGENTS = "manage_site_agents"
+    SITE_FIGURES = "site_figures"
+    # Coordinators (their own Caf only)
+    MANAGE_NETWORK = "manage_network"
+    INBOX = "inbox"
+    BROADCAST = "broadcast"
+    EVENTS = "events"
+    STATISTICS = "statistics"
+    EXPORT = "export"
+    AUDIT = "audit"
+
+
+ALWAYS: frozenset[Action] = frozenset({Action.HELP, Action.MY_DATA})
+
+AGENT: frozenset[Action] = ALWAYS | {
+    Action.LOG_VISIT,
+    Action.MY_FIGURES,
+    Action.REPORT_DIFFICULTY,
+    Action.TRAINING_NEED,
+    Action.CLOSED_TODAY,
+    Action.READ_NEWS,
+    Action.DOCUMENTATION,
+    Action.ANSWER_INVITATION,
+    Action.OWN_SIGNALS,
+}
+MANAGER: frozenset[Action] = AGENT | {
+    Action.MANAGE_HOURS,
+    Action.MANAGE_CLOSURES,
+    Action.VALIDATE_PERIOD,
+    Action.MANAGE_SITE_AGENTS,
+    Action.SITE_FIGURES,
+}
+COORDINATOR: frozenset[Action] = ALWAYS | {
+    Action.MANAGE_NETWORK,
+    Action.INBOX,
+    Action.BROADCAST,
+    Action.EVENTS,
+    Action.STATISTICS,
+    Action.EXPORT,
+    Action.AUDIT,
+    Action.READ_NEWS,
+    Action.DOCUMENTATION,
+}
+BY_ROLE: dict[Role, frozenset[Action]] = {
+    Role.AGENT: AGENT,
+    Role.MANAGER: MANAGER,
+    Role.COORDINATOR: COORDINATOR,
+}
+# While a label is under review the conversation with the Caf goes on, but nothing is logged.
+SUSPENDED_FORBIDS: frozenset[Action] = frozenset({Action.LOG_VISIT})
+
+
+class Refusal(StrEnum):
+    """Why an action is refused; each has its own French explanation in the templates."""
+
+    STRANGER = "stranger"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
+    ROLE = "role"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """What the permission table needs to know about whoever sent an update."""
+
+    role: Role | None  # None: a stranger
+    status: PersonStatus = PersonStatus.ACTIVE
+    label: LabelStatus | None = None  # the partner's label, for agents and managers
+
+
+STRANGER = Actor(role=None)
+
+
+def decide(actor: Actor, action: Action) -> Refusal | None:
+    """None when the actor may do the action, else the reason for refusing."""
+    if actor.role is None:
+        return None if action is Action.HELP else Refusal.STRANGER
+    if actor.status is PersonStatus.REVOKED:
+        return None if action is Action.MY_DATA else Refusal.REVOKED
+    if actor.role is not Role.COORDINATOR:
+        if actor.label is LabelStatus.WITHDRAWN and action is not Action.MY_DATA:
+            return Refusal.WITHDRAWN
+        if actor.label is LabelStatus.SUSPENDED and action in SUSPENDED_FORBIDS:
+            return Refusal.SUSPENDED
+    return None if action in BY_ROLE[actor.role] else Refusal.ROLE
+
+
+def allowed_actions(actor: Actor) -> frozenset[Action]:
+    return frozenset(action for action in Action if decide(actor, action) is None)

@@ -1,0 +1,49 @@
+"""Logging set-up that keeps the bot token out of every log line.
+
+httpx logs each request URL at INFO, and Bot API URLs contain the token: httpx is raised to
+WARNING and a filter on every handler replaces the token wherever it would appear anyway
+(exception texts, URLs in tracebacks).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTED = "[jeton masqué]"
+# Any Telegram-shaped token, even one that is not ours (e.g. from a mistaken paste).
+_TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{20,}\b")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record so that neither its message nor its traceback carries a token."""
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        super().__init__()
+        self._secrets = [s for s in (secrets or []) if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _TOKEN_SHAPE.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            # Format the traceback now so that it can be redacted like the message.
+            formatter = logging.Formatter()
+            record.exc_text = self.redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(level: str, secrets: list[str] | None = None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,139 @@
+"""The callback-data codec: typed buttons in, strict parsing out.
+
+Telegram gives `callback_data` back as a client sends it, so it is never trusted: `decode`
+accepts exactly the canonical strings `encode` produces (`decode(s)` succeeds only when
+`encode(decode(s)) == s`), checks every field's shape, and the handlers then check that the
+objects named belong to the person tapping. Every payload fits Telegram's 64 bytes.
+
+Wire form: `prefix:field:field…`, ASCII only. Integers are decimal without leading zeros;
+codes are `[a-z0-9_]`, 1 to 24 characters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, ClassVar, TypeVar, get_type_hints
+
+MAX_BYTES = 64
+MAX_INT = 10**12 - 1
+_INT = re.compile(r"^(0|[1-9][0-9]{0,11})$")
+_CODE = re.compile(r"^[a-z0-9_]{1,24}$")
+_PREFIX = re.compile(r"^[a-z]{1,3}$")
+
+
+class BadCallback(ValueError):
+    """Callback data that is not one of ours (forged, truncated, from an older version)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Callback:
+    """Base of every button payload; subclasses set PREFIX and declare int/str fields."""
+
+    PREFIX: ClassVar[str] = ""
+
+
+_REGISTRY: dict[str, type[Callback]] = {}
+_FIELDS: dict[type[Callback], list[tuple[str, type]]] = {}
+C = TypeVar("C", bound=type[Callback])
+
+
+def register(cls: C) -> C:
+    """Class decorator: makes a Callback subclass encodable and decodable."""
+    if not _PREFIX.match(cls.PREFIX) or cls.PREFIX in _REGISTRY:
+        raise ValueError(f"bad or duplicate callback prefix {cls.PREFIX!r}")
+    hints = get_type_hints(cls)
+    fields = [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
+    if any(kind not in (int, str) for _, kind in fields):
+        raise TypeError(f"{cls.__name__}: callback fields must be int or str")
+    _REGISTRY[cls.PREFIX] = cls
+    _FIELDS[cls] = fields
+    return cls
+
+
+def encode(payload: Callback) -> str:
+    cls = type(payload)
+    if cls not in _FIELDS:
+        raise TypeError(f"{cls.__name__} is not a registered callback")
+    parts = [cls.PREFIX]
+    for name, kind in _FIELDS[cls]:
+        value = getattr(payload, name)
+        if kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
+                raise ValueError(f"{cls.__name__}.{name}: integer out of range: {value!r}")
+            parts.append(str(value))
+        else:
+            if not isinstance(value, str) or not _CODE.match(value):
+                raise ValueError(f"{cls.__name__}.{name}: bad code {value!r}")
+            parts.append(value)
+    data = ":".join(parts)
+    if len(data.encode("ascii")) > MAX_BYTES:
+        raise ValueError(f"callback data too long ({len(data)} bytes): {data}")
+    return data
+
+
+def decode(
+    data: object, *, expect: type[Callback] | tuple[type[Callback], ...] | None = None
+) -> Any:
+    """Parses callback data into its payload, or raises BadCallback."""
+    if not isinstance(data, str) or not data or len(data) > MAX_BYTES or not data.isascii():
+        raise BadCallback("not a callback of ours")
+    prefix, *values = data.split(":")
+    cls = _REGISTRY.get(prefix)
+    if cls is None:
+        raise BadCallback(f"unknown prefix {prefix!r}")
+    if expect is not None and not issubclass(cls, expect):
+        raise BadCallback(f"unexpected callback {prefix!r}")
+    fields = _FIELDS[cls]
+    if len(values) != len(fields):
+        raise BadCallback("wrong number of fields")
+    kwargs: dict[str, Any] = {}
+    for (name, kind), value in zip(fields, values, strict=True):
+        if kind is int:
+            if not _INT.match(value):
+                raise BadCallback(f"{name}: not an integer")
+            kwargs[name] = int(value)
+        else:
+            if not _CODE.match(value):
+                raise BadCallback(f"{name}: not a code")
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def prefixes() -> dict[str, type[Callback]]:
+    return dict(_REGISTRY)
+
+
+# ---------------------------------------------------------------------------------------------
+# The payloads. One class per kind of button; the handler that serves it names it in `expect`.
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class VisitStep(Callback):
+    """A tap inside a visit being logged: `op` on draft `draft` seen at `revision`."""
+
+    PREFIX: ClassVar[str] = "v"
+    draft: int
+    revision: int
+    op: str
+    value: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SavedVisit(Callback):
+    """A tap under a saved visit's confirmation: undo or modify."""
+
+    PREFIX: ClassVar[str] = "sv"
+    visit: int
+    op: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class MenuTap(Callback):
+    """An inline shortcut to a main-menu entry (e.g. "start a fresh visit" after expiry)."""
+
+    PREFIX: ClassVar[str] = "m"
+    entry: str

@@ -1,0 +1,82 @@
+"""The main menu and the bot's command list, both derived from the permission table.
+
+An entry appears only for the people allowed to use it, and only once its feature exists:
+a later feature adds its line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import BotCommand, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from bot.domain.permissions import Action, Actor, allowed_actions
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label: str  # the reply-keyboard button
+    action: Action
+    command: str  # the slash command doing the same
+    description: str  # shown in Telegram's command list
+    help: str  # one line in /aide
+
+
+ENTRIES: tuple[MenuEntry, ...] = (
+    MenuEntry(
+        "visit",
+        "📝 Nouvelle visite",
+        Action.LOG_VISIT,
+        "visite",
+        "Enregistrer une visite",
+        "enregistrer une visite (indicateurs de l'annexe 2), en quelques touches.",
+    ),
+    MenuEntry(
+        "figures",
+        "📊 Mes chiffres",
+        Action.MY_FIGURES,
+        "chiffres",
+        "Mes chiffres et ceux du site",
+        "vos visites et celles du site : aujourd'hui, cette semaine, ce mois.",
+    ),
+    MenuEntry(
+        "training",
+        "🎓 Mode formation",
+        Action.LOG_VISIT,
+        "formation",
+        "Activer ou couper le mode formation",
+        "s'entraîner : les visites en mode formation ne comptent dans aucun chiffre.",
+    ),
+    MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Aide", "cette aide."),
+)
+BY_LABEL = {entry.label: entry for entry in ENTRIES}
+BY_KEY = {entry.key: entry for entry in ENTRIES}
+CANCEL_COMMAND = BotCommand("annuler", "Annuler l'action en cours")
+START_COMMAND = BotCommand("start", "Afficher le menu")
+
+
+def entries_for(actor: Actor) -> list[MenuEntry]:
+    allowed = allowed_actions(actor)
+    return [entry for entry in ENTRIES if entry.action in allowed]
+
+
+def main_menu(actor: Actor) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """Two big buttons a row; the first entry (the most used) alone on the first row."""
+    labels = [entry.label for entry in entries_for(actor)]
+    if not labels:
+        return ReplyKeyboardRemove()
+    rows = [labels[:1]] + [labels[i : i + 2] for i in range(1, len(labels), 2)]
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(label) for label in row] for row in rows if row],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder="Choisissez dans le menu",
+    )
+
+
+def commands_for(actor: Actor) -> list[BotCommand]:
+    commands = [START_COMMAND]
+    commands += [BotCommand(e.command, e.description) for e in entries_for(actor)]
+    commands.append(CANCEL_COMMAND)
+    return commands

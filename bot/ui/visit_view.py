@@ -1,0 +1,236 @@
+"""What the agent sees while logging a visit: one message, its text and its buttons.
+
+Options come from the taxonomy in Annexe 2's order, always the same places so that hands
+learn them; the site's frequent requests get their own "Fréquents" row above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain import taxonomy as tx
+from bot.domain.visits import Answers, Draft, Op, Step, hour_choices, visit_time
+from bot.ui import callbacks
+from bot.ui.formatting import hour_fr, short_datetime_fr
+from bot.ui.render import render
+
+NONE = "x"  # the value of buttons that carry none
+PROMPTS = {
+    Step.WHEN: "Quand a eu lieu la visite ?",
+    Step.HOUR: "À quelle heure ?",
+    Step.REVIEW: "Que voulez-vous modifier ?",
+}
+
+
+@dataclass(frozen=True)
+class VisitScreen:
+    """Everything a step's message depends on, gathered by the handler."""
+
+    draft_id: int
+    revision: int
+    draft: Draft
+    training: bool
+    now: datetime
+    tz: ZoneInfo
+    has_previous_profile: bool = False
+    frequent: tuple[str, ...] = ()
+
+
+def _button(screen: VisitScreen, label: str, op: Op, value: str = NONE) -> InlineKeyboardButton:
+    data = callbacks.encode(callbacks.VisitStep(screen.draft_id, screen.revision, op.value, value))
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _options(
+    screen: VisitScreen,
+    question: tx.Question,
+    chosen: list[str] | None = None,
+    options: tuple[tx.Option, ...] | None = None,
+) -> list[InlineKeyboardButton]:
+    chosen = chosen or []
+    return [
+        _button(screen, ("✓ " if o.code in chosen else "") + o.short, Op.ANSWER, o.code)
+        for o in (options if options is not None else question.options)
+    ]
+
+
+def keyboard(screen: VisitScreen) -> InlineKeyboardMarkup:
+    draft, a = screen.draft, screen.draft.answers
+    step = draft.step
+    rows: list[list[InlineKeyboardButton]] = []
+    if step is Step.SEXE:
+        rows += [_options(screen, tx.SEXE)[:2], _options(screen, tx.SEXE)[2:]]
+        if screen.has_previous_profile and not draft.editing:
+            rows.append([_button(screen, "🔁 Même profil que la précédente", Op.SAME_PROFILE)])
+        if not draft.editing:
+            rows.append([_button(screen, "🕘 Visite plus tôt ou hier", Op.WHEN)])
+    elif step in (Step.AGE, Step.AUTONOMIE):
+        rows.append(_options(screen, tx.BY_CODE[step.value]))
+    elif step is Step.STATUT:
+        rows.append(_options(screen, tx.STATUT))
+    elif step is Step.DEMANDE:
+        taken = [r.demande for r in a.requests]
+        if screen.frequent:
+            rows.append(
+                [
+                    _button(screen, "⭐ " + tx.DEMANDE.option(code).short, Op.ANSWER, code)
+                    for code in screen.frequent
+                    if code not in taken
+                ]
+            )
+        for group in tx.REQUEST_GROUPS:
+            rows.append([_button(screen, f"— {group.label} —", Op.NOOP)])
+            rows += _rows(_options(screen, tx.DEMANDE, taken, group.options), 2)
+    elif step is Step.ACTION:
+        rows += _rows(_options(screen, tx.ACTION, a.requests[-1].actions), 2)
+    elif step is Step.THEME:
+        rows += _rows(_options(screen, tx.THEME, a.themes), 2)
+        if not a.themes and draft.adding is None:
+            rows.append([_button(screen, "Aucune thématique", Op.SKIP_THEMES)])
+            rows.append(
+                [
+                    _button(screen, "➕ Autre action", Op.ADD, "action"),
+                    _button(screen, "➕ Autre demande", Op.ADD, "demande"),
+                ]
+            )
+    elif step is Step.RESOLUTION:
+        rows.append(_options(screen, tx.RESOLUTION))
+        extra = [_button(screen, "➕ Autre demande", Op.ADD, "demande")]
+        if a.themes and len(a.themes) < len(tx.THEME.options):
+            extra.insert(0, _button(screen, "➕ Autre thématique", Op.ADD, "theme"))
+        rows.append(extra)
+    elif step is Step.WHEN:
+        rows.append([_button(screen, "⏱ Maintenant", Op.DAY, "now")])
+        rows.append(
+            [
+                _button(screen, "Plus tôt aujourd'hui", Op.DAY, "today"),
+                _button(screen, "Hier", Op.DAY, "yesterday"),
+            ]
+        )
+    elif step is Step.HOUR:
+        hours = hour_choices(a.days_ago or 0, screen.now.astimezone(screen.tz))
+        rows += _rows([_button(screen, f"{h} h", Op.ANSWER, str(h)) for h in hours], 4)
+    elif step is Step.REVIEW:
+        rows.append(
+            [
+                _button(screen, "👤 Profil", Op.SECTION, "profile"),
+                _button(screen, "📋 Demandes", Op.SECTION, "demandes"),
+            ]
+        )
+        rows.append(
+            [
+                _button(screen, "🏷 Thématiques", Op.SECTION, "themes"),
+                _button(screen, "✅ Résolution", Op.SECTION, "resolution"),
+            ]
+        )
+        rows.append([_button(screen, "🕘 Date et heure", Op.SECTION, "when")])
+        rows.append([_button(screen, "💾 Enregistrer les modifications", Op.SAVE)])
+    navigation = []
+    if draft.history or draft.adding or draft.picking:
+        navigation.append(_button(screen, "⬅️ Retour", Op.BACK))
+    navigation.append(_button(screen, "✖️ Abandonner", Op.QUIT))
+    rows.append(navigation)
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def summary_lines(a: Answers) -> list[str]:
+    """The answers so far, in Annexe 2's order, as short lines (codes → labels)."""
+    lines = []
+    profile = [
+        q.option(v).short
+        for q, v in (
+            (tx.SEXE, a.sexe),
+            (tx.AGE, a.age),
+            (tx.STATUT, a.statut),
+            (tx.AUTONOMIE, a.autonomie),
+        )
+        if v is not None
+    ]
+    if profile:
+        lines.append(" · ".join(profile))
+    for request in a.requests:
+        actions = ", ".join(tx.ACTION.option(code).short for code in request.actions)
+        name = tx.DEMANDE.option(request.demande).short
+        lines.append(f"{name} : {actions}" if actions else name)
+    if a.themes_done:
+        themes = ", ".join(tx.THEME.option(code).short for code in a.themes)
+        lines.append(f"Thématique : {themes}" if themes else "Sans thématique")
+    if a.resolution is not None:
+        lines.append(f"Résolue : {tx.RESOLUTION.option(a.resolution).short.lower()}")
+    return lines
+
+
+def when_text(a: Answers, now: datetime, tz: ZoneInfo) -> str:
+    if a.days_ago is None and a.fixed_at is None:
+        return f"maintenant ({hour_fr(now.astimezone(tz))})"
+    if a.days_ago is not None and a.hour is None:
+        return "aujourd'hui" if a.days_ago == 0 else "hier"
+    return short_datetime_fr(visit_time(a, now, tz), tz, today=now.astimezone(tz).date())
+
+
+def step_text(screen: VisitScreen, *, notice: str | None = None) -> str:
+    draft = screen.draft
+    step = draft.step
+    question = tx.BY_CODE.get(step.value)
+    prompt = PROMPTS.get(step) or (question.prompt if question else "")
+    if step is Step.ACTION and draft.answers.requests:
+        prompt += f" ({tx.DEMANDE.option(draft.answers.requests[-1].demande).short})"
+    return render(
+        "visit_step",
+        training=screen.training,
+        editing=draft.editing,
+        when=when_text(draft.answers, screen.now, screen.tz),
+        lines=summary_lines(draft.answers),
+        prompt=prompt,
+        multi=step in (Step.ACTION, Step.THEME) and draft.adding is not None,
+        notice=notice,
+    )
+
+
+def saved_keyboard(visit_id: int, *, training: bool, can_undo: bool) -> InlineKeyboardMarkup:
+    rows = []
+    first = []
+    if not training:
+        first.append(
+            InlineKeyboardButton(
+                "✏️ Modifier", callback_data=callbacks.encode(callbacks.SavedVisit(visit_id, "edit"))
+            )
+        )
+    if can_undo:
+        op = "tundo" if training else "undo"
+        first.append(
+            InlineKeyboardButton(
+                "↩️ Annuler cette visite",
+                callback_data=callbacks.encode(callbacks.SavedVisit(visit_id, op)),
+            )
+        )
+    if first:
+        rows.append(first)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "📝 Visite suivante", callback_data=callbacks.encode(callbacks.MenuTap("visit"))
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def fresh_visit_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "📝 Nouvelle visite", callback_data=callbacks.encode(callbacks.MenuTap("visit"))
+                )
+            ]
+        ]
+    )

@@ -1,0 +1,166 @@
+"""What every handler shares: services, the person behind an update, refusals, replies.
+
+A handler reads top to bottom: parse, authorise (`require`), domain, storage, render. The
+`guarded` decorator turns the two expected failures — a refusal from the permission table
+and callback data that is not ours — into a French answer, so handlers need no try/except.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from telegram import (
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.models import Member
+from bot.domain.permissions import STRANGER, Action, Refusal, decide
+from bot.ui import menus
+from bot.ui.callbacks import BadCallback
+from bot.ui.render import render
+from storage import people
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+
+
+class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context, with the bot's services one attribute away."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+
+class Refused(Exception):
+    def __init__(self, reason: Refusal, member: Member | None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.member = member
+
+
+async def current_member(update: Update, ctx: Ctx) -> Member | None:
+    """The registered person behind this update, read from the database every time."""
+    user = update.effective_user
+    if user is None:
+        return None
+    member = await people.member_by_telegram_id(ctx.db, user.id)
+    if member is not None:
+        await people.touch(ctx.db, member.person, ctx.clock.now())
+    return member
+
+
+async def require(update: Update, ctx: Ctx, action: Action) -> Member:
+    """The person behind the update if the permission table lets them do `action`."""
+    member = await current_member(update, ctx)
+    refusal = decide(member.actor if member else STRANGER, action)
+    if refusal is not None:
+        raise Refused(refusal, member)
+    assert member is not None
+    return member
+
+
+async def send(ctx: Ctx, chat_id: int, text: str, markup: Markup | None = None) -> Message:
+    return await ctx.bot.send_message(
+        chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        disable_web_page_preview=True,
+    )
+
+
+async def edit(message: Message | None, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edits a bot message in place; "not modified" (a double tap) is not an error."""
+    if message is None:
+        return
+    try:
+        await message.edit_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def show_menu(update: Update, ctx: Ctx, member: Member | None, text: str) -> None:
+    markup = menus.main_menu(member.actor if member else STRANGER)
+    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+
+
+async def answer_refusal(update: Update, ctx: Ctx, refused: Refused) -> None:
+    text = render("refusal", refusal=refused.reason.value)
+    query = update.callback_query
+    if query is not None:
+        await query.answer(_plain(text), show_alert=True)
+        return
+    if update.effective_chat is not None:
+        await show_menu(update, ctx, refused.member, text)
+
+
+async def answer_stale(update: Update, ctx: Ctx) -> None:
+    """A button that is not (or no longer) ours: say so, change nothing, offer the menu."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(render("stale_button"), show_alert=False)
+
+
+def _plain(html: str) -> str:
+    """Callback alerts are plain text (200 characters at most)."""
+    import re
+
+    text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
+    text = text.replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'")
+    return text if len(text) <= 200 else text[:197] + "…"
+
+
+H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
+
+
+def guarded(handler: H) -> H:
+    """Answers refusals and foreign callback data in French; everything else propagates."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, ctx: Ctx) -> Any:
+        try:
+            return await handler(update, ctx)
+        except Refused as refused:
+            await answer_refusal(update, ctx, refused)
+        except BadCallback:
+            await answer_stale(update, ctx)
+        return None
+
+    return wrapper  # type: ignore[return-value]

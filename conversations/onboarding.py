@@ -1,0 +1,169 @@
+"""Joining the bot with an invitation, the main menu, /aide, and per-person commands."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
+
+from bot.domain import invitations as invitation_rules
+from bot.domain.models import Member
+from bot.domain.permissions import STRANGER, Action, decide
+from bot.ui import menus
+from bot.ui.render import render
+from conversations.common import Ctx, current_member, guarded, show_menu
+from storage import audit, cafs, partners, people
+from storage import invitations as invitation_store
+
+log = logging.getLogger(__name__)
+
+
+@guarded
+async def start(update: Update, ctx: Ctx) -> None:
+    """/start [code]: join with an invitation, or see the menu again."""
+    code = ctx.args[0] if ctx.args else None
+    member = await current_member(update, ctx)
+    if member is not None:
+        if code:
+            await show_menu(
+                update,
+                ctx,
+                member,
+                render("already_registered", role=member.person.role, partner=member.partner),
+            )
+        else:
+            await show_welcome_back(update, ctx, member)
+        return
+    if not code:
+        await show_menu(update, ctx, None, render("start_stranger"))
+        return
+    await join(update, ctx, code)
+
+
+async def join(update: Update, ctx: Ctx, code: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    now = ctx.clock.now()
+    window = ctx.settings.invite_failure_window_seconds
+    failures, oldest = await invitation_store.recent_failures(
+        ctx.db, user.id, now, timedelta(seconds=window)
+    )
+    if failures >= ctx.settings.invite_max_failures and oldest is not None:
+        wait = oldest + timedelta(seconds=window) - now
+        log.warning("Invitation codes throttled for a Telegram account (%d failures)", failures)
+        await show_menu(
+            update,
+            ctx,
+            None,
+            render("invitation_throttled", minutes=max(1, math.ceil(wait.total_seconds() / 60))),
+        )
+        return
+
+    display_name = " ".join(filter(None, [user.first_name, user.last_name]))[:64] or "Sans nom"
+    async with ctx.db.transaction() as tx:
+        invitation = None
+        if invitation_rules.well_formed(code):
+            invitation = await invitation_store.find_by_code(tx, code)
+        problem = invitation_rules.problem_with(invitation, now)
+        if (
+            problem is None
+            and invitation is not None
+            and not await invitation_store.consume(tx, invitation.id, now)
+        ):
+            problem = invitation_rules.InvitationProblem.USED_UP
+        if problem is not None:
+            await invitation_store.record_failure(tx, user.id, now)
+        else:
+            assert invitation is not None
+            person = await people.register(
+                tx,
+                telegram_user_id=user.id,
+                display_name=display_name,
+                invitation=invitation,
+                now=now,
+            )
+            await audit.record(
+                tx,
+                at=now,
+                action="person.joined",
+                actor_id=person.id,
+                caf_id=person.caf_id,
+                target_type="invitation",
+                target_id=invitation.id,
+                details={"role": person.role.value},
+            )
+    if problem is not None:
+        await show_menu(update, ctx, None, render("invitation_problem", problem=problem.value))
+        return
+    member = await people.member(ctx.db, person.id)
+    assert member is not None
+    await set_commands(ctx, member)
+    await show_menu(
+        update,
+        ctx,
+        member,
+        render(
+            "welcome",
+            name=member.person.display_name,
+            role=member.person.role,
+            partner=member.partner,
+            caf=member.caf,
+        ),
+    )
+
+
+async def show_welcome_back(update: Update, ctx: Ctx, member: Member) -> None:
+    refusal = decide(member.actor, Action.LOG_VISIT)
+    await show_menu(
+        update,
+        ctx,
+        member,
+        render(
+            "welcome_back",
+            name=member.person.display_name,
+            refusal=refusal.value if refusal else None,
+        ),
+    )
+
+
+async def set_commands(ctx: Ctx, member: Member) -> None:
+    """Telegram's command list for this person's chat shows only what they may use."""
+    chat_id = member.person.telegram_user_id
+    if chat_id is None:
+        return
+    try:
+        await ctx.bot.set_my_commands(
+            menus.commands_for(member.actor), scope=BotCommandScopeChat(chat_id)
+        )
+    except TelegramError as exc:
+        # The command list is a convenience: the menu works without it.
+        log.warning("setMyCommands failed for a chat: %s", exc)
+
+
+@guarded
+async def help_command(update: Update, ctx: Ctx) -> None:
+    member = await current_member(update, ctx)
+    actor = member.actor if member else STRANGER
+    refusal = decide(actor, Action.LOG_VISIT) if member else None
+    await show_menu(
+        update,
+        ctx,
+        member,
+        render(
+            "help",
+            role=actor.role,
+            entries=menus.entries_for(actor),
+            refusal=refusal.value if refusal and refusal.value != "role" else None,
+        ),
+    )
+
+
+async def describe_scope(ctx: Ctx, caf_id: int, partner_id: int | None) -> str:
+    """'Caf X' or 'Site (Ville), Caf X' — for the command line and invitations."""
+    caf = await cafs.get(ctx.db, caf_id)
+    partner = await partners.get(ctx.db, partner_id) if partner_id else None
+    name = caf.name if caf else "?"
+    return f"{partner.title}, {name}" if partner else name

@@ -1,0 +1,94 @@
+"""Invitations: only the hash of a code is stored; a use is consumed atomically."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain import invitations as rules
+from bot.domain.models import Invitation
+from bot.domain.permissions import Role
+from storage.db import Conn
+from storage.timefmt import to_db
+
+
+async def create(
+    conn: Conn,
+    *,
+    role: Role,
+    caf_id: int,
+    partner_id: int | None,
+    uses: int,
+    expires_at: datetime,
+    created_by: int | None,
+    now: datetime,
+) -> tuple[str, Invitation]:
+    """Creates an invitation; returns the clear code (shown once, never stored) and the row."""
+    code = rules.new_code()
+    invitation_id = await conn.execute(
+        "INSERT INTO invitations (code_hash, role, caf_id, partner_id, uses_left, expires_at,"
+        " created_by, created_at) VALUES (:hash, :role, :caf, :partner, :uses, :expires, :by,"
+        " :now)",
+        {
+            "hash": rules.hash_code(code),
+            "role": role.value,
+            "caf": caf_id,
+            "partner": partner_id,
+            "uses": uses,
+            "expires": to_db(expires_at),
+            "by": created_by,
+            "now": to_db(now),
+        },
+    )
+    invitation = await get(conn, int(invitation_id or 0))
+    assert invitation is not None
+    return code, invitation
+
+
+async def get(conn: Conn, invitation_id: int) -> Invitation | None:
+    row = await conn.fetch_one("SELECT * FROM invitations WHERE id = :id", {"id": invitation_id})
+    return Invitation.model_validate(dict(row)) if row else None
+
+
+async def find_by_code(conn: Conn, code: str) -> Invitation | None:
+    row = await conn.fetch_one(
+        "SELECT * FROM invitations WHERE code_hash = :hash", {"hash": rules.hash_code(code)}
+    )
+    return Invitation.model_validate(dict(row)) if row else None
+
+
+async def consume(conn: Conn, invitation_id: int, now: datetime) -> bool:
+    """Takes one use if the invitation is still usable; False when someone was faster."""
+    row = await conn.fetch_one(
+        "UPDATE invitations SET uses_left = uses_left - 1 WHERE id = :id AND uses_left > 0"
+        " AND revoked_at IS NULL AND expires_at > :now RETURNING id",
+        {"id": invitation_id, "now": to_db(now)},
+    )
+    return row is not None
+
+
+async def revoke(conn: Conn, invitation_id: int, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE invitations SET revoked_at = :now WHERE id = :id",
+        {"now": to_db(now), "id": invitation_id},
+    )
+
+
+async def record_failure(conn: Conn, telegram_user_id: int, now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO invitation_failures (telegram_user_id, at) VALUES (:tg, :now)",
+        {"tg": telegram_user_id, "now": to_db(now)},
+    )
+
+
+async def recent_failures(
+    conn: Conn, telegram_user_id: int, now: datetime, window: timedelta
+) -> tuple[int, datetime | None]:
+    """How many wrong codes this account sent within the window, and the oldest of them."""
+    row = await conn.fetch_one(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM invitation_failures"
+        " WHERE telegram_user_id = :tg AND at > :since",
+        {"tg": telegram_user_id, "since": to_db(now - window)},
+    )
+    assert row is not None
+    oldest = datetime.fromisoformat(row["oldest"]) if row["oldest"] else None
+    return int(row["n"]), oldest

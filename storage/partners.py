@@ -1,0 +1,107 @@
+"""Partners: one labelled site each (one convention, one address, one schedule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from bot.domain.models import Partner
+from bot.domain.permissions import LabelStatus
+from storage.db import Conn
+from storage.timefmt import date_to_db, to_db
+
+
+class DuplicatePartner(Exception):
+    pass
+
+
+async def add(
+    conn: Conn,
+    *,
+    caf_id: int,
+    name: str,
+    city: str,
+    address: str,
+    now: datetime,
+    convention_start: date | None = None,
+) -> Partner:
+    exists = await conn.fetch_value(
+        "SELECT id FROM partners WHERE caf_id = :caf AND name = :name AND city = :city",
+        {"caf": caf_id, "name": name, "city": city},
+    )
+    if exists:
+        raise DuplicatePartner(f"{name} ({city})")
+    partner_id = await conn.execute(
+        "INSERT INTO partners (caf_id, name, city, address, label_status, label_status_since,"
+        " convention_start, created_at) VALUES (:caf, :name, :city, :address, 'active', :now,"
+        " :start, :now)",
+        {
+            "caf": caf_id,
+            "name": name,
+            "city": city,
+            "address": address,
+            "now": to_db(now),
+            "start": date_to_db(convention_start or now.date()),
+        },
+    )
+    await conn.execute(
+        "INSERT INTO label_history (partner_id, status, reason, changed_at)"
+        " VALUES (:id, 'active', 'Labellisation', :now)",
+        {"id": partner_id, "now": to_db(now)},
+    )
+    partner = await get(conn, int(partner_id or 0))
+    assert partner is not None
+    return partner
+
+
+async def add_many(
+    conn: Conn, *, caf_id: int, rows: Iterable[tuple[str, str, str]], now: datetime
+) -> tuple[list[Partner], list[str]]:
+    """Adds (name, city, address) rows; returns the partners added and the duplicates skipped."""
+    added, skipped = [], []
+    for name, city, address in rows:
+        try:
+            added.append(
+                await add(conn, caf_id=caf_id, name=name, city=city, address=address, now=now)
+            )
+        except DuplicatePartner as exc:
+            skipped.append(str(exc))
+    return added, skipped
+
+
+async def get(conn: Conn, partner_id: int) -> Partner | None:
+    row = await conn.fetch_one("SELECT * FROM partners WHERE id = :id", {"id": partner_id})
+    return Partner.model_validate(dict(row)) if row else None
+
+
+async def list_for_caf(conn: Conn, caf_id: int) -> list[Partner]:
+    rows = await conn.fetch_all(
+        "SELECT * FROM partners WHERE caf_id = :caf ORDER BY name, city", {"caf": caf_id}
+    )
+    return [Partner.model_validate(dict(row)) for row in rows]
+
+
+async def list_all(conn: Conn) -> list[Partner]:
+    rows = await conn.fetch_all("SELECT * FROM partners ORDER BY caf_id, name, city")
+    return [Partner.model_validate(dict(row)) for row in rows]
+
+
+async def set_label(
+    conn: Conn,
+    partner_id: int,
+    *,
+    status: LabelStatus,
+    reason: str,
+    now: datetime,
+    by: int | None,
+) -> None:
+    await conn.execute(
+        "UPDATE partners SET label_status = :status, label_status_since = :now,"
+        " label_reason = :reason WHERE id = :id",
+        {"status": status.value, "now": to_db(now), "reason": reason, "id": partner_id},
+    )
+    await conn.execute(
+        "INSERT INTO label_history (partner_id, status, reason, changed_at, changed_by)"
+        " VALUES (:id, :status, :reason, :now, :by)",
+        {"id": partner_id, "status": status.value, "reason": reason, "now": to_db(now), "by": by},
+    )

@@ -1,0 +1,27 @@
+"""Opening the database the way the bot and the command line both need it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from storage import taxonomy
+from storage.db import Database
+
+
+async def open_storage(path: Path) -> Database:
+    """Opens, migrates, and syncs the taxonomy (options are data defined in code)."""
+    db = Database(path)
+    await db.open(migrate=True)
+    await taxonomy.sync(db)
+    return db
+
+
+@asynccontextmanager
+async def storage(path: Path) -> AsyncIterator[Database]:
+    db = await open_storage(path)
+    try:
+        yield db
+    finally:
+        await db.close()

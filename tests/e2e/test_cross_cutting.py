@@ -1,0 +1,101 @@
+"""Files never kept, groups not served, unknown input answered, errors told in French."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.domain.permissions import Role
+from tests.conftest import Network, RunningBot
+from tests.fake_bot_api import FakeBotApi, FakeUser
+
+
+@pytest.mark.parametrize("kind", ["photo", "document", "voice", "video", "contact"])
+async def test_attachments_are_deleted_never_downloaded(
+    bot: RunningBot, network: Network, agent: FakeUser, fake: FakeBotApi, kind: str
+) -> None:
+    sent = await getattr(agent, f"send_{kind}")()
+    assert sent.deleted
+    assert "article 5" in agent.last_message.text
+    assert "supprimé" in agent.last_message.text
+    assert fake.calls_to("getFile") == []
+
+
+async def test_attachment_from_a_stranger_is_deleted_too(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    user = network.stranger()
+    sent = await user.send_photo(caption="attestation de M. Dupont")
+    assert sent.deleted
+    assert fake.calls_to("getFile") == []
+
+
+async def test_unknown_command_gets_a_hint_and_the_menu(
+    bot: RunningBot, agent: FakeUser
+) -> None:
+    await agent.send("/nimportequoi")
+    assert "Commande inconnue" in agent.last_message.text
+    assert agent.reply_keyboard is not None
+
+
+async def test_unknown_text_gets_a_hint(bot: RunningBot, agent: FakeUser) -> None:
+    await agent.send("bonjour, comment ça marche ?")
+    assert "Je n'ai pas compris" in agent.last_message.text
+
+
+async def test_oversized_text_gets_an_answer(bot: RunningBot, agent: FakeUser) -> None:
+    await agent.send("x" * 4096)
+    assert "Je n'ai pas compris" in agent.last_message.text
+
+
+async def test_sticker_gets_a_hint(bot: RunningBot, agent: FakeUser) -> None:
+    await agent.send_sticker()
+    assert "Je n'ai pas compris" in agent.last_message.text
+
+
+async def test_group_chats_get_no_service(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    group = fake.group(-100123, "Équipe Caf")
+    user = network.stranger()
+    await group.send(user, "/start")
+    assert "conversation privée" in group.last_message.text
+    await group.send(user, "/visite")
+    assert len(group.bot_messages) == 2
+
+
+async def test_forged_callback_is_refused_and_changes_nothing(
+    bot: RunningBot, network: Network, agent: FakeUser
+) -> None:
+    before = await network.db.fetch_value("SELECT total_changes()")
+    for data in ["zz:1", "v:1:0:a", "v:999:0:a:femme", "\x00", "m:nowhere", "v:01:0:a:x"]:
+        await agent.tap_data(data, agent.last_message)
+        answer = agent.last_callback_answer
+        assert answer is not None
+        assert "expiré" in (answer.get("text") or "")
+    await agent.tap_data("sv:1:undo", agent.last_message)
+    assert "annulée" in (agent.last_callback_answer or {}).get("text", "")
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM visits") == 0
+    assert await network.db.fetch_value("SELECT total_changes()") == before
+
+
+async def test_error_is_told_in_french_and_logged_without_token_or_text(
+    bot: RunningBot, network: Network, agent: FakeUser, fake: FakeBotApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.fail("sendMessage", status=400, description="Bad Request: boom", chat_id=agent.chat_id)
+    with caplog.at_level(logging.ERROR):
+        await agent.send("/chiffres")
+    for error in bot.errors:
+        error.expected_in_test = True  # type: ignore[attr-defined]
+    assert bot.errors, "the failed send reached the error handler"
+    assert "incident technique" in agent.last_message.text
+    logged = caplog.text
+    assert "/chiffres" not in logged
+
+
+async def test_coordinator_of_role_only_sees_theirs(bot: RunningBot, network: Network) -> None:
+    coordinator = await network.join(Role.COORDINATOR)
+    await coordinator.send("📝 Nouvelle visite")
+    assert "pas ouverte à votre rôle" in coordinator.last_message.text
