@@ -525,7 +525,8 @@ async def test_copy_and_forward(fake: FakeBotApi, bot: Bot) -> None:
 
 async def test_wrong_token_and_unknown_method(fake: FakeBotApi, bot: Bot) -> None:
     with pytest.raises(InvalidToken):
-        await Bot("123:wrong", base_url=fake.base_url).get_me()
+        async with Bot("123:wrong", base_url=fake.base_url):  # initialize() calls getMe
+            pass
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("noSuchMethod")
     assert [c.method for c in fake.calls[-2:]] == ["getMe", "noSuchMethod"]

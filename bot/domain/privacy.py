@@ -1,0 +1,751 @@
+"""Privacy screen for free texts, before anything stores them.
+
+Article 5 of the Point numérique Caf convention forbids keeping any personal
+data of the public. Agents, managers and coordinators type free texts
+(difficulty descriptions, notes, label reasons, replies); :func:`screen`
+looks for identifiers of a person in such a text so the caller can refuse it
+and ask for a rephrasing.
+
+The screen is deliberately a *pure* function: no I/O, no logging, no storage
+of the text. Library data (phone metadata, IBAN registry) is loaded once at
+import time so that a call never touches the disk.
+
+Design choices (see also the tests):
+
+* Each detector masks what it recognised before the next one runs, so that one
+  span of text yields one kind (an IBAN is not also reported as a RIB, an
+  e-mail's digits are not also a phone number). A valid NIR written next to
+  the word "Vitale" is reported as both NIR and Carte Vitale.
+* A 15-character NIR needs a correct key; with a wrong key it is not a NIR,
+  unless a social-security word (sécu, NIR, INSEE, immatriculation) or the
+  word "Vitale" stands nearby: a mistyped number next to such a word is still
+  somebody's number.
+* A postcode alone ("à 75011") is not an address; a postcode followed by a
+  capitalised town name ("75011 Paris") is.
+* A Caf file number (6 to 8 digits) only counts near words such as
+  allocataire, dossier, Caf, matricule, n°, numéro, and not when the number
+  is a count or an amount ("650000 allocataires", "1500000 €").
+* Phone numbers are flagged whoever they belong to (a service's 01/09 number
+  is still a phone number); four-digit short numbers such as 3230 are not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import pairwise
+
+import phonenumbers
+from phonenumbers import NumberParseException
+from stdnum import iban as _stdnum_iban
+from stdnum.fr import nir as _stdnum_nir
+
+__all__ = ["IdentifierKind", "ScreenResult", "screen"]
+
+
+class IdentifierKind(StrEnum):
+    """Kinds of personal identifiers; values are stable codes for storage/logs."""
+
+    NIR = "nir"
+    IBAN = "iban"
+    RIB = "rib"
+    PHONE = "phone"
+    EMAIL = "email"
+    CAF_NUMBER = "caf_number"
+    ADDRESS = "address"
+    CARTE_VITALE = "carte_vitale"
+
+    @property
+    def label(self) -> str:
+        """French noun phrase, with its article, used in refusal messages."""
+        return _LABELS[self]
+
+
+_LABELS: dict[IdentifierKind, str] = {
+    IdentifierKind.NIR: "un numéro de sécurité sociale (NIR)",
+    IdentifierKind.IBAN: "un IBAN",
+    IdentifierKind.RIB: "un RIB (coordonnées bancaires)",
+    IdentifierKind.PHONE: "un numéro de téléphone",
+    IdentifierKind.EMAIL: "une adresse e-mail",
+    IdentifierKind.CAF_NUMBER: "un numéro allocataire Caf",
+    IdentifierKind.ADDRESS: "une adresse postale",
+    IdentifierKind.CARTE_VITALE: "un numéro de carte Vitale",
+}
+
+_ORDER: tuple[IdentifierKind, ...] = tuple(IdentifierKind)
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """Outcome of :func:`screen`: the kinds of identifiers found (never the values)."""
+
+    found: frozenset[IdentifierKind]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found and the text may be stored."""
+        return not self.found
+
+    def message(self) -> str:
+        """French refusal sentence naming the kinds found ("" when ok)."""
+        if not self.found:
+            return ""
+        labels = [kind.label for kind in _ORDER if kind in self.found]
+        if len(labels) == 1:
+            listed, these = labels[0], "cette information"
+        else:
+            listed = ", ".join(labels[:-1]) + " et " + labels[-1]
+            these = "ces informations"
+        return (
+            f"Ce texte semble contenir {listed}. Pour protéger les usagers "
+            f"(article 5 de la convention), reformulez-le sans {these}."
+        )
+
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+
+_TRANSLATION = str.maketrans(
+    {
+        "\t": " ",
+        "\u00a0": " ",  # no-break space (also after NFKC, to be safe)
+        "\u2007": " ",
+        "\u2009": " ",
+        "\u202f": " ",  # narrow no-break space, common before € and :
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00ad": None,  # soft hyphen and zero-width characters could split numbers
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+    }
+)
+_SPACES = re.compile(r"[ \f\v]{2,}")
+# "06 - 12 - 34" and "12 . 34" become "06-12-34" and "12.34".
+_SPACED_SEP = re.compile(r"(?<=[0-9]) ?([.\-/]) ?(?=[0-9])")
+# "(06) 12 34 56 78" becomes "06 12 34 56 78"; "+33 (0)6" is left to the phone detector.
+_PAREN_PREFIX = re.compile(r"\((0[1-9])\) ?(?=[0-9])")
+
+
+def _normalise(text: str) -> str:
+    """Fold look-alike characters so that one pattern covers many spellings."""
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
+    text = _SPACES.sub(" ", text)
+    text = _PAREN_PREFIX.sub(r"\1 ", text)
+    return _SPACED_SEP.sub(r"\1", text)
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Replace recognised spans by spaces so later detectors do not re-read them."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _near(spans: list[tuple[int, int]], start: int, end: int, before: int, after: int) -> bool:
+    """True if a context-word span lies within the window around [start, end)."""
+    return any(s < end + after and e > start - before for s, e in spans)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text)]
+
+
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+# --------------------------------------------------------------------------
+# E-mail addresses
+# --------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+ ?@ ?([\w\-]+(?:\.[\w\-]+)*)")
+_DOT = r"(?:\.|\(dot\)|\[dot\]|\(point\)|\[point\]|\[\.\]|\(\.\)| dot | point )"
+_EMAIL_OBFUSCATED = re.compile(
+    r"(?<![\w.+\-])([\w.+\-]+) ?"
+    r"(\(at\)|\[at\]|\{at\}|<at>|\(arobase\)|\[arobase\]| at | arobase | chez )"
+    r" ?([\w\-]+(?: ?" + _DOT + r" ?[\w\-]+)+)",
+    re.IGNORECASE,
+)
+_DOMAIN_SPLIT = re.compile(r" ?" + _DOT + r" ?", re.IGNORECASE)
+_COMMON_TLDS = frozenset(
+    {
+        "fr", "com", "net", "org", "eu", "be", "ch", "lu", "ca", "de", "es", "it", "pt",
+        "uk", "info", "biz", "io", "me", "re", "gp", "mq", "gf", "yt", "pm", "nc", "pf",
+        "ma", "dz", "tn", "sn", "ci", "cm", "mg",
+    }
+)  # fmt: skip
+_MAIL_PROVIDERS = frozenset(
+    {
+        "gmail", "hotmail", "yahoo", "orange", "free", "sfr", "laposte", "outlook", "live",
+        "wanadoo", "icloud", "msn", "aol", "gmx", "protonmail", "proton", "bbox", "neuf",
+        "numericable", "club-internet", "caf",
+    }
+)  # fmt: skip
+
+
+def _tld_ok(domain: str) -> bool:
+    tld = domain.rsplit(".", 1)[-1]
+    return 2 <= len(tld) <= 24 and tld.isalpha()
+
+
+def _find_emails(text: str) -> list[tuple[int, int]]:
+    """Plain addresses plus the usual obfuscations: (at), [at], arobase, (dot)…"""
+    found = [
+        m.span()
+        for m in _EMAIL.finditer(text)
+        # "x@domaine.fr", or a well-known provider without its ending ("x@gmail").
+        if ("." in m.group(1) and _tld_ok(m.group(1))) or m.group(1).lower() in _MAIL_PROVIDERS
+    ]
+    for m in _EMAIL_OBFUSCATED.finditer(text):
+        separator = m.group(2).strip(" ()[]{}<>").lower()
+        labels = [label.lower() for label in _DOMAIN_SPLIT.split(m.group(3)) if label]
+        if len(labels) < 2 or not labels[-1].isalpha():
+            continue
+        if separator == "chez":
+            if labels[0] not in _MAIL_PROVIDERS or labels[-1] not in _COMMON_TLDS:
+                continue
+        elif separator in ("at", "arobase") and m.group(2).startswith(" "):
+            # Bare words: demand a real-looking top-level domain.
+            if labels[-1] not in _COMMON_TLDS:
+                continue
+        elif not 2 <= len(labels[-1]) <= 24:
+            continue
+        found.append(m.span())
+    return found
+
+
+# --------------------------------------------------------------------------
+# IBAN and RIB
+# --------------------------------------------------------------------------
+
+# Bounded repetitions keep the scan linear even on "AB12 AB12 AB12 …".
+_IBAN_CANDIDATE = re.compile(
+    r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}[0-9A-Za-z]{0,32}(?:[ \-][0-9A-Za-z]{1,34}){0,16}"
+)
+_IBAN_CONTEXT = re.compile(
+    r"\biban\b|\bbic\b|\brib\b|coordonn[ée]es bancaires|identit[ée] bancaire|compte bancaire",
+    re.IGNORECASE,
+)
+_GROUP = re.compile(r"[0-9A-Za-z]+")
+
+
+def _iban_valid(candidate: str) -> bool:
+    try:
+        return bool(_stdnum_iban.is_valid(candidate))
+    except Exception:  # a library surprise must never reach the caller
+        return False
+
+
+def _find_ibans(text: str, context: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """IBANs of any country, spaces optional, checked with mod 97 (python-stdnum).
+
+    A candidate may swallow the words after it ("FR76 … 189 merci"), so every
+    prefix ending on a group boundary is tried, longest first.
+    """
+    found: list[tuple[int, int]] = []
+    pos = 0
+    while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
+        prefixes: list[tuple[str, int]] = []
+        compact = ""
+        for group in _GROUP.finditer(m.group()):
+            compact += group.group().upper()
+            if len(compact) > 34:
+                break
+            prefixes.append((compact, m.start() + group.end()))
+        # Next search starts after this IBAN, or after this candidate's first group,
+        # so that "réf AB12 puis FR76 …" still finds the IBAN inside the first candidate.
+        pos = prefixes[0][1] if prefixes else m.end() + 1
+        hit = next((end for p, end in reversed(prefixes) if len(p) >= 15 and _iban_valid(p)), None)
+        if hit is None and context:
+            # Near "IBAN"/"RIB", a long, mostly numeric candidate is kept even with a bad check.
+            hit = next(
+                (
+                    end
+                    for p, end in reversed(prefixes)
+                    if len(p) >= 14
+                    and sum(c.isdigit() for c in p) >= 10
+                    and _near(context, m.start(), end, 60, 20)
+                ),
+                None,
+            )
+        if hit is not None:
+            found.append((m.start(), hit))
+            pos = hit
+    return found
+
+
+_RIB = re.compile(
+    r"(?<![\w])([0-9]{5})[ .\-]?([0-9]{5})[ .\-]?([0-9A-Za-z]{11})[ .\-]?([0-9]{2})(?![\w])"
+)
+_RIB_ACCOUNT = re.compile(r"(?<![\w])(?=[0-9A-Za-z]{11}(?![\w]))(?:[A-Za-z]*[0-9]){8}[0-9A-Za-z]*")
+_RIB_CONTEXT = re.compile(
+    r"\brib\b|guichet|code banque|identit[ée] bancaire|coordonn[ée]es bancaires"
+    r"|num[ée]ro de compte|n ?° ?(?:de )?compte|compte bancaire",
+    re.IGNORECASE,
+)
+_RIB_LETTERS = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "12345678912345678923456789",
+)
+
+
+def rib_key(bank: str, branch: str, account: str) -> int:
+    """Standard French RIB key: 97 - (89·bank + 15·branch + 3·account) mod 97.
+
+    Letters of the account are converted with the usual table (A, J → 1 …;
+    S → 2 …). Exposed for the tests, which build valid RIBs with it.
+    """
+    account_digits = account.upper().translate(_RIB_LETTERS)
+    return 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account_digits)) % 97
+
+
+def _rib_valid(bank: str, branch: str, account: str, key: str) -> bool:
+    try:
+        return rib_key(bank, branch, account) == int(key)
+    except ValueError:
+        return False
+
+
+def _find_ribs(text: str, context: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """French RIBs (5 + 5 + 11 + 2) with a correct key, or account numbers near RIB words."""
+    found: list[tuple[int, int]] = []
+    for m in _RIB.finditer(text):
+        if _rib_valid(*m.groups()) or (context and _near(context, *m.span(), 80, 20)):
+            found.append(m.span())
+    if context:
+        text = _blank(text, found)
+        found += [s for s in _spans(_RIB_ACCOUNT, text) if _near(context, *s, 50, 10)]
+    return found
+
+
+# --------------------------------------------------------------------------
+# NIR and Carte Vitale
+# --------------------------------------------------------------------------
+
+# Overlapping candidates (look-ahead) so that a number glued to a previous one
+# is still tried from its own start. Separators are only allowed where people
+# put them: 1 85 05 78 006 084 36 (and 978 12 for overseas departments).
+_NIR_CANDIDATE = re.compile(
+    r"(?<![\w])(?=("
+    r"[1-478][ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?(?:[0-9]{2}|2[ABab])[ .\-]?[0-9][ .\-]?[0-9]{2}"
+    r"[ .\-]?[0-9]{3}(?:[ .\-]?[0-9]{2})?"
+    r")(?![\w]))"
+)
+_NIR_SEPARATORS = re.compile(r"[ .\-]")
+# Without its key, a NIR must be written in one piece or grouped the usual way,
+# so that "circulaire 2025-189 0740844338" is not read as 1 89 07 40 844 338.
+_NIR_KEYLESS_LAYOUT = re.compile(
+    r"[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{6}"
+    r"|[0-9]([ .\-])[0-9]{2}\1[0-9]{2}\1(?:[0-9]{2}|2[AB])\1[0-9]{3}\1[0-9]{3}",
+    re.IGNORECASE,
+)
+_SS_CONTEXT = re.compile(
+    r"s[ée]cu\b|s[ée]curit[ée] sociale|\bnir\b|\binsee\b|immatriculation"
+    r"|\bn ?° ?ss\b|num[ée]ro ss\b|assurance maladie|\bcpam\b|\bameli\b",
+    re.IGNORECASE,
+)
+_VITALE_CONTEXT = re.compile(r"vitale", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"(?<![\w])[0-9](?:[ .\-]?[0-9])*")
+
+
+def _nir_shaped(compact: str) -> bool:
+    """Sex digit, month (01-12, 20-42, 50-99), department and order number look real."""
+    if len(compact) not in (13, 15) or compact[0] not in "123478":
+        return False
+    month = int(compact[3:5])
+    if not (1 <= month <= 12 or 20 <= month <= 42 or month >= 50):
+        return False
+    return compact[5:7] != "00" and compact[10:13] != "000"
+
+
+def _nir_valid(compact: str) -> bool:
+    """A NIR: shaped like one, and with a correct key when the key is present."""
+    if not _nir_shaped(compact):
+        return False
+    if len(compact) == 13:
+        return True
+    try:
+        return bool(_stdnum_nir.is_valid(compact))
+    except Exception:  # a library surprise must never reach the caller
+        return False
+
+
+def _find_nirs(text: str) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    last_end = -1
+    for m in _NIR_CANDIDATE.finditer(text):
+        start, candidate = m.start(), m.group(1)
+        if start < last_end:
+            continue
+        compact = _NIR_SEPARATORS.sub("", candidate).upper()
+        if len(compact) == 13 and not _NIR_KEYLESS_LAYOUT.fullmatch(candidate):
+            continue
+        if _nir_valid(compact):
+            found.append((start, start + len(candidate)))
+            last_end = start + len(candidate)
+    return found
+
+
+def _find_context_runs(
+    text: str, context: list[tuple[int, int]], min_digits: int, max_digits: int, first: str = ""
+) -> list[tuple[int, int]]:
+    """Long digit runs next to a context word (mistyped NIRs, card numbers)."""
+    found = []
+    for m in _DIGIT_RUN.finditer(text):
+        digits = sum(c.isdigit() for c in m.group())
+        if (
+            min_digits <= digits <= max_digits
+            and (not first or m.group()[0] in first)
+            and _near(context, *m.span(), 60, 30)
+        ):
+            found.append(m.span())
+    return found
+
+
+# --------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------
+
+# Not glued to a previous number ("10.0.19045.3803" is a version, not 01 90 45 38 03).
+_PHONE_NATIONAL = re.compile(r"(?<![\w+])(?<![0-9][.\-/])[0-9]+(?:[ .\-/][0-9]+)*")
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+ ?|00 ?)[1-9][0-9 .\-()]{6,24}")
+_PHONE_GROUP = re.compile(r"[0-9]+")
+_NATIONAL_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM")
+_OVERSEAS_PREFIXES = frozenset({"026", "063", "069", "059", "050", "097"})
+_DATE_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+
+
+def _phone_valid(number: str, region: str | None) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, region)))
+    except (NumberParseException, ValueError, TypeError):
+        return False
+
+
+def _national_valid(digits: str) -> bool:
+    """Metropolitan numbers first; overseas prefixes (0262, 0590, 0694…) in their region."""
+    if digits[1] == "0":
+        return False
+    if _phone_valid(digits, "FR"):
+        return True
+    return digits[:3] in _OVERSEAS_PREFIXES and any(
+        _phone_valid(digits, region) for region in _NATIONAL_REGIONS[1:]
+    )
+
+
+def _date_groups(groups: list[str]) -> set[int]:
+    """Indices of groups forming a day, month, year ("le 01 02 2026 10 30")."""
+    dated: set[int] = set()
+    for k in range(len(groups) - 2):
+        if (
+            len(groups[k]) <= 2
+            and len(groups[k + 1]) <= 2
+            and 1 <= int(groups[k]) <= 31
+            and 1 <= int(groups[k + 1]) <= 12
+            and _DATE_YEAR.fullmatch(groups[k + 2]) is not None
+        ):
+            dated.update((k, k + 1, k + 2))
+    return dated
+
+
+def _find_national_phones(text: str) -> Iterator[tuple[int, int]]:
+    """10-digit numbers starting with 0, in one consistent spelling.
+
+    A run of digit groups is scanned for a window of exactly ten digits that
+    starts and ends on group boundaries and uses a single separator, so that
+    "06 12 34 56 78 2 fois" is found but "01.03.2026 10" is not.
+    """
+    for m in _PHONE_NATIONAL.finditer(text):
+        run = m.group()
+        if "0" not in run:
+            continue
+        groups = list(_PHONE_GROUP.finditer(run))
+        dated = _date_groups([g.group() for g in groups]) if len(groups) > 2 else set()
+        for i, first in enumerate(groups):
+            if not first.group().startswith("0"):
+                continue
+            digits = ""
+            for j in range(i, len(groups)):
+                digits += groups[j].group()
+                if len(digits) >= 10:
+                    break
+            if len(digits) != 10:
+                continue
+            window = groups[i : j + 1]
+            separators = {run[a.end() : b.start()] for a, b in pairwise(window)}
+            if len(separators) > 1 or not dated.isdisjoint(range(i, j + 1)):
+                continue
+            if i > 0:
+                # Inside a dotted/dashed number ("10.0.19045.3803"), not after a space.
+                before = run[groups[i - 1].end() : first.start()]
+                if before != " " and (not separators or before in separators):
+                    continue
+            if _national_valid(digits):
+                yield m.start() + first.start(), m.start() + groups[j].end()
+                break
+
+
+def _find_international_phones(text: str) -> Iterator[tuple[int, int]]:
+    """+33 6 …, +33 (0)6 …, 0033 6 …, and foreign numbers such as +32 470 …"""
+    for m in _PHONE_INTERNATIONAL.finditer(text):
+        raw = m.group().replace("(0)", "")
+        digits = "".join(c for c in raw if c.isdigit())
+        if raw.startswith("00"):
+            digits = digits[2:]
+        for length in range(len(digits), 7, -1):
+            if _phone_valid("+" + digits[:length], None):
+                yield m.span()
+                break
+
+
+def _find_phones(text: str) -> list[tuple[int, int]]:
+    found = list(_find_international_phones(text))
+    return found + list(_find_national_phones(_blank(text, found)))
+
+
+# --------------------------------------------------------------------------
+# Caf file number (numéro allocataire)
+# --------------------------------------------------------------------------
+
+# Not part of a decimal amount ("309980.71", "1 980 308,34") nor of a longer number.
+_CAF_CANDIDATE = re.compile(
+    r"(?<![\w.,/*+€$-])([0-9]{6,8})[A-Za-z]?(?![\w]|[.,][0-9])"
+    r"|(?<![\w.,/*+€$-])([0-9]{1,4}(?: [0-9]{2,4}){1,3})(?![\w]| ?[0-9]|[.,][0-9])"
+)
+_CAF_STRONG = r"allocataire|\balloc\b|matricule|dossiers?\b|\bcaf\b|identifiant"
+_CAF_WEAK = r"\bn ?°|\bno\b\.?|\bnum[ée]ro\b|\bnum\b\.?|\bnumero\b"
+_CAF_BLOCKING = (
+    r"ticket|incident|cerfa|formulaire|facture|commande|colis|\blot\b|circulaire|version"
+    r"|article|\bsalle\b|\bbureau\b|\bpage\b|\bligne\b|siret|siren|finess|\bréf|\bref\b|\bcode\b"
+)
+_CAF_BEFORE = re.compile(
+    rf"(?P<strong>{_CAF_STRONG})|(?P<weak>{_CAF_WEAK})|(?P<block>{_CAF_BLOCKING})", re.IGNORECASE
+)
+# "1234567 (son numéro allocataire)", but not "…, 309514 allocataires" (a count).
+_CAF_AFTER = re.compile(r"[^0-9\n]{0,25}?(?:allocataire(?!s)|\balloc\b|matricule)", re.IGNORECASE)
+_CAF_BLOCK_ONLY = re.compile(_CAF_BLOCKING, re.IGNORECASE)
+_COUNT_AFTER = re.compile(
+    r" ?(?:€|k€|eur\b|euros?\b|%|allocataires|dossiers|personnes|usagers|b[ée]n[ée]ficiaires"
+    r"|foyers|familles|habitants|visites|appels|demandes|contacts|courriers|pages|connexions"
+    r"|comptes|agents|mails|e-mails|messages|rendez-vous|rdv\b|heures|minutes|jours|mois\b"
+    r"|ans\b|km\b|exemplaires|documents|pi[èe]ces|prestations|paiements|versements"
+    r"|t[ée]l[ée]proc[ée]dures|sessions|utilisateurs|inscrits|clics|vues|octets|ko\b|mo\b)",
+    re.IGNORECASE,
+)
+_STRONG_ONLY = re.compile(r"allocataire|\balloc\b|matricule", re.IGNORECASE)
+
+
+def _date_digits(digits: str) -> bool:
+    """ddmmyyyy or yyyymmdd: a date typed without separators, not a file number."""
+    if len(digits) != 8:
+        return False
+    day_first = 1 <= int(digits[:2]) <= 31 and 1 <= int(digits[2:4]) <= 12
+    year_first = 1 <= int(digits[4:6]) <= 12 and 1 <= int(digits[6:]) <= 31
+    return (day_first and digits[4:6] in ("19", "20")) or (
+        year_first and digits[:2] in ("19", "20")
+    )
+
+
+def _caf_context(text: str, start: int, end: int, spaced: bool) -> bool:
+    """The nearest label before the number decides; "allocataire" after it also counts.
+
+    "ticket n° 5541097" is not a file number: a blocking word (ticket, cerfa,
+    facture…) as the nearest label, or right before "n°", vetoes the number.
+    """
+    window = text[max(0, start - 40) : start]
+    labels = list(_CAF_BEFORE.finditer(window))
+    last = labels[-1] if labels else None
+    if last is not None:
+        if last.lastgroup == "block":
+            return False
+        if last.lastgroup == "weak" and _CAF_BLOCK_ONLY.search(
+            window, max(0, last.start() - 20), last.start()
+        ):
+            return False
+        if spaced:
+            # "1 234 567" is only a file number right after a strong label.
+            if _STRONG_ONLY.search(last.group()):
+                return True
+        elif last.lastgroup == "strong" or len(window) - last.end() <= 15:
+            return True
+    return bool(_CAF_AFTER.match(text, end, min(len(text), end + 40)))
+
+
+def _find_caf_numbers(text: str) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for m in _CAF_CANDIDATE.finditer(text):
+        spaced = m.group(1) is None
+        digits = (m.group(1) or m.group(2)).replace(" ", "")
+        if not 6 <= len(digits) <= 8 or _date_digits(digits):
+            continue
+        if _COUNT_AFTER.match(text, m.end(), min(len(text), m.end() + 20)):
+            continue
+        if _caf_context(text, m.start(), m.end(), spaced):
+            found.append(m.span())
+    return found
+
+
+# --------------------------------------------------------------------------
+# Postal addresses
+# --------------------------------------------------------------------------
+
+_STREET_SPECIFIC = frozenset(
+    {
+        "r", "rue", "avenue", "av", "boulevard", "boul", "bd", "bld", "blvd", "chemin", "ch",
+        "impasse", "imp", "allée", "allee", "faubourg", "fbg", "ruelle", "venelle",
+        "lieu-dit", "lieudit", "rond-point", "lotissement",
+    }
+)  # fmt: skip
+_ADDRESS = re.compile(
+    r"(?<![\w.,/*'])(?<![0-9]:)[0-9]{1,4}(?: ?(?:bis|ter|quater|[a-dA-D])\b)?"
+    r"(?: ?[-/] ?[0-9]{1,4})?,? "
+    r"(?P<type>(?i:r(?=\.)|rue|avenue|av|boulevard|boul|bd|bld|blvd|chemin|ch|impasse|imp|all[ée]e"
+    r"|faubourg|fbg|ruelle|venelle|sentier|lieu-?dit|rond-point|hameau|lotissement|lot"
+    r"|r[ée]sidence|r[ée]s|quai|square|sq|cit[ée]|esplanade|passage|chauss[ée]e|mont[ée]e"
+    r"|traverse|parvis|promenade|voie|route|rte|place|pl|cours|mail|villa|domaine|clos|parc"
+    r"|zone|za|zi|zac|port))(?![\w'-])\.?"
+    r"(?P<rest>(?: [\w'-]+){1,3})"
+)
+# Words that follow "rue", "avenue"… in a sentence rather than in an address.
+_NOT_STREET_NAMES = frozenset(
+    {
+        "était", "est", "sont", "a", "ont", "sera", "fermé", "fermée", "fermés", "fermées",
+        "barré", "barrée", "bloqué", "bloquée", "ouvert", "ouverte", "en", "et", "ou", "pour",
+        "par", "qui", "que", "avec", "sans", "d'accès", "possible", "possibles", "principal",
+        "principale", "piétonne", "suivant", "suivante", "entre",
+    }
+)  # fmt: skip
+_ARTICLES = frozenset({"de", "du", "des", "d'", "la", "le", "les", "l'", "aux", "au", "à"})
+_POSTCODE_TOWN = re.compile(
+    r"(?<![\w.,/*°+-])(?<![0-9]:)([0-9]{5}) (?:(?i:cedex) )?"
+    r"(?P<town>[A-ZÀ-ÖØ-Þ][\w'-]*)(?P<next> [\w'-]+)?"
+)
+_NOT_TOWNS = frozenset(
+    {
+        "CAF", "RSA", "APL", "AAH", "ARS", "DTR", "ALF", "ALS", "PAJE", "MSA", "CPAM", "CNAF",
+        "EUR", "EUROS", "HT", "TTC", "CERFA", "UN", "UNE", "DES", "DU", "DE", "ET", "OU", "EN",
+        "AU", "AUX", "POUR", "PAR", "SUR", "DANS", "AVEC", "SANS", "PERSONNES", "DOSSIERS",
+        "ALLOCATAIRES", "USAGERS",
+    }
+)  # fmt: skip
+_TOWN_ARTICLES = frozenset({"LE", "LA", "LES", "L'"})
+_POSTCODE_BLOCKING = re.compile(
+    r"(?:cerfa|formulaire|n ?°|\bno\b|r[ée]f|ticket|version|article)[^0-9]{0,12}$", re.IGNORECASE
+)
+
+
+def _capitalised(word: str) -> bool:
+    return bool(word) and word[0].isupper()
+
+
+def _street_name_ok(street_type: str, rest: str) -> bool:
+    """Unambiguous words (rue, avenue…) need any name; others need a capitalised one.
+
+    "3 places disponibles", "2 cours de français" or "1 place de libre" are
+    not addresses; "12 place de la République" and "5 route de Lyon" are.
+    """
+    words = rest.split()
+    if not words or not words[0][0].isalpha():
+        return False
+    if words[0].lower() in _NOT_STREET_NAMES:
+        return False
+    if street_type.lower() in _STREET_SPECIFIC:
+        return True
+    for word in words:
+        lowered = word.lower()
+        if lowered in _ARTICLES:
+            continue
+        if lowered.startswith(("d'", "l'")):
+            word = word[2:]
+        return _capitalised(word)
+    return False
+
+
+def _find_addresses(text: str) -> list[tuple[int, int]]:
+    found = [
+        m.span()
+        for m in _ADDRESS.finditer(text)
+        if _street_name_ok(m.group("type"), m.group("rest"))
+    ]
+    for m in _POSTCODE_TOWN.finditer(text):
+        code = m.group(1)
+        if not ("01" <= code[:2] <= "95" or code[:2] in ("97", "98")):
+            continue
+        town = m.group("town").upper()
+        if town in _NOT_TOWNS:
+            continue
+        if town in _TOWN_ARTICLES and not _capitalised((m.group("next") or " ").strip()):
+            continue
+        if _POSTCODE_BLOCKING.search(text, max(0, m.start() - 25), m.start()):
+            continue
+        found.append(m.span())
+    return found
+
+
+# --------------------------------------------------------------------------
+# The screen
+# --------------------------------------------------------------------------
+
+
+def screen(text: str) -> ScreenResult:
+    """Check a free text for identifiers of a person, before anything stores it."""
+    t = _normalise(text)
+    found: set[IdentifierKind] = set()
+
+    def take(kind: IdentifierKind, spans: list[tuple[int, int]]) -> None:
+        nonlocal t
+        if spans:
+            found.add(kind)
+            t = _blank(t, spans)
+
+    take(IdentifierKind.EMAIL, _find_emails(t))
+    if not _HAS_DIGIT.search(t):
+        return ScreenResult(frozenset(found))
+
+    take(IdentifierKind.IBAN, _find_ibans(t, _spans(_IBAN_CONTEXT, t)))
+
+    vitale = _spans(_VITALE_CONTEXT, t)
+    nirs = _find_nirs(t)
+    if vitale and any(_near(vitale, s, e, 60, 30) for s, e in nirs):
+        found.add(IdentifierKind.CARTE_VITALE)
+    take(IdentifierKind.NIR, nirs)
+
+    take(IdentifierKind.RIB, _find_ribs(t, _spans(_RIB_CONTEXT, t)))
+
+    social = _spans(_SS_CONTEXT, t)
+    if social:  # a NIR with a typo, next to a social-security word
+        take(IdentifierKind.NIR, _find_context_runs(t, social, 12, 16, first="123478"))
+
+    take(IdentifierKind.PHONE, _find_phones(t))
+
+    if vitale:  # the card's number or serial, however long
+        take(IdentifierKind.CARTE_VITALE, _find_context_runs(t, vitale, 12, 22))
+
+    take(IdentifierKind.CAF_NUMBER, _find_caf_numbers(t))
+    take(IdentifierKind.ADDRESS, _find_addresses(t))
+    return ScreenResult(frozenset(found))
+
+
+def _warm_up() -> None:
+    """Load phone metadata and the IBAN registry now, so screen() does no file I/O."""
+    for region in _NATIONAL_REGIONS:
+        _phone_valid("0612345678", region)
+    _phone_valid("+32470123456", None)
+    _iban_valid("FR7630006000011234567890189")
+    _iban_valid("DE89370400440532013000")
+
+
+_warm_up()
