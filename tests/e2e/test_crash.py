@@ -1,0 +1,65 @@
+"""`python -m bot run` as a real process: SIGKILL mid-flow, restart, nothing lost."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.domain.permissions import Role
+from tests.conftest import BotProcess, Network
+from tests.e2e.test_visit import TYPICAL
+from tests.fake_bot_api import TOKEN, FakeBotApi
+
+StartBot = Callable[..., Awaitable[BotProcess]]
+AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
+
+
+async def test_people_stay_registered_across_a_kill(
+    network: Network, bot_process: StartBot, fake: FakeBotApi
+) -> None:
+    process = await bot_process()
+    agent = await network.join(Role.AGENT, first_name="Agnès")
+    manager = await network.join(Role.MANAGER, first_name="Marc")
+    coordinator = await network.join(Role.COORDINATOR, first_name="Corinne")
+    await process.kill()
+
+    await bot_process()
+    for person, menu in ((agent, AGENT_MENU), (manager, AGENT_MENU),
+                         (coordinator, [["❓ Aide"]])):
+        await person.send("/start")
+        assert "Que souhaitez-vous faire" in person.last_message.text
+        assert person.reply_keyboard == menu
+    await agent.tap("📊 Mes chiffres")
+    assert "Mes chiffres" in agent.last_message.text
+
+
+async def test_a_visit_interrupted_by_a_kill_is_finished_after_restart(
+    network: Network, bot_process: StartBot
+) -> None:
+    process = await bot_process()
+    agent = await network.join(Role.AGENT)
+    await agent.tap("📝 Nouvelle visite")
+    for label in TYPICAL[:5]:
+        await agent.tap(label)
+    await process.kill()
+
+    await bot_process()
+    # The next tap on the same message continues the same draft.
+    for label in TYPICAL[5:]:
+        await agent.tap(label)
+    assert "Visite enregistrée" in agent.last_message.text
+    rows = await network.db.fetch_all("SELECT sexe, age, resolution FROM visits")
+    assert [tuple(row) for row in rows] == [("femme", "25_60", "oui")]
+
+
+async def test_sigterm_stops_cleanly_and_logs_hold_no_token(
+    network: Network, bot_process: StartBot
+) -> None:
+    process = await bot_process()
+    agent = await network.join(Role.AGENT)
+    await agent.send("Mme Martin, 06 12 34 56 78")
+    assert await process.terminate() == 0
+    log = process.log()
+    assert "Démarrage du bot" in log
+    assert TOKEN not in log
+    assert TOKEN.split(":")[1] not in log
+    assert "Martin" not in log
