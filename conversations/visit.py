@@ -214,21 +214,11 @@ async def _save(
         await query.answer("Cette visite est déjà enregistrée ✅")
         return
     await query.answer("Visite enregistrée ✅" if not record.training else "Entraînement noté 🎓")
-    undo_minutes = ctx.settings.undo_window_seconds // 60
-    text = render(
-        "visit_saved",
-        training=record.training,
-        modified=record.editing_visit_id is not None,
-        when=short_datetime_fr(visited_at, tz, today=now.astimezone(tz).date()),
-        lines=visit_view.summary_lines(answers),
-        undo_minutes=undo_minutes if record.editing_visit_id is None else 0,
-    )
-    markup = visit_view.saved_keyboard(
-        visit_id,
-        training=record.training,
-        can_undo=record.editing_visit_id is None and ctx.settings.undo_window_seconds > 0,
-    )
-    await edit(message, text, markup)
+    # The confirmation shows what was stored, read back after the commit.
+    load = store.get_training_visit if record.training else store.get_visit
+    saved = await load(ctx.db, visit_id)
+    assert saved is not None
+    await _show_saved(message, ctx, member, saved, modified=record.editing_visit_id is not None)
 
 
 async def _quit(
@@ -237,6 +227,12 @@ async def _quit(
     async with ctx.db.transaction() as tx:
         closed = await store.close_draft(tx, record, "abandoned", ctx.clock.now())
     await query.answer("Saisie abandonnée." if closed else None)
+    if record.editing_visit_id is not None:
+        # Leaving a modification: the visit stays as it was saved; show it again.
+        visit = await store.get_visit(ctx.db, record.editing_visit_id)
+        if visit is not None:
+            await _show_saved(message, ctx, member, visit, modified=False, unchanged=True)
+            return
     await edit(message, render("visit_abandoned"), visit_view.fresh_visit_keyboard())
 
 
@@ -263,6 +259,33 @@ async def _resume_or_restart(
         await store.set_message(ctx.db, record.id, message.message_id)
         record = record.model_copy(update={"message_id": message.message_id})
     await _render(ctx, member, record, message)
+
+
+async def _show_saved(
+    message: Message | None,
+    ctx: Ctx,
+    member: Member,
+    visit: store.VisitRecord,
+    *,
+    modified: bool,
+    unchanged: bool = False,
+) -> None:
+    """The confirmation: the visit's summary, with undo while the window is open."""
+    now = ctx.clock.now()
+    tz = _tz(member)
+    window = ctx.settings.undo_window_seconds
+    can_undo = window > 0 and (now - visit.created_at).total_seconds() < window
+    text = render(
+        "visit_saved",
+        training=visit.training,
+        modified=modified,
+        unchanged=unchanged,
+        when=short_datetime_fr(visit.visited_at, tz, today=now.astimezone(tz).date()),
+        lines=visit_view.summary_lines(visit.answers),
+        undo_minutes=window // 60 if can_undo and not modified and not unchanged else 0,
+    )
+    markup = visit_view.saved_keyboard(visit.id, training=visit.training, can_undo=can_undo)
+    await edit(message, text, markup)
 
 
 # ------------------------------------------------------------------------------ saved visits

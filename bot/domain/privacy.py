@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,7 @@ from itertools import pairwise
 
 import phonenumbers
 from phonenumbers import NumberParseException
+from phonenumbers.phonemetadata import PhoneMetadata
 from stdnum import iban as _stdnum_iban
 from stdnum.fr import nir as _stdnum_nir
 
@@ -112,6 +114,8 @@ class ScreenResult:
 _TRANSLATION = str.maketrans(
     {
         "\t": " ",
+        "\f": " ",
+        "\v": " ",
         "\u00a0": " ",  # no-break space (also after NFKC, to be safe)
         "\u2007": " ",
         "\u2009": " ",
@@ -134,19 +138,25 @@ _TRANSLATION = str.maketrans(
         "\ufeff": None,
     }
 )
-_SPACES = re.compile(r"[ \f\v]{2,}")
+_ODD_CHARS = re.compile("[" + "".join(chr(c) for c in _TRANSLATION) + "]")
+_SPACES = re.compile(r" {2,}")
 # "06 - 12 - 34" and "12 . 34" become "06-12-34" and "12.34".
-_SPACED_SEP = re.compile(r"(?<=[0-9]) ?([.\-/]) ?(?=[0-9])")
+_SPACED_SEP = re.compile(r"([0-9])(?: ([.\-/]) ?| ?([.\-/]) )(?=[0-9])")
 # "(06) 12 34 56 78" becomes "06 12 34 56 78"; "+33 (0)6" is left to the phone detector.
 _PAREN_PREFIX = re.compile(r"\((0[1-9])\) ?(?=[0-9])")
 
 
 def _normalise(text: str) -> str:
     """Fold look-alike characters so that one pattern covers many spellings."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
-    text = _SPACES.sub(" ", text)
-    text = _PAREN_PREFIX.sub(r"\1 ", text)
-    return _SPACED_SEP.sub(r"\1", text)
+    if not text.isascii():  # ASCII text is already NFKC; skip the slow path
+        text = unicodedata.normalize("NFKC", text)
+    if _ODD_CHARS.search(text):
+        text = text.translate(_TRANSLATION)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    if "(0" in text:
+        text = _PAREN_PREFIX.sub(r"\1 ", text)
+    return _SPACED_SEP.sub(r"\1\2\3", text)
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -157,12 +167,42 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def _near(spans: list[tuple[int, int]], start: int, end: int, before: int, after: int) -> bool:
-    """True if a context-word span lies within the window around [start, end)."""
-    return any(s < end + after and e > start - before for s, e in spans)
+    """True if a context-word span lies within the window around [start, end).
+
+    Spans come from ``finditer``: sorted and disjoint, so a bisection on their
+    ends finds the first candidate (keeps huge inputs linear-logarithmic).
+    """
+    i = bisect_right(spans, start - before, key=_span_end)
+    return i < len(spans) and spans[i][0] < end + after
+
+
+def _span_end(span: tuple[int, int]) -> int:
+    return span[1]
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
+
+
+class _Context:
+    """Positions of context words, searched only when a candidate needs them.
+
+    Context regexes are the slowest part of the screen and most texts have no
+    candidate that needs them, hence the laziness and the substring pre-checks.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self.lower = text.lower()
+        self._cache: dict[str, list[tuple[int, int]]] = {}
+
+    def spans(
+        self, name: str, pattern: re.Pattern[str], hints: tuple[str, ...]
+    ) -> list[tuple[int, int]]:
+        if name not in self._cache:
+            hinted = any(hint in self.lower for hint in hints)
+            self._cache[name] = _spans(pattern, self._text) if hinted else []
+        return self._cache[name]
 
 
 _HAS_DIGIT = re.compile(r"[0-9]")
@@ -201,14 +241,21 @@ def _tld_ok(domain: str) -> bool:
     return 2 <= len(tld) <= 24 and tld.isalpha()
 
 
-def _find_emails(text: str) -> list[tuple[int, int]]:
+_OBFUSCATION_HINTS = ("(at)", "[at]", "{at}", "<at>", "arobase", " at ", " chez ")
+
+
+def _find_emails(text: str, lower: str) -> list[tuple[int, int]]:
     """Plain addresses plus the usual obfuscations: (at), [at], arobase, (dot)…"""
-    found = [
-        m.span()
-        for m in _EMAIL.finditer(text)
-        # "x@domaine.fr", or a well-known provider without its ending ("x@gmail").
-        if ("." in m.group(1) and _tld_ok(m.group(1))) or m.group(1).lower() in _MAIL_PROVIDERS
-    ]
+    found: list[tuple[int, int]] = []
+    if "@" in text:
+        found += [
+            m.span()
+            for m in _EMAIL.finditer(text)
+            # "x@domaine.fr", or a well-known provider without its ending ("x@gmail").
+            if ("." in m.group(1) and _tld_ok(m.group(1))) or m.group(1).lower() in _MAIL_PROVIDERS
+        ]
+    if not any(hint in lower for hint in _OBFUSCATION_HINTS):
+        return found
     for m in _EMAIL_OBFUSCATED.finditer(text):
         separator = m.group(2).strip(" ()[]{}<>").lower()
         labels = [label.lower() for label in _DOMAIN_SPLIT.split(m.group(3)) if label]
@@ -231,10 +278,13 @@ def _find_emails(text: str) -> list[tuple[int, int]]:
 # IBAN and RIB
 # --------------------------------------------------------------------------
 
-# Bounded repetitions keep the scan linear even on "AB12 AB12 AB12 …".
+# Matched from its check digits (a digit-led pattern scans fast); the two letters
+# before are checked by look-behind. Bounded repetitions keep the scan linear.
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}[0-9A-Za-z]{0,32}(?:[ \-][0-9A-Za-z]{1,34}){0,16}"
+    r"[0-9](?<=(?<![0-9A-Za-z])[A-Za-z]{2}[0-9])[0-9][0-9A-Za-z]{0,32}"
+    r"(?:[ \-][0-9A-Za-z]{1,34}){0,16}"
 )
+_IBAN_HINTS = ("iban", "bic", "rib", "bancaire")
 _IBAN_CONTEXT = re.compile(
     r"\biban\b|\bbic\b|\brib\b|coordonn[ée]es bancaires|identit[ée] bancaire|compte bancaire",
     re.IGNORECASE,
@@ -244,12 +294,13 @@ _GROUP = re.compile(r"[0-9A-Za-z]+")
 
 def _iban_valid(candidate: str) -> bool:
     try:
-        return bool(_stdnum_iban.is_valid(candidate))
+        # The country modules (BE, ES…) are not used: they would be imported lazily.
+        return bool(_stdnum_iban.is_valid(candidate, check_country=False))
     except Exception:  # a library surprise must never reach the caller
         return False
 
 
-def _find_ibans(text: str, context: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+def _find_ibans(text: str, context: _Context) -> list[tuple[int, int]]:
     """IBANs of any country, spaces optional, checked with mod 97 (python-stdnum).
 
     A candidate may swallow the words after it ("FR76 … 189 merci"), so every
@@ -258,18 +309,19 @@ def _find_ibans(text: str, context: list[tuple[int, int]] | None) -> list[tuple[
     found: list[tuple[int, int]] = []
     pos = 0
     while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
+        start = m.start() - 2
         prefixes: list[tuple[str, int]] = []
         compact = ""
-        for group in _GROUP.finditer(m.group()):
+        for group in _GROUP.finditer(text, start, m.end()):
             compact += group.group().upper()
             if len(compact) > 34:
                 break
-            prefixes.append((compact, m.start() + group.end()))
+            prefixes.append((compact, group.end()))
         # Next search starts after this IBAN, or after this candidate's first group,
         # so that "réf AB12 puis FR76 …" still finds the IBAN inside the first candidate.
-        pos = prefixes[0][1] if prefixes else m.end() + 1
+        pos = prefixes[0][1]
         hit = next((end for p, end in reversed(prefixes) if len(p) >= 15 and _iban_valid(p)), None)
-        if hit is None and context:
+        if hit is None:
             # Near "IBAN"/"RIB", a long, mostly numeric candidate is kept even with a bad check.
             hit = next(
                 (
@@ -277,20 +329,22 @@ def _find_ibans(text: str, context: list[tuple[int, int]] | None) -> list[tuple[
                     for p, end in reversed(prefixes)
                     if len(p) >= 14
                     and sum(c.isdigit() for c in p) >= 10
-                    and _near(context, m.start(), end, 60, 20)
+                    and _near(context.spans("iban", _IBAN_CONTEXT, _IBAN_HINTS), start, end, 60, 20)
                 ),
                 None,
             )
         if hit is not None:
-            found.append((m.start(), hit))
+            found.append((start, hit))
             pos = hit
     return found
 
 
 _RIB = re.compile(
-    r"(?<![\w])([0-9]{5})[ .\-]?([0-9]{5})[ .\-]?([0-9A-Za-z]{11})[ .\-]?([0-9]{2})(?![\w])"
+    r"[0-9](?<![\w][0-9])([0-9]{4})[ .\-]?([0-9]{5})[ .\-]?([0-9A-Za-z]{11})[ .\-]?([0-9]{2})"
+    r"(?![\w])"
 )
 _RIB_ACCOUNT = re.compile(r"(?<![\w])(?=[0-9A-Za-z]{11}(?![\w]))(?:[A-Za-z]*[0-9]){8}[0-9A-Za-z]*")
+_RIB_HINTS = ("rib", "guichet", "banque", "bancaire", "de compte", "° compte", "no compte")
 _RIB_CONTEXT = re.compile(
     r"\brib\b|guichet|code banque|identit[ée] bancaire|coordonn[ée]es bancaires"
     r"|num[ée]ro de compte|n ?° ?(?:de )?compte|compte bancaire",
@@ -319,15 +373,19 @@ def _rib_valid(bank: str, branch: str, account: str, key: str) -> bool:
         return False
 
 
-def _find_ribs(text: str, context: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+def _find_ribs(text: str, context: _Context) -> list[tuple[int, int]]:
     """French RIBs (5 + 5 + 11 + 2) with a correct key, or account numbers near RIB words."""
     found: list[tuple[int, int]] = []
     for m in _RIB.finditer(text):
-        if _rib_valid(*m.groups()) or (context and _near(context, *m.span(), 80, 20)):
+        bank = m.group()[0] + m.group(1)
+        if _rib_valid(bank, *m.groups()[1:]) or _near(
+            context.spans("rib", _RIB_CONTEXT, _RIB_HINTS), *m.span(), 80, 20
+        ):
             found.append(m.span())
-    if context:
-        text = _blank(text, found)
-        found += [s for s in _spans(_RIB_ACCOUNT, text) if _near(context, *s, 50, 10)]
+    rib_words = context.spans("rib", _RIB_CONTEXT, _RIB_HINTS)
+    if rib_words:
+        accounts = _spans(_RIB_ACCOUNT, _blank(text, found))
+        found += [s for s in accounts if _near(rib_words, *s, 50, 10)]
     return found
 
 
@@ -339,8 +397,8 @@ def _find_ribs(text: str, context: list[tuple[int, int]] | None) -> list[tuple[i
 # is still tried from its own start. Separators are only allowed where people
 # put them: 1 85 05 78 006 084 36 (and 978 12 for overseas departments).
 _NIR_CANDIDATE = re.compile(
-    r"(?<![\w])(?=("
-    r"[1-478][ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?(?:[0-9]{2}|2[ABab])[ .\-]?[0-9][ .\-]?[0-9]{2}"
+    r"[1-478](?<![\w][1-478])(?=("
+    r"[ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?(?:[0-9]{2}|2[ABab])[ .\-]?[0-9][ .\-]?[0-9]{2}"
     r"[ .\-]?[0-9]{3}(?:[ .\-]?[0-9]{2})?"
     r")(?![\w]))"
 )
@@ -357,8 +415,11 @@ _SS_CONTEXT = re.compile(
     r"|\bn ?° ?ss\b|num[ée]ro ss\b|assurance maladie|\bcpam\b|\bameli\b",
     re.IGNORECASE,
 )
+_SS_HINTS = ("cu", "nir", "insee", "immatric", "ss", "maladie", "cpam", "ameli")
 _VITALE_CONTEXT = re.compile(r"vitale", re.IGNORECASE)
-_DIGIT_RUN = re.compile(r"(?<![\w])[0-9](?:[ .\-]?[0-9])*")
+_VITALE_HINTS = ("vitale",)
+# Twelve digits or more (the regex rejects shorter runs without a Python loop).
+_LONG_DIGIT_RUN = re.compile(r"[0-9](?<![\w][0-9])(?:[ .\-]?[0-9]){11,}")
 
 
 def _nir_shaped(compact: str) -> bool:
@@ -387,7 +448,7 @@ def _find_nirs(text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     last_end = -1
     for m in _NIR_CANDIDATE.finditer(text):
-        start, candidate = m.start(), m.group(1)
+        start, candidate = m.start(), m.group() + m.group(1)
         if start < last_end:
             continue
         compact = _NIR_SEPARATORS.sub("", candidate).upper()
@@ -399,20 +460,19 @@ def _find_nirs(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _find_context_runs(
-    text: str, context: list[tuple[int, int]], min_digits: int, max_digits: int, first: str = ""
+def _long_runs(text: str, min_digits: int, max_digits: int, first: str) -> list[tuple[int, int]]:
+    """Digit runs (single separators allowed) of a given length, e.g. card numbers."""
+    return [
+        m.span()
+        for m in _LONG_DIGIT_RUN.finditer(text)
+        if m.group()[0] in first and min_digits <= sum(c.isdigit() for c in m.group()) <= max_digits
+    ]
+
+
+def _runs_near(
+    runs: list[tuple[int, int]], context: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Long digit runs next to a context word (mistyped NIRs, card numbers)."""
-    found = []
-    for m in _DIGIT_RUN.finditer(text):
-        digits = sum(c.isdigit() for c in m.group())
-        if (
-            min_digits <= digits <= max_digits
-            and (not first or m.group()[0] in first)
-            and _near(context, *m.span(), 60, 30)
-        ):
-            found.append(m.span())
-    return found
+    return [run for run in runs if _near(context, *run, 60, 30)]
 
 
 # --------------------------------------------------------------------------
@@ -420,8 +480,11 @@ def _find_context_runs(
 # --------------------------------------------------------------------------
 
 # Not glued to a previous number ("10.0.19045.3803" is a version, not 01 90 45 38 03).
-_PHONE_NATIONAL = re.compile(r"(?<![\w+])(?<![0-9][.\-/])[0-9]+(?:[ .\-/][0-9]+)*")
-_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+ ?|00 ?)[1-9][0-9 .\-()]{6,24}")
+# The look-ahead skips runs too short for ten digits without a Python loop.
+_PHONE_NATIONAL = re.compile(
+    r"[0-9](?<![\w+][0-9])(?<![0-9][.\-/][0-9])(?=[0-9 .\-/]{9})[0-9]*(?:[ .\-/][0-9]+)*"
+)
+_PHONE_INTERNATIONAL = re.compile(r"(?:\+(?<![\w+]\+) ?|0(?<![\w+]0)0 ?)[1-9][0-9 .\-()]{6,24}")
 _PHONE_GROUP = re.compile(r"[0-9]+")
 _NATIONAL_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM")
 _OVERSEAS_PREFIXES = frozenset({"026", "063", "069", "059", "050", "097"})
@@ -470,7 +533,7 @@ def _find_national_phones(text: str) -> Iterator[tuple[int, int]]:
     """
     for m in _PHONE_NATIONAL.finditer(text):
         run = m.group()
-        if "0" not in run:
+        if len(run) < 10 or "0" not in run:
             continue
         groups = list(_PHONE_GROUP.finditer(run))
         dated = _date_groups([g.group() for g in groups]) if len(groups) > 2 else set()
@@ -522,8 +585,9 @@ def _find_phones(text: str) -> list[tuple[int, int]]:
 
 # Not part of a decimal amount ("309980.71", "1 980 308,34") nor of a longer number.
 _CAF_CANDIDATE = re.compile(
-    r"(?<![\w.,/*+€$-])([0-9]{6,8})[A-Za-z]?(?![\w]|[.,][0-9])"
-    r"|(?<![\w.,/*+€$-])([0-9]{1,4}(?: [0-9]{2,4}){1,3})(?![\w]| ?[0-9]|[.,][0-9])"
+    r"[0-9](?<![\w.,/*+€$-][0-9])"
+    r"(?:(?P<compact>[0-9]{5,7})[A-Za-z]?(?![\w]|[.,][0-9])"
+    r"|(?P<spaced>[0-9]{0,3}(?: [0-9]{2,4}){1,3})(?![\w]| ?[0-9]|[.,][0-9]))"
 )
 _CAF_STRONG = r"allocataire|\balloc\b|matricule|dossiers?\b|\bcaf\b|identifiant"
 _CAF_WEAK = r"\bn ?°|\bno\b\.?|\bnum[ée]ro\b|\bnum\b\.?|\bnumero\b"
@@ -587,8 +651,8 @@ def _caf_context(text: str, start: int, end: int, spaced: bool) -> bool:
 def _find_caf_numbers(text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for m in _CAF_CANDIDATE.finditer(text):
-        spaced = m.group(1) is None
-        digits = (m.group(1) or m.group(2)).replace(" ", "")
+        spaced = m.group("compact") is None
+        digits = m.group()[0] + (m.group("compact") or m.group("spaced")).replace(" ", "")
         if not 6 <= len(digits) <= 8 or _date_digits(digits):
             continue
         if _COUNT_AFTER.match(text, m.end(), min(len(text), m.end() + 20)):
@@ -610,7 +674,7 @@ _STREET_SPECIFIC = frozenset(
     }
 )  # fmt: skip
 _ADDRESS = re.compile(
-    r"(?<![\w.,/*'])(?<![0-9]:)[0-9]{1,4}(?: ?(?:bis|ter|quater|[a-dA-D])\b)?"
+    r"[0-9](?<![\w.,/*'][0-9])(?<![0-9]:[0-9])[0-9]{0,3}(?: ?(?:bis|ter|quater|[a-dA-D])\b)?"
     r"(?: ?[-/] ?[0-9]{1,4})?,? "
     r"(?P<type>(?i:r(?=\.)|rue|avenue|av|boulevard|boul|bd|bld|blvd|chemin|ch|impasse|imp|all[ée]e"
     r"|faubourg|fbg|ruelle|venelle|sentier|lieu-?dit|rond-point|hameau|lotissement|lot"
@@ -630,7 +694,7 @@ _NOT_STREET_NAMES = frozenset(
 )  # fmt: skip
 _ARTICLES = frozenset({"de", "du", "des", "d'", "la", "le", "les", "l'", "aux", "au", "à"})
 _POSTCODE_TOWN = re.compile(
-    r"(?<![\w.,/*°+-])(?<![0-9]:)([0-9]{5}) (?:(?i:cedex) )?"
+    r"([0-9](?<![\w.,/*°+-][0-9])(?<![0-9]:[0-9])[0-9]{4}) (?:(?i:cedex) )?"
     r"(?P<town>[A-ZÀ-ÖØ-Þ][\w'-]*)(?P<next> [\w'-]+)?"
 )
 _NOT_TOWNS = frozenset(
@@ -703,6 +767,7 @@ def _find_addresses(text: str) -> list[tuple[int, int]]:
 def screen(text: str) -> ScreenResult:
     """Check a free text for identifiers of a person, before anything stores it."""
     t = _normalise(text)
+    context = _Context(t)
     found: set[IdentifierKind] = set()
 
     def take(kind: IdentifierKind, spans: list[tuple[int, int]]) -> None:
@@ -711,28 +776,32 @@ def screen(text: str) -> ScreenResult:
             found.add(kind)
             t = _blank(t, spans)
 
-    take(IdentifierKind.EMAIL, _find_emails(t))
+    take(IdentifierKind.EMAIL, _find_emails(t, context.lower))
     if not _HAS_DIGIT.search(t):
         return ScreenResult(frozenset(found))
 
-    take(IdentifierKind.IBAN, _find_ibans(t, _spans(_IBAN_CONTEXT, t)))
+    take(IdentifierKind.IBAN, _find_ibans(t, context))
 
-    vitale = _spans(_VITALE_CONTEXT, t)
     nirs = _find_nirs(t)
-    if vitale and any(_near(vitale, s, e, 60, 30) for s, e in nirs):
-        found.add(IdentifierKind.CARTE_VITALE)
-    take(IdentifierKind.NIR, nirs)
+    if nirs:
+        vitale = context.spans("vitale", _VITALE_CONTEXT, _VITALE_HINTS)
+        if any(_near(vitale, s, e, 60, 30) for s, e in nirs):
+            found.add(IdentifierKind.CARTE_VITALE)
+        take(IdentifierKind.NIR, nirs)
 
-    take(IdentifierKind.RIB, _find_ribs(t, _spans(_RIB_CONTEXT, t)))
+    take(IdentifierKind.RIB, _find_ribs(t, context))
 
-    social = _spans(_SS_CONTEXT, t)
-    if social:  # a NIR with a typo, next to a social-security word
-        take(IdentifierKind.NIR, _find_context_runs(t, social, 12, 16, first="123478"))
+    runs = _long_runs(t, 12, 16, first="123478")
+    if runs:  # a NIR with a typo, next to a social-security word
+        social = context.spans("social", _SS_CONTEXT, _SS_HINTS)
+        take(IdentifierKind.NIR, _runs_near(runs, social))
 
     take(IdentifierKind.PHONE, _find_phones(t))
 
-    if vitale:  # the card's number or serial, however long
-        take(IdentifierKind.CARTE_VITALE, _find_context_runs(t, vitale, 12, 22))
+    runs = _long_runs(t, 12, 22, first="0123456789")
+    if runs:  # the card's number or serial, however long
+        vitale = context.spans("vitale", _VITALE_CONTEXT, _VITALE_HINTS)
+        take(IdentifierKind.CARTE_VITALE, _runs_near(runs, vitale))
 
     take(IdentifierKind.CAF_NUMBER, _find_caf_numbers(t))
     take(IdentifierKind.ADDRESS, _find_addresses(t))
@@ -741,6 +810,7 @@ def screen(text: str) -> ScreenResult:
 
 def _warm_up() -> None:
     """Load phone metadata and the IBAN registry now, so screen() does no file I/O."""
+    PhoneMetadata.load_all()
     for region in _NATIONAL_REGIONS:
         _phone_valid("0612345678", region)
     _phone_valid("+32470123456", None)

@@ -136,7 +136,8 @@ def keyboard(screen: VisitScreen) -> InlineKeyboardMarkup:
     navigation = []
     if draft.history or draft.adding or draft.picking:
         navigation.append(_button(screen, "⬅️ Retour", Op.BACK))
-    navigation.append(_button(screen, "✖️ Abandonner", Op.QUIT))
+    quit_label = "✖️ Annuler la modification" if draft.editing else "✖️ Abandonner"
+    navigation.append(_button(screen, quit_label, Op.QUIT))
     rows.append(navigation)
     return InlineKeyboardMarkup([row for row in rows if row])
 

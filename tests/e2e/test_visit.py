@@ -397,7 +397,7 @@ async def test_my_figures_counts_mine_and_the_sites(
 ) -> None:
     colleague = await network.join(Role.AGENT, first_name="Chloé")
     await log_visit(agent, TYPICAL)
-    await log_visit(colleague, TYPICAL[:-1] + ["Non"])
+    await log_visit(colleague, [*TYPICAL[:-1], "Non"])
     network.clock.advance(days=-3)  # Monday of the same week
     await log_visit(agent, TYPICAL)
     network.clock.advance(days=3)
@@ -450,3 +450,17 @@ async def test_visit_time_yesterday_crosses_into_previous_day(
         2026, 11, 30, 17, 0, tzinfo=PARIS)
     assert datetime.fromisoformat(str(row["created_at"])) - datetime.fromisoformat(
         str(row["visited_at"])) == timedelta(hours=15)
+
+
+async def test_abandoning_a_modification_keeps_the_visit_as_saved(
+    bot: RunningBot, network: Network, agent: FakeUser
+) -> None:
+    await log_visit(agent, TYPICAL)
+    await agent.tap("✏️ Modifier")
+    await agent.tap("✅ Résolution")
+    await agent.tap("Non")
+    await agent.tap("✖️ Annuler la modification")
+    assert "Modification abandonnée" in agent.last_message.text
+    assert "Résolue : oui" in agent.last_message.text
+    [row] = await visit_rows(network)
+    assert row["resolution"] == "oui"
