@@ -213,6 +213,7 @@ async def _save(
     if visit_id is None:
         await query.answer("Cette visite est déjà enregistrée ✅")
         return
+    ctx.bot_data.get("frequent", {}).pop(record.partner_id, None)
     await query.answer("Visite enregistrée ✅" if not record.training else "Entraînement noté 🎓")
     # The confirmation shows what was stored, read back after the commit.
     load = store.get_training_visit if record.training else store.get_visit

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from telegram import Update
 from telegram.ext import Application
 
@@ -159,7 +160,10 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def bot(
-    fake: FakeBotApi, db: Database, clock: ManualClock, db_path: Path,
+    fake: FakeBotApi,
+    db: Database,
+    clock: ManualClock,
+    db_path: Path,
     settings_overrides: dict[str, Any],
 ) -> AsyncIterator[RunningBot]:
     running = await start_bot(fake, db, clock, make_settings(fake, db_path, **settings_overrides))
@@ -183,15 +187,27 @@ class Network:
     next_user_id: int = 1000
 
     async def invitation(
-        self, role: Role, *, partner: Partner | None = None, caf: Caf | None = None,
-        uses: int = 1, expires_in: timedelta = timedelta(days=7),
+        self,
+        role: Role,
+        *,
+        partner: Partner | None = None,
+        caf: Caf | None = None,
+        uses: int = 1,
+        expires_in: timedelta = timedelta(days=7),
     ) -> str:
         now = self.clock.now()
         caf_id = (caf or self.caf).id if partner is None else partner.caf_id
         async with self.db.transaction() as tx:
             code, _ = await invitations.create(
-                tx, role=role, caf_id=caf_id, partner_id=partner.id if partner else None,
-                uses=uses, expires_at=now + expires_in, created_by=None, now=now)
+                tx,
+                role=role,
+                caf_id=caf_id,
+                partner_id=partner.id if partner else None,
+                uses=uses,
+                expires_at=now + expires_in,
+                created_by=None,
+                now=now,
+            )
         return code
 
     def stranger(self, first_name: str = "Inconnu") -> FakeUser:
@@ -199,13 +215,18 @@ class Network:
         return self.fake.user(self.next_user_id, first_name)
 
     async def join(
-        self, role: Role, *, partner: Partner | None = None, caf: Caf | None = None,
+        self,
+        role: Role,
+        *,
+        partner: Partner | None = None,
+        caf: Caf | None = None,
         first_name: str = "Camille",
     ) -> FakeUser:
         if role is not Role.COORDINATOR and partner is None:
             partner = self.site
-        code = await self.invitation(role, partner=None if role is Role.COORDINATOR else partner,
-                                     caf=caf)
+        code = await self.invitation(
+            role, partner=None if role is Role.COORDINATOR else partner, caf=caf
+        )
         user = self.stranger(first_name)
         await user.send(f"/start {code}")
         assert "Bienvenue" in user.last_message.text, user.last_message.text
@@ -213,30 +234,55 @@ class Network:
 
     async def add_caf(self, name: str) -> Caf:
         async with self.db.transaction() as tx:
-            return await cafs.add(tx, name=name, period=ReportingPeriod.MONTHLY,
-                                  timezone="Europe/Paris", notify_chat_id=None,
-                                  now=self.clock.now())
+            return await cafs.add(
+                tx,
+                name=name,
+                period=ReportingPeriod.MONTHLY,
+                timezone="Europe/Paris",
+                notify_chat_id=None,
+                now=self.clock.now(),
+            )
 
     async def add_site(self, name: str, caf: Caf | None = None) -> Partner:
         async with self.db.transaction() as tx:
-            return await partners.add(tx, caf_id=(caf or self.caf).id, name=name, city="Amiens",
-                                      address="", now=self.clock.now())
+            return await partners.add(
+                tx,
+                caf_id=(caf or self.caf).id,
+                name=name,
+                city="Amiens",
+                address="",
+                now=self.clock.now(),
+            )
 
     async def set_label(self, partner: Partner, status: LabelStatus) -> None:
         async with self.db.transaction() as tx:
-            await partners.set_label(tx, partner.id, status=status, reason="test",
-                                     now=self.clock.now(), by=None)
+            await partners.set_label(
+                tx, partner.id, status=status, reason="test", now=self.clock.now(), by=None
+            )
 
 
 @pytest.fixture
 async def network(fake: FakeBotApi, db: Database, clock: ManualClock) -> Network:
     async with db.transaction() as tx:
-        caf = await cafs.add(tx, name="Caf de la Somme", period=ReportingPeriod.QUARTERLY,
-                             timezone="Europe/Paris", notify_chat_id=None, now=clock.now())
-        site = await partners.add(tx, caf_id=caf.id, name="Mairie de Ham", city="Ham",
-                                  address="", now=clock.now())
-        other = await partners.add(tx, caf_id=caf.id, name="France Services Albert",
-                                   city="Albert", address="", now=clock.now())
+        caf = await cafs.add(
+            tx,
+            name="Caf de la Somme",
+            period=ReportingPeriod.QUARTERLY,
+            timezone="Europe/Paris",
+            notify_chat_id=None,
+            now=clock.now(),
+        )
+        site = await partners.add(
+            tx, caf_id=caf.id, name="Mairie de Ham", city="Ham", address="", now=clock.now()
+        )
+        other = await partners.add(
+            tx,
+            caf_id=caf.id,
+            name="France Services Albert",
+            city="Albert",
+            address="",
+            now=clock.now(),
+        )
     return Network(fake=fake, db=db, clock=clock, caf=caf, site=site, other_site=other)
 
 
@@ -266,16 +312,27 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
 
+    args: tuple[str, ...] = ("run",)
+    ready_method: str = "getUpdates"
+
     async def start(self) -> None:
-        before = len(self.fake.calls_to("getUpdates"))
+        before = len(self.fake.calls_to(self.ready_method))
         assert self.log_path is not None
         log_file = self.log_path.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=self.cwd, env=self.env,
-            stdout=log_file, stderr=log_file)
+            sys.executable,
+            "-m",
+            "bot",
+            *self.args,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log_file,
+            stderr=log_file,
+        )
         log_file.close()
         await self.fake.wait_for(
-            lambda: len(self.fake.calls_to("getUpdates")) > before, timeout=30)
+            lambda: len(self.fake.calls_to(self.ready_method)) > before, timeout=30
+        )
 
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -297,19 +354,30 @@ async def bot_process(
 ) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
     started: list[BotProcess] = []
 
-    async def factory(**env_overrides: str) -> BotProcess:
+    async def factory(
+        *args: str, ready_method: str = "getUpdates", **env_overrides: str
+    ) -> BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
-        env.update({
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
-            "DATABASE_PATH": str(db_path),
-            "POLLING_TIMEOUT_SECONDS": "1",
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-        })
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": fake.base_url,
+                "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
+                "DATABASE_PATH": str(db_path),
+                "POLLING_TIMEOUT_SECONDS": "1",
+                "LOG_LEVEL": "INFO",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         env.update(env_overrides)
-        proc = BotProcess(env=env, cwd=tmp_path, fake=fake, log_path=tmp_path / "bot.log")
+        proc = BotProcess(
+            env=env,
+            cwd=tmp_path,
+            fake=fake,
+            log_path=tmp_path / "bot.log",
+            args=args or ("run",),
+            ready_method=ready_method,
+        )
         await proc.start()
         started.append(proc)
         return proc

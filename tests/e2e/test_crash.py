@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
@@ -23,8 +24,7 @@ async def test_people_stay_registered_across_a_kill(
     await process.kill()
 
     await bot_process()
-    for person, menu in ((agent, AGENT_MENU), (manager, AGENT_MENU),
-                         (coordinator, [["❓ Aide"]])):
+    for person, menu in ((agent, AGENT_MENU), (manager, AGENT_MENU), (coordinator, [["❓ Aide"]])):
         await person.send("/start")
         assert "Que souhaitez-vous faire" in person.last_message.text
         assert person.reply_keyboard == menu
@@ -63,3 +63,55 @@ async def test_sigterm_stops_cleanly_and_logs_hold_no_token(
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
     assert "Martin" not in log
+
+
+async def test_webhook_mode_checks_the_secret(
+    network: Network, bot_process: StartBot, fake: FakeBotApi
+) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await bot_process(
+        "run",
+        "--webhook",
+        ready_method="setWebhook",
+        WEBHOOK_URL="https://bot.example.org",
+        WEBHOOK_SECRET="s3cret-Token_1",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    [call] = fake.calls_to("setWebhook")
+    assert call.params["url"] == "https://bot.example.org/telegram"
+    assert call.params["secret_token"] == "s3cret-Token_1"
+    user = fake.user(4242, "Web")
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 1,
+            "chat": {"id": 4242, "type": "private"},
+            "from": {"id": 4242, "is_bot": False, "first_name": "Web"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    url = f"http://127.0.0.1:{port}/telegram"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(50):  # the server may still be binding
+            try:
+                async with session.post(url, json=update) as response:
+                    refused = response.status
+                break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+        assert refused == 403
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+        async with session.post(url, json=update, headers=headers) as response:
+            assert response.status == 200
+    await fake.wait_for(lambda: bool(user.bot_messages))
+    assert "lien d'invitation" in user.last_message.text
+    assert await process.terminate() == 0

@@ -31,9 +31,7 @@ async def test_attachment_from_a_stranger_is_deleted_too(
     assert fake.calls_to("getFile") == []
 
 
-async def test_unknown_command_gets_a_hint_and_the_menu(
-    bot: RunningBot, agent: FakeUser
-) -> None:
+async def test_unknown_command_gets_a_hint_and_the_menu(bot: RunningBot, agent: FakeUser) -> None:
     await agent.send("/nimportequoi")
     assert "Commande inconnue" in agent.last_message.text
     assert agent.reply_keyboard is not None
@@ -81,7 +79,10 @@ async def test_forged_callback_is_refused_and_changes_nothing(
 
 
 async def test_error_is_told_in_french_and_logged_without_token_or_text(
-    bot: RunningBot, network: Network, agent: FakeUser, fake: FakeBotApi,
+    bot: RunningBot,
+    network: Network,
+    agent: FakeUser,
+    fake: FakeBotApi,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake.fail("sendMessage", status=400, description="Bad Request: boom", chat_id=agent.chat_id)

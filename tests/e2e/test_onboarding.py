@@ -12,9 +12,7 @@ from tests.fake_bot_api import FakeUser
 AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
 
 
-async def test_agent_joins_with_link_and_sees_their_menu(
-    bot: RunningBot, network: Network
-) -> None:
+async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, network: Network) -> None:
     code = await network.invitation(Role.AGENT, partner=network.site)
     user = network.stranger("Agnès")
     await user.send(f"/start {code}")
@@ -64,8 +62,7 @@ async def test_unknown_code_is_refused(bot: RunningBot, network: Network) -> Non
 
 
 async def test_expired_code_is_refused(bot: RunningBot, network: Network) -> None:
-    code = await network.invitation(Role.AGENT, partner=network.site,
-                                    expires_in=timedelta(hours=1))
+    code = await network.invitation(Role.AGENT, partner=network.site, expires_in=timedelta(hours=1))
     network.clock.advance(hours=2)
     user = network.stranger()
     await user.send(f"/start {code}")
@@ -131,8 +128,9 @@ async def test_registered_person_opening_another_invitation_is_told(
     assert found is not None and found.uses_left == 1
 
 
-async def test_start_again_shows_the_menu(bot: RunningBot, network: Network,
-                                          agent: FakeUser) -> None:
+async def test_start_again_shows_the_menu(
+    bot: RunningBot, network: Network, agent: FakeUser
+) -> None:
     await agent.send("/start")
     assert "Que souhaitez-vous faire" in agent.last_message.text
     assert agent.reply_keyboard == AGENT_MENU
@@ -170,8 +168,7 @@ async def test_revoked_person_gets_an_explanation_only(
 ) -> None:
     member = await people.member_by_telegram_id(network.db, agent.user_id)
     assert member is not None
-    await people.set_status(network.db, member.person.id, PersonStatus.REVOKED,
-                            network.clock.now())
+    await people.set_status(network.db, member.person.id, PersonStatus.REVOKED, network.clock.now())
     await agent.send("📝 Nouvelle visite")
     assert "accès à l'assistant a été retiré" in agent.last_message.text
     await agent.send("/start")
@@ -179,8 +176,9 @@ async def test_revoked_person_gets_an_explanation_only(
     assert agent.reply_keyboard is None or agent.reply_keyboard == [["❓ Aide"]]
 
 
-async def test_help_is_per_role(bot: RunningBot, network: Network, agent: FakeUser,
-                                coordinator: FakeUser) -> None:
+async def test_help_is_per_role(
+    bot: RunningBot, network: Network, agent: FakeUser, coordinator: FakeUser
+) -> None:
     await agent.send("/aide")
     assert "Nouvelle visite" in agent.last_message.text
     assert "Confidentialité" in agent.last_message.text

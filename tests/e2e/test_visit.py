@@ -14,8 +14,16 @@ from tests.conftest import Network, RunningBot
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
 PARIS = ZoneInfo("Europe/Paris")
-TYPICAL = ["Femme", "25 – 60 ans", "Allocataire", "Débutant", "Demande de prestation",
-           "Accomp. démarche en ligne", "Logement et cadre de vie", "Oui"]
+TYPICAL = [
+    "Femme",
+    "25 – 60 ans",
+    "Allocataire",
+    "Débutant",
+    "Demande de prestation",
+    "Accomp. démarche en ligne",
+    "Logement et cadre de vie",
+    "Oui",
+]
 
 
 async def log_visit(user: FakeUser, taps: list[str]) -> int:
@@ -41,15 +49,38 @@ async def stored(network: Network, visit_id: int) -> store.VisitRecord:
 REFERENCE_VISITS = {
     "typique": (TYPICAL, 8),
     "personne morale, sans thématique": (
-        ["Personne morale", "Non allocataire", "Autonome", "Attestations", "Orientation",
-         "Aucune thématique", "Partiellement"], 7),
+        [
+            "Personne morale",
+            "Non allocataire",
+            "Autonome",
+            "Attestations",
+            "Orientation",
+            "Aucune thématique",
+            "Partiellement",
+        ],
+        7,
+    ),
     "deux actions, deux demandes, deux thématiques": (
-        ["Homme", "< 25 ans", "Allocataire", "Intermédiaire", "Paiements", "Info / conseil",
-         "➕ Autre action", "Explication courrier", "➕ Autre demande", "Situation pro",
-         "Accomp. démarche", "Solidarité et insertion", "➕ Autre thématique",
-         "Enfance et jeunesse", "Oui"], 15),
-    "saisie tardive (hier à 14 h)": (
-        ["🕘 Visite plus tôt ou hier", "Hier", "14 h", *TYPICAL], 11),
+        [
+            "Homme",
+            "< 25 ans",
+            "Allocataire",
+            "Intermédiaire",
+            "Paiements",
+            "Info / conseil",
+            "➕ Autre action",
+            "Explication courrier",
+            "➕ Autre demande",
+            "Situation pro",
+            "Accomp. démarche",
+            "Solidarité et insertion",
+            "➕ Autre thématique",
+            "Enfance et jeunesse",
+            "Oui",
+        ],
+        15,
+    ),
+    "saisie tardive (hier à 14 h)": (["🕘 Visite plus tôt ou hier", "Hier", "14 h", *TYPICAL], 11),
 }
 
 
@@ -73,12 +104,18 @@ async def test_typical_visit_takes_eight_taps_and_is_stored_as_answered(
     assert message.labels == ["✏️ Modifier", "↩️ Annuler cette visite", "📝 Visite suivante"]
     [row] = await visit_rows(network)
     assert (row["sexe"], row["age"], row["statut"], row["autonomie"], row["resolution"]) == (
-        "femme", "25_60", "allocataire", "debutant", "oui")
+        "femme",
+        "25_60",
+        "allocataire",
+        "debutant",
+        "oui",
+    )
     assert row["partner_id"] == network.site.id
     assert row["visited_at"] == network.clock.now().isoformat(timespec="seconds")
     visit = await stored(network, int(row["id"]))
     assert [(r.demande, r.actions) for r in visit.answers.requests] == [
-        ("demande_prestation", ["accompagnement_en_ligne"])]
+        ("demande_prestation", ["accompagnement_en_ligne"])
+    ]
     assert visit.answers.themes == ["logement_cadre_de_vie"]
     # The whole visit happened in one message, edited in place.
     assert len([m for m in agent.bot_messages if m.labels]) == 1
@@ -88,12 +125,21 @@ async def test_same_profile_takes_five_taps(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
     await log_visit(agent, TYPICAL)
-    taps = await log_visit(agent, ["🔁 Même profil que la précédente", "Simulation",
-                                   "Info / conseil", "Petite enfance", "Non"])
+    taps = await log_visit(
+        agent,
+        [
+            "🔁 Même profil que la précédente",
+            "Simulation",
+            "Info / conseil",
+            "Petite enfance",
+            "Non",
+        ],
+    )
     assert taps == 5
     first, second = await visit_rows(network)
     assert [second[k] for k in ("sexe", "age", "statut", "autonomie")] == [
-        first[k] for k in ("sexe", "age", "statut", "autonomie")]
+        first[k] for k in ("sexe", "age", "statut", "autonomie")
+    ]
     assert second["resolution"] == "non"
 
 
@@ -148,9 +194,7 @@ async def test_late_logging_earlier_today(
     assert datetime.fromisoformat(str(row["visited_at"])) == expected
 
 
-async def test_back_changes_an_answer(
-    bot: RunningBot, network: Network, agent: FakeUser
-) -> None:
+async def test_back_changes_an_answer(bot: RunningBot, network: Network, agent: FakeUser) -> None:
     await agent.tap("📝 Nouvelle visite")
     await agent.tap("Femme")
     await agent.tap("25 – 60 ans")
@@ -315,16 +359,15 @@ async def log_visit_from_current(user: FakeUser, taps: list[str]) -> int:
 
 
 # ------------------------------------------------------------------------------ undo, modify
-async def test_undo_within_the_window(
-    bot: RunningBot, network: Network, agent: FakeUser
-) -> None:
+async def test_undo_within_the_window(bot: RunningBot, network: Network, agent: FakeUser) -> None:
     await log_visit(agent, TYPICAL)
     network.clock.advance(minutes=9)
     await agent.tap("↩️ Annuler cette visite")
     assert "Visite annulée" in agent.last_message.text
     assert await visit_rows(network) == []
     audit = await network.db.fetch_value(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'visit.cancelled'")
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'visit.cancelled'"
+    )
     assert audit == 1
 
 
@@ -363,9 +406,11 @@ async def test_modify_saves_in_place_and_is_audited(
     assert after["visited_at"] == before["visited_at"]
     visit = await stored(network, int(after["id"]))
     assert [(r.demande, r.actions) for r in visit.answers.requests] == [
-        ("simulation", ["orientation"])]
+        ("simulation", ["orientation"])
+    ]
     audit = await network.db.fetch_value(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'visit.modified'")
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'visit.modified'"
+    )
     assert audit == 1
 
 
@@ -428,16 +473,31 @@ async def test_no_free_text_reaches_a_visit(bot: RunningBot, network: Network) -
     """Nothing about the visitor: every visit column is a code, a time or an id."""
     columns = await network.db.fetch_all("PRAGMA table_info(visits)")
     names = {row["name"] for row in columns}
-    assert names == {"id", "draft_id", "caf_id", "partner_id", "person_id", "visited_at",
-                     "sexe", "age", "statut", "autonomie", "resolution", "created_at",
-                     "updated_at"}
+    assert names == {
+        "id",
+        "draft_id",
+        "caf_id",
+        "partner_id",
+        "person_id",
+        "visited_at",
+        "sexe",
+        "age",
+        "statut",
+        "autonomie",
+        "resolution",
+        "created_at",
+        "updated_at",
+    }
 
 
-async def test_fake_sends_are_valid_html(bot: RunningBot, agent: FakeUser,
-                                         fake: FakeBotApi) -> None:
+async def test_fake_sends_are_valid_html(
+    bot: RunningBot, agent: FakeUser, fake: FakeBotApi
+) -> None:
     await log_visit(agent, REFERENCE_VISITS["deux actions, deux demandes, deux thématiques"][0])
-    assert all(call.method != "editMessageText" or call.params.get("parse_mode") == "HTML"
-               for call in fake.calls)
+    assert all(
+        call.method != "editMessageText" or call.params.get("parse_mode") == "HTML"
+        for call in fake.calls
+    )
 
 
 async def test_visit_time_yesterday_crosses_into_previous_day(
@@ -447,9 +507,11 @@ async def test_visit_time_yesterday_crosses_into_previous_day(
     await log_visit(agent, ["🕘 Visite plus tôt ou hier", "Hier", "17 h", *TYPICAL])
     [row] = await visit_rows(network)
     assert datetime.fromisoformat(str(row["visited_at"])) == datetime(
-        2026, 11, 30, 17, 0, tzinfo=PARIS)
+        2026, 11, 30, 17, 0, tzinfo=PARIS
+    )
     assert datetime.fromisoformat(str(row["created_at"])) - datetime.fromisoformat(
-        str(row["visited_at"])) == timedelta(hours=15)
+        str(row["visited_at"])
+    ) == timedelta(hours=15)
 
 
 async def test_abandoning_a_modification_keeps_the_visit_as_saved(
@@ -464,3 +526,25 @@ async def test_abandoning_a_modification_keeps_the_visit_as_saved(
     assert "Résolue : oui" in agent.last_message.text
     [row] = await visit_rows(network)
     assert row["resolution"] == "oui"
+
+
+async def test_frequent_requests_get_their_own_row_without_reordering(
+    bot: RunningBot, network: Network, agent: FakeUser
+) -> None:
+    await agent.tap("📝 Nouvelle visite")
+    for label in TYPICAL[:4]:
+        await agent.tap(label)
+    plain_order = agent.last_message.labels
+    assert not plain_order[0].startswith("⭐")
+    await agent.tap("✖️ Abandonner")
+    for _ in range(5):
+        await log_visit(
+            agent, [*TYPICAL[:4], "Paiements", "Info / conseil", "Aucune thématique", "Oui"]
+        )
+    await agent.tap("📝 Nouvelle visite")
+    await agent.tap("🔁 Même profil que la précédente")
+    labels = agent.last_message.labels
+    assert labels[0] == "⭐ Paiements"
+    assert labels[1:] == plain_order  # Annexe 2's order below, unchanged
+    await agent.tap("⭐ Paiements")
+    assert "Qu'avez-vous fait ? (Paiements)" in agent.last_message.text
