@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -140,8 +141,6 @@ async def answer_stale(update: Update, ctx: Ctx) -> None:
 
 def _plain(html: str) -> str:
     """Callback alerts are plain text (200 characters at most)."""
-    import re
-
     text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
     text = text.replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'")
     return text if len(text) <= 200 else text[:197] + "…"

@@ -15,7 +15,7 @@ from bot.domain.permissions import STRANGER, Action, decide
 from bot.ui import menus
 from bot.ui.render import render
 from conversations.common import Ctx, current_member, guarded, show_menu
-from storage import audit, cafs, partners, people
+from storage import audit, people
 from storage import invitations as invitation_store
 
 log = logging.getLogger(__name__)
@@ -159,11 +159,3 @@ async def help_command(update: Update, ctx: Ctx) -> None:
             refusal=refusal.value if refusal and refusal.value != "role" else None,
         ),
     )
-
-
-async def describe_scope(ctx: Ctx, caf_id: int, partner_id: int | None) -> str:
-    """'Caf X' or 'Site (Ville), Caf X' — for the command line and invitations."""
-    caf = await cafs.get(ctx.db, caf_id)
-    partner = await partners.get(ctx.db, partner_id) if partner_id else None
-    name = caf.name if caf else "?"
-    return f"{partner.title}, {name}" if partner else name

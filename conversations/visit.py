@@ -80,23 +80,13 @@ async def _start(ctx: Ctx, member: Member, chat_id: int) -> None:
 
 
 async def _offer_resume(ctx: Ctx, chat_id: int, record: DraftRecord, tz: ZoneInfo) -> None:
-    def button(label: str, op: Op) -> visit_view.InlineKeyboardButton:
-        data = callbacks.encode(callbacks.VisitStep(record.id, record.revision, op.value, "x"))
-        return visit_view.InlineKeyboardButton(label, callback_data=data)
-
     now = ctx.clock.now()
     text = render(
         "visit_resume",
         started=short_datetime_fr(record.created_at, tz, today=now.astimezone(tz).date()),
         lines=visit_view.summary_lines(record.draft.answers),
     )
-    markup = visit_view.InlineKeyboardMarkup(
-        [
-            [button("▶️ Reprendre", Op.RESUME)],
-            [button("📝 Recommencer à zéro", Op.RESTART)],
-        ]
-    )
-    await send(ctx, chat_id, text, markup)
+    await send(ctx, chat_id, text, visit_view.resume_keyboard(record.id, record.revision))
 
 
 @guarded

@@ -169,8 +169,8 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
 def _near(spans: list[tuple[int, int]], start: int, end: int, before: int, after: int) -> bool:
     """True if a context-word span lies within the window around [start, end).
 
-    Spans come from ``finditer``: sorted and disjoint, so a bisection on their
-    ends finds the first candidate (keeps huge inputs linear-logarithmic).
+    Spans are sorted and disjoint, so a bisection on their ends finds the
+    first candidate (keeps huge inputs linear-logarithmic).
     """
     i = bisect_right(spans, start - before, key=_span_end)
     return i < len(spans) and spans[i][0] < end + after
@@ -184,25 +184,53 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
 
 
-class _Context:
-    """Positions of context words, searched only when a candidate needs them.
+# A context is a tuple of (lower-case keyword, whole word only).
+_Keywords = tuple[tuple[str, bool], ...]
 
-    Context regexes are the slowest part of the screen and most texts have no
-    candidate that needs them, hence the laziness and the substring pre-checks.
-    """
+
+def _lower_aligned(text: str) -> str:
+    """Lower-case copy with the same length, so positions map one to one."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _keyword_spans(lower: str, keywords: _Keywords) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans of the keywords (plain ``str.find``: fast)."""
+    spans: list[tuple[int, int]] = []
+    for word, whole in keywords:
+        i = lower.find(word)
+        while i != -1:
+            j = i + len(word)
+            if not whole or (
+                (i == 0 or not lower[i - 1].isalnum())
+                and (j == len(lower) or not lower[j].isalnum())
+            ):
+                spans.append((i, j))
+            i = lower.find(word, i + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+class _Context:
+    """Positions of context words, searched only when a candidate needs them."""
 
     def __init__(self, text: str) -> None:
-        self._text = text
-        self.lower = text.lower()
-        self._cache: dict[str, list[tuple[int, int]]] = {}
+        self.lower = _lower_aligned(text)
+        self._cache: dict[int, list[tuple[int, int]]] = {}
 
-    def spans(
-        self, name: str, pattern: re.Pattern[str], hints: tuple[str, ...]
-    ) -> list[tuple[int, int]]:
-        if name not in self._cache:
-            hinted = any(hint in self.lower for hint in hints)
-            self._cache[name] = _spans(pattern, self._text) if hinted else []
-        return self._cache[name]
+    def spans(self, keywords: _Keywords) -> list[tuple[int, int]]:
+        key = id(keywords)
+        if key not in self._cache:
+            self._cache[key] = _keyword_spans(self.lower, keywords)
+        return self._cache[key]
 
 
 _HAS_DIGIT = re.compile(r"[0-9]")
@@ -211,6 +239,7 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 # E-mail addresses
 # --------------------------------------------------------------------------
 
+_AT_SIGN: _Keywords = (("@", False),)
 _EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+ ?@ ?([\w\-]+(?:\.[\w\-]+)*)")
 _DOT = r"(?:\.|\(dot\)|\[dot\]|\(point\)|\[point\]|\[\.\]|\(\.\)| dot | point )"
 _EMAIL_OBFUSCATED = re.compile(
@@ -241,22 +270,40 @@ def _tld_ok(domain: str) -> bool:
     return 2 <= len(tld) <= 24 and tld.isalpha()
 
 
-_OBFUSCATION_HINTS = ("(at)", "[at]", "{at}", "<at>", "arobase", " at ", " chez ")
+_OBFUSCATION_HINTS: _Keywords = tuple(
+    (hint, False) for hint in ("(at)", "[at]", "{at}", "<at>", "arobase", " at ", " chez ")
+)
 
 
-def _find_emails(text: str, lower: str) -> list[tuple[int, int]]:
+def _around(
+    pattern: re.Pattern[str], text: str, anchors: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    """Matches of ``pattern`` in windows around its anchors (an "@", an "(at)"…).
+
+    Scanning only near the anchors is much faster than running a pattern that
+    may start on any word character over the whole text; overlapping windows
+    are merged so that each character is scanned once.
+    """
+    windows: list[tuple[int, int]] = []
+    for start, end in anchors:
+        lo, hi = max(0, start - 80), min(len(text), end + 260)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], hi)
+        else:
+            windows.append((lo, hi))
+    for lo, hi in windows:
+        yield from pattern.finditer(text, lo, hi)
+
+
+def _find_emails(text: str, context: _Context) -> list[tuple[int, int]]:
     """Plain addresses plus the usual obfuscations: (at), [at], arobase, (dot)…"""
-    found: list[tuple[int, int]] = []
-    if "@" in text:
-        found += [
-            m.span()
-            for m in _EMAIL.finditer(text)
-            # "x@domaine.fr", or a well-known provider without its ending ("x@gmail").
-            if ("." in m.group(1) and _tld_ok(m.group(1))) or m.group(1).lower() in _MAIL_PROVIDERS
-        ]
-    if not any(hint in lower for hint in _OBFUSCATION_HINTS):
-        return found
-    for m in _EMAIL_OBFUSCATED.finditer(text):
+    found = [
+        m.span()
+        for m in _around(_EMAIL, text, context.spans(_AT_SIGN))
+        # "x@domaine.fr", or a well-known provider without its ending ("x@gmail").
+        if ("." in m.group(1) and _tld_ok(m.group(1))) or m.group(1).lower() in _MAIL_PROVIDERS
+    ]
+    for m in _around(_EMAIL_OBFUSCATED, text, context.spans(_OBFUSCATION_HINTS)):
         separator = m.group(2).strip(" ()[]{}<>").lower()
         labels = [label.lower() for label in _DOMAIN_SPLIT.split(m.group(3)) if label]
         if len(labels) < 2 or not labels[-1].isalpha():
@@ -284,15 +331,24 @@ _IBAN_CANDIDATE = re.compile(
     r"[0-9](?<=(?<![0-9A-Za-z])[A-Za-z]{2}[0-9])[0-9][0-9A-Za-z]{0,32}"
     r"(?:[ \-][0-9A-Za-z]{1,34}){0,16}"
 )
-_IBAN_HINTS = ("iban", "bic", "rib", "bancaire")
-_IBAN_CONTEXT = re.compile(
-    r"\biban\b|\bbic\b|\brib\b|coordonn[ée]es bancaires|identit[ée] bancaire|compte bancaire",
-    re.IGNORECASE,
+_BANK_WORDS: _Keywords = (
+    ("coordonnées bancaires", False),
+    ("coordonnees bancaires", False),
+    ("identité bancaire", False),
+    ("identite bancaire", False),
+    ("compte bancaire", False),
 )
+_IBAN_CONTEXT: _Keywords = (("iban", True), ("bic", True), ("rib", True), *_BANK_WORDS)
+# ISO 13616 check: letters count as 10…35 once the country code is moved to the end.
+_IBAN_LETTERS = str.maketrans({chr(c): str(c - 55) for c in range(ord("A"), ord("Z") + 1)})
 _GROUP = re.compile(r"[0-9A-Za-z]+")
 
 
 def _iban_valid(candidate: str) -> bool:
+    """Mod 97 first (cheap), then python-stdnum for the country's length and layout."""
+    rearranged = (candidate[4:] + candidate[:4]).translate(_IBAN_LETTERS)
+    if not rearranged.isdigit() or int(rearranged) % 97 != 1:
+        return False
     try:
         # The country modules (BE, ES…) are not used: they would be imported lazily.
         return bool(_stdnum_iban.is_valid(candidate, check_country=False))
@@ -329,7 +385,7 @@ def _find_ibans(text: str, context: _Context) -> list[tuple[int, int]]:
                     for p, end in reversed(prefixes)
                     if len(p) >= 14
                     and sum(c.isdigit() for c in p) >= 10
-                    and _near(context.spans("iban", _IBAN_CONTEXT, _IBAN_HINTS), start, end, 60, 20)
+                    and _near(context.spans(_IBAN_CONTEXT), start, end, 60, 20)
                 ),
                 None,
             )
@@ -344,11 +400,17 @@ _RIB = re.compile(
     r"(?![\w])"
 )
 _RIB_ACCOUNT = re.compile(r"(?<![\w])(?=[0-9A-Za-z]{11}(?![\w]))(?:[A-Za-z]*[0-9]){8}[0-9A-Za-z]*")
-_RIB_HINTS = ("rib", "guichet", "banque", "bancaire", "de compte", "° compte", "no compte")
-_RIB_CONTEXT = re.compile(
-    r"\brib\b|guichet|code banque|identit[ée] bancaire|coordonn[ée]es bancaires"
-    r"|num[ée]ro de compte|n ?° ?(?:de )?compte|compte bancaire",
-    re.IGNORECASE,
+_RIB_CONTEXT: _Keywords = (
+    ("rib", True),
+    ("guichet", False),
+    ("code banque", False),
+    ("numéro de compte", False),
+    ("numero de compte", False),
+    ("n° de compte", False),
+    ("n°de compte", False),
+    ("n° compte", False),
+    ("n°compte", False),
+    *_BANK_WORDS,
 )
 _RIB_LETTERS = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -356,11 +418,11 @@ _RIB_LETTERS = str.maketrans(
 )
 
 
-def rib_key(bank: str, branch: str, account: str) -> int:
+def _rib_key(bank: str, branch: str, account: str) -> int:
     """Standard French RIB key: 97 - (89·bank + 15·branch + 3·account) mod 97.
 
     Letters of the account are converted with the usual table (A, J → 1 …;
-    S → 2 …). Exposed for the tests, which build valid RIBs with it.
+    S → 2 …).
     """
     account_digits = account.upper().translate(_RIB_LETTERS)
     return 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account_digits)) % 97
@@ -368,7 +430,7 @@ def rib_key(bank: str, branch: str, account: str) -> int:
 
 def _rib_valid(bank: str, branch: str, account: str, key: str) -> bool:
     try:
-        return rib_key(bank, branch, account) == int(key)
+        return _rib_key(bank, branch, account) == int(key)
     except ValueError:
         return False
 
@@ -379,10 +441,10 @@ def _find_ribs(text: str, context: _Context) -> list[tuple[int, int]]:
     for m in _RIB.finditer(text):
         bank = m.group()[0] + m.group(1)
         if _rib_valid(bank, *m.groups()[1:]) or _near(
-            context.spans("rib", _RIB_CONTEXT, _RIB_HINTS), *m.span(), 80, 20
+            context.spans(_RIB_CONTEXT), *m.span(), 80, 20
         ):
             found.append(m.span())
-    rib_words = context.spans("rib", _RIB_CONTEXT, _RIB_HINTS)
+    rib_words = context.spans(_RIB_CONTEXT)
     if rib_words:
         accounts = _spans(_RIB_ACCOUNT, _blank(text, found))
         found += [s for s in accounts if _near(rib_words, *s, 50, 10)]
@@ -410,14 +472,23 @@ _NIR_KEYLESS_LAYOUT = re.compile(
     r"|[0-9]([ .\-])[0-9]{2}\1[0-9]{2}\1(?:[0-9]{2}|2[AB])\1[0-9]{3}\1[0-9]{3}",
     re.IGNORECASE,
 )
-_SS_CONTEXT = re.compile(
-    r"s[ée]cu\b|s[ée]curit[ée] sociale|\bnir\b|\binsee\b|immatriculation"
-    r"|\bn ?° ?ss\b|num[ée]ro ss\b|assurance maladie|\bcpam\b|\bameli\b",
-    re.IGNORECASE,
+_SS_CONTEXT: _Keywords = (
+    ("sécu", True),
+    ("secu", True),
+    ("sécurité sociale", False),
+    ("securite sociale", False),
+    ("nir", True),
+    ("insee", True),
+    ("immatriculation", False),
+    ("n° ss", True),
+    ("n°ss", True),
+    ("numéro ss", True),
+    ("numero ss", True),
+    ("assurance maladie", False),
+    ("cpam", True),
+    ("ameli", True),
 )
-_SS_HINTS = ("cu", "nir", "insee", "immatric", "ss", "maladie", "cpam", "ameli")
-_VITALE_CONTEXT = re.compile(r"vitale", re.IGNORECASE)
-_VITALE_HINTS = ("vitale",)
+_VITALE_CONTEXT: _Keywords = (("vitale", False),)
 # Twelve digits or more (the regex rejects shorter runs without a Python loop).
 _LONG_DIGIT_RUN = re.compile(r"[0-9](?<![\w][0-9])(?:[ .\-]?[0-9]){11,}")
 
@@ -776,7 +847,7 @@ def screen(text: str) -> ScreenResult:
             found.add(kind)
             t = _blank(t, spans)
 
-    take(IdentifierKind.EMAIL, _find_emails(t, context.lower))
+    take(IdentifierKind.EMAIL, _find_emails(t, context))
     if not _HAS_DIGIT.search(t):
         return ScreenResult(frozenset(found))
 
@@ -784,7 +855,7 @@ def screen(text: str) -> ScreenResult:
 
     nirs = _find_nirs(t)
     if nirs:
-        vitale = context.spans("vitale", _VITALE_CONTEXT, _VITALE_HINTS)
+        vitale = context.spans(_VITALE_CONTEXT)
         if any(_near(vitale, s, e, 60, 30) for s, e in nirs):
             found.add(IdentifierKind.CARTE_VITALE)
         take(IdentifierKind.NIR, nirs)
@@ -793,14 +864,14 @@ def screen(text: str) -> ScreenResult:
 
     runs = _long_runs(t, 12, 16, first="123478")
     if runs:  # a NIR with a typo, next to a social-security word
-        social = context.spans("social", _SS_CONTEXT, _SS_HINTS)
+        social = context.spans(_SS_CONTEXT)
         take(IdentifierKind.NIR, _runs_near(runs, social))
 
     take(IdentifierKind.PHONE, _find_phones(t))
 
     runs = _long_runs(t, 12, 22, first="0123456789")
     if runs:  # the card's number or serial, however long
-        vitale = context.spans("vitale", _VITALE_CONTEXT, _VITALE_HINTS)
+        vitale = context.spans(_VITALE_CONTEXT)
         take(IdentifierKind.CARTE_VITALE, _runs_near(runs, vitale))
 
     take(IdentifierKind.CAF_NUMBER, _find_caf_numbers(t))

@@ -235,3 +235,13 @@ def fresh_visit_keyboard() -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def resume_keyboard(draft_id: int, revision: int) -> InlineKeyboardMarkup:
+    def button(label: str, op: Op) -> InlineKeyboardButton:
+        data = callbacks.encode(callbacks.VisitStep(draft_id, revision, op.value, NONE))
+        return InlineKeyboardButton(label, callback_data=data)
+
+    return InlineKeyboardMarkup(
+        [[button("▶️ Reprendre", Op.RESUME)], [button("📝 Recommencer à zéro", Op.RESTART)]]
+    )
