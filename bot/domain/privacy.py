@@ -373,6 +373,9 @@ def _find_ibans(text: str, context: _Context) -> list[tuple[int, int]]:
             if len(compact) > 34:
                 break
             prefixes.append((compact, group.end()))
+        if not prefixes:  # a first group longer than any IBAN
+            pos = m.end()
+            continue
         # Next search starts after this IBAN, or after this candidate's first group,
         # so that "réf AB12 puis FR76 …" still finds the IBAN inside the first candidate.
         pos = prefixes[0][1]
@@ -457,7 +460,7 @@ def _find_ribs(text: str, context: _Context) -> list[tuple[int, int]]:
 
 # Overlapping candidates (look-ahead) so that a number glued to a previous one
 # is still tried from its own start. Separators are only allowed where people
-# put them: 1 85 05 78 006 084 36 (and 978 12 for overseas departments).
+# put them: 1 85 05 78 006 084 36, or 2 99 01 974 11 003 95 for overseas births.
 _NIR_CANDIDATE = re.compile(
     r"[1-478](?<![\w][1-478])(?=("
     r"[ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?(?:[0-9]{2}|2[ABab])[ .\-]?[0-9][ .\-]?[0-9]{2}"
@@ -626,6 +629,10 @@ def _find_national_phones(text: str) -> Iterator[tuple[int, int]]:
                 # Inside a dotted/dashed number ("10.0.19045.3803"), not after a space.
                 before = run[groups[i - 1].end() : first.start()]
                 if before != " " and (not separators or before in separators):
+                    continue
+                # After another number, only the two usual layouts (five pairs or ten
+                # digits in one piece): "1 85 05 78 006 084 92" hides no 05 78 006 084.
+                if len(window) not in (1, 5) or any(len(g.group()) != 2 for g in window[1:]):
                     continue
             if _national_valid(digits):
                 yield m.start() + first.start(), m.start() + groups[j].end()
