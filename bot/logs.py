@@ -12,7 +12,8 @@ import re
 
 REDACTED = "[jeton masqué]"
 # Any Telegram-shaped token, even one that is not ours (e.g. from a mistaken paste).
-_TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{20,}\b")
+# No \b: in Bot API URLs the token follows "bot" with no word boundary, and may end in "-".
+_TOKEN_SHAPE = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactingFilter(logging.Filter):

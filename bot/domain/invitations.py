@@ -34,7 +34,7 @@ def hash_code(code: str) -> str:
 
 
 def well_formed(code: str) -> bool:
-    return bool(_CODE_SHAPE.match(code))
+    return bool(_CODE_SHAPE.fullmatch(code))
 
 
 def problem_with(invitation: Invitation | None, now: datetime) -> InvitationProblem | None:

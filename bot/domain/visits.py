@@ -107,9 +107,9 @@ class Draft(BaseModel):
     adding: Literal["demande", "action", "theme"] | None = None
     picking: Literal["day", "hour"] | None = None
     editing: bool = False
+    # The answers before each step, for "⬅️ Retour". Only plain questions are kept: a picker
+    # or an "➕" left with "Retour" returns to where it was opened, in one tap.
     history: list[Answers] = Field(default_factory=list)
-    # The pending-state of the history entries (adding/picking) is not kept: back always
-    # lands on a plain question, which is what a person expects of "Retour".
 
     # ------------------------------------------------------------------ derived state
     @property
@@ -150,7 +150,8 @@ class Draft(BaseModel):
         if op == Op.BACK:
             return self._back()
         new = self.model_copy(deep=True)
-        new.history = [*self.history, self.answers.model_copy(deep=True)][-HISTORY_LIMIT:]
+        if self.adding is None and self.picking is None:
+            new.history = [*self.history, self.answers.model_copy(deep=True)][-HISTORY_LIMIT:]
         a = new.answers
         step = self.step
         if op == Op.ANSWER:
@@ -175,16 +176,19 @@ class Draft(BaseModel):
             new._reopen(value)
         else:
             raise InvalidAnswer("Ce bouton n'est pas reconnu.")
+        if new.adding is None and new.picking is None and new.history[-1:] == [new.answers]:
+            # Nothing changed (e.g. "⏱ Maintenant" right after opening the picker): no step
+            # to go back to.
+            new.history = new.history[:-1]
         return new
 
     def _back(self) -> Draft:
-        if self.picking is not None or self.adding is not None:
-            # Leaving a picker or an "add another" returns to where the agent was.
-            return self.model_copy(update={"picking": None, "adding": None})
         if not self.history:
             raise InvalidAnswer("Vous êtes déjà à la première question.")
         return self.model_copy(
-            update={"answers": self.history[-1], "history": self.history[:-1]}, deep=True
+            update={"answers": self.history[-1], "history": self.history[:-1],
+                    "adding": None, "picking": None},
+            deep=True,
         )
 
     def _answer(self, step: Step, value: str, now_local: datetime | None) -> None:
@@ -304,10 +308,11 @@ def first_missing(a: Answers) -> Step | None:
 
 def hour_choices(days_ago: int, now_local: datetime | None) -> list[int]:
     """Hours offered for a late log: not in the future, within a plausible opening day."""
-    last = LATEST_HOUR
+    first, last = EARLIEST_HOUR, LATEST_HOUR
     if days_ago == 0 and now_local is not None:
         last = min(last, now_local.hour)
-    return list(range(EARLIEST_HOUR, last + 1))
+        first = min(first, last)  # before 7 h, the hours of the night so far
+    return list(range(first, last + 1))
 
 
 def visit_time(a: Answers, now: datetime, tz: ZoneInfo) -> datetime:

@@ -40,7 +40,7 @@ C = TypeVar("C", bound=type[Callback])
 
 def register(cls: C) -> C:
     """Class decorator: makes a Callback subclass encodable and decodable."""
-    if not _PREFIX.match(cls.PREFIX) or cls.PREFIX in _REGISTRY:
+    if not _PREFIX.fullmatch(cls.PREFIX) or cls.PREFIX in _REGISTRY:
         raise ValueError(f"bad or duplicate callback prefix {cls.PREFIX!r}")
     hints = get_type_hints(cls)
     fields = [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
@@ -63,7 +63,7 @@ def encode(payload: Callback) -> str:
                 raise ValueError(f"{cls.__name__}.{name}: integer out of range: {value!r}")
             parts.append(str(value))
         else:
-            if not isinstance(value, str) or not _CODE.match(value):
+            if not isinstance(value, str) or not _CODE.fullmatch(value):
                 raise ValueError(f"{cls.__name__}.{name}: bad code {value!r}")
             parts.append(value)
     data = ":".join(parts)
@@ -90,11 +90,11 @@ def decode(
     kwargs: dict[str, Any] = {}
     for (name, kind), value in zip(fields, values, strict=True):
         if kind is int:
-            if not _INT.match(value):
+            if not _INT.fullmatch(value):
                 raise BadCallback(f"{name}: not an integer")
             kwargs[name] = int(value)
         else:
-            if not _CODE.match(value):
+            if not _CODE.fullmatch(value):
                 raise BadCallback(f"{name}: not a code")
             kwargs[name] = value
     return cls(**kwargs)

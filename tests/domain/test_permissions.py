@@ -1,0 +1,293 @@
+"""The permission table of DESIGN.md §1, written out by hand and checked against `decide()`.
+
+The expected sets below are transcribed from the brief, not from `bot/domain/permissions.py`:
+a change to the code that drifts from the brief fails here, naming the person and the action.
+
+Reading of the brief used for the table:
+- a stranger may only ask for help (`/aide`); `/start` with a code is onboarding, not an action;
+- an agent of an active site: log visits, "Mes chiffres", difficulties, training needs, "fermé
+  aujourd'hui", read news, answer invitations, own signals' status, `/mesdonnees`, plus `/aide`
+  and the Caf's documentation (§2, article 3: "documentation and information for partners");
+- a manager: all of the agent's, plus hours, closures, period validation, the site's agents and
+  the site's figures;
+- suspended site: all of the above except logging visits;
+- withdrawn site, revoked person: `/mesdonnees` only (the refusal is the explanation);
+- a coordinator: the coordinator column of §1 (network and labels, invitations, inbox, broadcast,
+  events, statistics, exports, compliance/audit), news and documentation, `/aide`, `/mesdonnees`;
+  none of the site-level actions of an agent (they belong to no site).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from bot.domain.permissions import (
+    Action,
+    Actor,
+    LabelStatus,
+    PersonStatus,
+    Refusal,
+    Role,
+    allowed_actions,
+    decide,
+)
+from bot.ui import menus
+
+HELP_AND_MY_DATA = {Action.HELP, Action.MY_DATA}
+AGENT_MAY = HELP_AND_MY_DATA | {
+    Action.LOG_VISIT,
+    Action.MY_FIGURES,
+    Action.REPORT_DIFFICULTY,
+    Action.TRAINING_NEED,
+    Action.CLOSED_TODAY,
+    Action.READ_NEWS,
+    Action.DOCUMENTATION,
+    Action.ANSWER_INVITATION,
+    Action.OWN_SIGNALS,
+}
+MANAGER_MAY = AGENT_MAY | {
+    Action.MANAGE_HOURS,
+    Action.MANAGE_CLOSURES,
+    Action.VALIDATE_PERIOD,
+    Action.MANAGE_SITE_AGENTS,
+    Action.SITE_FIGURES,
+}
+COORDINATOR_MAY = HELP_AND_MY_DATA | {
+    Action.MANAGE_NETWORK,
+    Action.INBOX,
+    Action.BROADCAST,
+    Action.EVENTS,
+    Action.STATISTICS,
+    Action.EXPORT,
+    Action.AUDIT,
+    Action.READ_NEWS,
+    Action.DOCUMENTATION,
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One row of the table: who, what they may do, and why anything else is refused."""
+
+    name: str
+    actor: Actor
+    may: frozenset[Action]
+    refusal: Refusal  # the reason for every refused action…
+    special: tuple[tuple[Action, Refusal], ...] = ()  # …except these
+
+    def expected(self, action: Action) -> Refusal | None:
+        if action in self.may:
+            return None
+        return dict(self.special).get(action, self.refusal)
+
+
+def _site_person(role: Role, label: LabelStatus, status: PersonStatus) -> Actor:
+    return Actor(role=role, status=status, label=label)
+
+
+ACTIVE, REVOKED = PersonStatus.ACTIVE, PersonStatus.REVOKED
+KINDS: tuple[Kind, ...] = (
+    Kind("stranger", Actor(role=None), frozenset({Action.HELP}), Refusal.STRANGER),
+    Kind(
+        "agent of an active site",
+        _site_person(Role.AGENT, LabelStatus.ACTIVE, ACTIVE),
+        frozenset(AGENT_MAY),
+        Refusal.ROLE,
+    ),
+    Kind(
+        "manager of an active site",
+        _site_person(Role.MANAGER, LabelStatus.ACTIVE, ACTIVE),
+        frozenset(MANAGER_MAY),
+        Refusal.ROLE,
+    ),
+    Kind(
+        "agent of a suspended site",
+        _site_person(Role.AGENT, LabelStatus.SUSPENDED, ACTIVE),
+        frozenset(AGENT_MAY - {Action.LOG_VISIT}),
+        Refusal.ROLE,
+        ((Action.LOG_VISIT, Refusal.SUSPENDED),),
+    ),
+    Kind(
+        "manager of a suspended site",
+        _site_person(Role.MANAGER, LabelStatus.SUSPENDED, ACTIVE),
+        frozenset(MANAGER_MAY - {Action.LOG_VISIT}),
+        Refusal.ROLE,
+        ((Action.LOG_VISIT, Refusal.SUSPENDED),),
+    ),
+    Kind(
+        "agent of a withdrawn site",
+        _site_person(Role.AGENT, LabelStatus.WITHDRAWN, ACTIVE),
+        frozenset({Action.MY_DATA}),
+        Refusal.WITHDRAWN,
+    ),
+    Kind(
+        "manager of a withdrawn site",
+        _site_person(Role.MANAGER, LabelStatus.WITHDRAWN, ACTIVE),
+        frozenset({Action.MY_DATA}),
+        Refusal.WITHDRAWN,
+    ),
+    Kind("coordinator", Actor(role=Role.COORDINATOR), frozenset(COORDINATOR_MAY), Refusal.ROLE),
+    Kind(
+        "revoked agent",
+        _site_person(Role.AGENT, LabelStatus.ACTIVE, REVOKED),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
+    Kind(
+        "revoked manager",
+        _site_person(Role.MANAGER, LabelStatus.ACTIVE, REVOKED),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
+    Kind(
+        "revoked agent of a suspended site",
+        _site_person(Role.AGENT, LabelStatus.SUSPENDED, REVOKED),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
+    Kind(
+        "revoked manager of a withdrawn site",
+        _site_person(Role.MANAGER, LabelStatus.WITHDRAWN, REVOKED),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
+    Kind(
+        "revoked coordinator",
+        Actor(role=Role.COORDINATOR, status=REVOKED),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
+)
+BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def _case_id(kind: Kind, action: Action) -> str:
+    expected = kind.expected(action)
+    verdict = "may" if expected is None else f"may not ({expected.value})"
+    return f"{kind.name} {verdict} {action.value}"
+
+
+MATRIX = [
+    pytest.param(kind, action, id=_case_id(kind, action)) for kind in KINDS for action in Action
+]
+
+
+# ------------------------------------------------------------------------------ the matrix
+
+
+@pytest.mark.parametrize(("kind", "action"), MATRIX)
+def test_decide_follows_the_design_table_for_every_person_and_action(
+    kind: Kind, action: Action
+) -> None:
+    assert decide(kind.actor, action) == kind.expected(action)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_allowed_actions_is_exactly_the_expected_set(kind: Kind) -> None:
+    assert allowed_actions(kind.actor) == kind.may
+
+
+def test_the_expected_table_names_only_real_actions_and_every_action_is_someones() -> None:
+    everyone_may = set().union(*(kind.may for kind in KINDS))
+    assert everyone_may == set(Action)
+
+
+# ------------------------------------------------------------------------------ reasons
+
+
+def test_a_stranger_is_refused_everything_but_help_as_a_stranger() -> None:
+    stranger = BY_NAME["stranger"].actor
+    assert decide(stranger, Action.HELP) is None
+    assert decide(stranger, Action.MY_DATA) is Refusal.STRANGER
+    assert decide(stranger, Action.LOG_VISIT) is Refusal.STRANGER
+
+
+def test_a_revoked_person_is_refused_as_revoked_whatever_their_site_label() -> None:
+    for name in ("revoked agent of a suspended site", "revoked manager of a withdrawn site"):
+        actor = BY_NAME[name].actor
+        assert decide(actor, Action.LOG_VISIT) is Refusal.REVOKED
+        assert decide(actor, Action.HELP) is Refusal.REVOKED
+        assert decide(actor, Action.MY_DATA) is None
+
+
+def test_a_withdrawn_site_refuses_even_manager_actions_as_withdrawn() -> None:
+    actor = BY_NAME["manager of a withdrawn site"].actor
+    assert decide(actor, Action.MANAGE_HOURS) is Refusal.WITHDRAWN
+    assert decide(actor, Action.HELP) is Refusal.WITHDRAWN
+    assert decide(actor, Action.MANAGE_NETWORK) is Refusal.WITHDRAWN
+
+
+def test_a_suspended_site_refuses_visits_as_suspended_and_other_roles_actions_as_role() -> None:
+    agent = BY_NAME["agent of a suspended site"].actor
+    assert decide(agent, Action.LOG_VISIT) is Refusal.SUSPENDED
+    assert decide(agent, Action.MANAGE_HOURS) is Refusal.ROLE
+    assert decide(agent, Action.REPORT_DIFFICULTY) is None
+
+
+def test_a_coordinator_does_not_log_visits_and_an_agent_does_not_manage_the_network() -> None:
+    assert decide(BY_NAME["coordinator"].actor, Action.LOG_VISIT) is Refusal.ROLE
+    assert decide(BY_NAME["agent of an active site"].actor, Action.MANAGE_NETWORK) is Refusal.ROLE
+    assert decide(BY_NAME["agent of an active site"].actor, Action.SITE_FIGURES) is Refusal.ROLE
+
+
+# ------------------------------------------------------------------------------ menus
+
+
+def _menu_labels(markup: ReplyKeyboardMarkup | ReplyKeyboardRemove) -> list[str]:
+    if isinstance(markup, ReplyKeyboardRemove):
+        return []
+    return [button.text for row in markup.keyboard for button in row]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_the_main_menu_shows_no_entry_whose_action_is_refused(kind: Kind) -> None:
+    labels = _menu_labels(menus.main_menu(kind.actor))
+    for label in labels:
+        entry = menus.BY_LABEL[label]
+        assert entry.action in kind.may, f"{kind.name} sees {label!r}"
+    assert len(labels) == len(set(labels))
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_the_main_menu_shows_every_entry_whose_action_is_allowed(kind: Kind) -> None:
+    expected = [entry.label for entry in menus.ENTRIES if entry.action in kind.may]
+    assert _menu_labels(menus.main_menu(kind.actor)) == expected
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_the_command_list_offers_no_command_whose_action_is_refused(kind: Kind) -> None:
+    by_command = {entry.command: entry for entry in menus.ENTRIES}
+    commands = [command.command for command in menus.commands_for(kind.actor)]
+    assert commands[0] == "start"
+    assert commands[-1] == "annuler"
+    for command in commands[1:-1]:
+        assert by_command[command].action in kind.may, f"{kind.name} has /{command}"
+    expected = [entry.command for entry in menus.ENTRIES if entry.action in kind.may]
+    assert commands[1:-1] == expected
+
+
+@pytest.mark.parametrize("name", ["agent of an active site", "manager of an active site"])
+def test_the_menu_of_a_person_who_logs_visits_starts_with_new_visit_alone_on_its_row(
+    name: str,
+) -> None:
+    markup = menus.main_menu(BY_NAME[name].actor)
+    assert isinstance(markup, ReplyKeyboardMarkup)
+    assert [button.text for button in markup.keyboard[0]] == ["📝 Nouvelle visite"]
+
+
+def test_a_suspended_agent_sees_no_new_visit_button_and_no_training_mode() -> None:
+    labels = _menu_labels(menus.main_menu(BY_NAME["agent of a suspended site"].actor))
+    assert "📝 Nouvelle visite" not in labels
+    assert "🎓 Mode formation" not in labels
+    assert "📊 Mes chiffres" in labels
+
+
+def test_a_stranger_sees_only_help_and_a_withdrawn_agent_gets_no_keyboard() -> None:
+    assert _menu_labels(menus.main_menu(BY_NAME["stranger"].actor)) == ["❓ Aide"]
+    assert isinstance(
+        menus.main_menu(BY_NAME["agent of a withdrawn site"].actor), ReplyKeyboardRemove
+    )
+    assert isinstance(menus.main_menu(BY_NAME["revoked coordinator"].actor), ReplyKeyboardRemove)
