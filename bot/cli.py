@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import sys
+import urllib.parse
 import zoneinfo
 from collections.abc import Sequence
 from datetime import timedelta
@@ -131,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError, DatabaseTooNew) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except sqlite3.DatabaseError as exc:
+        print(f"Erreur : la base {os.environ.get('DATABASE_PATH', 'DATABASE_PATH')} est "
+              f"illisible ({exc}) : vérifiez DATABASE_PATH.", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def clock_from_environment() -> Clock:
@@ -189,8 +194,12 @@ def backup(source: Path, target: Path) -> int:
         raise CliError(f"base introuvable : {source}")
     if target.exists():
         raise CliError(f"{target} existe déjà : choisissez un autre fichier")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"dossier impossible à créer pour {target} : {exc.strerror}") from None
+    uri = f"file:{urllib.parse.quote(str(source.resolve()))}?mode=ro"
+    src = sqlite3.connect(uri, uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
@@ -267,9 +276,13 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                     ) from None
         if not any([args.period, args.timezone, args.notify_chat, args.rename]):
             raise CliError("rien à modifier : --period, --timezone, --notify-chat ou --rename")
+        new_name = args.rename.strip() if args.rename is not None else None
+        if new_name == "":
+            raise CliError("--rename : le nouveau nom est vide")
         async with db.transaction() as tx:
-            if args.rename and await cafs.get_by_name(tx, args.rename):
-                raise CliError(f"une Caf nommée « {args.rename} » existe déjà")
+            same = await cafs.get_by_name(tx, new_name) if new_name else None
+            if same is not None and same.id != caf.id:
+                raise CliError(f"une Caf nommée « {new_name} » existe déjà")
             await cafs.update(
                 tx,
                 caf.id,
@@ -277,7 +290,7 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                 timezone=_timezone(args.timezone) if args.timezone else None,
                 notify_chat_id=notify,
                 clear_notify_chat=clear,
-                name=args.rename.strip() if args.rename else None,
+                name=new_name,
             )
             await audit.record(
                 tx,
@@ -293,7 +306,7 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                     if k in ("period", "timezone", "notify_chat", "rename") and v is not None
                 },
             )
-        print(f"Caf modifiée : {args.rename or caf.name}")
+        print(f"Caf modifiée : {new_name or caf.name}")
 
 
 async def invite_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:

@@ -46,8 +46,12 @@ async def get(conn: Conn, caf_id: int) -> Caf | None:
 
 
 async def get_by_name(conn: Conn, name: str) -> Caf | None:
-    row = await conn.fetch_one("SELECT * FROM cafs WHERE name = :name", {"name": name.strip()})
-    return Caf.model_validate(dict(row)) if row else None
+    """Case-insensitive, accents included (SQLite's NOCASE folds ASCII only)."""
+    wanted = name.strip().casefold()
+    for caf in await list_all(conn):
+        if caf.name.casefold() == wanted:
+            return caf
+    return None
 
 
 async def list_all(conn: Conn) -> list[Caf]:

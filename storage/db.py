@@ -82,17 +82,23 @@ class Database:
     async def open(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA synchronous=FULL",
-        ):
-            await conn.execute(pragma)
-        self._conn = conn
-        if migrate:
-            await self.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA foreign_keys=ON",
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+                "PRAGMA synchronous=FULL",
+            ):
+                await conn.execute(pragma)
+            self._conn = conn
+            if migrate:
+                await self.migrate()
+        except BaseException:
+            # A refused or unreadable database must not leave a connection (and its thread).
+            self._conn = None
+            await conn.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -199,7 +205,8 @@ def split_statements(script: str) -> list[str]:
         if sqlite3.complete_statement(buffer):
             statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip():
+    leftover = [line for line in buffer.splitlines() if line.strip()]
+    if leftover and not all(line.strip().startswith("--") for line in leftover):
         raise ValueError(f"Instruction SQL incomplète en fin de migration : {buffer[:80]!r}")
     return statements
 

@@ -14,7 +14,11 @@ async def open_storage(path: Path) -> Database:
     """Opens, migrates, and syncs the taxonomy (options are data defined in code)."""
     db = Database(path)
     await db.open(migrate=True)
-    await taxonomy.sync(db)
+    try:
+        await taxonomy.sync(db)
+    except BaseException:
+        await db.close()
+        raise
     return db
 
 
