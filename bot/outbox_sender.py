@@ -1,0 +1,358 @@
+"""The one sender that drains the outbox (storage/outbox.py) at Telegram's limits.
+
+Why a sender of its own rather than PTB's `AIORateLimiter`: the limiter caps the overall rate
+and groups, not the one message a second per private chat; and on `RetryAfter` it sleeps
+inside the call while the row would stay 'sending'. Here every outcome is written back to
+the row at once, so a crash loses nothing and doubles only what was in flight.
+
+Limits (real time, `time.monotonic`, never the injectable clock: they are about Telegram,
+not about the bot's calendar):
+- overall: one send every `1 / max_rate` seconds (strict pacing, no burst);
+- per chat: one send every `per_chat_interval` seconds, and a group (negative chat id) at
+  most `group_per_minute` sends in any `group_window` seconds;
+- `RetryAfter`: every send pauses for the time Telegram asks; the row goes back to
+  'pending' without counting an attempt.
+
+The sender knows nothing of what it sends (no domain logic) and never logs message text:
+only row ids, kinds and error types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
+
+from bot.clock import Clock
+from storage import outbox
+from storage.db import Database
+from storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+OnSent = Callable[[OutboxMessage], Awaitable[None] | None]
+
+#: After an unexpected error (e.g. the database), `run` waits this long before going on.
+ERROR_PAUSE_SECONDS = 1.0
+
+#: A backoff never grows beyond this (a high `max_attempts` must not mean "in a week").
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+class _NoRetries(int):
+    """Zero retries, as `AIORateLimiter` rate-limit arguments.
+
+    The limiter reads `rate_limit_args or max_retries`: a plain 0 is falsy and would fall
+    back to the application's default (3 retries, sleeping inside the call while the row
+    stays 'sending'). This zero is truthy, so the limiter makes one try and raises
+    `RetryAfter` to us.
+    """
+
+    def __bool__(self) -> bool:
+        return True
+
+
+NO_RETRIES = _NoRetries(0)
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """The pause Telegram asks for (read without PTB's int-vs-timedelta deprecation)."""
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raw = exc.retry_after
+    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+def _error_text(exc: BaseException) -> str:
+    """What is stored as `last_error`: Telegram's description, never the message text."""
+    text = str(exc) if isinstance(exc, TelegramError) else f"{type(exc).__name__}: {exc}"
+    return text[:500]
+
+
+class OutboxSender:
+    """Claims due outbox rows in batches and sends them, pacing and classifying errors.
+
+    One instance per process (rows are claimed atomically, but pacing state is in memory).
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        clock: Clock,
+        *,
+        max_rate: float = 25.0,
+        per_chat_interval: float = 1.0,
+        group_per_minute: int = 20,
+        max_attempts: int = 5,
+        backoff_base: float = 2.0,
+        batch_size: int = 50,
+        group_window: float = 60.0,
+        idle_interval: float = 0.2,
+        on_sent: OnSent | None = None,
+    ) -> None:
+        if max_rate <= 0 or batch_size <= 0 or max_attempts <= 0 or group_per_minute <= 0:
+            raise ValueError("max_rate, batch_size, max_attempts, group_per_minute must be > 0")
+        self._bot = bot
+        self._db = db
+        self._clock = clock
+        self._interval = 1.0 / max_rate
+        self._per_chat_interval = per_chat_interval
+        self._group_per_minute = group_per_minute
+        self._group_window = group_window
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self.on_sent = on_sent
+        # Through PTB's AIORateLimiter (the application's bot), but without its retries.
+        self._send_kwargs: dict[str, Any] = (
+            {"rate_limit_args": NO_RETRIES}
+            if isinstance(getattr(bot, "rate_limiter", None), AIORateLimiter)
+            else {}
+        )
+        # Pacing state, all in time.monotonic() seconds.
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chat_ready: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = {}
+        self._slot_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------ public
+    def wake(self) -> None:
+        """Something was enqueued: drain now instead of at the end of the idle sleep."""
+        self._wake.set()
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left of a `RetryAfter` pause (0 when sending freely)."""
+        return max(0.0, self._paused_until - time.monotonic())
+
+    async def drain_once(self) -> int:
+        """Claims one batch of due rows and sends it; returns how many were tried.
+
+        Chats still being paced are left out of the claim; when only they have due rows,
+        this waits for the first of them to be ready, so 0 means "nothing is due".
+        """
+        while True:
+            cooling = self._cooling_chats()
+            batch = await outbox.claim_batch(
+                self._db, self._clock.now(), self._batch_size, exclude_chat_ids=cooling.keys()
+            )
+            if batch:
+                # Every send runs to its end (and records its outcome) even if one fails.
+                results = await asyncio.gather(
+                    *(self._send_one(row) for row in batch), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result
+                return sum(bool(result) for result in results)
+            if not cooling:
+                return 0
+            waiting = await outbox.due_chats(self._db, self._clock.now(), cooling.keys())
+            if not waiting:
+                return 0
+            if not await self._sleep(min(cooling[chat] for chat in waiting) - time.monotonic()):
+                return 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drains until `stop` is set; first puts rows left 'sending' by a crash back.
+
+        Never dies on an error (a database hiccup is logged and retried a second later).
+        On stop, rows claimed but not yet tried go back to 'pending'.
+        """
+        self._stop = stop
+        try:
+            recovered = await outbox.recover_in_flight(self._db, self._clock.now())
+            if recovered:
+                log.warning("Outbox : %d message(s) en cours lors de l'arrêt, renvoyés", recovered)
+            while not stop.is_set():
+                try:
+                    handled = await self.drain_once()
+                except Exception:
+                    log.exception("Outbox : erreur pendant l'envoi d'un lot")
+                    await self._sleep(ERROR_PAUSE_SECONDS)
+                    continue
+                if handled or stop.is_set():
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_interval)
+                self._wake.clear()
+        finally:
+            self._stop = None
+
+    # ------------------------------------------------------------------ pacing
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    async def _sleep(self, delay: float) -> bool:
+        """Sleeps (cut short by the stop event); False if the sender is stopping."""
+        if delay > 0:
+            if self._stop is None:
+                await asyncio.sleep(delay)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+        return not self._stopping()
+
+    def _cooling_chats(self) -> dict[int, float]:
+        """Chats that cannot be sent to yet, with the instant they can (forgets the past)."""
+        now = time.monotonic()
+        for chat_id in [c for c, ready in self._chat_ready.items() if ready <= now]:
+            del self._chat_ready[chat_id]
+        for chat_id in [
+            c
+            for c, sends in self._group_sends.items()
+            if not sends or sends[-1] <= now - self._group_window
+        ]:
+            del self._group_sends[chat_id]
+        return dict(self._chat_ready)
+
+    def _note_send(self, chat_id: int) -> None:
+        """Records a send to a chat: it is next ready after the interval or group quota."""
+        now = time.monotonic()
+        ready = now + self._per_chat_interval
+        if chat_id < 0:
+            sends = self._group_sends.setdefault(chat_id, deque())
+            sends.append(now)
+            while sends and sends[0] <= now - self._group_window:
+                sends.popleft()
+            if len(sends) >= self._group_per_minute:
+                ready = max(ready, sends[-self._group_per_minute] + self._group_window)
+        self._chat_ready[chat_id] = max(ready, self._chat_ready.get(chat_id, 0.0))
+
+    async def _acquire_slot(self) -> bool:
+        """Waits for the next overall send slot (and the end of any pause); False on stop."""
+        async with self._slot_lock:
+            if self._stopping():
+                return False
+            while True:
+                now = time.monotonic()
+                start = max(self._next_slot, self._paused_until)
+                if start <= now:
+                    break
+                if not await self._sleep(start - now):
+                    return False
+            self._next_slot = now + self._interval
+            return True
+
+    # ------------------------------------------------------------------ sending
+    async def _send_one(self, row: OutboxMessage) -> bool:
+        """Sends one claimed row and records the outcome; False if it was not tried."""
+        if not await self._acquire_slot():
+            await outbox.release(self._db, row.id, self._clock.now())
+            return False
+        self._note_send(row.chat_id)
+        try:
+            markup = (
+                InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._bot)
+                if row.reply_markup
+                else None
+            )
+            message = await self._bot.send_message(
+                row.chat_id,
+                row.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                **self._send_kwargs,
+            )
+        except RetryAfter as exc:
+            seconds = _retry_seconds(exc)
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            log.warning("Outbox : limite de Telegram, pause de %.1f s (ligne %d)", seconds, row.id)
+            await outbox.release(self._db, row.id, self._clock.now(), error=_error_text(exc))
+        except Forbidden as exc:
+            await self._unreachable(row, exc)
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                await self._unreachable(row, exc)
+            else:
+                log.warning("Outbox : ligne %d (%s) refusée par Telegram", row.id, row.kind)
+                await outbox.mark_failed(self._db, row.id, _error_text(exc), self._clock.now())
+        except (NetworkError, TelegramError) as exc:
+            # TimedOut, 5xx and the like: Telegram may be back in a moment.
+            await self._retry_or_fail(row, exc)
+        except Exception as exc:
+            # A bug (e.g. a malformed keyboard): retrying cannot help. Logged by type only:
+            # an exception's text might quote what was being sent.
+            log.error(
+                "Outbox : ligne %d (%s) impossible à envoyer (%s)",
+                row.id,
+                row.kind,
+                type(exc).__name__,
+            )
+            await outbox.mark_failed(self._db, row.id, _error_text(exc), self._clock.now())
+        else:
+            await outbox.mark_sent(self._db, row.id, message.message_id, self._clock.now())
+            await self._notify_sent(row, message.message_id)
+        return True
+
+    async def _unreachable(self, row: OutboxMessage, exc: TelegramError) -> None:
+        others = await outbox.mark_unreachable(
+            self._db, row.id, _error_text(exc), self._clock.now()
+        )
+        log.info(
+            "Outbox : destinataire injoignable (ligne %d, %s) ; %d autre(s) ligne(s) écartée(s)",
+            row.id,
+            type(exc).__name__,
+            others,
+        )
+
+    async def _retry_or_fail(self, row: OutboxMessage, exc: TelegramError) -> None:
+        attempts = row.attempts + 1
+        now = self._clock.now()
+        if attempts >= self._max_attempts:
+            log.warning(
+                "Outbox : ligne %d (%s) abandonnée après %d essais (%s)",
+                row.id,
+                row.kind,
+                attempts,
+                type(exc).__name__,
+            )
+            await outbox.mark_failed(self._db, row.id, _error_text(exc), now)
+            return
+        delay = min(self._backoff_base**attempts, MAX_BACKOFF_SECONDS)
+        log.info(
+            "Outbox : ligne %d, essai %d échoué (%s), nouvel essai dans %.1f s",
+            row.id,
+            attempts,
+            type(exc).__name__,
+            delay,
+        )
+        await outbox.mark_retry(
+            self._db, row.id, _error_text(exc), now + timedelta(seconds=delay), now
+        )
+
+    async def _notify_sent(self, row: OutboxMessage, message_id: int) -> None:
+        """Runs the `on_sent` hook with the row as sent; its failures never stop sending."""
+        if self.on_sent is None:
+            return
+        sent = row.model_copy(
+            update={
+                "status": outbox.OutboxStatus.SENT,
+                "telegram_message_id": message_id,
+                "sent_at": self._clock.now(),
+            }
+        )
+        try:
+            result = self.on_sent(sent)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("Outbox : le rappel on_sent a échoué (ligne %d)", row.id)
