@@ -164,8 +164,12 @@ async def _advance(
     async with ctx.db.transaction() as tx:
         advanced = await store.advance(tx, record, draft, now)
     await query.answer(None if advanced else "Déjà pris en compte.")
-    fresh = await store.get_draft(ctx.db, record.id)
-    assert fresh is not None
+    if advanced:  # what was just written; no need to read it back
+        fresh = record.model_copy(update={"draft": draft, "revision": record.revision + 1})
+    else:
+        reread = await store.get_draft(ctx.db, record.id)
+        assert reread is not None
+        fresh = reread
     await _render(ctx, member, fresh, message)
 
 
