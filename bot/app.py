@@ -6,6 +6,8 @@ All wiring lives here. `post_init` opens the database when the bot is started by
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 
 from telegram import BotCommand, Update
@@ -20,11 +22,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot import housekeeping
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.outbox_sender import OutboxSender
 from bot.processing import TimedSerialUpdateProcessor
+from bot.scheduler import Scheduler
 from bot.ui import callbacks, menus
-from conversations import fallback, figures, onboarding, visit
+from conversations import fallback, figures, network, onboarding, visit
 from conversations.common import Ctx, Services, guarded
 from storage import kv
 from storage.db import Database
@@ -39,6 +44,8 @@ MENU_ACTIONS = {
     "visit": visit.new_visit,
     "figures": figures.my_figures,
     "training": visit.toggle_training,
+    "network": network.open_network,
+    "team": network.open_team,
     "help": onboarding.help_command,
 }
 
@@ -80,6 +87,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(processor or TimedSerialUpdateProcessor())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     app = builder.build()
@@ -103,6 +111,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(visit.on_step, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(visit.on_saved, pattern=r"^sv:"))
     app.add_handler(CallbackQueryHandler(menu_tap, pattern=r"^m:"))
+    app.add_handler(CallbackQueryHandler(network.on_tap, pattern=r"^n:"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO
@@ -136,6 +145,49 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     await kv.put(services.db, "bot_username", app.bot.username)
     # Strangers see /start and /aide; registered people get their own list per chat.
     await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Aide")])
+    start_outbox(app)
+    scheduler = Scheduler(services.db, services.clock)
+    scheduler.register(
+        housekeeping.KIND,
+        functools.partial(
+            housekeeping.run, db=services.db, clock=services.clock, settings=services.settings
+        ),
+    )
+    await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
+    app.bot_data["scheduler"] = scheduler
+    await scheduler.attach(app, interval_seconds=services.settings.scheduler_interval_seconds)
+
+
+def start_outbox(app: Application) -> OutboxSender:  # type: ignore[type-arg]
+    """The one sender of everything that is not a direct reply, as a background task.
+
+    Not `app.create_task`: `Application.stop()` waits for those and would wait for ever.
+    """
+    services: Services = app.bot_data["services"]
+    sender = OutboxSender(
+        app.bot,
+        services.db,
+        services.clock,
+        max_rate=services.settings.broadcast_max_rate,
+        max_attempts=services.settings.outbox_max_attempts,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop), name="outbox-sender")
+    app.bot_data["outbox"] = (sender, stop, task)
+    services.wake_outbox = sender.wake
+    return sender
+
+
+async def stop_outbox(app: Application) -> None:  # type: ignore[type-arg]
+    entry = app.bot_data.pop("outbox", None)
+    if entry is not None:
+        _, stop, task = entry
+        stop.set()
+        await task
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    await stop_outbox(app)
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

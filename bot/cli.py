@@ -133,8 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except sqlite3.DatabaseError as exc:
-        print(f"Erreur : la base {os.environ.get('DATABASE_PATH', 'DATABASE_PATH')} est "
-              f"illisible ({exc}) : vérifiez DATABASE_PATH.", file=sys.stderr)
+        print(
+            f"Erreur : la base {os.environ.get('DATABASE_PATH', 'DATABASE_PATH')} est "
+            f"illisible ({exc}) : vérifiez DATABASE_PATH.",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
 
 

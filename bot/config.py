@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # A half-filled visit older than this is no longer offered for resumption.
     draft_max_age_hours: int = Field(default=24, ge=1)
 
+    # Outbound messages that are not direct replies (the outbox)
+    broadcast_max_rate: float = Field(default=25.0, gt=0, le=1000)
+    outbox_max_attempts: int = Field(default=5, ge=1, le=50)
+    # How often the periodic job looks for due scheduled work.
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

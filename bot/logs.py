@@ -46,5 +46,12 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_third_party()
+
+
+def quiet_third_party() -> None:
+    """httpx logs URLs (with the token); PTB's DEBUG lines print whole updates, message
+    texts included: neither may reach the logs, whatever LOG_LEVEL says."""
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
@@ -41,6 +41,7 @@ from storage.db import Database
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 OnSent = Callable[[OutboxMessage], Awaitable[None] | None]
 
@@ -65,6 +66,20 @@ class _NoRetries(int):
 
 
 NO_RETRIES = _NoRetries(0)
+
+
+def _markup(stored: str | None, bot: Bot) -> ReplyMarkup | None:
+    """A stored keyboard: inline buttons, a new main menu, or the menu's removal."""
+    if not stored:
+        return None
+    data = json.loads(stored)
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, bot)
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    if data.get("remove_keyboard") is True:
+        return ReplyKeyboardRemove.de_json(data, bot)
+    raise ValueError("unknown keyboard in the outbox")
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
@@ -260,11 +275,7 @@ class OutboxSender:
             return False
         self._note_send(row.chat_id)
         try:
-            markup = (
-                InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self._bot)
-                if row.reply_markup
-                else None
-            )
+            markup = _markup(row.reply_markup, self._bot)
             message = await self._bot.send_message(
                 row.chat_id,
                 row.text,

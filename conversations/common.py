@@ -32,11 +32,15 @@ from bot.domain.permissions import STRANGER, Action, Refusal, decide
 from bot.ui import menus
 from bot.ui.callbacks import BadCallback
 from bot.ui.render import render
-from storage import people
+from storage import outbox, people
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def _nothing() -> None:
+    """Default outbox wake-up: the sender polls anyway."""
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
+    # Called after a transaction that enqueued messages, so they leave at once.
+    wake_outbox: Callable[[], None] = _nothing
 
 
 class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -81,6 +87,9 @@ async def current_member(update: Update, ctx: Ctx) -> Member | None:
     member = await people.member_by_telegram_id(ctx.db, user.id)
     if member is not None:
         await people.touch(ctx.db, member.person, ctx.clock.now())
+        if member.person.unreachable_since is not None:
+            # They write to the bot again: messages can reach them once more.
+            await outbox.clear_unreachable(ctx.db, member.person.id)
     return member
 
 

@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.ui.render import render
-from conversations import visit
+from conversations import text_input, visit
 from conversations.common import Ctx, current_member, guarded, send, show_menu
+from storage import pending
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ async def unknown_command(update: Update, ctx: Ctx) -> None:
 async def unknown_text(update: Update, ctx: Ctx) -> None:
     """Text where buttons are expected: the visit in progress is shown again, else the menu."""
     member = await current_member(update, ctx)
+    if member is not None and await text_input.handle_text(update, ctx, member):
+        return
     if member is not None and await visit.resend_open_draft(update, ctx, member):
         return
     await show_menu(update, ctx, member, render("unknown_input"))
@@ -53,7 +56,8 @@ async def cancel(update: Update, ctx: Ctx) -> None:
     member = await current_member(update, ctx)
     something = False
     if member is not None:
-        something = await visit.abandon_open_draft(update, ctx, member)
+        something = await pending.clear(ctx.db, member.person.id)
+        something = await visit.abandon_open_draft(update, ctx, member) or something
     await show_menu(update, ctx, member, render("cancelled", something=something))
 
 

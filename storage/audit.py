@@ -45,3 +45,44 @@ async def list_for_caf(
         {"caf": caf_id, "limit": limit, "offset": offset},
     )
     return [AuditEntry.model_validate(dict(row)) for row in rows]
+
+
+class AuditLine(AuditEntry):
+    actor_name: str | None
+
+
+ACTIONS_FR = {
+    "caf.created": "Caf créée",
+    "caf.updated": "réglages de la Caf modifiés",
+    "partners.imported": "sites importés",
+    "partner.created": "site ajouté",
+    "partner.updated": "site modifié",
+    "label.changed": "label modifié",
+    "invitation.created": "invitation créée",
+    "person.joined": "inscription",
+    "person.revoked": "accès retiré",
+    "visit.modified": "visite modifiée",
+    "visit.cancelled": "visite annulée",
+}
+
+
+def describe(action: str) -> str:
+    return ACTIONS_FR.get(action, action)
+
+
+async def page_for_caf(
+    conn: Conn, caf_id: int, *, limit: int, offset: int
+) -> tuple[list[AuditLine], int]:
+    """One page of the Caf's audit log, newest first, with the actors' names; and the total."""
+    rows = await conn.fetch_all(
+        "SELECT a.*, p.display_name AS actor_name FROM audit_log a"
+        " LEFT JOIN people p ON p.id = a.actor_id WHERE a.caf_id = :caf"
+        " ORDER BY a.id DESC LIMIT :limit OFFSET :offset",
+        {"caf": caf_id, "limit": limit, "offset": offset},
+    )
+    total = int(
+        await conn.fetch_value(
+            "SELECT COUNT(*) FROM audit_log WHERE caf_id = :caf", {"caf": caf_id}
+        )
+    )
+    return [AuditLine.model_validate(dict(row)) for row in rows], total

@@ -94,14 +94,39 @@ async def set_label(
     reason: str,
     now: datetime,
     by: int | None,
-) -> None:
+) -> int:
+    """Changes the label and keeps the change in its history; returns the history row id."""
     await conn.execute(
         "UPDATE partners SET label_status = :status, label_status_since = :now,"
         " label_reason = :reason WHERE id = :id",
         {"status": status.value, "now": to_db(now), "reason": reason, "id": partner_id},
     )
-    await conn.execute(
+    history_id = await conn.execute(
         "INSERT INTO label_history (partner_id, status, reason, changed_at, changed_by)"
         " VALUES (:id, :status, :reason, :now, :by)",
         {"id": partner_id, "status": status.value, "reason": reason, "now": to_db(now), "by": by},
+    )
+    return int(history_id or 0)
+
+
+EDITABLE_FIELDS = ("name", "city", "address")
+
+
+async def exists(
+    conn: Conn, *, caf_id: int, name: str, city: str, exclude_id: int | None = None
+) -> bool:
+    found = await conn.fetch_value(
+        "SELECT id FROM partners WHERE caf_id = :caf AND name = :name AND city = :city"
+        " AND (:exclude IS NULL OR id != :exclude)",
+        {"caf": caf_id, "name": name, "city": city, "exclude": exclude_id},
+    )
+    return found is not None
+
+
+async def update_field(conn: Conn, partner_id: int, field: str, value: str) -> None:
+    if field not in EDITABLE_FIELDS:
+        raise ValueError(f"not an editable field: {field}")
+    # The column name comes from the fixed list above, never from input.
+    await conn.execute(
+        f"UPDATE partners SET {field} = :v WHERE id = :id", {"v": value, "id": partner_id}
     )

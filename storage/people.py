@@ -126,3 +126,12 @@ async def set_status(conn: Conn, person_id: int, status: PersonStatus, now: date
             "id": person_id,
         },
     )
+
+
+async def count_active_by_partner(conn: Conn, caf_id: int) -> dict[int, int]:
+    rows = await conn.fetch_all(
+        "SELECT partner_id, COUNT(*) AS n FROM people WHERE caf_id = :caf AND status = 'active'"
+        " AND partner_id IS NOT NULL GROUP BY partner_id",
+        {"caf": caf_id},
+    )
+    return {int(row["partner_id"]): int(row["n"]) for row in rows}

@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application, prepare
+from bot.app import ALLOWED_UPDATES, build_application, prepare, stop_outbox
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.models import Caf, Partner, ReportingPeriod
@@ -145,6 +145,7 @@ async def start_bot(
 
 async def stop_bot(running: RunningBot) -> None:
     app = running.app
+    await stop_outbox(app)
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:

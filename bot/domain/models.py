@@ -60,6 +60,8 @@ class Person(Model):
     joined_at: datetime
     last_seen_at: datetime
     revoked_at: datetime | None
+    # Telegram said the bot is blocked: nothing is sent until the person writes again.
+    unreachable_since: datetime | None = None
 
 
 class Member(Model):

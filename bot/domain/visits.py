@@ -186,8 +186,12 @@ class Draft(BaseModel):
         if not self.history:
             raise InvalidAnswer("Vous êtes déjà à la première question.")
         return self.model_copy(
-            update={"answers": self.history[-1], "history": self.history[:-1],
-                    "adding": None, "picking": None},
+            update={
+                "answers": self.history[-1],
+                "history": self.history[:-1],
+                "adding": None,
+                "picking": None,
+            },
             deep=True,
         )
 

@@ -137,3 +137,14 @@ class MenuTap(Callback):
 
     PREFIX: ClassVar[str] = "m"
     entry: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class NetworkTap(Callback):
+    """A coordinator's (or a manager's) screen of the network: `op` on `target`, `page`."""
+
+    PREFIX: ClassVar[str] = "n"
+    op: str
+    target: int
+    page: int

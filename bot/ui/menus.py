@@ -48,6 +48,22 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "Activer ou couper le mode formation",
         "s'entraîner : les visites en mode formation ne comptent dans aucun chiffre.",
     ),
+    MenuEntry(
+        "network",
+        "🏢 Réseau",
+        Action.MANAGE_NETWORK,
+        "reseau",
+        "Sites, labels, personnes, invitations",
+        "les sites de votre Caf : labels, personnes, liens d'invitation, journal.",
+    ),
+    MenuEntry(
+        "team",
+        "👥 Mon équipe",
+        Action.MANAGE_SITE_AGENTS,
+        "equipe",
+        "Les personnes de mon site",
+        "les personnes de votre site : inviter un agent, retirer un accès.",
+    ),
     MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Aide", "cette aide."),
 )
 BY_LABEL = {entry.label: entry for entry in ENTRIES}

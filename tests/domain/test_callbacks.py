@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.ui import callbacks
-from bot.ui.callbacks import BadCallback, Callback, MenuTap, SavedVisit, VisitStep
+from bot.ui.callbacks import BadCallback, Callback, MenuTap, NetworkTap, SavedVisit, VisitStep
 
 MAX_INT = 10**12 - 1
 CODE_RE = re.compile(r"[a-z0-9_]{1,24}")
@@ -51,8 +51,9 @@ def wire(payload: Callback) -> str:
     return ":".join([type(payload).PREFIX, *values])
 
 
-def test_the_registry_holds_the_three_payload_kinds_under_distinct_prefixes() -> None:
-    assert callbacks.prefixes() == {"v": VisitStep, "sv": SavedVisit, "m": MenuTap}
+def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None:
+    assert callbacks.prefixes() == {
+        "v": VisitStep, "sv": SavedVisit, "m": MenuTap, "n": NetworkTap}
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))
 

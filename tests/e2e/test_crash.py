@@ -12,6 +12,12 @@ from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
+MANAGER_MENU = [
+    ["📝 Nouvelle visite"],
+    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["👥 Mon équipe", "❓ Aide"],
+]
+COORDINATOR_MENU = [["🏢 Réseau"], ["❓ Aide"]]
 
 
 async def test_people_stay_registered_across_a_kill(
@@ -24,7 +30,11 @@ async def test_people_stay_registered_across_a_kill(
     await process.kill()
 
     await bot_process()
-    for person, menu in ((agent, AGENT_MENU), (manager, AGENT_MENU), (coordinator, [["❓ Aide"]])):
+    for person, menu in (
+        (agent, AGENT_MENU),
+        (manager, MANAGER_MENU),
+        (coordinator, COORDINATOR_MENU),
+    ):
         await person.send("/start")
         assert "Que souhaitez-vous faire" in person.last_message.text
         assert person.reply_keyboard == menu

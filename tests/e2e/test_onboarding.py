@@ -10,6 +10,12 @@ from tests.conftest import Network, RunningBot
 from tests.fake_bot_api import FakeUser
 
 AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
+MANAGER_MENU = [
+    ["📝 Nouvelle visite"],
+    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["👥 Mon équipe", "❓ Aide"],
+]
+COORDINATOR_MENU = [["🏢 Réseau"], ["❓ Aide"]]
 
 
 async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, network: Network) -> None:
@@ -30,14 +36,14 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
 async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network: Network) -> None:
     user = await network.join(Role.COORDINATOR)
     assert "coordinateur" in user.last_message.text
-    assert user.reply_keyboard == [["❓ Aide"]]
-    assert [name for name, _ in user.commands or []] == ["start", "aide", "annuler"]
+    assert user.reply_keyboard == COORDINATOR_MENU
+    assert [name for name, _ in user.commands or []] == ["start", "reseau", "aide", "annuler"]
 
 
 async def test_manager_menu_has_visit_entries(bot: RunningBot, network: Network) -> None:
     user = await network.join(Role.MANAGER)
     assert "responsable de site" in user.last_message.text
-    assert user.reply_keyboard == AGENT_MENU
+    assert user.reply_keyboard == MANAGER_MENU
 
 
 async def test_stranger_without_code_is_told_how_to_get_access(

@@ -1,0 +1,51 @@
+"""Nightly clean-up, run by the scheduler: nothing is kept longer than it serves.
+
+Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
+for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.config import Settings
+from storage import scheduled
+from storage.db import Database
+from storage.scheduled import ScheduledJob
+from storage.timefmt import to_db
+
+KIND = "housekeeping"
+RUN_AT = time(3, 0)
+
+
+def next_run(now: datetime, tz: ZoneInfo) -> datetime:
+    local = now.astimezone(tz)
+    candidate = datetime.combine(local.date(), RUN_AT, tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), RUN_AT, tzinfo=tz)
+    return candidate
+
+
+async def ensure_scheduled(db: Database, clock: Clock, tz: ZoneInfo) -> None:
+    """At start-up: the next night's run exists (idempotent: one key a night)."""
+    due = next_run(clock.now(), tz)
+    await scheduled.schedule(
+        db, kind=KIND, key=f"{KIND}:{due.date().isoformat()}", due_at=due, now=clock.now()
+    )
+
+
+async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settings) -> None:
+    now = clock.now()
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM invitation_failures WHERE at < :cut",
+            {"cut": to_db(now - timedelta(days=1))},
+        )
+        await tx.execute(
+            "UPDATE visit_drafts SET status = 'abandoned', updated_at = :now,"
+            " revision = revision + 1 WHERE status = 'open' AND updated_at < :cut",
+            {"now": to_db(now), "cut": to_db(now - timedelta(hours=settings.draft_max_age_hours))},
+        )
+    await ensure_scheduled(db, clock, settings.tz)

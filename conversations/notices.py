@@ -1,0 +1,66 @@
+"""Who is told what, through the outbox, in the caller's transaction.
+
+A Caf's notification chat (a Telegram group, read-only) receives a copy of every message
+sent to that Caf's coordinators (DESIGN §1).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from bot.domain.models import Caf, Person
+from bot.domain.permissions import Role
+from storage import outbox, people
+from storage.db import Tx
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+async def to_person(
+    tx: Tx,
+    person: Person,
+    *,
+    kind: str,
+    key: str,
+    text: str,
+    now: datetime,
+    markup: Markup | None = None,
+) -> bool:
+    if person.telegram_user_id is None:  # erased: nobody to tell
+        return False
+    return await outbox.enqueue(
+        tx,
+        kind=kind,
+        dedup_key=key,
+        chat_id=person.telegram_user_id,
+        text=text,
+        person_id=person.id,
+        reply_markup=markup.to_dict() if markup else None,
+        now=now,
+    )
+
+
+async def to_coordinators(
+    tx: Tx,
+    caf: Caf,
+    *,
+    kind: str,
+    key: str,
+    text: str,
+    now: datetime,
+    exclude_person_id: int | None = None,
+) -> int:
+    """Every active coordinator of the Caf (but the one acting), and the Caf's group."""
+    sent = 0
+    for coordinator in await people.list_for_caf(tx, caf.id, role=Role.COORDINATOR):
+        if coordinator.id != exclude_person_id:
+            sent += await to_person(
+                tx, coordinator, kind=kind, key=f"{key}:p{coordinator.id}", text=text, now=now
+            )
+    if caf.notify_chat_id is not None:
+        sent += await outbox.enqueue(
+            tx, kind=kind, dedup_key=f"{key}:chat", chat_id=caf.notify_chat_id, text=text, now=now
+        )
+    return sent
