@@ -18,6 +18,17 @@ StartBot = Callable[..., Awaitable[BotProcess]]
 NOTICE = "est suspendu"
 
 
+async def outbox_settled(network: Network) -> None:
+    """The fake shows a message before the sender has recorded Telegram's answer: wait."""
+    for _ in range(500):
+        in_flight = await network.db.fetch_value(
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        if in_flight == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the outbox did not settle")
+
+
 async def suspend(coordinator: FakeUser, site: str = "Mairie de Ham") -> None:
     await open_site(coordinator, site)
     await coordinator.tap("🟠 Suspendre le label")
@@ -49,6 +60,7 @@ async def test_refusals_from_telegram_are_handled_per_recipient(
         await asyncio.sleep(0.5)
     await fake.wait_for(lambda: NOTICE in flaky.last_message.text)
 
+    await outbox_settled(network)
     rows = {row["chat_id"]: row for row in await network.db.fetch_all(
         "SELECT chat_id, status, attempts FROM outbox WHERE kind = 'label_notice'")}
     assert rows[slow.chat_id]["status"] == "sent"
@@ -99,8 +111,9 @@ async def test_a_kill_while_notices_go_out_loses_none(
     assert all(count >= 1 for count in copies)
     # Only what was in flight at the kill may arrive twice: the sender sends one at a time.
     assert sum(count - 1 for count in copies) <= 1
+    await outbox_settled(network)
     statuses = await outbox.counts(network.db, kind="label_notice")
-    assert statuses[outbox.OutboxStatus.SENT] == len(team) + 0  # no other coordinator
+    assert statuses[outbox.OutboxStatus.SENT] == len(team)  # the only coordinator acted
 
 
 async def test_nightly_housekeeping_runs_once_and_schedules_the_next_night(
