@@ -29,7 +29,7 @@ from bot.outbox_sender import OutboxSender
 from bot.processing import TimedSerialUpdateProcessor
 from bot.scheduler import Scheduler
 from bot.ui import callbacks, menus
-from conversations import fallback, figures, network, onboarding, visit
+from conversations import fallback, figures, hours, inbox, network, onboarding, signals, visit
 from conversations.common import Ctx, Services, guarded
 from storage import kv
 from storage.db import Database
@@ -44,6 +44,9 @@ MENU_ACTIONS = {
     "visit": visit.new_visit,
     "figures": figures.my_figures,
     "training": visit.toggle_training,
+    "signal": signals.open_signals,
+    "hours": hours.open_hours,
+    "inbox": inbox.open_inbox,
     "network": network.open_network,
     "team": network.open_team,
     "help": onboarding.help_command,
@@ -112,6 +115,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(visit.on_saved, pattern=r"^sv:"))
     app.add_handler(CallbackQueryHandler(menu_tap, pattern=r"^m:"))
     app.add_handler(CallbackQueryHandler(network.on_tap, pattern=r"^n:"))
+    app.add_handler(CallbackQueryHandler(signals.on_tap, pattern=r"^sg:"))
+    app.add_handler(CallbackQueryHandler(hours.on_tap, pattern=r"^h:"))
+    app.add_handler(CallbackQueryHandler(inbox.on_tap, pattern=r"^ib:"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

@@ -13,12 +13,13 @@ import csv
 import io
 import logging
 import os
+import secrets
 import sqlite3
 import sys
 import urllib.parse
 import zoneinfo
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -113,7 +114,39 @@ def build_parser() -> Parser:
     imp.add_argument("--caf", required=True)
     lst = partners_sub.add_parser("list", help="lister les sites (identifiant en premier)")
     lst.add_argument("--caf")
+
+    export = commands.add_parser("export", help="exporter des données d'une Caf")
+    export_sub = export.add_subparsers(
+        dest="export", required=True, parser_class=Parser, metavar="EXPORT"
+    )
+    directory = export_sub.add_parser(
+        "directory",
+        help="annuaire des sites : horaires et fermetures exceptionnelles à venir",
+        description=(
+            "Annuaire public des sites labellisés actifs de la Caf : horaires en vigueur, "
+            "prochain changement d'horaires, fermetures exceptionnelles à venir "
+            "(ICS : un événement par fermeture). Dates au fuseau horaire de la Caf."
+        ),
+    )
+    _export_arguments(directory, formats=DIRECTORY_FORMATS)
     return parser
+
+
+DIRECTORY_FORMATS = ("json", "csv", "ics")
+
+
+def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
+    """The options every `export …` shares (DESIGN.md §7)."""
+    parser.add_argument("--caf", required=True, help="nom de la Caf")
+    parser.add_argument(
+        "--format", choices=formats, default=formats[0], help=f"format (défaut : {formats[0]})"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="fichier à écrire, remplacé d'un coup s'il existe (défaut : sortie standard)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,6 +221,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await invite_command(args, settings, db)
         elif args.command == "partners":
             await partners_command(args, db)
+        elif args.command == "export":
+            await export_command(args, db)
     return 0
 
 
@@ -467,3 +502,67 @@ def read_partner_csv(path: Path) -> list[tuple[str, str, str]]:
     if not rows:
         raise CliError(f"{path} : aucun site à importer")
     return rows
+
+
+# ------------------------------------------------------------------------------ export
+async def export_command(args: argparse.Namespace, db: Database) -> None:
+    """Every `export …` computes its dates in the Caf's time zone, from the bot's clock."""
+    caf = await _caf_by_name(db, args.caf)
+    now = clock_from_environment().now().astimezone(zoneinfo.ZoneInfo(caf.timezone))
+    content, summary = await EXPORTS[args.export](args, db, caf, now)
+    if args.output is None:
+        try:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `… | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    else:
+        write_atomically(args.output, content)
+        print(f"Export écrit : {args.output} ({summary})", file=sys.stderr)
+
+
+async def export_directory(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.exports import directory
+
+    async with db.read() as snapshot:  # one consistent view, even while the bot writes
+        entries = await directory.collect(snapshot, caf, now.date())
+    if args.format == "json":
+        content = directory.to_json(entries, caf, now).encode("utf-8")
+    elif args.format == "csv":
+        content = directory.to_csv(entries).encode("utf-8")
+    else:
+        content = directory.to_ics(entries, caf, now)
+    closures = sum(len(entry.closures) for entry in entries)
+    return content, f"annuaire de {caf.name}, {len(entries)} site(s), {closures} fermeture(s)"
+
+
+Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
+EXPORTS: dict[str, Exporter] = {"directory": export_directory}
+"""`export KIND`: the file's bytes and a few words for the confirmation line."""
+
+
+def write_atomically(target: Path, content: bytes) -> None:
+    """Readers of `target` (a web server) see the old file or the new one, never half of it."""
+    if target.is_dir():
+        raise CliError(f"{target} est un dossier : indiquez un fichier")
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # 0o666 less the umask, like any new file; an existing file keeps its permissions.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+                out.flush()
+                os.fsync(out.fileno())
+            if target.exists():
+                temporary.chmod(target.stat().st_mode & 0o7777)
+            temporary.replace(target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CliError(f"écriture impossible de {target} : {exc.strerror}") from None

@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.ui.render import render
 from conversations import text_input, visit
 from conversations.common import Ctx, current_member, guarded, send, show_menu
-from storage import pending
+from storage import hours, pending
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ async def cancel(update: Update, ctx: Ctx) -> None:
     something = False
     if member is not None:
         something = await pending.clear(ctx.db, member.person.id)
+        something = await hours.drop_draft(ctx.db, member.person.id) or something
         something = await visit.abandon_open_draft(update, ctx, member) or something
     await show_menu(update, ctx, member, render("cancelled", something=something))
 

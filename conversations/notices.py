@@ -51,16 +51,46 @@ async def to_coordinators(
     text: str,
     now: datetime,
     exclude_person_id: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> int:
-    """Every active coordinator of the Caf (but the one acting), and the Caf's group."""
+    """Every active coordinator of the Caf (but the one acting), and the Caf's group.
+
+    The group's copy has no buttons: it is read-only, the work is done in private chats.
+    """
     sent = 0
     for coordinator in await people.list_for_caf(tx, caf.id, role=Role.COORDINATOR):
         if coordinator.id != exclude_person_id:
             sent += await to_person(
-                tx, coordinator, kind=kind, key=f"{key}:p{coordinator.id}", text=text, now=now
+                tx,
+                coordinator,
+                kind=kind,
+                key=f"{key}:p{coordinator.id}",
+                text=text,
+                now=now,
+                markup=markup,
             )
     if caf.notify_chat_id is not None:
         sent += await outbox.enqueue(
             tx, kind=kind, dedup_key=f"{key}:chat", chat_id=caf.notify_chat_id, text=text, now=now
         )
+    return sent
+
+
+async def to_site(
+    tx: Tx,
+    partner_id: int,
+    *,
+    kind: str,
+    key: str,
+    text: str,
+    now: datetime,
+    exclude_person_id: int | None = None,
+) -> int:
+    """Every active person of the site but the one acting."""
+    sent = 0
+    for person in await people.list_for_partner(tx, partner_id):
+        if person.id != exclude_person_id:
+            sent += await to_person(
+                tx, person, kind=kind, key=f"{key}:p{person.id}", text=text, now=now
+            )
     return sent

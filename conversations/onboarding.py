@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from bot.domain import invitations as invitation_rules
-from bot.domain.models import Member
-from bot.domain.permissions import STRANGER, Action, decide
+from bot.domain.models import Member, Person
+from bot.domain.permissions import STRANGER, Action, Role, decide
+from bot.domain.signals import NEW_AGENT_TOPIC, SignalKind
 from bot.ui import menus
 from bot.ui.render import render
+from conversations import signal_view
 from conversations.common import Ctx, current_member, guarded, show_menu
-from storage import audit, people
+from storage import audit, cafs, people
 from storage import invitations as invitation_store
+from storage import signals as signal_store
+from storage.db import Tx
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +99,13 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
                 target_id=invitation.id,
                 details={"role": person.role.value},
             )
+            if person.role is Role.AGENT:
+                await raise_new_agent_training(tx, person, ctx, now)
     if problem is not None:
         await show_menu(update, ctx, None, render("invitation_problem", problem=problem.value))
         return
+    if person.role is Role.AGENT:
+        ctx.services.wake_outbox()
     member = await people.member(ctx.db, person.id)
     assert member is not None
     await set_commands(ctx, member)
@@ -113,6 +121,25 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
             caf=member.caf,
         ),
     )
+
+
+async def raise_new_agent_training(tx: Tx, person: Person, ctx: Ctx, now: datetime) -> None:
+    """Article 4: a new agent at a site is a training need the Caf hears of at once."""
+    assert person.partner_id is not None
+    signal, new = await signal_store.raise_signal(
+        tx,
+        caf_id=person.caf_id,
+        partner_id=person.partner_id,
+        kind=SignalKind.TRAINING,
+        reporter_id=person.id,
+        category=NEW_AGENT_TOPIC,
+        description="Signalé automatiquement à l'arrivée d'un nouvel agent.",
+        dedup_key=f"new_agent:{person.id}",
+        now=now,
+    )
+    caf = await cafs.get(tx, person.caf_id)
+    if new and caf is not None:
+        await signal_view.announce(tx, caf, signal, tz=ctx.settings.tz, now=now)
 
 
 async def show_welcome_back(update: Update, ctx: Ctx, member: Member) -> None:

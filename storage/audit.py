@@ -63,6 +63,14 @@ ACTIONS_FR = {
     "person.revoked": "accès retiré",
     "visit.modified": "visite modifiée",
     "visit.cancelled": "visite annulée",
+    "signal.raised": "signalement envoyé",
+    "signal.acknowledged": "signalement pris en charge",
+    "signal.replied": "réponse à un signalement",
+    "signal.answered": "réponse du site à la Caf",
+    "signal.resolved": "signalement clos",
+    "hours.declared": "horaires déclarés",
+    "closure.declared": "fermeture déclarée",
+    "closure.cancelled": "fermeture annulée",
 }
 
 

@@ -148,3 +148,40 @@ class NetworkTap(Callback):
     op: str
     target: int
     page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SignalTap(Callback):
+    """📣 Signaler (agents, managers): `op` with a signal or closure id and two codes."""
+
+    PREFIX: ClassVar[str] = "sg"
+    op: str
+    ref: int
+    a: str
+    b: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class HoursTap(Callback):
+    """🕘 Horaires et fermetures (managers): `op` with up to three numbers (days as yyyymmdd)."""
+
+    PREFIX: ClassVar[str] = "h"
+    op: str
+    a: int
+    b: int
+    c: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class InboxTap(Callback):
+    """📥 Signalements (coordinators): `op` on signal `item`, the list's filters and page."""
+
+    PREFIX: ClassVar[str] = "ib"
+    op: str
+    item: int
+    kind: str
+    partner: int
+    page: int

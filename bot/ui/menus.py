@@ -49,6 +49,31 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "s'entraîner : les visites en mode formation ne comptent dans aucun chiffre.",
     ),
     MenuEntry(
+        "signal",
+        "📣 Signaler",
+        Action.REPORT_DIFFICULTY,
+        "signaler",
+        "Difficulté, besoin de formation, fermeture",
+        "signaler à la Caf une difficulté, un besoin de formation ou une fermeture du jour ;"
+        " suivre vos signalements.",
+    ),
+    MenuEntry(
+        "hours",
+        "🕘 Horaires et fermetures",
+        Action.MANAGE_HOURS,
+        "horaires",
+        "Horaires d'ouverture et fermetures",
+        "déclarer les horaires du site et ses fermetures exceptionnelles (article 4).",
+    ),
+    MenuEntry(
+        "inbox",
+        "📥 Signalements",
+        Action.INBOX,
+        "signalements",
+        "Les signalements des sites",
+        "les signalements des sites : prendre en charge, répondre, clore.",
+    ),
+    MenuEntry(
         "network",
         "🏢 Réseau",
         Action.MANAGE_NETWORK,

@@ -16,7 +16,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.ui import callbacks
-from bot.ui.callbacks import BadCallback, Callback, MenuTap, NetworkTap, SavedVisit, VisitStep
+from bot.ui.callbacks import (
+    BadCallback,
+    Callback,
+    HoursTap,
+    InboxTap,
+    MenuTap,
+    NetworkTap,
+    SavedVisit,
+    SignalTap,
+    VisitStep,
+)
 
 MAX_INT = 10**12 - 1
 CODE_RE = re.compile(r"[a-z0-9_]{1,24}")
@@ -53,7 +63,14 @@ def wire(payload: Callback) -> str:
 
 def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None:
     assert callbacks.prefixes() == {
-        "v": VisitStep, "sv": SavedVisit, "m": MenuTap, "n": NetworkTap}
+        "v": VisitStep,
+        "sv": SavedVisit,
+        "m": MenuTap,
+        "n": NetworkTap,
+        "sg": SignalTap,
+        "h": HoursTap,
+        "ib": InboxTap,
+    }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))
 

@@ -11,13 +11,18 @@ from tests.e2e.test_visit import TYPICAL
 from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
-AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
+AGENT_MENU = [
+    ["📝 Nouvelle visite"],
+    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["📣 Signaler", "❓ Aide"],
+]
 MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["📣 Signaler", "🕘 Horaires et fermetures"],
     ["👥 Mon équipe", "❓ Aide"],
 ]
-COORDINATOR_MENU = [["🏢 Réseau"], ["❓ Aide"]]
+COORDINATOR_MENU = [["📥 Signalements"], ["🏢 Réseau", "❓ Aide"]]
 
 
 async def test_people_stay_registered_across_a_kill(

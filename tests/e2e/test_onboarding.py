@@ -9,13 +9,18 @@ from storage import invitations, people
 from tests.conftest import Network, RunningBot
 from tests.fake_bot_api import FakeUser
 
-AGENT_MENU = [["📝 Nouvelle visite"], ["📊 Mes chiffres", "🎓 Mode formation"], ["❓ Aide"]]
+AGENT_MENU = [
+    ["📝 Nouvelle visite"],
+    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["📣 Signaler", "❓ Aide"],
+]
 MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["📣 Signaler", "🕘 Horaires et fermetures"],
     ["👥 Mon équipe", "❓ Aide"],
 ]
-COORDINATOR_MENU = [["🏢 Réseau"], ["❓ Aide"]]
+COORDINATOR_MENU = [["📥 Signalements"], ["🏢 Réseau", "❓ Aide"]]
 
 
 async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, network: Network) -> None:
@@ -30,14 +35,28 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
     assert member is not None and member.person.role is Role.AGENT
     assert member.partner is not None and member.partner.id == network.site.id
     commands = [name for name, _ in user.commands or []]
-    assert commands == ["start", "visite", "chiffres", "formation", "aide", "annuler"]
+    assert commands == [
+        "start",
+        "visite",
+        "chiffres",
+        "formation",
+        "signaler",
+        "aide",
+        "annuler",
+    ]
 
 
 async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network: Network) -> None:
     user = await network.join(Role.COORDINATOR)
     assert "coordinateur" in user.last_message.text
     assert user.reply_keyboard == COORDINATOR_MENU
-    assert [name for name, _ in user.commands or []] == ["start", "reseau", "aide", "annuler"]
+    assert [name for name, _ in user.commands or []] == [
+        "start",
+        "signalements",
+        "reseau",
+        "aide",
+        "annuler",
+    ]
 
 
 async def test_manager_menu_has_visit_entries(bot: RunningBot, network: Network) -> None:
@@ -148,7 +167,7 @@ async def test_suspended_site_cannot_log_but_keeps_the_rest(
     await network.set_label(network.site, LabelStatus.SUSPENDED)
     await agent.send("/start")
     assert "suspendu" in agent.last_message.text
-    assert agent.reply_keyboard == [["📊 Mes chiffres"], ["❓ Aide"]]
+    assert agent.reply_keyboard == [["📊 Mes chiffres"], ["📣 Signaler", "❓ Aide"]]
     await agent.send("📝 Nouvelle visite")
     assert "suspendu" in agent.last_message.text
     await agent.send("/visite")
