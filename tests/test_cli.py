@@ -103,9 +103,7 @@ class Operator:
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = clean_environment()
-        env.update(
-            DATABASE_PATH=str(self.db_path), PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8"
-        )
+        env.update(DATABASE_PATH=str(self.db_path), PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
         env.update(self.env_extra)
         env.update(extra or {})
         return env
@@ -126,7 +124,10 @@ class Operator:
     async def arun(self, *args: str, env: Mapping[str, str] | None = None) -> Outcome:
         """For tests whose fake Bot API lives in the test's own event loop."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args,
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
             cwd=self.workdir,
             env=self.env(env),
             stdout=asyncio.subprocess.PIPE,
@@ -136,9 +137,7 @@ class Operator:
         assert process.returncode is not None
         return Outcome(tuple(args), process.returncode, out.decode(), err.decode())
 
-    def run_all(
-        self, commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]
-    ) -> list[Outcome]:
+    def run_all(self, commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]) -> list[Outcome]:
         """Independent commands, a few at a time, in the order given."""
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
             return list(pool.map(lambda command: self.run(*command[0], env=command[1]), commands))
@@ -353,8 +352,10 @@ def test_an_operator_bootstraps_a_caf_its_sites_and_first_invitations(tmp_path: 
         "2 site(s) importé(s) pour Caf de la Somme, "
         "1 déjà présent(s) ignoré(s) : Mairie de Ham (Ham)"
     ), second.describe()
-    op.write("ansi.csv", "name;city;address\r\nPôle Enfance Famille;Péronne;2 rue Saint-Fursy\r\n"
-             .encode("cp1252"))
+    op.write(
+        "ansi.csv",
+        "name;city;address\r\nPôle Enfance Famille;Péronne;2 rue Saint-Fursy\r\n".encode("cp1252"),
+    )
     third = op.run("partners", "import", "ansi.csv", "--caf", CAF).ok()
 
     listed = op.run("partners", "list").ok()
@@ -402,7 +403,11 @@ def test_an_operator_bootstraps_a_caf_its_sites_and_first_invitations(tmp_path: 
     assert set(stored) == {sha256(manager_code), sha256(coordinator_code)}
     role, caf_id, partner_id, uses, expires, revoked = stored[sha256(manager_code)]
     assert (role, caf_id, partner_id, uses, revoked) == (
-        "manager", 1, sites["Mairie de Ham"], 1, None
+        "manager",
+        1,
+        sites["Mairie de Ham"],
+        1,
+        None,
     )
     # DEFAULT_INVITE_EXPIRY_DAYS is 7.
     assert before + timedelta(days=7) - timedelta(seconds=1) <= parse_db_time(expires)
@@ -458,12 +463,20 @@ def test_cafs_set_changes_period_notification_chat_and_name(operator: Operator) 
     changed = op.run("cafs", "set", CAF, "--period", "monthly", "--notify-chat", "-100123")
     assert changed.ok().lines == ["Caf modifiée : Caf de la Somme"]
     assert caf_rows(op.run("cafs", "list").ok())[CAF] == [
-        "1", CAF, "monthly", "Europe/Paris", "-100123"
+        "1",
+        CAF,
+        "monthly",
+        "Europe/Paris",
+        "-100123",
     ]
 
     op.run("cafs", "set", CAF, "--notify-chat", "none", "--timezone", "America/Cayenne").ok()
     assert caf_rows(op.run("cafs", "list").ok())[CAF] == [
-        "1", CAF, "monthly", "America/Cayenne", "-"
+        "1",
+        CAF,
+        "monthly",
+        "America/Cayenne",
+        "-",
     ]
 
     new_name = "Caf de la Somme et du Ponthieu"
@@ -503,7 +516,8 @@ def test_cafs_set_can_fix_the_capitals_of_a_name(operator: Operator) -> None:
     outcome = operator.run("cafs", "set", CAF, "--rename", "CAF de la Somme")
     assert outcome.returncode == 0, outcome.describe()
     assert {name for (name,) in operator.sql("SELECT name FROM cafs")} == {
-        "CAF de la Somme", OTHER_CAF
+        "CAF de la Somme",
+        OTHER_CAF,
     }
 
 
@@ -528,14 +542,18 @@ REFUSALS: dict[str, Refusal] = {
         ("cafs", "add", "Caf de l'Oise", "--timezone", "Mars/Olympus"), "Mars/Olympus"
     ),
     "cafs set nothing to change": Refusal(("cafs", "set", CAF), "rien à modifier"),
-    "cafs set unknown timezone": Refusal(("cafs", "set", CAF, "--timezone", "Mars/Olympus"),
-                                         "Mars/Olympus"),
-    "cafs set notify chat not a number": Refusal(("cafs", "set", CAF, "--notify-chat", "groupe"),
-                                                 "--notify-chat"),
-    "cafs set unknown caf": Refusal(("cafs", "set", "Caf du Nord", "--period", "monthly"),
-                                    "Caf du Nord"),
-    "cafs set rename onto another caf": Refusal(("cafs", "set", CAF, "--rename", OTHER_CAF),
-                                                "existe déjà"),
+    "cafs set unknown timezone": Refusal(
+        ("cafs", "set", CAF, "--timezone", "Mars/Olympus"), "Mars/Olympus"
+    ),
+    "cafs set notify chat not a number": Refusal(
+        ("cafs", "set", CAF, "--notify-chat", "groupe"), "--notify-chat"
+    ),
+    "cafs set unknown caf": Refusal(
+        ("cafs", "set", "Caf du Nord", "--period", "monthly"), "Caf du Nord"
+    ),
+    "cafs set rename onto another caf": Refusal(
+        ("cafs", "set", CAF, "--rename", OTHER_CAF), "existe déjà"
+    ),
     "invite without role": Refusal(("invite", "--partner", "{ham}"), "--role"),
     "invite unknown role": Refusal(("invite", "--role", "admin", "--caf", CAF), "admin"),
     "invite without caf or partner": Refusal(("invite", "--role", "agent"), "--partner"),
@@ -546,27 +564,35 @@ REFUSALS: dict[str, Refusal] = {
     "invite coordinator with partner": Refusal(
         ("invite", "--role", "coordinator", "--partner", "{ham}"), "--caf"
     ),
-    "invite unknown caf": Refusal(("invite", "--role", "coordinator", "--caf", "Caf du Nord"),
-                                  "Caf du Nord"),
+    "invite unknown caf": Refusal(
+        ("invite", "--role", "coordinator", "--caf", "Caf du Nord"), "Caf du Nord"
+    ),
     "invite unknown partner": Refusal(("invite", "--role", "agent", "--partner", "999"), "999"),
-    "invite zero uses": Refusal(("invite", "--role", "agent", "--partner", "{ham}", "--uses", "0"),
-                                "--uses"),
+    "invite zero uses": Refusal(
+        ("invite", "--role", "agent", "--partner", "{ham}", "--uses", "0"), "--uses"
+    ),
     "invite unknown duration": Refusal(
         ("invite", "--role", "agent", "--partner", "{ham}", "--expires", "5x"), "5x"
     ),
-    "import missing file": Refusal(("partners", "import", "absent.csv", "--caf", CAF),
-                                   "absent.csv"),
-    "import wrong header": Refusal(("partners", "import", "header.csv", "--caf", CAF),
-                                   "name,city,address"),
-    "import row with two columns": Refusal(("partners", "import", "short.csv", "--caf", CAF),
-                                           "ligne 3"),
-    "import row without name": Refusal(("partners", "import", "noname.csv", "--caf", CAF),
-                                       "ligne 2"),
+    "import missing file": Refusal(
+        ("partners", "import", "absent.csv", "--caf", CAF), "absent.csv"
+    ),
+    "import wrong header": Refusal(
+        ("partners", "import", "header.csv", "--caf", CAF), "name,city,address"
+    ),
+    "import row with two columns": Refusal(
+        ("partners", "import", "short.csv", "--caf", CAF), "ligne 3"
+    ),
+    "import row without name": Refusal(
+        ("partners", "import", "noname.csv", "--caf", CAF), "ligne 2"
+    ),
     "import empty file": Refusal(("partners", "import", "empty.csv", "--caf", CAF), "empty.csv"),
-    "import header only": Refusal(("partners", "import", "header_only.csv", "--caf", CAF),
-                                  "aucun site"),
-    "import unknown caf": Refusal(("partners", "import", "good.csv", "--caf", "Caf du Nord"),
-                                  "Caf du Nord"),
+    "import header only": Refusal(
+        ("partners", "import", "header_only.csv", "--caf", CAF), "aucun site"
+    ),
+    "import unknown caf": Refusal(
+        ("partners", "import", "good.csv", "--caf", "Caf du Nord"), "Caf du Nord"
+    ),
     "list unknown caf": Refusal(("partners", "list", "--caf", "Caf du Nord"), "Caf du Nord"),
     "backup to an existing file": Refusal(("backup", "existing.sqlite3"), "existe déjà"),
     "backup of a missing database": Refusal(
@@ -589,13 +615,15 @@ def refused(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     existing = op.write("existing.sqlite3", "keep me")
     names = list(REFUSALS)
     values = {"ham": str(seed.ham), "dir": str(op.workdir)}
-    outcomes = op.run_all([
-        (
-            tuple(arg.format(**values) for arg in REFUSALS[name].argv),
-            {key: value.format(**values) for key, value in REFUSALS[name].env},
-        )
-        for name in names
-    ])
+    outcomes = op.run_all(
+        [
+            (
+                tuple(arg.format(**values) for arg in REFUSALS[name].argv),
+                {key: value.format(**values) for key, value in REFUSALS[name].env},
+            )
+            for name in names
+        ]
+    )
     return {
         "outcomes": dict(zip(names, outcomes, strict=True)),
         "sizes_before": sizes_before,
@@ -628,10 +656,13 @@ class BadSetting:
 
 
 BAD_SETTINGS: dict[str, BadSetting] = {
-    "malformed token": BadSetting(("run",), {"TELEGRAM_BOT_TOKEN": "abc"}, "TELEGRAM_BOT_TOKEN",
-                                  secret="abc"),
+    "malformed token": BadSetting(
+        ("run",), {"TELEGRAM_BOT_TOKEN": "abc"}, "TELEGRAM_BOT_TOKEN", secret="abc"
+    ),
     "token with a short secret": BadSetting(
-        ("run",), {"TELEGRAM_BOT_TOKEN": "123456789:sEcReT42"}, "TELEGRAM_BOT_TOKEN",
+        ("run",),
+        {"TELEGRAM_BOT_TOKEN": "123456789:sEcReT42"},
+        "TELEGRAM_BOT_TOKEN",
         secret="sEcReT42",
     ),
     "missing token": BadSetting(("run",), {}, "TELEGRAM_BOT_TOKEN"),
@@ -650,13 +681,15 @@ BAD_SETTINGS: dict[str, BadSetting] = {
 def bad_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Outcome, bool]]:
     op = Operator(tmp_path_factory.mktemp("settings"))
     names = list(BAD_SETTINGS)
-    outcomes = op.run_all([
-        (
-            BAD_SETTINGS[name].argv,
-            {**BAD_SETTINGS[name].env, "DATABASE_PATH": str(op.workdir / f"{index}.sqlite3")},
-        )
-        for index, name in enumerate(names)
-    ])
+    outcomes = op.run_all(
+        [
+            (
+                BAD_SETTINGS[name].argv,
+                {**BAD_SETTINGS[name].env, "DATABASE_PATH": str(op.workdir / f"{index}.sqlite3")},
+            )
+            for index, name in enumerate(names)
+        ]
+    )
     return {
         name: (outcome, (op.workdir / f"{index}.sqlite3").exists())
         for index, (name, outcome) in enumerate(zip(names, outcomes, strict=True))
@@ -728,9 +761,7 @@ def test_backup_while_another_process_writes_is_a_consistent_copy(operator: Oper
     rows_in_copy = op.value("SELECT COUNT(*) FROM kv", db=copy)
     assert rows_after > rows_before
     assert rows_before <= rows_in_copy <= rows_after
-    pairs = op.sql(
-        "SELECT SUM(key LIKE 'a%'), SUM(key LIKE 'b%') FROM kv", db=copy
-    )[0]
+    pairs = op.sql("SELECT SUM(key LIKE 'a%'), SUM(key LIKE 'b%') FROM kv", db=copy)[0]
     assert pairs[0] == pairs[1]
     assert op.value("SELECT COUNT(*) FROM cafs", db=copy) == 2
     assert op.value("PRAGMA user_version", db=copy) == LATEST_SCHEMA

@@ -25,7 +25,11 @@ async def open_site(coordinator: FakeUser, title: str) -> None:
 
 
 async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
-    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser,
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    agent: FakeUser,
+    manager: FakeUser,
     coordinator: FakeUser,
 ) -> None:
     colleague = await network.join(Role.COORDINATOR, first_name="Claire")
@@ -53,10 +57,15 @@ async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
     await agent.send("/visite")
     assert "suspendu" in agent.last_message.text
     history = await network.db.fetch_value(
-        "SELECT COUNT(*) FROM label_history WHERE partner_id = :p", {"p": network.site.id})
+        "SELECT COUNT(*) FROM label_history WHERE partner_id = :p", {"p": network.site.id}
+    )
     assert history == 2
-    assert await network.db.fetch_value(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'label.changed'") == 1
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'label.changed'"
+        )
+        == 1
+    )
 
     await coordinator.tap("🟢 Réactiver le label")
     await coordinator.send("Indicateurs reçus.")
@@ -66,7 +75,11 @@ async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
 
 
 async def test_an_iban_in_a_label_reason_is_refused_and_appears_nowhere(
-    bot: RunningBot, network: Network, agent: FakeUser, coordinator: FakeUser, db_path: Path,
+    bot: RunningBot,
+    network: Network,
+    agent: FakeUser,
+    coordinator: FakeUser,
+    db_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -163,9 +176,11 @@ async def test_a_manager_manages_the_agents_of_their_site_only(
     assert "10 personnes" in manager.last_message.text
     # Forged taps towards another site, a label, or a manager change nothing.
     menu = manager.last_message
-    for forged in [callbacks.NetworkTap("people", network.other_site.id, 0),
-                   callbacks.NetworkTap("label", network.site.id, 1),
-                   callbacks.NetworkTap("home", 0, 0)]:
+    for forged in [
+        callbacks.NetworkTap("people", network.other_site.id, 0),
+        callbacks.NetworkTap("label", network.site.id, 1),
+        callbacks.NetworkTap("home", 0, 0),
+    ]:
         await manager.tap_data(callbacks.encode(forged), menu)
     co = await people.member_by_telegram_id(network.db, co_manager.user_id)
     assert co is not None
@@ -192,10 +207,12 @@ async def test_another_cafs_coordinator_cannot_touch_this_network(
     assert not any("Mairie de Ham" in label for label in outsider.last_message.labels)
     menu = outsider.last_message
     before = await network.db.fetch_value("SELECT COUNT(*) FROM audit_log")
-    for forged in [callbacks.NetworkTap("site", network.site.id, 0),
-                   callbacks.NetworkTap("label", network.site.id, 2),
-                   callbacks.NetworkTap("ia", network.site.id, 1),
-                   callbacks.NetworkTap("people", network.site.id, 0)]:
+    for forged in [
+        callbacks.NetworkTap("site", network.site.id, 0),
+        callbacks.NetworkTap("label", network.site.id, 2),
+        callbacks.NetworkTap("ia", network.site.id, 1),
+        callbacks.NetworkTap("people", network.site.id, 0),
+    ]:
         await outsider.tap_data(callbacks.encode(forged), menu)
         assert "expiré" in (outsider.last_callback_answer or {}).get("text", "")
     assert await network.db.fetch_value("SELECT COUNT(*) FROM audit_log") == before

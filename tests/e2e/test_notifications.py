@@ -22,7 +22,8 @@ async def outbox_settled(network: Network) -> None:
     """The fake shows a message before the sender has recorded Telegram's answer: wait."""
     for _ in range(500):
         in_flight = await network.db.fetch_value(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
+        )
         if in_flight == 0:
             return
         await asyncio.sleep(0.02)
@@ -49,8 +50,9 @@ async def test_refusals_from_telegram_are_handled_per_recipient(
     await fake.wait_for(lambda: NOTICE in slow.last_message.text)
     gone_member = await people.member_by_telegram_id(network.db, gone.user_id)
     assert gone_member is not None
-    await fake.wait_for(lambda: bool(
-        fake.calls_to("sendMessage") and NOTICE not in (gone.last_message.text or "")))
+    await fake.wait_for(
+        lambda: bool(fake.calls_to("sendMessage") and NOTICE not in (gone.last_message.text or ""))
+    )
     # The 5xx answers put the message back with a backoff measured on the bot's clock.
     sender = bot.app.bot_data["outbox"][0]
     for _ in range(2):
@@ -61,8 +63,12 @@ async def test_refusals_from_telegram_are_handled_per_recipient(
     await fake.wait_for(lambda: NOTICE in flaky.last_message.text)
 
     await outbox_settled(network)
-    rows = {row["chat_id"]: row for row in await network.db.fetch_all(
-        "SELECT chat_id, status, attempts FROM outbox WHERE kind = 'label_notice'")}
+    rows = {
+        row["chat_id"]: row
+        for row in await network.db.fetch_all(
+            "SELECT chat_id, status, attempts FROM outbox WHERE kind = 'label_notice'"
+        )
+    }
     assert rows[slow.chat_id]["status"] == "sent"
     assert rows[slow.chat_id]["attempts"] == 0  # a 429 is not a failure
     assert rows[flaky.chat_id]["status"] == "sent"

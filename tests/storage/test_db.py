@@ -61,16 +61,25 @@ async def two_connections(db_path: Path) -> AsyncIterator[tuple[Database, Databa
 async def add_caf(db: Database, clock: ManualClock, name: str = "Caf de la Somme") -> Caf:
     async with db.transaction() as tx:
         return await cafs.add(
-            tx, name=name, period=ReportingPeriod.QUARTERLY, timezone="Europe/Paris",
-            notify_chat_id=None, now=clock.now(),
+            tx,
+            name=name,
+            period=ReportingPeriod.QUARTERLY,
+            timezone="Europe/Paris",
+            notify_chat_id=None,
+            now=clock.now(),
         )
 
 
-async def add_site(db: Database, clock: ManualClock, caf: Caf, name: str = "Mairie de Ham",
-                   city: str = "Ham") -> Partner:
+async def add_site(
+    db: Database, clock: ManualClock, caf: Caf, name: str = "Mairie de Ham", city: str = "Ham"
+) -> Partner:
     async with db.transaction() as tx:
         return await partners.add(
-            tx, caf_id=caf.id, name=name, city=city, address="1 place de l'Hôtel de Ville",
+            tx,
+            caf_id=caf.id,
+            name=name,
+            city=city,
+            address="1 place de l'Hôtel de Ville",
             now=clock.now(),
         )
 
@@ -86,8 +95,18 @@ async def test_migrating_an_empty_file_applies_every_migration_in_order(db_path:
         assert await db.schema_version() == LATEST
     finally:
         await db.close()
-    assert {"cafs", "partners", "label_history", "people", "invitations", "audit_log", "kv",
-            "taxonomy_options", "visits", "visit_drafts"} <= tables(db_path)
+    assert {
+        "cafs",
+        "partners",
+        "label_history",
+        "people",
+        "invitations",
+        "audit_log",
+        "kv",
+        "taxonomy_options",
+        "visits",
+        "visit_drafts",
+    } <= tables(db_path)
 
 
 async def test_migrating_again_applies_nothing_and_keeps_the_data(
@@ -229,8 +248,9 @@ def test_split_statements_keeps_a_trigger_whole_and_skips_comment_lines() -> Non
 
 def test_split_statements_raises_on_an_incomplete_last_statement() -> None:
     with pytest.raises(ValueError, match="incomplète"):
-        split_statements("CREATE TABLE a (x);\nCREATE TRIGGER g BEFORE INSERT ON a\nBEGIN\n"
-                         "    SELECT 1;\n")
+        split_statements(
+            "CREATE TABLE a (x);\nCREATE TRIGGER g BEFORE INSERT ON a\nBEGIN\n    SELECT 1;\n"
+        )
     assert split_statements("-- only a comment\n\n") == []
 
 
@@ -266,8 +286,14 @@ async def test_a_failing_statement_rolls_back_the_whole_transaction(
 ) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
-            await cafs.add(tx, name="Caf de l'Oise", period=ReportingPeriod.MONTHLY,
-                           timezone="Europe/Paris", notify_chat_id=None, now=clock.now())
+            await cafs.add(
+                tx,
+                name="Caf de l'Oise",
+                period=ReportingPeriod.MONTHLY,
+                timezone="Europe/Paris",
+                notify_chat_id=None,
+                now=clock.now(),
+            )
             await kv.put(tx, "first", "1")
             await tx.execute("INSERT INTO kv (key, value) VALUES ('second', NULL)")
     assert await cafs.list_all(db) == []
@@ -379,13 +405,25 @@ async def test_add_many_skips_and_reports_duplicates(db: Database, clock: Manual
 
 # ------------------------------------------------------------------------------ invitations
 async def create_invitation(
-    db: Database, clock: ManualClock, caf: Caf, partner: Partner | None, *,
-    role: Role = Role.AGENT, uses: int = 1, valid: timedelta = timedelta(days=7),
+    db: Database,
+    clock: ManualClock,
+    caf: Caf,
+    partner: Partner | None,
+    *,
+    role: Role = Role.AGENT,
+    uses: int = 1,
+    valid: timedelta = timedelta(days=7),
 ) -> tuple[str, int]:
     async with db.transaction() as tx:
         code, invitation = await invitations.create(
-            tx, role=role, caf_id=caf.id, partner_id=partner.id if partner else None, uses=uses,
-            expires_at=clock.now() + valid, created_by=None, now=clock.now(),
+            tx,
+            role=role,
+            caf_id=caf.id,
+            partner_id=partner.id if partner else None,
+            uses=uses,
+            expires_at=clock.now() + valid,
+            created_by=None,
+            now=clock.now(),
         )
     return code, invitation.id
 
@@ -401,13 +439,17 @@ async def test_an_invitation_is_found_by_its_clear_code_but_only_its_hash_is_sto
     found = await invitations.find_by_code(db, code)
     assert found is not None
     assert (found.id, found.role, found.caf_id, found.partner_id, found.uses_left) == (
-        invitation_id, Role.MANAGER, caf.id, site.id, 1
+        invitation_id,
+        Role.MANAGER,
+        caf.id,
+        site.id,
+        1,
     )
     assert found.expires_at == clock.now() + timedelta(days=7)
-    assert await invitations.find_by_code(db, code[:-1] + ("A" if code[-1] != "A" else "B")) \
-        is None
-    stored = await db.fetch_value("SELECT code_hash FROM invitations WHERE id = ?",
-                                  (invitation_id,))
+    assert await invitations.find_by_code(db, code[:-1] + ("A" if code[-1] != "A" else "B")) is None
+    stored = await db.fetch_value(
+        "SELECT code_hash FROM invitations WHERE id = ?", (invitation_id,)
+    )
     assert stored == hashlib.sha256(code.encode()).hexdigest()
     await db.close()  # let every page reach the files
     files = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
@@ -469,12 +511,8 @@ async def test_recent_failures_counts_only_this_account_within_the_window(
     for minutes_ago, user in ((20, 7), (15, 7), (10, 7), (1, 7), (2, 8)):
         await invitations.record_failure(db, user, now - timedelta(minutes=minutes_ago))
     # 20 min ago is outside; exactly 15 min ago is the window's edge, outside too.
-    assert await invitations.recent_failures(db, 7, now, window) == (
-        2, now - timedelta(minutes=10)
-    )
-    assert await invitations.recent_failures(db, 8, now, window) == (
-        1, now - timedelta(minutes=2)
-    )
+    assert await invitations.recent_failures(db, 7, now, window) == (2, now - timedelta(minutes=10))
+    assert await invitations.recent_failures(db, 8, now, window) == (1, now - timedelta(minutes=2))
     assert await invitations.recent_failures(db, 9, now, window) == (0, None)
 
 
@@ -488,13 +526,17 @@ async def test_a_registered_person_comes_back_with_their_site_and_caf(
     invitation = await invitations.find_by_code(db, code)
     assert invitation is not None
     async with db.transaction() as tx:
-        person = await people.register(tx, telegram_user_id=4242, display_name="Agnès",
-                                       invitation=invitation, now=clock.now())
+        person = await people.register(
+            tx, telegram_user_id=4242, display_name="Agnès", invitation=invitation, now=clock.now()
+        )
     member = await people.member_by_telegram_id(db, 4242)
     assert member is not None
     assert member.person == person
     assert (person.role, person.status, person.caf_id, person.partner_id) == (
-        Role.AGENT, PersonStatus.ACTIVE, caf.id, site.id
+        Role.AGENT,
+        PersonStatus.ACTIVE,
+        caf.id,
+        site.id,
     )
     assert member.partner == site
     assert member.caf == caf
@@ -503,8 +545,13 @@ async def test_a_registered_person_comes_back_with_their_site_and_caf(
     invitation = await invitations.find_by_code(db, code)
     assert invitation is not None
     async with db.transaction() as tx:
-        await people.register(tx, telegram_user_id=5151, display_name="Corinne",
-                              invitation=invitation, now=clock.now())
+        await people.register(
+            tx,
+            telegram_user_id=5151,
+            display_name="Corinne",
+            invitation=invitation,
+            now=clock.now(),
+        )
     coordinator = await people.member_by_telegram_id(db, 5151)
     assert coordinator is not None
     assert coordinator.partner is None and coordinator.caf == caf
@@ -561,8 +608,13 @@ async def make_draft(db: Database, clock: ManualClock) -> dict[str, int]:
         (person, site.id, "2026-11-26T09:00:00+00:00", "2026-11-26T09:00:00+00:00"),
     )
     assert person is not None and draft is not None
-    return {"draft": draft, "caf": caf.id, "partner": site.id, "person": person,
-            "at": "2026-11-26T09:00:00+00:00"}
+    return {
+        "draft": draft,
+        "caf": caf.id,
+        "partner": site.id,
+        "person": person,
+        "at": "2026-11-26T09:00:00+00:00",
+    }
 
 
 async def test_the_visits_trigger_refuses_a_code_outside_the_taxonomy(
