@@ -463,6 +463,8 @@ def _calendar(
     rows = [header, [_button(d, "noop") for d in WEEKDAYS_SHORT]]
     lowest = start or today
     for week in closure_dates.month_grid(year, month):
+        if all(day is None or day < lowest for day in week):
+            continue  # a week wholly past: nothing to pick there
         row = []
         for day in week:
             if day is None or day < lowest:

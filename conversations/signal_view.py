@@ -27,7 +27,8 @@ from storage.signals import Signal
 
 def category_label(signal: Signal) -> str | None:
     choices = rules.CATEGORIES.get(signal.kind)
-    if choices is None or signal.category is None:
+    # A closure's reason shows with its dates, not as an "object".
+    if choices is None or signal.category is None or signal.kind is SignalKind.CLOSURE:
         return None
     return rules.label_of(choices, signal.category)
 

@@ -65,3 +65,9 @@ def percent_fr(part: int, whole: int, decimals: int = 0) -> str:
     if whole <= 0:
         return "—"
     return f"{number_fr(100 * part / whole, decimals)}{NARROW_NBSP}%"
+
+
+def de(name: str) -> str:
+    """« de Marc », « d'Agnès »: French elides "de" before a vowel or a mute h."""
+    first = name[:1].lower()
+    return f"d'{name}" if first and first in "aeiouyhéèêàâîïôûœ" else f"de {name}"

@@ -24,6 +24,7 @@ ENV.filters.update(
     date_fr=formatting.date_fr,
     hour_fr=formatting.hour_fr,
     number_fr=formatting.number_fr,
+    de=formatting.de,
 )
 ENV.globals.update(percent_fr=formatting.percent_fr, datetime_fr=formatting.datetime_fr)
 

@@ -282,3 +282,12 @@ def test_configure_logging_quietens_httpx_and_filters_every_line() -> None:
     assert root.level == logging.INFO
     assert len(root.handlers) == 1
     assert any(isinstance(f, RedactingFilter) for f in root.handlers[0].filters)
+
+
+def test_de_elides_before_a_vowel_or_a_mute_h() -> None:
+    from bot.ui.formatting import de
+
+    assert de("Marc") == "de Marc"
+    assert de("Agnès") == "d'Agnès"
+    assert de("Élodie") == "d'Élodie"
+    assert de("Hugo") == "d'Hugo"

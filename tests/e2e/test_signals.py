@@ -159,8 +159,22 @@ async def test_identifiers_are_refused_in_every_free_text_of_the_inbox(
     assert (
         "iban" in coordinator.last_message.text.lower() or "iban" in agent.last_message.text.lower()
     )
+    await agent.send("/annuler")
+    # The agent's answer to the Caf, on their own signal.
+    await agent.tap("📣 Signaler")
+    await agent.tap("📋 Mes signalements")
+    [mine] = [label for label in agent.last_message.labels if "⚠️" in label]
+    await agent.tap(mine)
+    await agent.tap("↩️ Répondre à la Caf")
+    await agent.send("Son numéro allocataire est 1234567")
+    assert "allocataire" in agent.last_message.text.lower()
     stored = everything_stored(db_path)
-    for secret in ("06 12 34 56 78", "jean.dupont@example.org", "FR7630006000011234567890189"):
+    for secret in (
+        "06 12 34 56 78",
+        "jean.dupont@example.org",
+        "FR7630006000011234567890189",
+        "1234567",
+    ):
         assert secret not in stored
     assert await network.db.fetch_value("SELECT COUNT(*) FROM signal_messages") == 0
 
