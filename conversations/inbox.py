@@ -219,31 +219,34 @@ async def tap_acknowledge(
 
 
 async def tap_reply(ctx: Ctx, member: Member, tap: InboxTap, message: Message | None) -> str | None:
-    signal = await _own_signal(ctx, member, tap.item)
-    if signal.status is SignalStatus.RESOLVED:
-        return "Ce signalement est déjà clos."
-    await ask(
-        ctx,
-        member,
-        "inbox_reply",
-        {"signal": signal.id},
-        render("ask_inbox_text", signal=signal, step="reply", limit=rules.DESCRIPTION_MAX),
-    )
-    return None
+    return await _ask_text(ctx, member, tap, "reply")
 
 
 async def tap_resolve(
     ctx: Ctx, member: Member, tap: InboxTap, message: Message | None
 ) -> str | None:
+    return await _ask_text(ctx, member, tap, "resolve")
+
+
+async def _ask_text(ctx: Ctx, member: Member, tap: InboxTap, step: str) -> str | None:
+    """A reply or a closing note is typed next, and screened like any text."""
     signal = await _own_signal(ctx, member, tap.item)
     if signal.status is SignalStatus.RESOLVED:
         return "Ce signalement est déjà clos."
+    kind, limit = (
+        ("inbox_reply", rules.DESCRIPTION_MAX)
+        if step == "reply"
+        else (
+            "inbox_resolution",
+            rules.NOTE_MAX,
+        )
+    )
     await ask(
         ctx,
         member,
-        "inbox_resolution",
+        kind,
         {"signal": signal.id},
-        render("ask_inbox_text", signal=signal, step="resolve", limit=rules.NOTE_MAX),
+        render("ask_inbox_text", signal=signal, step=step, limit=limit),
     )
     return None
 

@@ -5,21 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+from bot.domain.closure_dates import MONTH_NAMES, WEEKDAY_NAMES
+
+# Defined once, with the parsing of typed dates that reads them.
+DAYS = WEEKDAY_NAMES
+MONTHS = MONTH_NAMES
 NARROW_NBSP = "\u202f"
 
 
