@@ -29,7 +29,19 @@ from bot.outbox_sender import OutboxSender
 from bot.processing import TimedSerialUpdateProcessor
 from bot.scheduler import Scheduler
 from bot.ui import callbacks, menus
-from conversations import fallback, figures, hours, inbox, network, onboarding, signals, visit
+from conversations import (
+    broadcast,
+    documentation,
+    events,
+    fallback,
+    figures,
+    hours,
+    inbox,
+    network,
+    onboarding,
+    signals,
+    visit,
+)
 from conversations.common import Ctx, Services, guarded
 from storage import kv
 from storage.db import Database
@@ -47,6 +59,9 @@ MENU_ACTIONS = {
     "signal": signals.open_signals,
     "hours": hours.open_hours,
     "inbox": inbox.open_inbox,
+    "broadcast": broadcast.open_menu,
+    "events": events.open_menu,
+    "docs": documentation.open_documentation,
     "network": network.open_network,
     "team": network.open_team,
     "help": onboarding.help_command,
@@ -118,6 +133,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(signals.on_tap, pattern=r"^sg:"))
     app.add_handler(CallbackQueryHandler(hours.on_tap, pattern=r"^h:"))
     app.add_handler(CallbackQueryHandler(inbox.on_tap, pattern=r"^ib:"))
+    app.add_handler(CallbackQueryHandler(documentation.on_tap, pattern=r"^d:"))
+    app.add_handler(CallbackQueryHandler(broadcast.on_tap, pattern=r"^(b|rd):"))
+    app.add_handler(CallbackQueryHandler(events.on_tap, pattern=r"^(e|r):"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

@@ -30,7 +30,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
@@ -275,14 +282,7 @@ class OutboxSender:
             return False
         self._note_send(row.chat_id)
         try:
-            markup = _markup(row.reply_markup, self._bot)
-            message = await self._bot.send_message(
-                row.chat_id,
-                row.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                **self._send_kwargs,
-            )
+            message = await self._deliver(row)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
@@ -313,6 +313,23 @@ class OutboxSender:
             await outbox.mark_sent(self._db, row.id, message.message_id, self._clock.now())
             await self._notify_sent(row, message.message_id)
         return True
+
+    async def _deliver(self, row: OutboxMessage) -> Message:
+        """One Bot API call: the text, or the file with the text as its caption."""
+        markup = _markup(row.reply_markup, self._bot)
+        common: dict[str, Any] = {
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": markup,
+            **self._send_kwargs,
+        }
+        if row.media_kind == "photo":
+            return await self._bot.send_photo(row.chat_id, row.media, caption=row.text, **common)
+        if row.media_kind == "document":
+            return await self._bot.send_document(row.chat_id, row.media, caption=row.text, **common)
+        if row.media_kind == "generated":
+            content = InputFile((row.media or "").encode("utf-8"), filename=row.media_name)
+            return await self._bot.send_document(row.chat_id, content, caption=row.text, **common)
+        return await self._bot.send_message(row.chat_id, row.text, **common)
 
     async def _unreachable(self, row: OutboxMessage, exc: TelegramError) -> None:
         others = await outbox.mark_unreachable(

@@ -24,12 +24,15 @@ async def attachment(update: Update, ctx: Ctx) -> None:
     """
     message = update.effective_message
     assert message is not None
+    member = await current_member(update, ctx)
+    # A coordinator's own document or photo, where their flow asks for one, is kept by id.
+    if member is not None and await text_input.handle_file(update, ctx, member):
+        return
     deleted = False
     try:
         deleted = bool(await message.delete())
     except (BadRequest, Forbidden):
         deleted = False
-    member = await current_member(update, ctx)
     await show_menu(update, ctx, member, render("attachment_refused", deleted=deleted))
 
 

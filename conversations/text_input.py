@@ -35,6 +35,55 @@ class Expectation:
 EXPECTATIONS: dict[str, Expectation] = {}
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """A photo or document sent where a flow expects one: only Telegram's id is kept.
+
+    The file itself is never downloaded (no getFile): the bot can send it on by its id.
+    """
+
+    kind: str  # "photo" or "document"
+    file_id: str
+    name: str | None
+    caption_html: str | None
+
+
+FileHandler = Callable[[Update, Ctx, Member, PendingInput, FileRef], Awaitable[None]]
+FILE_EXPECTATIONS: dict[str, FileHandler] = {}
+
+
+def expects_file(kind: str) -> Callable[[FileHandler], FileHandler]:
+    """Registers the handler of a file expected by a flow (a coordinator's own document)."""
+
+    def register(handler: FileHandler) -> FileHandler:
+        FILE_EXPECTATIONS[kind] = handler
+        return handler
+
+    return register
+
+
+async def handle_file(update: Update, ctx: Ctx, member: Member) -> bool:
+    """Serves a photo or document if the person's current step expects one."""
+    expected = await pending.get(ctx.db, member.person.id)
+    handler = FILE_EXPECTATIONS.get(expected.kind) if expected else None
+    message = update.effective_message
+    if expected is None or handler is None or message is None:
+        return False
+    if message.photo:
+        ref = FileRef("photo", message.photo[-1].file_id, None, message.caption_html or None)
+    elif message.document is not None:
+        ref = FileRef(
+            "document",
+            message.document.file_id,
+            message.document.file_name,
+            message.caption_html or None,
+        )
+    else:
+        return False
+    await handler(update, ctx, member, expected, ref)
+    return True
+
+
 def expects(
     kind: str, *, max_length: int = 500, allowed: frozenset[privacy.IdentifierKind] = frozenset()
 ) -> Callable[[Handler], Handler]:

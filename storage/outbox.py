@@ -58,6 +58,11 @@ class OutboxMessage(Model):
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    # One file with the message: 'photo' / 'document' (a Telegram file id in `media`) or
+    # 'generated' (`media` is the file's text, e.g. an .ics, named `media_name`).
+    media_kind: str | None = None
+    media: str | None = None
+    media_name: str | None = None
 
     @property
     def is_group(self) -> bool:
@@ -74,14 +79,18 @@ class OutboxItem(Model):
     text: str
     person_id: int | None = None
     reply_markup: str | None = None
+    media_kind: str | None = None
+    media: str | None = None
+    media_name: str | None = None
 
 
 Markup = Mapping[str, Any] | str | None
 
 _INSERT = (
     "INSERT INTO outbox (kind, dedup_key, person_id, chat_id, text, reply_markup, status,"
-    " attempts, not_before, created_at, updated_at) VALUES (:kind, :dedup_key, :person_id,"
-    " :chat_id, :text, :reply_markup, 'pending', 0, :now, :now, :now)"
+    " attempts, not_before, created_at, updated_at, media_kind, media, media_name)"
+    " VALUES (:kind, :dedup_key, :person_id, :chat_id, :text, :reply_markup, 'pending', 0,"
+    " :now, :now, :now, :media_kind, :media, :media_name)"
     " ON CONFLICT (dedup_key) DO NOTHING"
 )
 
@@ -110,6 +119,9 @@ async def enqueue(
     person_id: int | None = None,
     reply_markup: Markup = None,
     now: datetime,
+    media_kind: str | None = None,
+    media: str | None = None,
+    media_name: str | None = None,
 ) -> bool:
     """Adds one message, in the caller's transaction; False if `dedup_key` is already there.
 
@@ -126,6 +138,9 @@ async def enqueue(
             "text": text,
             "reply_markup": _markup_json(reply_markup),
             "now": to_db(now),
+            "media_kind": media_kind,
+            "media": media,
+            "media_name": media_name,
         },
     )
     return row_id is not None
@@ -143,6 +158,9 @@ async def enqueue_many(tx: Tx, rows: Iterable[OutboxItem], now: datetime) -> int
             "text": item.text,
             "reply_markup": _markup_json(item.reply_markup),
             "now": stamp,
+            "media_kind": item.media_kind,
+            "media": item.media,
+            "media_name": item.media_name,
         }
         for item in rows
     ]

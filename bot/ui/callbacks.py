@@ -185,3 +185,55 @@ class InboxTap(Callback):
     kind: str
     partner: int
     page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class DocTap(Callback):
+    """📚 Documentation: open, add, move or remove item `item`; `page` of the list."""
+
+    PREFIX: ClassVar[str] = "d"
+    op: str
+    item: int
+    page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class BroadcastTap(Callback):
+    """📢 Diffuser (coordinators): `op` on announcement `item` with one number `value`."""
+
+    PREFIX: ClassVar[str] = "b"
+    op: str
+    item: int
+    value: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class ReadTap(Callback):
+    """« J'ai lu » under a must-read notice."""
+
+    PREFIX: ClassVar[str] = "rd"
+    announcement: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class EventTap(Callback):
+    """📅 Événements (coordinators): `op` on event `item` with one number `value`."""
+
+    PREFIX: ClassVar[str] = "e"
+    op: str
+    item: int
+    value: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class RsvpTap(Callback):
+    """« Je participe » / « Je ne peux pas » under an invitation: `answer` is yes or no."""
+
+    PREFIX: ClassVar[str] = "r"
+    event: int
+    answer: str

@@ -74,6 +74,23 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "les signalements des sites : prendre en charge, répondre, clore.",
     ),
     MenuEntry(
+        "broadcast",
+        "📢 Diffuser",
+        Action.BROADCAST,
+        "diffuser",
+        "Envoyer une information au réseau",
+        "envoyer une information, un document, une consigne « à lire » ; suivre les envois.",
+    ),
+    MenuEntry(
+        "events",
+        "📅 Événements",
+        Action.EVENTS,
+        "evenements",
+        "Journées de formation, comités, visites",
+        "inviter à une journée de formation, un comité de pilotage, une visite ; réponses,"
+        " rappels, présences.",
+    ),
+    MenuEntry(
         "network",
         "🏢 Réseau",
         Action.MANAGE_NETWORK,
@@ -88,6 +105,14 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "equipe",
         "Les personnes de mon site",
         "les personnes de votre site : inviter un agent, retirer un accès.",
+    ),
+    MenuEntry(
+        "docs",
+        "📚 Documentation",
+        Action.DOCUMENTATION,
+        "documentation",
+        "Guides et liens de la Caf",
+        "les guides, fiches et liens que la Caf met à disposition.",
     ),
     MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Aide", "cette aide."),
 )

@@ -18,11 +18,16 @@ from hypothesis import strategies as st
 from bot.ui import callbacks
 from bot.ui.callbacks import (
     BadCallback,
+    BroadcastTap,
     Callback,
+    DocTap,
+    EventTap,
     HoursTap,
     InboxTap,
     MenuTap,
     NetworkTap,
+    ReadTap,
+    RsvpTap,
     SavedVisit,
     SignalTap,
     VisitStep,
@@ -70,6 +75,11 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "sg": SignalTap,
         "h": HoursTap,
         "ib": InboxTap,
+        "d": DocTap,
+        "b": BroadcastTap,
+        "rd": ReadTap,
+        "e": EventTap,
+        "r": RsvpTap,
     }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))

@@ -14,15 +14,22 @@ StartBot = Callable[..., Awaitable[BotProcess]]
 AGENT_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
-    ["📣 Signaler", "❓ Aide"],
+    ["📣 Signaler", "📚 Documentation"],
+    ["❓ Aide"],
 ]
 MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
     ["📣 Signaler", "🕘 Horaires et fermetures"],
-    ["👥 Mon équipe", "❓ Aide"],
+    ["👥 Mon équipe", "📚 Documentation"],
+    ["❓ Aide"],
 ]
-COORDINATOR_MENU = [["📥 Signalements"], ["🏢 Réseau", "❓ Aide"]]
+COORDINATOR_MENU = [
+    ["📥 Signalements"],
+    ["📢 Diffuser", "📅 Événements"],
+    ["🏢 Réseau", "📚 Documentation"],
+    ["❓ Aide"],
+]
 
 
 async def test_people_stay_registered_across_a_kill(

@@ -12,15 +12,22 @@ from tests.fake_bot_api import FakeUser
 AGENT_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
-    ["📣 Signaler", "❓ Aide"],
+    ["📣 Signaler", "📚 Documentation"],
+    ["❓ Aide"],
 ]
 MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
     ["📣 Signaler", "🕘 Horaires et fermetures"],
-    ["👥 Mon équipe", "❓ Aide"],
+    ["👥 Mon équipe", "📚 Documentation"],
+    ["❓ Aide"],
 ]
-COORDINATOR_MENU = [["📥 Signalements"], ["🏢 Réseau", "❓ Aide"]]
+COORDINATOR_MENU = [
+    ["📥 Signalements"],
+    ["📢 Diffuser", "📅 Événements"],
+    ["🏢 Réseau", "📚 Documentation"],
+    ["❓ Aide"],
+]
 
 
 async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, network: Network) -> None:
@@ -41,6 +48,7 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
         "chiffres",
         "formation",
         "signaler",
+        "documentation",
         "aide",
         "annuler",
     ]
@@ -53,7 +61,10 @@ async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network:
     assert [name for name, _ in user.commands or []] == [
         "start",
         "signalements",
+        "diffuser",
+        "evenements",
         "reseau",
+        "documentation",
         "aide",
         "annuler",
     ]
@@ -167,7 +178,11 @@ async def test_suspended_site_cannot_log_but_keeps_the_rest(
     await network.set_label(network.site, LabelStatus.SUSPENDED)
     await agent.send("/start")
     assert "suspendu" in agent.last_message.text
-    assert agent.reply_keyboard == [["📊 Mes chiffres"], ["📣 Signaler", "❓ Aide"]]
+    assert agent.reply_keyboard == [
+        ["📊 Mes chiffres"],
+        ["📣 Signaler", "📚 Documentation"],
+        ["❓ Aide"],
+    ]
     await agent.send("📝 Nouvelle visite")
     assert "suspendu" in agent.last_message.text
     await agent.send("/visite")
