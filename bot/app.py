@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import housekeeping
+from bot.broadcast_progress import BroadcastProgress
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.outbox_sender import OutboxSender
@@ -170,11 +171,21 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     # Strangers see /start and /aide; registered people get their own list per chat.
     await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Aide")])
     start_outbox(app)
+    start_progress(app)
     scheduler = Scheduler(services.db, services.clock)
     scheduler.register(
         housekeeping.KIND,
         functools.partial(
             housekeeping.run, db=services.db, clock=services.clock, settings=services.settings
+        ),
+    )
+    scheduler.register(
+        broadcast.SEND_KIND,
+        functools.partial(
+            broadcast.send_scheduled,
+            db=services.db,
+            clock=services.clock,
+            wake=lambda: services.wake_outbox(),
         ),
     )
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
@@ -202,12 +213,28 @@ def start_outbox(app: Application) -> OutboxSender:  # type: ignore[type-arg]
     return sender
 
 
+def start_progress(app: Application) -> None:  # type: ignore[type-arg]
+    """The loop that keeps broadcasts' progress messages up to date."""
+    services: Services = app.bot_data["services"]
+    progress = BroadcastProgress(
+        app.bot,
+        services.db,
+        services.clock,
+        services.settings.tz,
+        services.settings.broadcast_progress_seconds,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(progress.run(stop), name="broadcast-progress")
+    app.bot_data["progress"] = (progress, stop, task)
+
+
 async def stop_outbox(app: Application) -> None:  # type: ignore[type-arg]
-    entry = app.bot_data.pop("outbox", None)
-    if entry is not None:
-        _, stop, task = entry
-        stop.set()
-        await task
+    for name in ("progress", "outbox"):
+        entry = app.bot_data.pop(name, None)
+        if entry is not None:
+            _, stop, task = entry
+            stop.set()
+            await task
 
 
 async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]

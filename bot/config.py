@@ -56,6 +56,7 @@ class Settings(BaseSettings):
 
     # Outbound messages that are not direct replies (the outbox)
     broadcast_max_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_progress_seconds: float = Field(default=3.0, gt=0, le=600)
     outbox_max_attempts: int = Field(default=5, ge=1, le=50)
     # How often the periodic job looks for due scheduled work.
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)

@@ -78,6 +78,7 @@ def make_settings(fake: FakeBotApi, db_path: Path, **overrides: Any) -> Settings
         "telegram_api_file_base_url": fake.base_file_url,
         "database_path": db_path,
         "polling_timeout_seconds": 1,
+        "broadcast_progress_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -608,9 +608,14 @@ class FakeUser(FakeChat):
 
     # ---- actions (each produces one update and then waits for the bot to settle)
 
-    async def send(self, text: str) -> FakeMessage:
-        """Send a private text message; a leading "/command" gets its bot_command entity."""
-        return await self._server._user_message(self, self, kind="text", text=text)
+    async def send(self, text: str, entities: list[dict[str, Any]] | None = None) -> FakeMessage:
+        """Send a private text message; a leading "/command" gets its bot_command entity.
+
+        ``entities`` are the user's own formatting (bold, links…), UTF-16 offsets.
+        """
+        return await self._server._user_message(
+            self, self, kind="text", text=text, entities=entities
+        )
 
     async def send_photo(self, caption: str | None = None) -> FakeMessage:
         """Send a (tiny, fake) photo, optionally captioned."""
@@ -1057,8 +1062,9 @@ class FakeBotApi:
         text: str | None,
         media: dict[str, Any] | None = None,
         stored: _StoredFile | None = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> FakeMessage:
-        entities: list[dict[str, Any]] = []
+        entities = list(entities or [])
         if kind == "text" and text is not None:
             command = re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text)
             if command:

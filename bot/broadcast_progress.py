@@ -1,0 +1,82 @@
+"""Keeps each broadcast's progress message up to date, then shows its final figures.
+
+A broadcast leaves through the outbox; this loop reads the outbox's counts for the broadcasts
+still 'sending', edits the coordinator's message (at most once per interval, and only when
+the figures changed), and marks a broadcast 'sent' once none of its messages is waiting.
+It runs on the monotonic clock like the sender, and state lives in the database, so after a
+restart it simply picks up where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.clock import Clock
+from conversations.broadcast import detail_screen
+from storage import announcements
+from storage.db import Database
+from storage.outbox import OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+class BroadcastProgress:
+    def __init__(self, bot: Bot, db: Database, clock: Clock, tz: ZoneInfo, interval: float) -> None:
+        self._bot = bot
+        self._db = db
+        self._clock = clock
+        self._tz = tz
+        self._interval = interval
+        self._shown: dict[int, str] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("Suivi des diffusions : erreur")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+    async def tick(self) -> None:
+        for a in await announcements.in_progress(self._db):
+            counts = await announcements.progress(self._db, a)
+            waiting = counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0)
+            if not waiting:
+                async with self._db.transaction() as tx:
+                    fresh = await announcements.get(tx, a.id)
+                    if fresh is not None and fresh.status == "sending":
+                        await announcements.update(tx, a.id, self._clock.now(), status="sent")
+                a = await announcements.get(self._db, a.id) or a
+            await self._show(a)
+
+    async def _show(self, a: announcements.Announcement) -> None:
+        if a.progress_chat_id is None or a.progress_message_id is None:
+            return
+        text, markup = await detail_screen(self._db, self._tz, a)
+        if self._shown.get(a.id) == text:
+            return
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=a.progress_chat_id,
+                message_id=a.progress_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.info("Suivi de la diffusion %d : message non modifiable (%s)", a.id, exc)
+        except TelegramError as exc:
+            log.info("Suivi de la diffusion %d : %s", a.id, type(exc).__name__)
+            return
+        self._shown[a.id] = text
+        if a.status == "sent":
+            self._shown.pop(a.id, None)

@@ -1,0 +1,125 @@
+"""Events the Caf invites its network to (Articles 3 and 9): kinds, answers, reminders.
+
+An answer is an upsert on (event, person): answering twice the same way changes nothing.
+Past capacity a « Je participe » goes on the waiting list (first come, first served); when a
+participant withdraws, the first on the list is promoted and told. Answers close at the
+RSVP deadline and on a cancelled event, each with its own French reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+REMINDER_DAYS_BEFORE = (7, 1)
+DEADLINE_REMINDER_DAYS_BEFORE = 2
+
+
+class EventKind(StrEnum):
+    TRAINING_DAY = "training_day"
+    COMMITTEE_PARTNER = "committee_partner"
+    COMMITTEE_NETWORK = "committee_network"
+    YEARLY_VISIT = "yearly_visit"
+    MEETING = "meeting"
+
+    @property
+    def label(self) -> str:
+        return {
+            "training_day": "Journée annuelle de formation",
+            "committee_partner": "Comité de pilotage du partenaire",
+            "committee_network": "Comité de pilotage du réseau",
+            "yearly_visit": "Visite annuelle",
+            "meeting": "Réunion",
+        }[self.value]
+
+
+class Answer(StrEnum):
+    INVITED = "invited"
+    GOING = "going"
+    WAITING = "waiting"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {
+            "invited": "sans réponse",
+            "going": "participe",
+            "waiting": "liste d'attente",
+            "declined": "ne peut pas",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an answer does: the new status, whether a place was freed, or why not."""
+
+    status: Answer
+    frees_a_place: bool = False
+    refusal: str | None = None
+    changed: bool = True
+
+
+def decide(
+    *,
+    current: Answer,
+    wants: bool,
+    going: int,
+    capacity: int | None,
+    now: datetime,
+    deadline: datetime,
+    cancelled: bool,
+) -> Decision:
+    """The outcome of « Je participe » (wants) or « Je ne peux pas » (not wants)."""
+    if cancelled:
+        return Decision(current, refusal="Cet événement est annulé.", changed=False)
+    if now > deadline:
+        return Decision(
+            current,
+            refusal="La date limite de réponse est passée : contactez la Caf.",
+            changed=False,
+        )
+    if wants:
+        if current in (Answer.GOING, Answer.WAITING):
+            return Decision(current, changed=False)
+        if capacity is None or going < capacity:
+            return Decision(Answer.GOING)
+        return Decision(Answer.WAITING)
+    if current is Answer.DECLINED:
+        return Decision(current, changed=False)
+    return Decision(Answer.DECLINED, frees_a_place=current is Answer.GOING)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str  # unique per event: "j7", "j1", "deadline"
+    due_at: datetime
+    to_unanswered: bool  # else: to participants
+
+
+def reminders(starts_at: datetime, deadline: datetime, now: datetime) -> list[Reminder]:
+    """The reminders still ahead: participants 7 and 1 days before, the silent 2 days
+    before the deadline."""
+    planned = [
+        Reminder(f"j{days}", starts_at - timedelta(days=days), False)
+        for days in REMINDER_DAYS_BEFORE
+    ]
+    planned.append(
+        Reminder("deadline", deadline - timedelta(days=DEADLINE_REMINDER_DAYS_BEFORE), True)
+    )
+    return [r for r in planned if r.due_at > now]
+
+
+def validate_times(
+    *, starts_at: datetime, ends_at: datetime, deadline: datetime, now: datetime
+) -> str | None:
+    """None when the times make sense; else a French reason."""
+    if starts_at <= now:
+        return "La date de l'événement est passée : choisissez une date à venir."
+    if ends_at <= starts_at:
+        return "L'heure de fin doit être après l'heure de début."
+    if deadline > starts_at:
+        return "La date limite de réponse doit précéder l'événement."
+    if deadline <= now:
+        return "La date limite de réponse est déjà passée."
+    return None

@@ -1,0 +1,248 @@
+"""📢 Diffuser, driven as a new coordinator would: compose, audience, must-read, schedule,
+progress and report, with Telegram's errors injected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.permissions import Role
+from tests.conftest import Network, RunningBot
+from tests.e2e.test_notifications import outbox_settled
+from tests.fake_bot_api import FakeBotApi, FakeUser
+
+NEWS = "Nouvelle procédure RSA <script> dès lundi"
+BOLD = [{"type": "bold", "offset": 9, "length": 9}]  # "procédure"
+
+
+async def compose(coordinator: FakeUser, text: str = NEWS, entities=BOLD) -> None:
+    await coordinator.tap("📢 Diffuser")
+    await coordinator.tap("✍️ Nouvelle information")
+    await coordinator.send(text, entities=entities)
+
+
+def report(coordinator: FakeUser) -> str:
+    """The broadcast's progress message (notices may have arrived after it)."""
+    return next(
+        (
+            m.text or ""
+            for m in reversed(coordinator.bot_messages)
+            if "Diffusion n°" in (m.text or "")
+        ),
+        "",
+    )
+
+
+def got(user: FakeUser, needle: str = "procédure RSA") -> bool:
+    return any(needle in (m.text or "") for m in user.bot_messages)
+
+
+async def test_a_news_item_reaches_the_chosen_audience_formatted_with_its_report(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    agent: FakeUser,
+    manager: FakeUser,
+    coordinator: FakeUser,
+) -> None:
+    other = await network.join(Role.AGENT, partner=network.other_site, first_name="Olga")
+    await compose(coordinator)
+    preview, controls = coordinator.bot_messages[-2:]
+    assert "<b>procédure</b>" in (preview.html or "")
+    assert "&lt;script&gt;" in (preview.html or "")
+    assert "toutes les personnes de la Caf" in controls.text
+    assert "3 personnes" in controls.text  # the author is not among them
+    await coordinator.tap("Responsables")
+    assert "1 personne" in coordinator.last_message.text
+    await coordinator.tap("🔘 Responsables")  # tapping the chosen one again changes nothing
+    await coordinator.tap("🏢 Choisir des sites")
+    await coordinator.tap("▫️ France Services Albert (Albert)")
+    await coordinator.tap("✔️ Terminé")
+    assert "France Services Albert" in coordinator.last_message.text
+    assert "1 personne" in coordinator.last_message.text
+    await coordinator.tap("🔘 🏢 Choisir des sites")
+    await coordinator.tap("▫️ Mairie de Ham (Ham)")
+    await coordinator.tap("✔️ Terminé")
+    assert "3 personnes" in coordinator.last_message.text
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 3 personnes")
+    for person in (agent, manager, other):
+        await fake.wait_for(lambda p=person: got(p))
+        message = next(m for m in person.bot_messages if "procédure RSA" in (m.text or ""))
+        assert "<b>procédure</b>" in (message.html or "")
+        assert not message.labels  # a plain news item has no button
+    await fake.wait_for(lambda: "Envoi terminé" in coordinator.last_message.text)
+    report = coordinator.last_message.text
+    assert "reçus : 3" in report and "injoignables" in report and "échecs : 0" in report
+    # A double tap on "send" sent nothing more.
+    await coordinator.tap_data(controls.inline_buttons[0][0][1], controls)
+    assert sum(got(p) for p in (agent, manager, other)) == 3
+    assert (
+        await network.db.fetch_value("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'broadcast:%'")
+        == 3
+    )
+    await coordinator.tap("📢 Diffuser")
+    assert any(
+        label.startswith("✅ n° 1") and "3/3" in label for label in coordinator.last_message.labels
+    )
+
+
+async def test_must_read_receipts_are_counted_once_and_the_silent_are_reminded(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    agent: FakeUser,
+    manager: FakeUser,
+    coordinator: FakeUser,
+) -> None:
+    await compose(coordinator, "Consigne : nouveaux justificatifs", [])
+    await coordinator.tap("☐ À lire obligatoirement")
+    assert "☑️ À lire obligatoirement" in coordinator.last_message.labels
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 2 personnes")
+    await fake.wait_for(lambda: got(agent, "Consigne") and got(manager, "Consigne"))
+    notice = agent.last_message
+    assert "À lire" in notice.text and "✅ J'ai lu" in notice.labels
+    read_data = notice.inline_buttons[0][0][1]
+    await agent.tap("✅ J'ai lu", notice)
+    assert "lecture enregistrée" in agent.last_callback_answer["text"]
+    assert not notice.labels
+    await agent.tap_data(read_data, notice)  # an old button, a double tap
+    assert "Déjà noté" in agent.last_callback_answer["text"]
+    await fake.wait_for(lambda: "Lu par 1 / 2" in coordinator.last_message.text)
+    await coordinator.tap("👀 Qui n'a pas lu ?")
+    assert "Marc" in coordinator.last_message.text and "Agnès" not in coordinator.last_message.text
+    await coordinator.tap("🔔 Relancer")
+    assert "Rappel envoyé à 1 personne" in coordinator.last_callback_answer["text"]
+    await fake.wait_for(lambda: "Rappel" in (manager.last_message.text or ""))
+    assert "✅ J'ai lu" in manager.last_message.labels
+    await manager.tap("✅ J'ai lu")
+    rows = await network.db.fetch_all(
+        "SELECT COUNT(*), COUNT(read_at) FROM announcement_recipients"
+    )
+    assert tuple(rows[0]) == (2, 2)
+    # Someone the notice was not for cannot record a reading.
+    outsider = await network.join(Role.AGENT, partner=network.other_site, first_name="Olga")
+    await outsider.tap_data(read_data)
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM announcement_recipients WHERE person_id > 3"
+        )
+        == 0
+    )
+    await outbox_settled(network)
+
+
+async def test_a_scheduled_news_item_leaves_at_its_time_and_can_be_cancelled_before(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    scheduler = bot.app.bot_data["scheduler"]
+    await compose(coordinator, "Fermeture de la Caf vendredi", [])
+    await coordinator.tap("🗓 Programmer")
+    await coordinator.send("26/11 à 8h")  # this morning
+    assert "passé" in coordinator.last_message.text
+    await coordinator.send("27/11 à 8h30")
+    assert "Programmée pour le vendredi 27 novembre 2026 à 8 h 30" in coordinator.last_message.text
+    await compose(coordinator, "Réunion annulée", [])
+    await coordinator.tap("🗓 Programmer")
+    tomorrow = next(b for b in coordinator.last_message.labels if b.startswith("Demain"))
+    await coordinator.tap(tomorrow)
+    assert "Programmée" in coordinator.last_message.text
+    await coordinator.tap("✖️ Annuler l'envoi programmé")
+    assert "Brouillon n° 2" in coordinator.last_message.text
+
+    network.clock.advance(timedelta(hours=23))  # Friday 27, 9 h in Paris
+    await scheduler.run_due()  # with the night's housekeeping
+    await fake.wait_for(lambda: got(agent, "Fermeture de la Caf"))
+    assert not got(agent, "Réunion annulée")
+    await scheduler.run_due()  # never twice
+    await outbox_settled(network)
+    copies = sum("Fermeture de la Caf" in (m.text or "") for m in agent.bot_messages)
+    assert copies == 1
+    # Rescheduling a draft whose programming was cancelled works.
+    await coordinator.tap("📢 Diffuser")
+    [draft] = [b for b in coordinator.last_message.labels if "n° 2" in b]
+    await coordinator.tap(draft)
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 1 personne")
+    await fake.wait_for(lambda: got(agent, "Réunion annulée"))
+
+
+async def test_blocked_failed_and_throttled_recipients_are_reported_and_retried(
+    bot: RunningBot, network: Network, fake: FakeBotApi, coordinator: FakeUser
+) -> None:
+    team = [await network.join(Role.AGENT, first_name=f"Agent{i}") for i in range(6)]
+    team[0].block()
+    fake.fail("sendMessage", status=429, retry_after=1, chat_id=team[1].chat_id)
+    fake.fail("sendMessage", status=502, times=1, chat_id=team[2].chat_id)
+    fake.fail(
+        "sendMessage",
+        status=400,
+        description="Bad Request: something unexpected",
+        chat_id=team[3].chat_id,
+    )
+    await compose(coordinator, "Nouvelle consigne", [])
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 6 personnes")
+    await fake.wait_for(
+        lambda: all(got(team[i], "Nouvelle consigne") for i in (1, 4, 5)), timeout=15
+    )
+    network.clock.advance(timedelta(seconds=5))  # the 502's backoff, on the bot's clock
+    await fake.wait_for(lambda: got(team[2], "Nouvelle consigne"), timeout=15)
+    await fake.wait_for(lambda: "Envoi terminé" in report(coordinator), timeout=15)
+    text = report(coordinator)
+    assert "reçus : 4" in text
+    assert "injoignables (bot bloqué ou compte supprimé) : 1" in text
+    assert "échecs : 1" in text
+    progress = next(
+        m for m in reversed(coordinator.bot_messages) if "Diffusion n°" in (m.text or "")
+    )
+    await coordinator.tap("🔁 Relancer les échecs (1)", progress)
+    await fake.wait_for(lambda: got(team[3], "Nouvelle consigne"), timeout=15)
+    await fake.wait_for(lambda: "reçus : 5" in report(coordinator), timeout=15)
+    assert not got(team[0], "Nouvelle consigne")
+    assert all(
+        sum("Nouvelle consigne" in (m.text or "") for m in user.bot_messages) <= 1 for user in team
+    )
+
+
+async def test_broadcasting_is_for_coordinators_of_the_caf_only(
+    bot: RunningBot, network: Network, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    for person in (agent, manager):
+        await person.send("/diffuser")
+        assert "pas ouverte à votre rôle" in person.last_message.text
+    await compose(coordinator, "Brouillon", [])
+    draft_id = await network.db.fetch_value("SELECT id FROM announcements")
+    await agent.tap_data(f"b:go:{draft_id}:0")
+    assert "pas ouverte" in agent.last_callback_answer["text"]
+    other_caf = await network.add_caf("Caf de l'Oise")
+    outsider = await network.join(Role.COORDINATOR, caf=other_caf, first_name="Oscar")
+    await outsider.tap_data(f"b:go:{draft_id}:0")
+    await outsider.tap_data(f"b:aud:{draft_id}:1")
+    assert await network.db.fetch_value("SELECT status FROM announcements") == "draft"
+    assert (
+        await network.db.fetch_value("SELECT COUNT(*) FROM outbox WHERE kind LIKE 'broadcast%'")
+        == 0
+    )
+
+
+async def test_a_photo_news_item_keeps_only_the_file_id_and_an_nir_caption_is_refused(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    await coordinator.tap("📢 Diffuser")
+    await coordinator.tap("✍️ Nouvelle information")
+    refused = await coordinator.send_photo(caption="Dossier 1 84 12 76 451 089 46")
+    assert refused.deleted
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM announcements") == 0
+    await coordinator.send_photo(caption="Affiche de la journée portes ouvertes")
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 1 personne")
+    await fake.wait_for(lambda: any(m.kind == "photo" for m in agent.bot_messages))
+    photo = next(m for m in agent.bot_messages if m.kind == "photo")
+    assert "Affiche de la journée" in (photo.text or "")
+    assert not fake.calls_to("getFile")
+    # A long text is refused with its length and the limit.
+    await coordinator.tap("📢 Diffuser")
+    await coordinator.tap("✍️ Nouvelle information")
+    await coordinator.send("x" * 4500)
+    assert "4500" in coordinator.last_message.text.replace("\u202f", "").replace(" ", "")
