@@ -188,6 +188,15 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
             wake=lambda: services.wake_outbox(),
         ),
     )
+    scheduler.register(
+        events.REMINDER_KIND,
+        functools.partial(
+            events.send_reminder,
+            db=services.db,
+            tz=services.settings.tz,
+            wake=lambda: services.wake_outbox(),
+        ),
+    )
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
     app.bot_data["scheduler"] = scheduler
     await scheduler.attach(app, interval_seconds=services.settings.scheduler_interval_seconds)

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import secrets
+import shlex
 import sqlite3
 import sys
 import urllib.parse
@@ -129,10 +130,21 @@ def build_parser() -> Parser:
         ),
     )
     _export_arguments(directory, formats=DIRECTORY_FORMATS)
+    events = export_sub.add_parser(
+        "events",
+        help="événements de la Caf et réponses des personnes invitées",
+        description=(
+            "Tous les événements de la Caf (brouillons et annulés compris) et, pour chacun, "
+            "chaque personne invitée avec sa réponse et sa présence. Dates au fuseau horaire "
+            "de la Caf. Le format xlsx ajoute une feuille de comptes par événement."
+        ),
+    )
+    _export_arguments(events, formats=EVENTS_FORMATS)
     return parser
 
 
 DIRECTORY_FORMATS = ("json", "csv", "ics")
+EVENTS_FORMATS = ("csv", "xlsx")
 
 
 def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -539,8 +551,31 @@ async def export_directory(
     return content, f"annuaire de {caf.name}, {len(entries)} site(s), {closures} fermeture(s)"
 
 
+async def export_events(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.exports import events
+
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        raise CliError("un classeur xlsx ne s'affiche pas : ajoutez --output FICHIER.xlsx")
+    async with db.read() as snapshot:  # one consistent view, even while the bot writes
+        export = await events.collect(snapshot, caf)
+    if args.format == "csv":
+        content = events.to_csv(export).encode("utf-8")
+    else:
+        command = ["python", "-m", "bot", "export", "events", "--caf", caf.name]
+        command += ["--format", args.format]
+        if args.output is not None:
+            command += ["--output", str(args.output)]
+        content = events.to_xlsx(export, now, shlex.join(command))
+    return content, (
+        f"événements de {caf.name}, {len(export.events)} événement(s), "
+        f"{len(export.answers)} invitation(s)"
+    )
+
+
 Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
-EXPORTS: dict[str, Exporter] = {"directory": export_directory}
+EXPORTS: dict[str, Exporter] = {"directory": export_directory, "events": export_events}
 """`export KIND`: the file's bytes and a few words for the confirmation line."""
 
 

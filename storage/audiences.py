@@ -6,11 +6,16 @@ import json
 
 from bot.domain.audience import Audience, AudienceKind
 from bot.domain.models import Person
+from bot.domain.permissions import Role
 from storage.db import Conn
 
 
-def _where(audience: Audience) -> tuple[str, dict[str, object]]:
-    roles = [role.value for role in audience.kind.roles]
+def _where(audience: Audience, with_coordinators: bool) -> tuple[str, dict[str, object]]:
+    roles = [
+        role.value
+        for role in audience.kind.roles
+        if with_coordinators or role is not Role.COORDINATOR
+    ]
     sql = (
         " FROM people p LEFT JOIN partners s ON s.id = p.partner_id"
         " WHERE p.caf_id = :caf AND p.status = 'active' AND p.telegram_user_id IS NOT NULL"
@@ -27,9 +32,15 @@ def _where(audience: Audience) -> tuple[str, dict[str, object]]:
 
 
 async def people_of(
-    conn: Conn, caf_id: int, audience: Audience, *, exclude_person_id: int | None = None
+    conn: Conn,
+    caf_id: int,
+    audience: Audience,
+    *,
+    exclude_person_id: int | None = None,
+    with_coordinators: bool = True,
 ) -> list[Person]:
-    where, params = _where(audience)
+    """Coordinators hear news sent to everyone, but are not invited to their own events."""
+    where, params = _where(audience, with_coordinators)
     rows = await conn.fetch_all(
         f"SELECT p.*{where} ORDER BY p.id",
         {**params, "caf": caf_id, "exclude": exclude_person_id},
@@ -38,9 +49,14 @@ async def people_of(
 
 
 async def count(
-    conn: Conn, caf_id: int, audience: Audience, *, exclude_person_id: int | None = None
+    conn: Conn,
+    caf_id: int,
+    audience: Audience,
+    *,
+    exclude_person_id: int | None = None,
+    with_coordinators: bool = True,
 ) -> int:
-    where, params = _where(audience)
+    where, params = _where(audience, with_coordinators)
     return int(
         await conn.fetch_value(
             f"SELECT COUNT(*){where}", {**params, "caf": caf_id, "exclude": exclude_person_id}
