@@ -71,6 +71,18 @@ ACTIONS_FR = {
     "hours.declared": "horaires déclarés",
     "closure.declared": "fermeture déclarée",
     "closure.cancelled": "fermeture annulée",
+    "broadcast.sent": "diffusion envoyée",
+    "broadcast.scheduled": "diffusion programmée",
+    "broadcast.unscheduled": "diffusion déprogrammée",
+    "broadcast.retried": "échecs d'une diffusion relancés",
+    "broadcast.reminded": "rappel de lecture envoyé",
+    "event.created": "événement créé",
+    "event.published": "invitations envoyées",
+    "event.cancelled": "événement annulé",
+    "event.attendance": "présence notée",
+    "document.added": "document ajouté",
+    "document.moved": "document déplacé",
+    "document.removed": "document retiré",
 }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.permissions import Role
+from storage.timefmt import to_db
 from tests.conftest import Network, RunningBot
-from tests.e2e.test_notifications import outbox_settled
+from tests.e2e.test_notifications import StartBot, outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
 NEWS = "Nouvelle procédure RSA <script> dès lundi"
@@ -246,3 +247,58 @@ async def test_a_photo_news_item_keeps_only_the_file_id_and_an_nir_caption_is_re
     await coordinator.tap("✍️ Nouvelle information")
     await coordinator.send("x" * 4500)
     assert "4500" in coordinator.last_message.text.replace("\u202f", "").replace(" ", "")
+
+
+async def test_a_kill_in_the_middle_of_a_500_recipient_broadcast_loses_nobody(
+    network: Network, bot_process: StartBot, fake: FakeBotApi
+) -> None:
+    settings = {"BROADCAST_MAX_RATE": "150", "BROADCAST_PROGRESS_SECONDS": "0.5"}
+    process = await bot_process(**settings)
+    coordinator = await network.join(Role.COORDINATOR, first_name="Corinne")
+    # 500 registered agents, written straight to the database (joining one by one through
+    # the bot would only slow the test down); each has a chat on the fake Telegram.
+    now = to_db(network.clock.now())
+    first_id = 50_000
+    async with network.db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO people (telegram_user_id, display_name, role, caf_id, partner_id,"
+            " status, joined_at, last_seen_at) VALUES (:t, :n, 'agent', :caf, :site,"
+            " 'active', :now, :now)",
+            [
+                {
+                    "t": first_id + i,
+                    "n": f"Agent {i}",
+                    "caf": network.caf.id,
+                    "site": network.site.id,
+                    "now": now,
+                }
+                for i in range(500)
+            ],
+        )
+    team = [fake.user(first_id + i, f"Agent {i}") for i in range(500)]
+
+    await compose(coordinator, "Nouvelle procédure RSA, à lire", [])
+    await coordinator.tap("📨 Envoyer maintenant")
+
+    async def fetched_only(update_id: int) -> None:
+        # The default settle waits for silence, which only comes once every message is out.
+        await fake.wait_for(lambda: fake.updates_confirmed >= update_id)
+
+    fake.settle = fetched_only
+    await coordinator.tap("✅ Oui, envoyer à 500 personnes")
+    fake.settle = None
+    await fake.wait_for(lambda: sum(got(u) for u in team) >= 100, timeout=30)
+    await process.kill()
+    delivered_before = sum(got(u) for u in team)
+    assert delivered_before < len(team), "the kill came too late to test anything"
+    in_flight = await network.db.fetch_value(
+        "SELECT COUNT(*) FROM outbox WHERE kind LIKE 'broadcast:%' AND status = 'sending'"
+    )
+
+    await bot_process(**settings)
+    await fake.wait_for(lambda: all(got(u) for u in team), timeout=60)
+    copies = [sum("procédure RSA" in (m.text or "") for m in u.bot_messages) for u in team]
+    duplicates = sum(count - 1 for count in copies)
+    assert duplicates <= in_flight, (duplicates, in_flight)
+    await fake.wait_for(lambda: "Envoi terminé" in report(coordinator), timeout=30)
+    assert "reçus : 500" in report(coordinator)
