@@ -81,9 +81,7 @@ async def _home(ctx: Ctx, member: Member) -> tuple[str, InlineKeyboardMarkup]:
     for a in recent:
         done = figures[a.id].get(outbox.OutboxStatus.SENT, 0)
         total = sum(figures[a.id].values())
-        mark = {"draft": "📝", "scheduled": "🗓", "sending": "📨", "sent": "✅"}.get(
-            a.status, "•"
-        )
+        mark = {"draft": "📝", "scheduled": "🗓", "sending": "📨", "sent": "✅"}.get(a.status, "•")
         label = f"{mark} n° {a.id} · {_local(ctx, a.sent_at or a.scheduled_for or a.created_at)}"
         if total:
             label += f" · {done}/{total}"
