@@ -15,10 +15,7 @@ import asyncio
 import csv
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +25,6 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from bot.config import Settings
 from bot.domain.models import Caf, Partner, ReportingPeriod
 from bot.domain.opening_hours import Period, WeeklySchedule
 from bot.domain.permissions import LabelStatus, Role
@@ -37,6 +33,7 @@ from bot.exports.directory import DirectoryEntry, ScheduleChange, next_change
 from storage import cafs, closures, hours, invitations, partners, people
 from storage.hours import Declaration
 from storage.setup import storage
+from tests.cli_runner import Run, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CAF = "Caf de la Somme"
@@ -398,44 +395,6 @@ def test_an_empty_directory_is_still_a_calendar() -> None:
 
 
 # ------------------------------------------------------------------------------ command line
-SETTING_NAMES = {name.upper() for name in Settings.model_fields}
-
-
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: bytes
-    stderr: str
-
-    def describe(self) -> str:
-        return f"exit {self.returncode}\n--- stdout\n{self.stdout!r}\n--- stderr\n{self.stderr}"
-
-
-def run_cli(workdir: Path, *args: str) -> Run:
-    """`python -m bot …` in `workdir`, with no setting inherited and the clock at CLI_NOW."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "PNC_")) and key.upper() not in SETTING_NAMES
-    }
-    clock_file = workdir / f"clock-{os.urandom(4).hex()}"
-    clock_file.write_text(str((CLI_NOW - datetime.now(UTC)).total_seconds()))
-    env.update(
-        DATABASE_PATH=str(workdir / "db.sqlite3"),
-        PYTHONPATH=str(ROOT),
-        PNC_CLOCK_FILE=str(clock_file),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr.decode("utf-8"))
-
-
 @pytest.fixture(scope="module")
 def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The commands below, a few at a time, on a copy of the seeded database."""
@@ -467,7 +426,7 @@ def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         runs = dict(
             zip(
                 commands,
-                pool.map(lambda argv: run_cli(workdir, *argv), commands.values()),
+                pool.map(lambda argv: run_cli(workdir, CLI_NOW, *argv), commands.values()),
                 strict=True,
             )
         )

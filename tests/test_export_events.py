@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -30,7 +27,6 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from bot.config import Settings
 from bot.domain.models import Caf, ReportingPeriod
 from bot.domain.permissions import Role
 from bot.exports import events
@@ -40,6 +36,7 @@ from storage import cafs, invitations, partners, people
 from storage.db import Tx
 from storage.setup import storage
 from storage.timefmt import to_db
+from tests.cli_runner import Run, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CAF = "Caf de la Somme"
@@ -520,44 +517,6 @@ def test_the_ics_file_name_is_safe_ascii(title: str, expected: str) -> None:
 
 
 # ------------------------------------------------------------------------------ command line
-SETTING_NAMES = {name.upper() for name in Settings.model_fields}
-
-
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: bytes
-    stderr: str
-
-    def describe(self) -> str:
-        return f"exit {self.returncode}\n--- stdout\n{self.stdout!r}\n--- stderr\n{self.stderr}"
-
-
-def run_cli(workdir: Path, *args: str) -> Run:
-    """`python -m bot …` in `workdir`, with no setting inherited and the clock at CLI_NOW."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "PNC_")) and key.upper() not in SETTING_NAMES
-    }
-    clock_file = workdir / f"clock-{os.urandom(4).hex()}"
-    clock_file.write_text(str((CLI_NOW - datetime.now(UTC)).total_seconds()))
-    env.update(
-        DATABASE_PATH=str(workdir / "db.sqlite3"),
-        PYTHONPATH=str(ROOT),
-        PNC_CLOCK_FILE=str(clock_file),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr.decode("utf-8"))
-
-
 @pytest.fixture(scope="module")
 def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The commands below, a few at a time, on a copy of the seeded database."""
@@ -575,7 +534,7 @@ def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         runs = dict(
             zip(
                 commands,
-                pool.map(lambda argv: run_cli(workdir, *argv), commands.values()),
+                pool.map(lambda argv: run_cli(workdir, CLI_NOW, *argv), commands.values()),
                 strict=True,
             )
         )
