@@ -98,10 +98,11 @@ async def get(conn: Conn, event_id: int) -> Event | None:
 
 
 async def for_caf(conn: Conn, caf_id: int, *, limit: int = 10) -> list[Event]:
-    """The Caf's events, those to come first (soonest first), then the past ones."""
+    """The Caf's events, latest first; an abandoned draft (cancelled, never published) is not
+    listed, a cancelled event is."""
     rows = await conn.fetch_all(
-        "SELECT * FROM events WHERE caf_id = :caf AND status != 'cancelled' OR"
-        " (caf_id = :caf AND status = 'cancelled' AND starts_at > datetime('now', '-30 days'))"
+        "SELECT * FROM events WHERE caf_id = :caf"
+        " AND NOT (status = 'cancelled' AND cancelled_at IS NULL)"
         " ORDER BY starts_at DESC LIMIT :limit",
         {"caf": caf_id, "limit": limit},
     )
