@@ -140,6 +140,15 @@ def build_parser() -> Parser:
         ),
     )
     _export_arguments(events, formats=EVENTS_FORMATS)
+    receipts = export_sub.add_parser(
+        "broadcasts",
+        help="diffusions de la Caf : destinataires, remise et accusés de lecture",
+        description=(
+            "Une ligne par destinataire de chaque diffusion : remise par Telegram et, pour une "
+            "consigne « à lire », la date de lecture. Dates au fuseau horaire de la Caf."
+        ),
+    )
+    _export_arguments(receipts, formats=EVENTS_FORMATS)
     return parser
 
 
@@ -574,8 +583,27 @@ async def export_events(
     )
 
 
+async def export_broadcasts(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.exports import broadcasts
+
+    async with db.read() as snapshot:
+        rows = await broadcasts.collect(snapshot, caf)
+    if args.format == "csv":
+        content = broadcasts.to_csv(rows).encode("utf-8")
+    else:
+        content = broadcasts.to_xlsx(rows, caf, now)
+    sent = len({row.announcement_id for row in rows})
+    return content, f"diffusions de {caf.name}, {sent} diffusion(s), {len(rows)} destinataire(s)"
+
+
 Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
-EXPORTS: dict[str, Exporter] = {"directory": export_directory, "events": export_events}
+EXPORTS: dict[str, Exporter] = {
+    "directory": export_directory,
+    "events": export_events,
+    "broadcasts": export_broadcasts,
+}
 """`export KIND`: the file's bytes and a few words for the confirmation line."""
 
 

@@ -26,7 +26,7 @@ class Run:
         return f"exit {self.returncode}\n--- stdout\n{self.stdout!r}\n--- stderr\n{self.stderr}"
 
 
-def run_cli(workdir: Path, now: datetime, *args: str) -> Run:
+def run_cli(workdir: Path, now: datetime, *args: str, db_path: Path | None = None) -> Run:
     """`python -m bot …` in `workdir`, with no setting inherited and the clock at `now`."""
     env = {
         key: value
@@ -36,7 +36,7 @@ def run_cli(workdir: Path, now: datetime, *args: str) -> Run:
     clock_file = workdir / f"clock-{os.urandom(4).hex()}"
     clock_file.write_text(str((now - datetime.now(UTC)).total_seconds()))
     env.update(
-        DATABASE_PATH=str(workdir / "db.sqlite3"),
+        DATABASE_PATH=str(db_path or workdir / "db.sqlite3"),
         PYTHONPATH=str(ROOT),
         PNC_CLOCK_FILE=str(clock_file),
     )

@@ -269,7 +269,7 @@ def _cells(event: EventRow, answer: AnswerRow | None) -> list[Any]:
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_text(value: Any) -> str:
+def csv_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -284,14 +284,14 @@ def to_csv(export: EventsExport) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for event, answer in export.rows():
-        writer.writerow([_csv_text(value) for value in _cells(event, answer)])
+        writer.writerow([csv_text(value) for value in _cells(event, answer)])
     return CSV_BOM + out.getvalue()
 
 
 # --------------------------------------------------------------------------- XLSX
 
 
-class _Sheet:
+class Sheet:
     """A write-only sheet: widths and frozen header set before the first row, as it needs."""
 
     def __init__(self, workbook: Workbook, title: str, columns: Sequence[tuple[str, int]]):
@@ -342,13 +342,13 @@ def to_xlsx(export: EventsExport, generated_at: datetime, command: str) -> bytes
     workbook.properties.title = f"Événements — {export.caf.name}"
     workbook.properties.created = generated_at.replace(tzinfo=None)
 
-    answers = _Sheet(workbook, ANSWERS_SHEET, ANSWER_COLUMNS)
+    answers = Sheet(workbook, ANSWERS_SHEET, ANSWER_COLUMNS)
     answers.filter(len(ANSWER_COLUMNS), 1 + sum(1 for _ in export.rows()))
     answers.header(CSV_HEADER)
     for event, answer in export.rows():
         answers.row(_cells(event, answer))
 
-    events = _Sheet(workbook, EVENTS_SHEET, EVENT_COLUMNS)
+    events = Sheet(workbook, EVENTS_SHEET, EVENT_COLUMNS)
     events.filter(len(EVENT_COLUMNS), 1 + len(export.events))
     events.header([header for header, _ in EVENT_COLUMNS])
     for event in export.events:
@@ -371,7 +371,7 @@ def to_xlsx(export: EventsExport, generated_at: datetime, command: str) -> bytes
             ]
         )
 
-    about = _Sheet(workbook, ABOUT_SHEET, (("", 24), ("", 80)))
+    about = Sheet(workbook, ABOUT_SHEET, (("", 24), ("", 80)))
     for label, value in (
         ("Caf", export.caf.name),
         ("Contenu", "Événements de la Caf et réponses des personnes invitées"),

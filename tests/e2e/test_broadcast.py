@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from bot.domain.permissions import Role
 from storage.timefmt import to_db
+from tests.cli_runner import run_cli
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import StartBot, outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeUser
@@ -89,6 +91,8 @@ async def test_a_news_item_reaches_the_chosen_audience_formatted_with_its_report
 
 
 async def test_must_read_receipts_are_counted_once_and_the_silent_are_reminded(
+    tmp_path: Path,
+    db_path: Path,
     bot: RunningBot,
     network: Network,
     fake: FakeBotApi,
@@ -122,6 +126,22 @@ async def test_must_read_receipts_are_counted_once_and_the_silent_are_reminded(
         "SELECT COUNT(*), COUNT(read_at) FROM announcement_recipients"
     )
     assert tuple(rows[0]) == (2, 2)
+    # The receipts, exported as a coordinator's Excel would read them.
+    done = await asyncio.to_thread(
+        run_cli,
+        tmp_path,
+        network.clock.now(),
+        "export",
+        "broadcasts",
+        "--caf",
+        network.caf.name,
+        db_path=db_path,
+    )
+    assert done.returncode == 0, done.describe()
+    lines = done.stdout.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("diffusion n°;envoyée le;début du message;à lire")
+    marc = next(line for line in lines if "Marc" in line)
+    assert ";oui;Marc;Mairie de Ham;reçu;26/11/2026" in marc
     # Someone the notice was not for cannot record a reading.
     outsider = await network.join(Role.AGENT, partner=network.other_site, first_name="Olga")
     await outsider.tap_data(read_data)
