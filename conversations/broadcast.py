@@ -27,7 +27,7 @@ from bot.domain.permissions import Action
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
 from bot.ui.render import render
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import FileRef, ask, expects, expects_file
 from storage import announcements, audiences, audit, outbox, partners, pending, scheduled
 from storage.announcements import Announcement
@@ -185,14 +185,7 @@ async def on_tap(update: Update, ctx: Ctx) -> None:
     if (query.data or "").startswith("rd:"):
         await _on_read(update, ctx)
         return
-    tap = callbacks.decode(query.data, expect=BroadcastTap)
-    handler = TAPS.get(tap.op)
-    if handler is None:
-        raise BadCallback("unknown op")
-    member = await require(update, ctx, Action.BROADCAST)
-    message = query.message if isinstance(query.message, Message) else None
-    answer = await handler(ctx, member, tap, message)
-    await query.answer(answer)
+    await dispatch_tap(update, ctx, payload=BroadcastTap, taps=TAPS, action=Action.BROADCAST)
 
 
 async def _own(ctx: Ctx, member: Member, announcement_id: int) -> Announcement:

@@ -29,8 +29,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.models import Member
 from bot.domain.permissions import STRANGER, Action, Refusal, decide
-from bot.ui import menus
-from bot.ui.callbacks import BadCallback
+from bot.ui import callbacks, menus
+from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
 from storage import outbox, people
 from storage.db import Database
@@ -172,3 +172,30 @@ def guarded(handler: H) -> H:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+TapHandler = Callable[[Ctx, Member, Any, Message | None], Awaitable[str | None]]
+
+
+async def dispatch_tap(
+    update: Update,
+    ctx: Ctx,
+    *,
+    payload: type[Callback],
+    taps: dict[str, TapHandler],
+    action: Action,
+) -> None:
+    """A screen's button: decode it, find its handler by `op`, authorise, run, answer.
+
+    The handler gets the person (authorised for `action` from the database on this very
+    tap), the payload and the message to edit; what it returns is the toast shown.
+    """
+    query = update.callback_query
+    assert query is not None
+    tap = callbacks.decode(query.data, expect=payload)
+    handler = taps.get(getattr(tap, "op", ""))
+    if handler is None:
+        raise BadCallback("unknown op")
+    member = await require(update, ctx, action)
+    message = query.message if isinstance(query.message, Message) else None
+    await query.answer(await handler(ctx, member, tap, message))

@@ -28,7 +28,7 @@ from bot.exports.event_calendar import event_ics, ics_filename
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
 from bot.ui.render import render
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import expects
 from storage import audiences, audit, outbox, partners, pending, people, scheduled
 from storage import events as store
@@ -139,14 +139,7 @@ async def on_tap(update: Update, ctx: Ctx) -> None:
     if (query.data or "").startswith("r:"):
         await _on_rsvp(update, ctx)
         return
-    tap = callbacks.decode(query.data, expect=EventTap)
-    handler = TAPS.get(tap.op)
-    if handler is None:
-        raise BadCallback("unknown op")
-    member = await require(update, ctx, Action.EVENTS)
-    message = query.message if isinstance(query.message, Message) else None
-    answer = await handler(ctx, member, tap, message)
-    await query.answer(answer)
+    await dispatch_tap(update, ctx, payload=EventTap, taps=TAPS, action=Action.EVENTS)
 
 
 async def _own(ctx: Ctx, member: Member, event_id: int) -> Event:

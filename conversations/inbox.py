@@ -21,7 +21,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, InboxTap
 from bot.ui.render import render
 from conversations import notices, signal_view
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import ask, expects
 from storage import audit, pending, people
 from storage import signals as signal_store
@@ -151,17 +151,7 @@ async def open_inbox(update: Update, ctx: Ctx) -> None:
 
 @guarded
 async def on_tap(update: Update, ctx: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    tap = callbacks.decode(query.data, expect=InboxTap)
-    handler = TAPS.get(tap.op)
-    if handler is None:
-        raise BadCallback("unknown op")
-    member = await require(update, ctx, Action.INBOX)
-    _kind(tap.kind)
-    message = query.message if isinstance(query.message, Message) else None
-    answer = await handler(ctx, member, tap, message)
-    await query.answer(answer)
+    await dispatch_tap(update, ctx, payload=InboxTap, taps=TAPS, action=Action.INBOX)
 
 
 async def tap_list(ctx: Ctx, member: Member, tap: InboxTap, message: Message | None) -> None:
