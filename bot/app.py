@@ -135,8 +135,10 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(hours.on_tap, pattern=r"^h:"))
     app.add_handler(CallbackQueryHandler(inbox.on_tap, pattern=r"^ib:"))
     app.add_handler(CallbackQueryHandler(documentation.on_tap, pattern=r"^d:"))
-    app.add_handler(CallbackQueryHandler(broadcast.on_tap, pattern=r"^(b|rd):"))
-    app.add_handler(CallbackQueryHandler(events.on_tap, pattern=r"^(e|r):"))
+    app.add_handler(CallbackQueryHandler(broadcast.on_tap, pattern=r"^b:"))
+    app.add_handler(CallbackQueryHandler(broadcast.on_read, pattern=r"^rd:"))
+    app.add_handler(CallbackQueryHandler(events.on_tap, pattern=r"^e:"))
+    app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=r"^r:"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

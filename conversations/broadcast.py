@@ -180,11 +180,6 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
 
 @guarded
 async def on_tap(update: Update, ctx: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    if (query.data or "").startswith("rd:"):
-        await _on_read(update, ctx)
-        return
     await dispatch_tap(update, ctx, payload=BroadcastTap, taps=TAPS, action=Action.BROADCAST)
 
 
@@ -559,7 +554,8 @@ async def _record(
 
 
 # ------------------------------------------------------------------------------ read receipts
-async def _on_read(update: Update, ctx: Ctx) -> None:
+@guarded
+async def on_read(update: Update, ctx: Ctx) -> None:
     query = update.callback_query
     assert query is not None
     tap = callbacks.decode(query.data, expect=ReadTap)

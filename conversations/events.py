@@ -134,11 +134,6 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
 
 @guarded
 async def on_tap(update: Update, ctx: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    if (query.data or "").startswith("r:"):
-        await _on_rsvp(update, ctx)
-        return
     await dispatch_tap(update, ctx, payload=EventTap, taps=TAPS, action=Action.EVENTS)
 
 
@@ -620,7 +615,8 @@ def _ics(event: Event, caf: Caf, *, cancelled: bool = False) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ answers
-async def _on_rsvp(update: Update, ctx: Ctx) -> None:
+@guarded
+async def on_rsvp(update: Update, ctx: Ctx) -> None:
     query = update.callback_query
     assert query is not None
     tap = callbacks.decode(query.data, expect=RsvpTap)
