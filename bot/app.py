@@ -32,16 +32,19 @@ from bot.scheduler import Scheduler
 from bot.ui import callbacks, menus
 from conversations import (
     broadcast,
+    compliance,
     documentation,
     events,
     fallback,
     figures,
     hours,
     inbox,
+    indicators,
     network,
     onboarding,
     signals,
     visit,
+    yearly_visit,
 )
 from conversations.common import Ctx, Services, guarded
 from storage import kv
@@ -62,6 +65,8 @@ MENU_ACTIONS = {
     "inbox": inbox.open_inbox,
     "broadcast": broadcast.open_menu,
     "events": events.open_menu,
+    "indicators": indicators.open_indicators,
+    "compliance": compliance.open_compliance,
     "docs": documentation.open_documentation,
     "network": network.open_network,
     "team": network.open_team,
@@ -139,6 +144,10 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(broadcast.on_read, pattern=r"^rd:"))
     app.add_handler(CallbackQueryHandler(events.on_tap, pattern=r"^e:"))
     app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=r"^r:"))
+    app.add_handler(CallbackQueryHandler(indicators.on_tap, pattern=r"^ix:"))
+    app.add_handler(CallbackQueryHandler(indicators.on_transmit, pattern=r"^tr:"))
+    app.add_handler(CallbackQueryHandler(compliance.on_tap, pattern=r"^cf:"))
+    app.add_handler(CallbackQueryHandler(yearly_visit.on_tap, pattern=r"^yv:"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

@@ -30,6 +30,8 @@ class Caf(Model):
     timezone: str
     notify_chat_id: int | None
     created_at: datetime
+    # A logo file on the server, printed on label certificates (Annexe 1).
+    logo_path: str | None = None
 
 
 class Partner(Model):

@@ -59,15 +59,16 @@ class Action(StrEnum):
     MANAGE_CLOSURES = "manage_closures"
     VALIDATE_PERIOD = "validate_period"
     MANAGE_SITE_AGENTS = "manage_site_agents"
-    SITE_FIGURES = "site_figures"
+    # Managers (their site) and coordinators (their Caf): Annexe 2 figures, charts, exports
+    INDICATORS = "indicators"
     # Coordinators (their own Caf only)
     MANAGE_NETWORK = "manage_network"
     INBOX = "inbox"
     BROADCAST = "broadcast"
     EVENTS = "events"
-    STATISTICS = "statistics"
     EXPORT = "export"
     AUDIT = "audit"
+    COMPLIANCE = "compliance"
 
 
 ALWAYS: frozenset[Action] = frozenset({Action.HELP, Action.MY_DATA})
@@ -88,16 +89,17 @@ MANAGER: frozenset[Action] = AGENT | {
     Action.MANAGE_CLOSURES,
     Action.VALIDATE_PERIOD,
     Action.MANAGE_SITE_AGENTS,
-    Action.SITE_FIGURES,
+    Action.INDICATORS,
 }
 COORDINATOR: frozenset[Action] = ALWAYS | {
     Action.MANAGE_NETWORK,
     Action.INBOX,
     Action.BROADCAST,
     Action.EVENTS,
-    Action.STATISTICS,
+    Action.INDICATORS,
     Action.EXPORT,
     Action.AUDIT,
+    Action.COMPLIANCE,
     Action.READ_NEWS,
     Action.DOCUMENTATION,
 }

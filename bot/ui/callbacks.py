@@ -237,3 +237,46 @@ class RsvpTap(Callback):
     PREFIX: ClassVar[str] = "r"
     event: int
     answer: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class IndicatorTap(Callback):
+    """📈 Indicateurs: `op` for site `partner` (0: the whole Caf) and period `period` (an index)."""
+
+    PREFIX: ClassVar[str] = "ix"
+    op: str
+    partner: int
+    period: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class TransmitTap(Callback):
+    """« Je valide et transmets » under a period's summary: `op` on period report `report`."""
+
+    PREFIX: ClassVar[str] = "tr"
+    op: str
+    report: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class ComplianceTap(Callback):
+    """✅ Conformité (coordinators): `op` on site `item`, list page `page`."""
+
+    PREFIX: ClassVar[str] = "cf"
+    op: str
+    item: int
+    page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class ReviewTap(Callback):
+    """🏛 Visite annuelle (coordinators): `op` on `item` (a site, a review or an action item)."""
+
+    PREFIX: ClassVar[str] = "yv"
+    op: str
+    item: int
+    value: int

@@ -91,12 +91,29 @@ ENTRIES: tuple[MenuEntry, ...] = (
         " rappels, présences.",
     ),
     MenuEntry(
+        "indicators",
+        "📈 Indicateurs",
+        Action.INDICATORS,
+        "indicateurs",
+        "Indicateurs de l'annexe 2, graphiques, Excel",
+        "les indicateurs de l'annexe 2 par période : graphiques, fichier Excel, transmission"
+        " à la Caf.",
+    ),
+    MenuEntry(
         "network",
         "🏢 Réseau",
         Action.MANAGE_NETWORK,
         "reseau",
         "Sites, labels, personnes, invitations",
         "les sites de votre Caf : labels, personnes, liens d'invitation, journal.",
+    ),
+    MenuEntry(
+        "compliance",
+        "✅ Conformité",
+        Action.COMPLIANCE,
+        "conformite",
+        "Conformité des sites à la convention",
+        "les sites à risque d'abord : horaires, transmission, visite annuelle, renouvellement.",
     ),
     MenuEntry(
         "team",

@@ -20,16 +20,20 @@ from bot.ui.callbacks import (
     BadCallback,
     BroadcastTap,
     Callback,
+    ComplianceTap,
     DocTap,
     EventTap,
     HoursTap,
     InboxTap,
+    IndicatorTap,
     MenuTap,
     NetworkTap,
     ReadTap,
+    ReviewTap,
     RsvpTap,
     SavedVisit,
     SignalTap,
+    TransmitTap,
     VisitStep,
 )
 
@@ -80,6 +84,10 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "rd": ReadTap,
         "e": EventTap,
         "r": RsvpTap,
+        "ix": IndicatorTap,
+        "tr": TransmitTap,
+        "cf": ComplianceTap,
+        "yv": ReviewTap,
     }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))

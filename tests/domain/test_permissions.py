@@ -53,16 +53,17 @@ MANAGER_MAY = AGENT_MAY | {
     Action.MANAGE_CLOSURES,
     Action.VALIDATE_PERIOD,
     Action.MANAGE_SITE_AGENTS,
-    Action.SITE_FIGURES,
+    Action.INDICATORS,
 }
 COORDINATOR_MAY = HELP_AND_MY_DATA | {
     Action.MANAGE_NETWORK,
     Action.INBOX,
     Action.BROADCAST,
     Action.EVENTS,
-    Action.STATISTICS,
+    Action.INDICATORS,
     Action.EXPORT,
     Action.AUDIT,
+    Action.COMPLIANCE,
     Action.READ_NEWS,
     Action.DOCUMENTATION,
 }
@@ -230,7 +231,7 @@ def test_a_suspended_site_refuses_visits_as_suspended_and_other_roles_actions_as
 def test_a_coordinator_does_not_log_visits_and_an_agent_does_not_manage_the_network() -> None:
     assert decide(BY_NAME["coordinator"].actor, Action.LOG_VISIT) is Refusal.ROLE
     assert decide(BY_NAME["agent of an active site"].actor, Action.MANAGE_NETWORK) is Refusal.ROLE
-    assert decide(BY_NAME["agent of an active site"].actor, Action.SITE_FIGURES) is Refusal.ROLE
+    assert decide(BY_NAME["agent of an active site"].actor, Action.INDICATORS) is Refusal.ROLE
 
 
 # ------------------------------------------------------------------------------ menus

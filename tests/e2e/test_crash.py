@@ -21,13 +21,14 @@ MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
     ["📣 Signaler", "🕘 Horaires et fermetures"],
-    ["👥 Mon équipe", "📚 Documentation"],
-    ["❓ Aide"],
+    ["📈 Indicateurs", "👥 Mon équipe"],
+    ["📚 Documentation", "❓ Aide"],
 ]
 COORDINATOR_MENU = [
     ["📥 Signalements"],
     ["📢 Diffuser", "📅 Événements"],
-    ["🏢 Réseau", "📚 Documentation"],
+    ["📈 Indicateurs", "🏢 Réseau"],
+    ["✅ Conformité", "📚 Documentation"],
     ["❓ Aide"],
 ]
 

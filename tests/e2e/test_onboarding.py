@@ -19,13 +19,14 @@ MANAGER_MENU = [
     ["📝 Nouvelle visite"],
     ["📊 Mes chiffres", "🎓 Mode formation"],
     ["📣 Signaler", "🕘 Horaires et fermetures"],
-    ["👥 Mon équipe", "📚 Documentation"],
-    ["❓ Aide"],
+    ["📈 Indicateurs", "👥 Mon équipe"],
+    ["📚 Documentation", "❓ Aide"],
 ]
 COORDINATOR_MENU = [
     ["📥 Signalements"],
     ["📢 Diffuser", "📅 Événements"],
-    ["🏢 Réseau", "📚 Documentation"],
+    ["📈 Indicateurs", "🏢 Réseau"],
+    ["✅ Conformité", "📚 Documentation"],
     ["❓ Aide"],
 ]
 
@@ -63,7 +64,9 @@ async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network:
         "signalements",
         "diffuser",
         "evenements",
+        "indicateurs",
         "reseau",
+        "conformite",
         "documentation",
         "aide",
         "annuler",

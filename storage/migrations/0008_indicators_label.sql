@@ -1,0 +1,86 @@
+-- Indicators and the label (Articles 6, 9, 11, Annexes 1 and 2): the periodic transmission
+-- of the figures, the yearly visit and its action plan, renewal reminders, the Caf's logo.
+
+-- Counting a Caf's quarter reads only this index (no table lookups): see storage/indicators.py.
+CREATE INDEX visits_for_indicators
+    ON visits(caf_id, visited_at, partner_id, sexe, age, statut, autonomie, resolution);
+
+-- The Caf's logo on the label certificate (a file on the server, set from the command line).
+ALTER TABLE cafs ADD COLUMN logo_path TEXT;
+
+-- One row per site and reporting period (Article 9), created when the period ends.
+CREATE TABLE period_reports (
+    id INTEGER PRIMARY KEY,
+    caf_id INTEGER NOT NULL REFERENCES cafs(id),
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    -- '2026-10' (monthly) or '2026-Q3' (quarterly), as bot/domain/periods.py writes them.
+    period TEXT NOT NULL,
+    -- The period's bounds as UTC instants, [starts_at, ends_at), to find the visits in it.
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    -- The local date by which a manager validates (10 days after the period's end).
+    due_on TEXT NOT NULL,
+    -- pending: not validated yet; validated; modified: visits changed after validation.
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'validated', 'modified')),
+    -- Visits counted when the manager validated.
+    validated_visits INTEGER,
+    validated_by INTEGER REFERENCES people(id),
+    validated_at TEXT,
+    modified_at TEXT,
+    -- Reminders sent for the current validation round (0, 1: day 5, 2: day 10).
+    reminders_sent INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    UNIQUE (partner_id, period)
+);
+CREATE INDEX period_reports_by_caf ON period_reports(caf_id, period, status);
+CREATE INDEX period_reports_by_time ON period_reports(partner_id, starts_at, ends_at);
+
+-- The yearly visit of the Caf to a partner (Article 9) and its outcome.
+CREATE TABLE site_reviews (
+    id INTEGER PRIMARY KEY,
+    caf_id INTEGER NOT NULL REFERENCES cafs(id),
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    visited_on TEXT NOT NULL,
+    premises_ok INTEGER NOT NULL CHECK (premises_ok IN (0, 1)),
+    equipment_ok INTEGER NOT NULL CHECK (equipment_ok IN (0, 1)),
+    hours_ok INTEGER NOT NULL CHECK (hours_ok IN (0, 1)),
+    -- Screened for identifiers before it is written.
+    remarks TEXT,
+    recorded_by INTEGER REFERENCES people(id),
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX site_reviews_by_partner ON site_reviews(partner_id, visited_on);
+
+-- The action plan agreed at a yearly visit: each item followed until done.
+CREATE TABLE action_items (
+    id INTEGER PRIMARY KEY,
+    review_id INTEGER NOT NULL REFERENCES site_reviews(id),
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    -- Screened for identifiers before it is written.
+    description TEXT NOT NULL,
+    owner TEXT NOT NULL CHECK (owner IN ('partner', 'caf', 'both')),
+    due_on TEXT NOT NULL,
+    done_at TEXT,
+    done_by INTEGER REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX action_items_by_partner ON action_items(partner_id, done_at, due_on);
+
+-- A yearly visit being recorded (one per coordinator), so a restart loses nothing.
+CREATE TABLE review_drafts (
+    person_id INTEGER PRIMARY KEY REFERENCES people(id),
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    -- JSON of the answers so far (remarks and items already screened).
+    state TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+
+-- Renewal reminders sent (Article 11), one per convention and notice deadline.
+CREATE TABLE renewal_reminders (
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    notice_deadline TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (partner_id, notice_deadline)
+) WITHOUT ROWID;
