@@ -181,6 +181,15 @@ async def _site(ctx: Ctx, member: Member, partner: Partner) -> tuple[str, Inline
             _button("➕ Inviter un responsable", "im", partner.id),
         ]
     )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "🏛 Visite annuelle",
+                callback_data=callbacks.encode(callbacks.ReviewTap("home", partner.id, 0)),
+            ),
+            _button("📜 Certificat", "cert", partner.id),
+        ]
+    )
     rows.append([_button("⬅️ Tous les sites", "home")])
     return text, InlineKeyboardMarkup(rows)
 
