@@ -44,7 +44,9 @@ __all__ = [
     "format_period",
     "format_periods",
     "format_time",
+    "open_during_hour",
     "parse_periods",
+    "visits_outside",
 ]
 
 DAY_NAMES: tuple[str, ...] = (
@@ -584,3 +586,29 @@ def diff(before: WeeklySchedule | None, after: WeeklySchedule) -> list[str]:
         else:
             lines.append(f"{label} : {format_periods(old)} → {format_periods(new)}")
     return lines
+
+
+# --------------------------------------------------------------------------- visits vs hours
+
+
+def open_during_hour(schedule: WeeklySchedule, weekday: int, hour: int) -> bool:
+    """True when a declared period overlaps the hour ``hour:00``–``hour+1:00`` of that weekday.
+
+    Visits are counted per clock hour, so a visit in the 9 h cell of a site opening at 9 h 30
+    may well be inside the hours: any overlap counts as open (the benefit of the doubt goes
+    to the site, never a false « hors horaires »).
+    """
+    if not 0 <= hour <= 23:
+        raise ValueError(f"hour must be 0..23, not {hour!r}")
+    start, end = hour * 60, hour * 60 + 60
+    return any(p.start_minute < end and start < p.end_minute for p in schedule[weekday])
+
+
+def visits_outside(counts: Mapping[tuple[int, int], int], schedule: WeeklySchedule) -> int:
+    """Visits counted in (weekday, local hour) cells where the site is not declared open.
+
+    Lets the chat say « 12 % des visites hors des horaires déclarés » next to the heatmap.
+    """
+    return sum(
+        n for (weekday, hour), n in counts.items() if not open_during_hour(schedule, weekday, hour)
+    )
