@@ -20,7 +20,7 @@ import sys
 import urllib.parse
 import zoneinfo
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -28,7 +28,7 @@ from bot.clock import Clock, OffsetFileClock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain.invitations import parse_duration
 from bot.domain.models import Caf, ReportingPeriod
-from bot.domain.permissions import Role
+from bot.domain.permissions import LabelStatus, Role
 from bot.logs import configure_logging
 from storage import audit, cafs, invitations, kv, partners
 from storage.db import Database, DatabaseTooNew
@@ -93,6 +93,9 @@ def build_parser() -> Parser:
     set_cmd.add_argument("--timezone")
     set_cmd.add_argument("--notify-chat", help="identifiant du groupe, ou « none » pour retirer")
     set_cmd.add_argument("--rename", help="nouveau nom")
+    set_cmd.add_argument(
+        "--logo", help="image PNG ou JPEG imprimée sur les certificats, ou « none » pour retirer"
+    )
 
     invite = commands.add_parser("invite", help="créer un lien d'invitation")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -149,11 +152,29 @@ def build_parser() -> Parser:
         ),
     )
     _export_arguments(receipts, formats=EVENTS_FORMATS)
+    certificate = export_sub.add_parser(
+        "certificate",
+        help="certificat « Point numérique Caf » d'un site (annexe 1), en PDF",
+        description=(
+            "Le certificat de labellisation d'un site (annexe 1 de la convention), une page "
+            "A4 en PDF : noms de la Caf et du site, ville, date, logo de la Caf s'il est "
+            "réglé (cafs set --logo). Texte modifiable dans "
+            "bot/ui/templates/certificate_text.txt.j2. Pas de certificat pour un label retiré."
+        ),
+    )
+    _export_arguments(certificate, formats=CERTIFICATE_FORMATS)
+    certificate.add_argument(
+        "--partner", type=int, required=True, help="identifiant du site (voir partners list)"
+    )
+    certificate.add_argument(
+        "--date", help="date du certificat, AAAA-MM-JJ (défaut : aujourd'hui, heure de la Caf)"
+    )
     return parser
 
 
 DIRECTORY_FORMATS = ("json", "csv", "ics")
 EVENTS_FORMATS = ("csv", "xlsx")
+CERTIFICATE_FORMATS = ("pdf",)
 
 
 def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -333,8 +354,11 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                     raise CliError(
                         "--notify-chat attend un identifiant numérique ou « none »"
                     ) from None
-        if not any([args.period, args.timezone, args.notify_chat, args.rename]):
-            raise CliError("rien à modifier : --period, --timezone, --notify-chat ou --rename")
+        if not any([args.period, args.timezone, args.notify_chat, args.rename, args.logo]):
+            raise CliError(
+                "rien à modifier : --period, --timezone, --notify-chat, --rename ou --logo"
+            )
+        logo = _logo_argument(args.logo) if args.logo else None
         new_name = args.rename.strip() if args.rename is not None else None
         if new_name == "":
             raise CliError("--rename : le nouveau nom est vide")
@@ -351,6 +375,8 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                 clear_notify_chat=clear,
                 name=new_name,
             )
+            if args.logo:
+                await cafs.set_logo(tx, caf.id, logo)
             await audit.record(
                 tx,
                 at=clock.now(),
@@ -363,9 +389,22 @@ async def cafs_command(args: argparse.Namespace, settings: Settings, db: Databas
                     k: v
                     for k, v in vars(args).items()
                     if k in ("period", "timezone", "notify_chat", "rename") and v is not None
-                },
+                }
+                | ({"logo": logo} if args.logo else {}),
             )
         print(f"Caf modifiée : {new_name or caf.name}")
+
+
+def _logo_argument(value: str) -> str | None:
+    """`--logo PATH` checked now (not when a certificate is made), stored absolute; `none`."""
+    from bot.exports.certificate import LogoError, check_logo
+
+    if value.lower() == "none":
+        return None
+    try:
+        return str(check_logo(Path(value)))
+    except LogoError as exc:
+        raise CliError(f"--logo : {exc}") from None
 
 
 async def invite_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:
@@ -598,11 +637,40 @@ async def export_broadcasts(
     return content, f"diffusions de {caf.name}, {sent} diffusion(s), {len(rows)} destinataire(s)"
 
 
+async def export_certificate(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.exports import certificate
+
+    if args.output is None and sys.stdout.isatty():
+        raise CliError("un PDF ne s'affiche pas : ajoutez --output FICHIER.pdf")
+    partner = await partners.get(db, args.partner)
+    if partner is None:
+        raise CliError(f"site inconnu : {args.partner} (voir python -m bot partners list)")
+    if partner.caf_id != caf.id:
+        raise CliError(f"le site {args.partner} n'est pas un site de {caf.name}")
+    if partner.label_status is LabelStatus.WITHDRAWN:
+        raise CliError(f"le label de {partner.title} est retiré : pas de certificat")
+    try:
+        day = date.fromisoformat(args.date) if args.date else now.date()
+    except ValueError:
+        raise CliError(f"--date attend une date AAAA-MM-JJ (reçu : {args.date})") from None
+    content = certificate.certificate_pdf(
+        caf_name=caf.name,
+        partner_name=partner.name,
+        town=certificate.town_of(partner),
+        day=day,
+        logo_path=Path(caf.logo_path) if caf.logo_path else None,
+    )
+    return content, f"certificat de {partner.title}, daté du {day:%d/%m/%Y}"
+
+
 Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
 EXPORTS: dict[str, Exporter] = {
     "directory": export_directory,
     "events": export_events,
     "broadcasts": export_broadcasts,
+    "certificate": export_certificate,
 }
 """`export KIND`: the file's bytes and a few words for the confirmation line."""
 

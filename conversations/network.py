@@ -8,15 +8,20 @@ people concerned must be told goes through the outbox in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ParseMode
 
 from bot.domain.models import Member, Partner, Person
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Role, decide
 from bot.domain.privacy import IdentifierKind
+from bot.exports import certificate
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, NetworkTap
 from bot.ui.render import render
@@ -458,6 +463,44 @@ async def screen_audit(ctx: Ctx, member: Member, tap: NetworkTap, message: Messa
     await edit(message, text, InlineKeyboardMarkup([r for r in rows if r]))
 
 
+async def screen_cert(
+    ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
+) -> str | None:
+    """📜 Certificat: the site's Annexe 1 certificate as a PDF in the chat; the card stays."""
+    _coordinator_only(member)
+    partner = await _own_partner(ctx, member, tap.target)
+    if partner.label_status is LabelStatus.WITHDRAWN:
+        return "Le label de ce site est retiré : pas de certificat."
+    day = ctx.clock.now().astimezone(ZoneInfo(member.caf.timezone)).date()
+    # reportlab is synchronous and takes tens of milliseconds: keep the bot responsive.
+    content = await asyncio.to_thread(
+        certificate.certificate_pdf,
+        caf_name=member.caf.name,
+        partner_name=partner.name,
+        town=certificate.town_of(partner),
+        day=day,
+        logo_path=Path(member.caf.logo_path) if member.caf.logo_path else None,
+    )
+    await ctx.bot.send_document(
+        member.person.telegram_user_id or 0,
+        InputFile(content, filename=certificate.certificate_filename(partner.name)),
+        caption=render("certificate_sent", partner=partner, day=day),
+        parse_mode=ParseMode.HTML,
+    )
+    async with ctx.db.transaction() as tx:
+        await audit.record(
+            tx,
+            at=ctx.clock.now(),
+            action="certificate.generated",
+            actor_id=member.person.id,
+            caf_id=member.caf.id,
+            target_type="partner",
+            target_id=partner.id,
+            details={"date": day.isoformat()},
+        )
+    return "Certificat envoyé."
+
+
 SCREENS: dict[str, Any] = {
     "home": screen_home,
     "site": screen_site,
@@ -473,6 +516,7 @@ SCREENS: dict[str, Any] = {
     "edit": screen_edit,
     "add": screen_add,
     "audit": screen_audit,
+    "cert": screen_cert,
 }
 
 

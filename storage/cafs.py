@@ -85,3 +85,10 @@ async def update(
         )
     if name is not None:
         await conn.execute("UPDATE cafs SET name = :v WHERE id = :id", {"v": name, "id": caf_id})
+
+
+async def set_logo(conn: Conn, caf_id: int, logo_path: str | None) -> None:
+    """The logo printed on the Caf's label certificates: a file on the server, or None."""
+    await conn.execute(
+        "UPDATE cafs SET logo_path = :v WHERE id = :id", {"v": logo_path, "id": caf_id}
+    )
