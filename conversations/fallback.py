@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.ui.render import render
 from conversations import text_input, visit
 from conversations.common import Ctx, current_member, guarded, send, show_menu
-from storage import hours, pending
+from storage import hours, pending, site_reviews
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ async def cancel(update: Update, ctx: Ctx) -> None:
     if member is not None:
         something = await pending.clear(ctx.db, member.person.id)
         something = await hours.drop_draft(ctx.db, member.person.id) or something
+        something = (
+            await site_reviews.drop_draft(ctx.db, member.person.id, ctx.clock.now()) or something
+        )
         something = await visit.abandon_open_draft(update, ctx, member) or something
     await show_menu(update, ctx, member, render("cancelled", something=something))
 

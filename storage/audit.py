@@ -83,6 +83,8 @@ ACTIONS_FR = {
     "document.added": "document ajouté",
     "document.moved": "document déplacé",
     "document.removed": "document retiré",
+    "review.recorded": "visite annuelle enregistrée",
+    "review.item_done": "action du plan faite",
 }
 
 

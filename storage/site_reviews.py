@@ -1,0 +1,285 @@
+"""Yearly visits to the sites (Article 9), their action plans, and the visit being recorded.
+
+What other modules read (the compliance view among them):
+
+* ``open_items(conn, partner_id) -> list[ActionItem]`` — the site's action items not done yet,
+  soonest due first. ``ActionItem.overdue(today)`` says whether one is late.
+* ``last_review(conn, partner_id) -> SiteReview | None`` — the site's latest visit (by visit
+  date, then by when it was recorded); None when it was never visited.
+* ``summary_by_partner(conn, caf_id, today) -> dict[int, ReviewSummary]`` — for every site of
+  the Caf (visited or not), keyed by partner id: ``ReviewSummary(last_visited_on: date | None,
+  open_count: int, overdue_count: int)``, a NamedTuple, so it unpacks as the triple
+  ``(last_visited_on, open_count, overdue_count)``. Counted in SQL.
+
+The draft (`review_drafts`, one row per coordinator) is kept once created: saving or
+abandoning a visit empties its state and bumps its revision, so the revision only ever grows
+and a button of an earlier visit's wizard can never pass for one of the current visit's.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from bot.domain.models import Model
+from bot.domain.site_reviews import CHECK_KEYS, DraftState, Owner, is_overdue
+from storage.db import Conn
+from storage.timefmt import date_to_db, to_db
+
+
+class SiteReview(Model):
+    id: int
+    caf_id: int
+    partner_id: int
+    visited_on: date
+    premises_ok: bool
+    equipment_ok: bool
+    hours_ok: bool
+    remarks: str | None
+    recorded_by: int | None
+    recorded_at: datetime
+    recorded_by_name: str | None = None
+
+    def ok(self, key: str) -> bool:
+        """The answer to one of `bot.domain.site_reviews.CHECKS` (``premises``, …)."""
+        return bool(getattr(self, f"{key}_ok"))
+
+
+class ActionItem(Model):
+    id: int
+    review_id: int
+    partner_id: int
+    description: str
+    owner: Owner
+    due_on: date
+    done_at: datetime | None
+    done_by: int | None
+    created_at: datetime
+
+    def overdue(self, today: date) -> bool:
+        return self.done_at is None and is_overdue(self.due_on, today)
+
+
+class ReviewSummary(NamedTuple):
+    last_visited_on: date | None
+    open_count: int
+    overdue_count: int
+
+
+class ReviewDraft(Model):
+    """A coordinator's draft row: `state` is None once the visit was saved or abandoned."""
+
+    person_id: int
+    partner_id: int
+    state: DraftState | None
+    # The review a saved draft became (a stale button can say so).
+    saved_review: int | None = None
+    revision: int
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- reading
+
+_REVIEWS = (
+    "SELECT r.*, p.display_name AS recorded_by_name FROM site_reviews r"
+    " LEFT JOIN people p ON p.id = r.recorded_by"
+)
+
+
+async def last_review(conn: Conn, partner_id: int) -> SiteReview | None:
+    found = await recent_reviews(conn, partner_id, limit=1)
+    return found[0] if found else None
+
+
+async def recent_reviews(conn: Conn, partner_id: int, *, limit: int = 3) -> list[SiteReview]:
+    """The site's latest visits, newest first."""
+    rows = await conn.fetch_all(
+        f"{_REVIEWS} WHERE r.partner_id = :p ORDER BY r.visited_on DESC, r.id DESC LIMIT :limit",
+        {"p": partner_id, "limit": limit},
+    )
+    return [SiteReview.model_validate(dict(row)) for row in rows]
+
+
+async def open_items(conn: Conn, partner_id: int) -> list[ActionItem]:
+    rows = await conn.fetch_all(
+        "SELECT * FROM action_items WHERE partner_id = :p AND done_at IS NULL ORDER BY due_on, id",
+        {"p": partner_id},
+    )
+    return [ActionItem.model_validate(dict(row)) for row in rows]
+
+
+async def items_of(conn: Conn, review_id: int) -> list[ActionItem]:
+    rows = await conn.fetch_all(
+        "SELECT * FROM action_items WHERE review_id = :r ORDER BY id", {"r": review_id}
+    )
+    return [ActionItem.model_validate(dict(row)) for row in rows]
+
+
+async def get_item(conn: Conn, item_id: int) -> ActionItem | None:
+    row = await conn.fetch_one("SELECT * FROM action_items WHERE id = :id", {"id": item_id})
+    return ActionItem.model_validate(dict(row)) if row else None
+
+
+async def summary_by_partner(conn: Conn, caf_id: int, today: date) -> dict[int, ReviewSummary]:
+    """Every site of the Caf: its last visit date, open and overdue action items."""
+    rows = await conn.fetch_all(
+        "SELECT s.id,"
+        " (SELECT MAX(r.visited_on) FROM site_reviews r WHERE r.partner_id = s.id),"
+        " (SELECT COUNT(*) FROM action_items a WHERE a.partner_id = s.id AND a.done_at IS NULL),"
+        " (SELECT COUNT(*) FROM action_items a WHERE a.partner_id = s.id AND a.done_at IS NULL"
+        "  AND a.due_on < :today)"
+        " FROM partners s WHERE s.caf_id = :caf ORDER BY s.id",
+        {"caf": caf_id, "today": date_to_db(today)},
+    )
+    return {
+        int(row[0]): ReviewSummary(
+            date.fromisoformat(row[1]) if row[1] else None, int(row[2]), int(row[3])
+        )
+        for row in rows
+    }
+
+
+# --------------------------------------------------------------------------- writing
+
+
+async def record(
+    conn: Conn,
+    *,
+    caf_id: int,
+    partner_id: int,
+    state: DraftState,
+    by: int,
+    now: datetime,
+) -> tuple[SiteReview, list[ActionItem]]:
+    """Keeps a visit and its action plan; call it inside the transaction that consumes the draft."""
+    if not state.complete or state.visited_on is None:
+        raise ValueError("an incomplete visit cannot be recorded")
+    review_id = await conn.execute(
+        "INSERT INTO site_reviews (caf_id, partner_id, visited_on, premises_ok, equipment_ok,"
+        " hours_ok, remarks, recorded_by, recorded_at) VALUES (:caf, :p, :on, :premises,"
+        " :equipment, :hours, :remarks, :by, :now)",
+        {
+            "caf": caf_id,
+            "p": partner_id,
+            "on": date_to_db(state.visited_on),
+            **{key: int(state.answers[key]) for key in CHECK_KEYS},
+            "remarks": state.remarks,
+            "by": by,
+            "now": to_db(now),
+        },
+    )
+    assert review_id is not None
+    await conn.executemany(
+        "INSERT INTO action_items (review_id, partner_id, description, owner, due_on, created_at)"
+        " VALUES (:r, :p, :description, :owner, :due, :now)",
+        [
+            {
+                "r": review_id,
+                "p": partner_id,
+                "description": item.description,
+                "owner": item.owner.value,
+                "due": date_to_db(item.due_on),
+                "now": to_db(now),
+            }
+            for item in state.items
+        ],
+    )
+    row = await conn.fetch_one(f"{_REVIEWS} WHERE r.id = :id", {"id": review_id})
+    assert row is not None
+    return SiteReview.model_validate(dict(row)), await items_of(conn, review_id)
+
+
+async def mark_done(conn: Conn, item_id: int, *, by: int, now: datetime) -> bool:
+    """False when the item was already done (a double tap)."""
+    row = await conn.fetch_one(
+        "UPDATE action_items SET done_at = :now, done_by = :by"
+        " WHERE id = :id AND done_at IS NULL RETURNING id",
+        {"id": item_id, "by": by, "now": to_db(now)},
+    )
+    return row is not None
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def _draft(row: sqlite3.Row) -> ReviewDraft:
+    data: dict[str, Any] = dict(row)
+    state = json.loads(data.pop("state"))
+    data["state"] = DraftState.from_json(state) if "step" in state else None
+    data["saved_review"] = state.get("review")
+    return ReviewDraft.model_validate(data)
+
+
+async def get_draft(conn: Conn, person_id: int) -> ReviewDraft | None:
+    """The person's draft row, open or not (None: they never started a visit)."""
+    row = await conn.fetch_one("SELECT * FROM review_drafts WHERE person_id = :p", {"p": person_id})
+    return _draft(row) if row else None
+
+
+async def open_draft(conn: Conn, person_id: int) -> ReviewDraft | None:
+    found = await get_draft(conn, person_id)
+    return found if found is not None and found.state is not None else None
+
+
+async def start_draft(conn: Conn, *, person_id: int, partner_id: int, now: datetime) -> ReviewDraft:
+    """A fresh visit for this site, replacing whatever the person was recording."""
+    row = await conn.fetch_one(
+        "INSERT INTO review_drafts (person_id, partner_id, state, revision, updated_at)"
+        " VALUES (:p, :partner, :state, 1, :now) ON CONFLICT (person_id) DO UPDATE SET"
+        " partner_id = excluded.partner_id, state = excluded.state,"
+        " revision = review_drafts.revision + 1, updated_at = excluded.updated_at RETURNING *",
+        {
+            "p": person_id,
+            "partner": partner_id,
+            "state": json.dumps(DraftState().to_json(), ensure_ascii=False),
+            "now": to_db(now),
+        },
+    )
+    assert row is not None
+    return _draft(row)
+
+
+async def save_draft(
+    conn: Conn, *, person_id: int, revision: int, state: DraftState, now: datetime
+) -> ReviewDraft | None:
+    """The draft moved on from `revision`; None when it is no longer at that revision."""
+    row = await conn.fetch_one(
+        "UPDATE review_drafts SET state = :state, revision = revision + 1, updated_at = :now"
+        " WHERE person_id = :p AND revision = :rev AND json_extract(state, '$.step') IS NOT NULL"
+        " RETURNING *",
+        {
+            "p": person_id,
+            "rev": revision,
+            "state": json.dumps(state.to_json(), ensure_ascii=False),
+            "now": to_db(now),
+        },
+    )
+    return _draft(row) if row else None
+
+
+async def consume_draft(
+    conn: Conn, person_id: int, *, revision: int | None, review_id: int | None, now: datetime
+) -> bool:
+    """Empties an open draft once (saved as `review_id`, or abandoned when None).
+
+    With `revision`, only the draft at that revision; False when there was nothing to empty.
+    """
+    row = await conn.fetch_one(
+        "UPDATE review_drafts SET state = :state, revision = revision + 1, updated_at = :now"
+        " WHERE person_id = :p AND json_extract(state, '$.step') IS NOT NULL"
+        " AND (:rev IS NULL OR revision = :rev) RETURNING person_id",
+        {
+            "p": person_id,
+            "rev": revision,
+            "state": json.dumps({"review": review_id}),
+            "now": to_db(now),
+        },
+    )
+    return row is not None
+
+
+async def drop_draft(conn: Conn, person_id: int, now: datetime) -> bool:
+    """/annuler and « Abandonner »: the visit being recorded is forgotten."""
+    return await consume_draft(conn, person_id, revision=None, review_id=None, now=now)

@@ -1,0 +1,405 @@
+"""🏛 Visite annuelle, driven as a coordinator would, with the site's manager on the other side:
+a visit and its action plan recorded, followed until done, and everything that must not work."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.clock import ManualClock
+from bot.domain.opening_hours import WeeklySchedule, parse_periods
+from bot.domain.permissions import Role
+from storage import hours
+from storage import site_reviews as store
+from tests.conftest import Network, RunningBot, make_settings, start_bot, stop_bot
+from tests.e2e.test_network import open_site
+from tests.e2e.test_notifications import outbox_settled
+from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
+
+IBAN = "FR14 2004 1010 0505 0001 3M02 606"
+NIR = "1 84 12 76 451 089 46"
+REMARKS = "Affichage des horaires absent à l'entrée."
+FIRST = "Afficher les horaires à l'entrée"
+SECOND = "Former le nouvel agent à Mon Compte"
+
+
+class Taps:
+    """Counts the coordinator's button presses; typing is counted apart."""
+
+    def __init__(self, user: FakeUser) -> None:
+        self.user = user
+        self.taps = 0
+        self.typed = 0
+
+    async def __call__(self, *labels: str) -> None:
+        for label in labels:
+            await self.user.tap(label)
+            self.taps += 1
+
+    async def type(self, text: str) -> None:
+        await self.user.send(text)
+        self.typed += 1
+
+
+async def open_review(coordinator: FakeUser, site: str = "Mairie de Ham") -> None:
+    await open_site(coordinator, site)
+    await coordinator.tap("🏛 Visite annuelle")
+
+
+async def record_visit(coordinator: FakeUser, *items: tuple[str, str, str]) -> None:
+    """A visit today, all conforming, no remarks, with `items` (description, owner, delay)."""
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Aujourd'hui (26/11)")
+    for _ in range(3):
+        await coordinator.tap("✅ Oui")
+    await coordinator.tap("Passer ▶️")
+    for description, owner, delay in items:
+        await coordinator.tap("➕ Ajouter une action")
+        await coordinator.send(description)
+        await coordinator.tap(owner)
+        await coordinator.tap(delay)
+    await coordinator.tap("✅ Enregistrer la visite")
+    assert "enregistrée" in coordinator.last_message.text
+
+
+def data_of(message: FakeMessage, label: str) -> str:
+    [data] = [data for row in message.inline_buttons for text, data in row if text == label]
+    return data
+
+
+async def count(network: Network, table: str) -> int:
+    return int(await network.db.fetch_value(f"SELECT COUNT(*) FROM {table}"))
+
+
+async def open_draft_count(network: Network) -> int:
+    return int(
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM review_drafts WHERE json_extract(state, '$.step') IS NOT NULL"
+        )
+    )
+
+
+async def declare_weekday_hours(network: Network) -> None:
+    schedule = WeeklySchedule.closed()
+    for weekday in range(5):
+        schedule = schedule.with_day(weekday, parse_periods("9h-12h / 14h-17h"))
+    async with network.db.transaction() as tx:
+        await hours.declare(
+            tx,
+            partner_id=network.site.id,
+            schedule=schedule,
+            effective_from=date(2026, 9, 1),
+            by=None,
+            now=network.clock.now(),
+        )
+
+
+async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_manager(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    manager: FakeUser,
+    agent: FakeUser,
+    coordinator: FakeUser,
+) -> None:
+    await declare_weekday_hours(network)
+    await open_review(coordinator)
+    assert "Aucune visite n'est encore enregistrée" in coordinator.last_message.text
+    wizard = coordinator.last_message
+    tap = Taps(coordinator)
+    await tap("➕ Enregistrer une visite", "Aujourd'hui (26/11)")
+    assert "Visite du jeudi 26 novembre 2026" in coordinator.last_message.text
+    await tap("✅ Oui")  # premises
+    await tap("✅ Oui")  # equipment
+    hint = coordinator.last_message.text
+    assert "Les horaires sont-ils respectés ?" in hint
+    assert "Lundi : 9 h – 12 h, 14 h – 17 h" in hint and "Horaires conformes" in hint
+    await tap("❌ Non")
+    assert coordinator.last_message is wizard  # one message, edited in place so far
+    await tap.type(REMARKS)
+    await tap("➕ Ajouter une action")
+    await tap.type(FIRST)
+    await tap("Partenaire", "Dans 1 mois (26/12)")
+    await tap("➕ Ajouter une action")
+    await tap.type(SECOND)
+    await tap("Les deux")
+    await tap.type("15/03")
+    plan = coordinator.last_message.text
+    assert f"1. {FIRST} — Partenaire, avant le samedi 26 décembre 2026" in plan
+    assert f"2. {SECOND} — Les deux, avant le lundi 15 mars 2027" in plan
+    assert "❌ Horaires non respectés" in plan and f"« {REMARKS} »" in plan
+    await tap("✅ Enregistrer la visite")
+    assert (tap.taps, tap.typed) == (11, 4)
+
+    saved = coordinator.last_message.text
+    assert "Visite du jeudi 26 novembre 2026 enregistrée, avec 2 actions au plan" in saved
+    assert "Le responsable du site est prévenu." in saved
+    assert "Plan d'action : 2 actions en cours" in saved and "🔴" not in saved
+    assert "Locaux ✅ · Équipement ✅ · Horaires ❌" in saved
+    assert "➕ Enregistrer une visite" in coordinator.last_message.labels
+
+    review = await store.last_review(network.db, network.site.id)
+    assert review is not None and review.visited_on == date(2026, 11, 26)
+    assert (review.premises_ok, review.equipment_ok, review.hours_ok) == (True, True, False)
+    assert review.remarks == REMARKS
+    items = await store.open_items(network.db, network.site.id)
+    assert [(i.description, i.owner.value) for i in items] == [
+        (FIRST, "partner"),
+        (SECOND, "both"),
+    ]
+    assert await open_draft_count(network) == 0
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'review.recorded'"
+        )
+        == 1
+    )
+
+    await fake.wait_for(lambda: "Visite annuelle de la Caf" in (manager.last_message.text or ""))
+    notice = manager.last_message
+    assert "Vos actions" in notice.text
+    assert f"{FIRST} — avant le samedi 26 décembre 2026" in notice.text
+    assert f"{SECOND} — avant le lundi 15 mars 2027 (avec la Caf)" in notice.text
+    assert "❌ Horaires non respectés" in notice.text
+    assert notice.inline_buttons == []  # managers never get this flow's buttons
+    assert not any("Visite annuelle" in (m.text or "") for m in agent.bot_messages)
+    await outbox_settled(network)
+
+
+async def test_an_item_marked_done_and_an_item_overdue_once_the_clock_moves(
+    bot: RunningBot, network: Network, coordinator: FakeUser
+) -> None:
+    await record_visit(
+        coordinator,
+        (FIRST, "Partenaire", "Dans 1 mois (26/12)"),
+        (SECOND, "Caf", "Dans 3 mois (26/02)"),
+    )
+    network.clock.advance(timedelta(days=40))  # Tuesday 5 January 2027
+    await open_review(coordinator)
+    screen = coordinator.last_message.text
+    assert f"1. 🔴 {FIRST} — Partenaire, en retard (échéance le samedi 26 décembre 2026)" in screen
+    assert f"2. {SECOND} — Caf, avant le vendredi 26 février 2027" in screen
+    summary = await store.summary_by_partner(network.db, network.caf.id, date(2027, 1, 5))
+    assert summary == {
+        network.site.id: (date(2026, 11, 26), 2, 1),
+        network.other_site.id: (None, 0, 0),
+    }
+
+    await coordinator.tap(f"✅ 1. {FIRST}")
+    confirm = coordinator.last_message
+    assert "Cette action est-elle faite ?" in confirm.text
+    yes = data_of(confirm, "✅ Oui, c'est fait")
+    await coordinator.tap("✅ Oui, c'est fait")
+    assert coordinator.last_callback_answer["text"] == "Action notée comme faite."
+    screen = coordinator.last_message.text
+    assert f"Action faite : « {FIRST} »" in screen and "🔴" not in screen
+    assert "Plan d'action : 1 action en cours" in screen
+    coordinator_id = await network.db.fetch_value(
+        "SELECT id FROM people WHERE role = 'coordinator'"
+    )
+    done = await network.db.fetch_one(
+        "SELECT done_at, done_by FROM action_items WHERE description = :d", {"d": FIRST}
+    )
+    assert done is not None and done[0] is not None and done[1] == coordinator_id
+    # A second tap on the same confirmation changes nothing.
+    await coordinator.tap_data(yes, confirm)
+    assert "déjà notée comme faite" in coordinator.last_callback_answer["text"]
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'review.item_done'"
+        )
+        == 1
+    )
+    assert await store.summary_by_partner(network.db, network.caf.id, date(2027, 1, 5)) == {
+        network.site.id: (date(2026, 11, 26), 1, 0),
+        network.other_site.id: (None, 0, 0),
+    }
+    # Back to the site's card.
+    await coordinator.tap("⬅️ Retour au site")
+    assert "🏢 Mairie de Ham" in coordinator.last_message.text
+
+
+async def test_a_restart_in_the_middle_of_the_wizard_keeps_the_draft(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    coordinator: FakeUser,
+    clock: ManualClock,
+    db_path: Path,
+) -> None:
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Hier (25/11)")
+    await coordinator.tap("❌ Non")
+    await coordinator.tap("✅ Oui")
+    before = coordinator.last_message
+    await stop_bot(bot)
+    restarted = await start_bot(fake, network.db, clock, make_settings(fake, db_path))
+    try:
+        await coordinator.tap("✅ Oui", before)  # hours: the button made before the restart
+        assert "Remarques" in coordinator.last_message.text
+        await coordinator.send(REMARKS)  # the typed step survived too
+        await coordinator.tap("✅ Enregistrer la visite")
+        assert "Visite du mercredi 25 novembre 2026 enregistrée" in coordinator.last_message.text
+        review = await store.last_review(network.db, network.site.id)
+        assert review is not None and not review.premises_ok and review.remarks == REMARKS
+    finally:
+        await stop_bot(restarted)
+        assert not restarted.errors
+
+
+async def test_identifiers_in_remarks_or_an_action_are_refused_and_never_stored(
+    bot: RunningBot, network: Network, coordinator: FakeUser, db_path: Path
+) -> None:
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Aujourd'hui (26/11)")
+    for _ in range(3):
+        await coordinator.tap("✅ Oui")
+    typed = await coordinator.send(f"Usager a laissé son RIB {IBAN} sur le poste")
+    assert typed.deleted and "IBAN" in coordinator.last_message.text
+    await coordinator.send("Poste en libre accès propre et à jour.")
+    await coordinator.tap("➕ Ajouter une action")
+    typed = await coordinator.send(f"Rappeler l'usager {NIR}")
+    assert typed.deleted and "sécurité sociale" in coordinator.last_message.text
+    await coordinator.send("Changer le mot de passe du poste")
+    await coordinator.tap("Caf")
+    await coordinator.tap("Dans 6 mois (26/05)")
+    await coordinator.tap("✅ Enregistrer la visite")
+    review = await store.last_review(network.db, network.site.id)
+    assert review is not None and review.remarks == "Poste en libre accès propre et à jour."
+    [item] = await store.open_items(network.db, network.site.id)
+    assert item.description == "Changer le mot de passe du poste"
+    for secret in (IBAN, IBAN.replace(" ", ""), NIR, NIR.replace(" ", "")):
+        for path in db_path.parent.glob(db_path.name + "*"):
+            assert secret.encode() not in path.read_bytes(), secret
+
+
+async def test_forged_buttons_from_a_manager_or_another_caf_change_nothing(
+    bot: RunningBot, network: Network, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    await record_visit(coordinator, (FIRST, "Partenaire", "Dans 1 mois (26/12)"))
+    item_id = await network.db.fetch_value("SELECT id FROM action_items")
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    revision = await network.db.fetch_value("SELECT revision FROM review_drafts")
+    site = network.site.id
+
+    for data in (f"yv:home:{site}:0", f"yv:new:{site}:0", f"yv:done:{item_id}:1"):
+        await manager.tap_data(data)
+        answer = manager.last_callback_answer
+        assert answer is not None and "pas ouverte à votre rôle" in answer["text"]
+
+    other_caf = await network.add_caf("Caf de l'Oise")
+    outsider = await network.join(Role.COORDINATOR, caf=other_caf, first_name="Oscar")
+    for data in (
+        f"yv:home:{site}:0",
+        f"yv:new:{site}:0",
+        f"yv:done:{item_id}:1",
+        f"yv:day:{revision}:0",
+        f"yv:save:{revision}:0",
+    ):
+        await outsider.tap_data(data)
+        answer = outsider.last_callback_answer
+        assert answer is not None and "expiré" in answer["text"], data
+    assert not any("Visite annuelle" in (m.text or "") for m in outsider.bot_messages)
+
+    assert await count(network, "site_reviews") == 1
+    assert await network.db.fetch_value("SELECT done_at FROM action_items") is None
+    assert await count(network, "review_drafts") == 1  # the coordinator's own, untouched
+    assert await network.db.fetch_value("SELECT revision FROM review_drafts") == revision
+    # And a coordinator's forged values are refused too.
+    await coordinator.tap_data(f"yv:day:{revision}:7")
+    assert "expiré" in coordinator.last_callback_answer["text"]
+
+
+async def test_stale_buttons_after_saving_and_double_taps_answer_clearly(
+    bot: RunningBot, network: Network, coordinator: FakeUser
+) -> None:
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Aujourd'hui (26/11)")
+    premises = coordinator.last_message
+    yes = data_of(premises, "✅ Oui")
+    await coordinator.tap("✅ Oui")
+    await coordinator.tap_data(yes, premises)  # a double tap
+    assert "plus à jour" in coordinator.last_callback_answer["text"]
+    assert "L'équipement est-il conforme ?" in coordinator.last_message.text
+    await coordinator.tap("✅ Oui")
+    await coordinator.tap("✅ Oui")
+    remarks_step = coordinator.last_message
+    skip = data_of(remarks_step, "Passer ▶️")
+    await coordinator.send("Rien à signaler.")
+    plan = coordinator.last_message
+    save = data_of(plan, "✅ Enregistrer la visite")
+    await coordinator.tap("✅ Enregistrer la visite")
+    await coordinator.tap_data(save, plan)
+    assert "déjà enregistrée" in coordinator.last_callback_answer["text"]
+    await coordinator.tap_data(skip, remarks_step)
+    assert "déjà enregistrée" in coordinator.last_callback_answer["text"]
+    assert "🏛 Visite annuelle" in remarks_step.text  # the old step shows the site's screen
+    assert await count(network, "site_reviews") == 1
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'review.recorded'"
+        )
+        == 1
+    )
+
+
+async def test_typing_where_a_button_is_expected_and_going_back_and_cancelling(
+    bot: RunningBot, network: Network, coordinator: FakeUser
+) -> None:
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    for typed, answer in [
+        ("bientôt", "Je n'ai pas compris"),
+        ("15/12", "à venir"),
+        ("demain", "à venir"),
+    ]:
+        await coordinator.send(typed)
+        assert answer in coordinator.last_message.text, typed
+    await coordinator.send("hier")
+    assert "Visite du mercredi 25 novembre 2026" in coordinator.last_message.text
+    await coordinator.send("oui")
+    reply = coordinator.last_message
+    assert "touchez un des boutons" in reply.text
+    assert "Les locaux sont-ils conformes ?" in reply.text and "✅ Oui" in reply.labels
+    await coordinator.tap("✅ Oui", reply)
+    await coordinator.tap("⬅️ Retour")
+    await coordinator.tap("⬅️ Retour")
+    assert "Quel jour a eu lieu la visite ?" in coordinator.last_message.text
+    await coordinator.tap("Aujourd'hui (26/11)")
+    for _ in range(3):
+        await coordinator.tap("✅ Oui")
+    await coordinator.send("Très bon accueil.")
+    await coordinator.tap("➕ Ajouter une action")
+    await coordinator.send("Mettre à jour l'affiche")
+    await coordinator.tap("Caf")
+    wizard = coordinator.last_message
+    await coordinator.send("20/11")
+    assert "passée" in coordinator.last_message.text
+    await coordinator.send("x" * 61)
+    assert "trop long" in coordinator.last_message.text
+    # Back, step by step, on the wizard's message: the due date, owner, description, plan.
+    await coordinator.tap("⬅️ Retour", wizard)
+    assert "Qui s'en charge ?" in wizard.text
+    await coordinator.tap("⬅️ Retour", wizard)
+    assert "Nouvelle action" in wizard.text
+    await coordinator.tap("⬅️ Retour", wizard)
+    assert "Aucune action pour l'instant." in wizard.text
+    await coordinator.tap("⬅️ Retour", wizard)
+    assert "Garder la remarque ▶️" in wizard.labels
+    await coordinator.tap("Garder la remarque ▶️", wizard)
+    assert "« Très bon accueil. »" in wizard.text and "Plan d'action" in wizard.text
+
+    # Leaving for the site's screen keeps the visit; /annuler drops it.
+    await open_review(coordinator)
+    assert "✏️ Reprendre la visite en cours" in coordinator.last_message.labels
+    await coordinator.send("/annuler")
+    assert "Action annulée" in coordinator.last_message.text
+    assert await open_draft_count(network) == 0
+    await open_review(coordinator)
+    assert "➕ Enregistrer une visite" in coordinator.last_message.labels
+    assert await count(network, "site_reviews") == 0
