@@ -113,7 +113,9 @@ def build_parser() -> Parser:
     partners_sub = partners_cmd.add_subparsers(
         dest="action", required=True, parser_class=Parser, metavar="ACTION"
     )
-    imp = partners_sub.add_parser("import", help="importer des sites d'un CSV name,city,address")
+    imp = partners_sub.add_parser(
+        "import", help="importer des sites d'un CSV name,city,address[,convention_start]"
+    )
     imp.add_argument("file", type=Path)
     imp.add_argument("--caf", required=True)
     lst = partners_sub.add_parser("list", help="lister les sites (identifiant en premier)")
@@ -529,8 +531,9 @@ async def partners_command(args: argparse.Namespace, db: Database) -> None:
             print(f"{partner.id}\t{partner.name}\t{partner.city}\t{partner.label_status.label}")
 
 
-def read_partner_csv(path: Path) -> list[tuple[str, str, str]]:
-    """Reads `name,city,address` (comma or semicolon, as Excel writes it in France)."""
+def read_partner_csv(path: Path) -> list[partners.PartnerRow]:
+    """Reads `name,city,address[,convention_start]` (comma or semicolon, as Excel writes it
+    in France); `convention_start` is an ISO date (2025-03-15), empty for the import's day."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -547,7 +550,8 @@ def read_partner_csv(path: Path) -> list[tuple[str, str, str]]:
         raise CliError(
             f"{path} : l'en-tête doit être « name,city,address » (trouvé : « {','.join(header)} »)"
         )
-    rows = []
+    with_start = header[3:4] == ["convention_start"]
+    rows: list[partners.PartnerRow] = []
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -558,7 +562,14 @@ def read_partner_csv(path: Path) -> list[tuple[str, str, str]]:
             raise CliError(f"{path}, ligne {number} : le nom du site est vide")
         if len(name) > 200 or len(city) > 100 or len(address) > 300:
             raise CliError(f"{path}, ligne {number} : valeur trop longue")
-        rows.append((name, city, address))
+        start = cells[3].strip() if with_start and len(cells) > 3 else ""
+        try:
+            rows.append((name, city, address, date.fromisoformat(start) if start else None))
+        except ValueError:
+            raise CliError(
+                f"{path}, ligne {number} : convention_start « {start} » n'est pas une date"
+                " AAAA-MM-JJ"
+            ) from None
     if not rows:
         raise CliError(f"{path} : aucun site à importer")
     return rows

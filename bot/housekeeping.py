@@ -1,7 +1,8 @@
 """Nightly clean-up, run by the scheduler: nothing is kept longer than it serves.
 
 Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
-for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text).
+for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text). The same
+nightly run sends the conventions' renewal reminders that have fallen due (bot/renewal.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import renewal
 from bot.clock import Clock
 from bot.config import Settings
 from storage import scheduled
@@ -49,3 +51,5 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
             {"now": to_db(now), "cut": to_db(now - timedelta(hours=settings.draft_max_age_hours))},
         )
     await ensure_scheduled(db, clock, settings.tz)
+    # After the next night is booked: a failure here retries this job, never loses the next.
+    await renewal.send_reminders(db, now)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 
+from bot.domain import renewal
 from bot.domain.models import Member, Partner, Person
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Role, decide
 from bot.domain.privacy import IdentifierKind
@@ -38,8 +39,13 @@ PAGE_SIZE = 8
 PRESETS = {1: (1, 7), 2: (10, 30)}
 ROLE_OF_OP = {"ia": Role.AGENT, "im": Role.MANAGER, "ic": Role.COORDINATOR}
 STATUS_INDEX = [LabelStatus.ACTIVE, LabelStatus.SUSPENDED, LabelStatus.WITHDRAWN]
-FIELDS = ["name", "city", "address"]
-FIELD_LABELS = {"name": "le nom", "city": "la ville", "address": "l'adresse"}
+FIELDS = ["name", "city", "address", "convention_start"]
+FIELD_LABELS = {
+    "name": "le nom",
+    "city": "la ville",
+    "address": "l'adresse",
+    "convention_start": "la date de la convention",
+}
 
 
 def _tap(op: str, target: int = 0, page: int = 0) -> str:
@@ -417,6 +423,7 @@ async def screen_edit_menu(
             _button("Ville", "edit", partner.id, 1),
             _button("Adresse", "edit", partner.id, 2),
         ],
+        [_button("📅 Date de la convention", "edit", partner.id, 3)],
         [_button("⬅️ Le site", "site", partner.id)],
     ]
     await edit(message, render("partner_edit_menu", partner=partner), InlineKeyboardMarkup(rows))
@@ -428,18 +435,17 @@ async def screen_edit(ctx: Ctx, member: Member, tap: NetworkTap, message: Messag
     if not 0 <= tap.page < len(FIELDS):
         raise BadCallback("unknown field")
     field = FIELDS[tap.page]
-    await ask(
-        ctx,
-        member,
-        "partner_field",
-        {"partner": partner.id, "field": field},
-        render(
+    prompt = (
+        render("renewal_ask_start", partner=partner)
+        if field == "convention_start"
+        else render(
             "ask_partner_field",
             partner=partner,
             field=FIELD_LABELS[field],
             current=getattr(partner, field),
-        ),
+        )
     )
+    await ask(ctx, member, "partner_field", {"partner": partner.id, "field": field}, prompt)
 
 
 async def screen_add(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
@@ -600,6 +606,9 @@ async def on_partner_field(
     field = str(expected.context["field"])
     if field not in FIELDS:
         raise BadCallback("unknown field")
+    if field == "convention_start":
+        await _set_convention_start(update, ctx, member, partner, value)
+        return
     if field == "address" and value == "-":
         value = ""
     now = ctx.clock.now()
@@ -632,6 +641,43 @@ async def on_partner_field(
     assert fresh is not None
     text, markup = await _site(ctx, member, fresh)
     await send(ctx, chat_id, "✅ Modification enregistrée.\n\n" + text, markup)
+
+
+async def _set_convention_start(
+    update: Update, ctx: Ctx, member: Member, partner: Partner, value: str
+) -> None:
+    """The typed start of the convention (Article 11), from which renewal reminders follow."""
+    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    now = ctx.clock.now()
+    today = now.astimezone(ZoneInfo(member.caf.timezone)).date()
+    try:
+        start = renewal.parse_convention_start(value, today)
+    except renewal.ConventionDateError as error:  # the question stands: type it again
+        await send(ctx, chat_id, f"{error}\n\n" + render("cancel_hint"))
+        return
+    async with ctx.db.transaction() as tx:
+        await partners.set_convention_start(tx, partner.id, start)
+        await pending.clear(tx, member.person.id)
+        await audit.record(
+            tx,
+            at=now,
+            action="partner.updated",
+            actor_id=member.person.id,
+            caf_id=member.caf.id,
+            target_type="partner",
+            target_id=partner.id,
+            details={
+                "field": "convention_start",
+                "from": partner.convention_start.isoformat() if partner.convention_start else None,
+                "to": start.isoformat(),
+            },
+        )
+    fresh = await partners.get(ctx.db, partner.id)
+    assert fresh is not None
+    text, markup = await _site(ctx, member, fresh)
+    term = renewal.next_notice(start, today)
+    saved = render("renewal_start_saved", start=start, term=term, today=today)
+    await send(ctx, chat_id, saved + "\n\n" + text, markup)
 
 
 @expects("partner_new_name", max_length=200)

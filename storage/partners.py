@@ -54,15 +54,29 @@ async def add(
     return partner
 
 
+PartnerRow = tuple[str, str, str] | tuple[str, str, str, date | None]
+
+
 async def add_many(
-    conn: Conn, *, caf_id: int, rows: Iterable[tuple[str, str, str]], now: datetime
+    conn: Conn, *, caf_id: int, rows: Iterable[PartnerRow], now: datetime
 ) -> tuple[list[Partner], list[str]]:
-    """Adds (name, city, address) rows; returns the partners added and the duplicates skipped."""
+    """Adds (name, city, address[, convention start]) rows; returns the partners added and
+    the duplicates skipped. Without a start, the convention starts on the day of the import."""
     added, skipped = [], []
-    for name, city, address in rows:
+    for row in rows:
+        name, city, address, *rest = row
+        start = rest[0] if rest else None
         try:
             added.append(
-                await add(conn, caf_id=caf_id, name=name, city=city, address=address, now=now)
+                await add(
+                    conn,
+                    caf_id=caf_id,
+                    name=name,
+                    city=city,
+                    address=address,
+                    now=now,
+                    convention_start=start,
+                )
             )
         except DuplicatePartner as exc:
             skipped.append(str(exc))
@@ -129,4 +143,12 @@ async def update_field(conn: Conn, partner_id: int, field: str, value: str) -> N
     # The column name comes from the fixed list above, never from input.
     await conn.execute(
         f"UPDATE partners SET {field} = :v WHERE id = :id", {"v": value, "id": partner_id}
+    )
+
+
+async def set_convention_start(conn: Conn, partner_id: int, start: date) -> None:
+    """The day the convention took effect (Article 11): its anniversaries and notices follow."""
+    await conn.execute(
+        "UPDATE partners SET convention_start = :start WHERE id = :id",
+        {"start": date_to_db(start), "id": partner_id},
     )

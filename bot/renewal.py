@@ -1,0 +1,83 @@
+"""Renewal reminders (Article 11): coordinators are told a month before each notice deadline.
+
+A convention runs one year from `partners.convention_start` and is renewed tacitly unless
+notice is given three months before its anniversary (dates: bot/domain/renewal.py). Every
+night, from the housekeeping job, each convention whose label is not withdrawn and whose
+reminder date has come is announced to its Caf's coordinators (and the Caf's group) through
+the outbox.
+
+Once per (site, notice deadline): `renewal_reminders` remembers what was sent, in the same
+transaction as the outbox rows, and the outbox keys repeat that key. A night missed (the bot
+down) is caught up the next night, for as long as the deadline is not past; a deadline that
+passed unseen is not announced late (it would only say that it is too late). A Caf with
+nobody to tell is not marked reminded, so a coordinator who joins before the deadline hears.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain import renewal
+from bot.domain.models import Caf
+from bot.ui import callbacks
+from bot.ui.callbacks import ComplianceTap
+from bot.ui.render import render
+from conversations import notices
+from storage import cafs
+from storage import compliance as store
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+KIND = "renewal_reminder"
+
+
+async def send_reminders(db: Database, now: datetime) -> int:
+    """Enqueues the reminders due on each Caf's local day; returns how many sites were."""
+    due = []
+    for convention in await store.conventions_to_remind(db):
+        today = now.astimezone(ZoneInfo(convention.timezone)).date()
+        term = renewal.reminder_due(convention.convention_start, today)
+        if term is not None:
+            due.append((convention, term))
+    if not due:
+        return 0
+    reminded = 0
+    async with db.transaction() as tx:
+        known: dict[int, Caf | None] = {}
+        for convention, term in due:
+            if await store.reminded(tx, convention.partner_id, term.notice_deadline):
+                continue
+            if convention.caf_id not in known:
+                known[convention.caf_id] = await cafs.get(tx, convention.caf_id)
+            caf = known[convention.caf_id]
+            assert caf is not None  # partners.caf_id is a foreign key
+            key = f"renewal:{convention.partner_id}:{term.notice_deadline.isoformat()}"
+            open_site = callbacks.encode(ComplianceTap("site", convention.partner_id, 0))
+            told = await notices.to_coordinators(
+                tx,
+                caf,
+                kind=KIND,
+                key=key,
+                text=render("renewal_reminder", site=convention, term=term),
+                now=now,
+                markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                "✅ Voir la conformité du site", callback_data=open_site
+                            )
+                        ]
+                    ]
+                ),
+            )
+            if told:
+                await store.record_reminder(tx, convention.partner_id, term.notice_deadline, now)
+                reminded += 1
+    if reminded:
+        log.info("Rappels de reconduction : %d site(s)", reminded)
+    return reminded
