@@ -140,18 +140,26 @@ async def abandon_open(conn: Conn, person_id: int, now: datetime) -> bool:
 
 
 async def _insert_details(tx: Tx, visit_id: int, answers: Answers) -> None:
+    """The grid's ticks and the themes, with the copies of the visit row they carry (0008)."""
+    pairs = [(r.demande, a) for r in answers.requests for a in r.actions]
     await tx.executemany(
-        "INSERT INTO visit_actions (visit_id, demande, action, position)"
-        " VALUES (:v, :demande, :action, :pos)",
+        "INSERT INTO visit_actions (visit_id, demande, action, position, lead, caf_id,"
+        " partner_id, visited_at, resolution) SELECT id, :demande, :action, :pos, :lead,"
+        " caf_id, partner_id, visited_at, resolution FROM visits WHERE id = :v",
         [
-            {"v": visit_id, "demande": request.demande, "action": action, "pos": position}
-            for position, (request, action) in enumerate(
-                (r, a) for r in answers.requests for a in r.actions
-            )
+            {
+                "v": visit_id,
+                "demande": demande,
+                "action": action,
+                "pos": position,
+                "lead": int(all(d != demande for d, _ in pairs[:position])),
+            }
+            for position, (demande, action) in enumerate(pairs)
         ],
     )
     await tx.executemany(
-        "INSERT INTO visit_themes (visit_id, theme) VALUES (:v, :theme)",
+        "INSERT INTO visit_themes (visit_id, theme, caf_id, partner_id, visited_at)"
+        " SELECT id, :theme, caf_id, partner_id, visited_at FROM visits WHERE id = :v",
         [{"v": visit_id, "theme": theme} for theme in answers.themes],
     )
 

@@ -25,18 +25,54 @@ PER_VISIT: tuple[Question, ...] = (*taxonomy.PROFILE, taxonomy.RESOLUTION)
 class CountRows:
     """What storage counts for a period, grouped by site. Every `n` is a number of rows.
 
-    - `visits`: (partner, sexe, age or None, statut, autonomie, resolution, n visits)
+    - `visits`: (partner, n visits)
+    - `answers`: (partner, question, option or None, n visits), for each question of
+      PER_VISIT; the option None counts visits not asked the question (a legal person's age)
     - `cells`: (partner, demande, action, n visits ticking that cell of the grid)
     - `requests`: (partner, demande, resolution, n visits with that request type)
     - `themes`: (partner, theme, n visits)
-    - `hours`: (partner, UTC hour as `YYYY-MM-DDTHH`, n visits started in that hour)
+    - `local_hours`: (partner, local date, local hour, n visits), for the weeks and the
+      heatmap (empty when storage was asked for no time figures)
     """
 
-    visits: list[tuple[int, str, str | None, str, str, str, int]] = field(default_factory=list)
+    visits: list[tuple[int, int]] = field(default_factory=list)
+    answers: list[tuple[int, str, str | None, int]] = field(default_factory=list)
     cells: list[tuple[int, str, str, int]] = field(default_factory=list)
     requests: list[tuple[int, str, str, int]] = field(default_factory=list)
     themes: list[tuple[int, str, int]] = field(default_factory=list)
-    hours: list[tuple[int, str, int]] = field(default_factory=list)
+    local_hours: list[tuple[int, date, int, int]] = field(default_factory=list)
+
+
+def utc_offsets(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, int]]:
+    """The time zone's UTC offsets over [start, end): (from this instant, offset in minutes).
+
+    SQLite knows no time zones; storage turns these few segments (one more per change to or
+    from summer time) into a CASE that shifts each stored UTC instant to local time.
+    """
+    first = int(start.timestamp())
+    stop = int(end.timestamp())
+
+    def offset(second: int) -> int:
+        delta = datetime.fromtimestamp(second, UTC).astimezone(tz).utcoffset()
+        assert delta is not None
+        return int(delta.total_seconds() // 60)
+
+    segments = [(datetime.fromtimestamp(first, UTC), offset(first))]
+    # Checked hour by hour, each change then found to the second by bisection.
+    instant = first
+    while instant < stop:
+        following = min(instant + 3600, stop)
+        if offset(following) != segments[-1][1]:
+            low, high = instant, following  # offset(low) is the old one, offset(high) new
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset(middle) == segments[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            segments.append((datetime.fromtimestamp(high, UTC), offset(high)))
+        instant = following
+    return segments
 
 
 @dataclass
@@ -149,22 +185,16 @@ def build(rows: CountRows, tz: ZoneInfo) -> dict[int, Indicators]:
             sites[partner] = Indicators()
         return sites[partner]
 
-    for partner, sexe, age, statut, autonomie, resolution, n in rows.visits:
+    for partner, n in rows.visits:
+        of(partner).visits += n
+    for partner, question, code, n in rows.answers:
         figures = of(partner)
-        figures.visits += n
-        answers = {
-            taxonomy.SEXE.code: sexe,
-            taxonomy.AGE.code: age,
-            taxonomy.STATUT.code: statut,
-            taxonomy.AUTONOMIE.code: autonomie,
-            taxonomy.RESOLUTION.code: resolution,
-        }
-        for question, code in answers.items():
-            if code is None:
+        if code is None:
+            if question == taxonomy.AGE.code:
                 figures.age_not_asked += n
-            else:
-                counts = figures.profile[question]
-                counts[code] = counts.get(code, 0) + n
+            continue
+        counts = figures.profile[question]
+        counts[code] = counts.get(code, 0) + n
     for partner, request, action, n in rows.cells:
         matrix = of(partner).matrix
         matrix[(request, action)] = matrix.get((request, action), 0) + n
@@ -176,11 +206,10 @@ def build(rows: CountRows, tz: ZoneInfo) -> dict[int, Indicators]:
     for partner, theme, n in rows.themes:
         themes = of(partner).themes
         themes[theme] = themes.get(theme, 0) + n
-    for partner, hour, n in rows.hours:
-        local = datetime.fromisoformat(f"{hour}:00:00").replace(tzinfo=UTC).astimezone(tz)
+    for partner, day, hour, n in rows.local_hours:
         figures = of(partner)
-        figures.weekday_hour[(local.weekday(), local.hour)] += n
-        figures.by_day[local.date()] += n
+        figures.weekday_hour[(day.weekday(), hour)] += n
+        figures.by_day[day] += n
     return sites
 
 

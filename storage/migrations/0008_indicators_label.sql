@@ -1,9 +1,79 @@
 -- Indicators and the label (Articles 6, 9, 11, Annexes 1 and 2): the periodic transmission
 -- of the figures, the yearly visit and its action plan, renewal reminders, the Caf's logo.
 
--- Counting a Caf's quarter reads only this index (no table lookups): see storage/indicators.py.
+-- Counting a Caf's quarter reads index ranges only, with no join and no table lookup (see
+-- storage/indicators.py and benchmarks/): the grid's and the themes' rows carry copies of
+-- their visit's Caf, site, instant and resolution, kept equal by storage/visits.py (which
+-- inserts them from the visit row) and by the trigger below (which follows every update).
 CREATE INDEX visits_for_indicators
     ON visits(caf_id, visited_at, partner_id, sexe, age, statut, autonomie, resolution);
+
+CREATE TABLE visit_actions_new (
+    visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+    demande TEXT NOT NULL,
+    action TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    -- 1 on the first action of its request type in the visit: SUM(lead) counts visits per
+    -- request type without COUNT(DISTINCT).
+    lead INTEGER NOT NULL CHECK (lead IN (0, 1)),
+    caf_id INTEGER NOT NULL,
+    partner_id INTEGER NOT NULL,
+    visited_at TEXT NOT NULL,
+    resolution TEXT NOT NULL,
+    PRIMARY KEY (visit_id, demande, action)
+) WITHOUT ROWID;
+INSERT INTO visit_actions_new (visit_id, demande, action, position, lead, caf_id, partner_id,
+        visited_at, resolution)
+    SELECT a.visit_id, a.demande, a.action, a.position,
+           a.position = (SELECT MIN(b.position) FROM visit_actions b
+                         WHERE b.visit_id = a.visit_id AND b.demande = a.demande),
+           v.caf_id, v.partner_id, v.visited_at, v.resolution
+    FROM visit_actions a JOIN visits v ON v.id = a.visit_id;
+DROP TABLE visit_actions;
+ALTER TABLE visit_actions_new RENAME TO visit_actions;
+CREATE INDEX visit_actions_for_indicators
+    ON visit_actions(caf_id, visited_at, partner_id, demande, action, resolution, lead);
+
+CREATE TABLE visit_themes_new (
+    visit_id INTEGER NOT NULL REFERENCES visits(id) ON DELETE CASCADE,
+    theme TEXT NOT NULL,
+    caf_id INTEGER NOT NULL,
+    partner_id INTEGER NOT NULL,
+    visited_at TEXT NOT NULL,
+    PRIMARY KEY (visit_id, theme)
+) WITHOUT ROWID;
+INSERT INTO visit_themes_new (visit_id, theme, caf_id, partner_id, visited_at)
+    SELECT t.visit_id, t.theme, v.caf_id, v.partner_id, v.visited_at
+    FROM visit_themes t JOIN visits v ON v.id = t.visit_id;
+DROP TABLE visit_themes;
+ALTER TABLE visit_themes_new RENAME TO visit_themes;
+CREATE INDEX visit_themes_for_indicators ON visit_themes(caf_id, visited_at, partner_id, theme);
+
+-- The code checks of migration 0002 went with the old tables.
+CREATE TRIGGER visit_actions_codes BEFORE INSERT ON visit_actions
+BEGIN
+    SELECT RAISE(ABORT, 'unknown demande') WHERE NOT EXISTS
+        (SELECT 1 FROM taxonomy_options WHERE question = 'demande' AND code = NEW.demande);
+    SELECT RAISE(ABORT, 'unknown action') WHERE NOT EXISTS
+        (SELECT 1 FROM taxonomy_options WHERE question = 'action' AND code = NEW.action);
+END;
+
+CREATE TRIGGER visit_themes_codes BEFORE INSERT ON visit_themes
+BEGIN
+    SELECT RAISE(ABORT, 'unknown theme') WHERE NOT EXISTS
+        (SELECT 1 FROM taxonomy_options WHERE question = 'theme' AND code = NEW.theme);
+END;
+
+CREATE TRIGGER visits_copies_follow AFTER UPDATE OF caf_id, partner_id, visited_at, resolution
+    ON visits
+BEGIN
+    UPDATE visit_actions SET caf_id = NEW.caf_id, partner_id = NEW.partner_id,
+        visited_at = NEW.visited_at, resolution = NEW.resolution
+    WHERE visit_id = NEW.id;
+    UPDATE visit_themes SET caf_id = NEW.caf_id, partner_id = NEW.partner_id,
+        visited_at = NEW.visited_at
+    WHERE visit_id = NEW.id;
+END;
 
 -- The Caf's logo on the label certificate (a file on the server, set from the command line).
 ALTER TABLE cafs ADD COLUMN logo_path TEXT;
