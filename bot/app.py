@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import housekeeping
+from bot import housekeeping, transmission
 from bot.broadcast_progress import BroadcastProgress
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -208,7 +208,14 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
             wake=lambda: services.wake_outbox(),
         ),
     )
+    scheduler.register(
+        transmission.KIND,
+        functools.partial(
+            transmission.run, db=services.db, clock=services.clock, settings=services.settings
+        ),
+    )
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
+    await transmission.ensure_scheduled(services.db, services.clock, services.settings)
     app.bot_data["scheduler"] = scheduler
     await scheduler.attach(app, interval_seconds=services.settings.scheduler_interval_seconds)
 

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     invite_max_failures: int = Field(default=5, ge=1)
     invite_failure_window_seconds: int = Field(default=900, ge=1)
     default_invite_expiry_days: int = Field(default=7, ge=1, le=365)
+    # Local hour of the morning run: period summaries, transmission reminders, renewals.
+    notify_hour: int = Field(default=9, ge=0, le=23)
     # A half-filled visit older than this is no longer offered for resumption.
     draft_max_age_hours: int = Field(default=24, ge=1)
 

@@ -1,8 +1,8 @@
 """Nightly clean-up, run by the scheduler: nothing is kept longer than it serves.
 
 Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
-for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text). The same
-nightly run sends the conventions' renewal reminders that have fallen due (bot/renewal.py).
+for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text).
+Nothing here messages anyone: what people should read runs in the morning (bot/transmission.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import renewal
 from bot.clock import Clock
 from bot.config import Settings
 from storage import scheduled
@@ -51,5 +50,3 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
             {"now": to_db(now), "cut": to_db(now - timedelta(hours=settings.draft_max_age_hours))},
         )
     await ensure_scheduled(db, clock, settings.tz)
-    # After the next night is booked: a failure here retries this job, never loses the next.
-    await renewal.send_reminders(db, now)

@@ -1,24 +1,524 @@
-"""📈 Indicateurs: Annexe 2 figures of a site or the Caf, charts, Excel, transmission."""
+"""📈 Indicateurs: the Annexe 2 figures of a site or of the whole Caf, period by period.
+
+Managers see their own site; coordinators the whole Caf or any of its sites. One message,
+edited in place: the period's figures against the previous period, « ◀️ / ▶️ » to move
+between the Caf's reporting periods, « 📊 Graphiques » (three PNGs sent as photos),
+« 📥 Excel » and « 📄 CSV » (sent as documents), and the transmission of the period
+(Article 9): « ✅ Je valide et transmets » for managers, who validated and who is late for
+coordinators. Every tap is authorised from the database: a manager reaches only their
+site, a coordinator only their Caf's.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from bot.domain.permissions import Action
-from conversations.common import Ctx, guarded, require
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+
+from bot.domain import indicators as figures
+from bot.domain import taxonomy
+from bot.domain.indicators import Comparison, Indicators
+from bot.domain.models import Member, Partner
+from bot.domain.opening_hours import WeeklySchedule, visits_outside
+from bot.domain.periods import Period, PeriodError, from_code, parse_period, reporting_period_of
+from bot.domain.permissions import Action, LabelStatus, Role
+from bot.ui import callbacks
+from bot.ui.callbacks import BadCallback, IndicatorTap, TransmitTap
+from bot.ui.render import render
+from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from storage import audit, hours, indicators, partners, people, period_reports
+from storage.period_reports import PeriodReport, ReportStatus
+
+SITES_PAGE = 8
+WHOLE_CAF = 0
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a screen shows: a site (partner) or the whole Caf (partner None), a period."""
+
+    partner: Partner | None
+    period: Period
+
+    @property
+    def partner_id(self) -> int:
+        return self.partner.id if self.partner else WHOLE_CAF
+
+
+def _tz(member: Member) -> ZoneInfo:
+    return ZoneInfo(member.caf.timezone)
+
+
+def _today(ctx: Ctx, member: Member) -> date:
+    return ctx.clock.now().astimezone(_tz(member)).date()
+
+
+def _current(ctx: Ctx, member: Member) -> Period:
+    return reporting_period_of(_today(ctx, member), member.caf.reporting_period)
+
+
+async def _scope(ctx: Ctx, member: Member, partner_id: int, period_code: int) -> Scope:
+    """The scope a tap names, if this person may see it (BadCallback otherwise)."""
+    try:
+        period = from_code(period_code)
+    except PeriodError as exc:
+        raise BadCallback("bad period") from exc
+    if period.first > _today(ctx, member):
+        raise BadCallback("future period")
+    if member.person.role is Role.COORDINATOR:
+        if partner_id == WHOLE_CAF:
+            return Scope(None, period)
+        partner = await partners.get(ctx.db, partner_id)
+        if partner is None or partner.caf_id != member.caf.id:
+            raise BadCallback("not this Caf's site")
+        return Scope(partner, period)
+    if partner_id != member.person.partner_id or member.partner is None:
+        raise BadCallback("not this person's site")
+    return Scope(member.partner, period)
+
+
+# ------------------------------------------------------------------------------ figures
+async def _figures(ctx: Ctx, member: Member, scope: Scope) -> tuple[Indicators, Comparison]:
+    tz = _tz(member)
+    start, end = scope.period.bounds(tz)
+    before_start, before_end = scope.period.previous().bounds(tz)
+    partner_id = scope.partner.id if scope.partner else None
+    async with ctx.db.read() as conn:  # one snapshot for both periods
+        rows = await indicators.count_rows(
+            conn,
+            caf_id=member.caf.id,
+            start=start,
+            end=end,
+            tz=tz,
+            partner_id=partner_id,
+            by_site=False,
+        )
+        previous = await indicators.count_rows(
+            conn,
+            caf_id=member.caf.id,
+            start=before_start,
+            end=before_end,
+            tz=tz,
+            partner_id=partner_id,
+            by_site=False,
+            summary_only=True,
+        )
+    current = figures.total(figures.build(rows, tz))
+    return current, Comparison.of(current, figures.total(figures.build(previous, tz)))
+
+
+async def _schedule(ctx: Ctx, scope: Scope) -> WeeklySchedule | None:
+    if scope.partner is None:
+        return None
+    declaration = await hours.in_force(ctx.db, scope.partner.id, scope.period.last)
+    return declaration.schedule if declaration else None
+
+
+@dataclass(frozen=True)
+class Transmission:
+    """The period's transmission as the screen shows it."""
+
+    report: PeriodReport | None  # a site's report
+    validated_by: str | None = None
+    # The whole Caf: counts by state, and the sites without a manager.
+    validated: int = 0
+    waiting: int = 0
+    late: int = 0
+    without_manager: int = 0
+
+
+async def _transmission(ctx: Ctx, member: Member, scope: Scope) -> Transmission | None:
+    if scope.period.last >= _today(ctx, member):
+        return None  # the period is not over: nothing to transmit yet
+    if scope.partner is not None:
+        report = await period_reports.of_partner(ctx.db, scope.partner.id, scope.period.key)
+        if report is None:
+            return None
+        name = None
+        if report.validated_by is not None:
+            person = await people.get(ctx.db, report.validated_by)
+            name = person.display_name if person else None
+        return Transmission(report, validated_by=name)
+    reports = await period_reports.for_caf_period(ctx.db, member.caf.id, scope.period.key)
+    if not reports:
+        return None
+    today = _today(ctx, member)
+    managed = await _managed_sites(ctx, member)
+    return Transmission(
+        None,
+        validated=sum(r.status is ReportStatus.VALIDATED for r in reports),
+        waiting=sum(r.status is not ReportStatus.VALIDATED and not r.late(today) for r in reports),
+        late=sum(r.late(today) for r in reports),
+        without_manager=sum(
+            r.status is not ReportStatus.VALIDATED and r.partner_id not in managed for r in reports
+        ),
+    )
+
+
+async def _managed_sites(ctx: Ctx, member: Member) -> set[int]:
+    rows = await ctx.db.fetch_all(
+        "SELECT DISTINCT partner_id FROM people WHERE caf_id = :caf AND role = 'manager'"
+        " AND status = 'active'",
+        {"caf": member.caf.id},
+    )
+    return {row["partner_id"] for row in rows}
+
+
+def _profile_lines(site: Indicators) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Each profile question with its options' counts, from the taxonomy."""
+    lines = []
+    for question in taxonomy.PROFILE:
+        counts = site.profile[question.code]
+        lines.append((question.label, [(o.short, counts[o.code]) for o in question.options]))
+    return lines
+
+
+async def screen(ctx: Ctx, member: Member, scope: Scope) -> tuple[str, InlineKeyboardMarkup]:
+    site, comparison = await _figures(ctx, member, scope)
+    schedule = await _schedule(ctx, scope)
+    outside = visits_outside(site.weekday_hour, schedule) if schedule else None
+    transmission = await _transmission(ctx, member, scope)
+    today = _today(ctx, member)
+    text = render(
+        "indicators_summary",
+        caf=member.caf,
+        partner=scope.partner,
+        period=scope.period,
+        ongoing=scope.period.contains(today),
+        previous=scope.period.previous(),
+        site=site,
+        comparison=comparison,
+        profile=_profile_lines(site),
+        top=[(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(5)],
+        themes=[(o.label, site.themes[o.code]) for o in taxonomy.THEME.options],
+        outside=outside,
+        transmission=transmission,
+        tz=_tz(member),
+        today=today,
+    )
+    return text, _keyboard(member, scope, transmission, today)
+
+
+def _tap(op: str, partner: int, period: int) -> str:
+    return callbacks.encode(IndicatorTap(op, partner, period))
+
+
+def _keyboard(
+    member: Member, scope: Scope, transmission: Transmission | None, today: date
+) -> InlineKeyboardMarkup:
+    here = scope.partner_id
+    previous, following = scope.period.previous(), scope.period.next()
+    moves = [
+        InlineKeyboardButton(f"◀️ {previous.label}", callback_data=_tap("view", here, previous.code))
+    ]
+    if following.first <= today:
+        moves.append(
+            InlineKeyboardButton(
+                f"{following.label} ▶️", callback_data=_tap("view", here, following.code)
+            )
+        )
+    rows = [
+        moves,
+        [
+            InlineKeyboardButton(
+                "📊 Graphiques", callback_data=_tap("charts", here, scope.period.code)
+            ),
+            InlineKeyboardButton("📥 Excel", callback_data=_tap("xlsx", here, scope.period.code)),
+            InlineKeyboardButton("📄 CSV", callback_data=_tap("csv", here, scope.period.code)),
+        ],
+    ]
+    report = transmission.report if transmission else None
+    if (
+        member.person.role is Role.MANAGER
+        and report is not None
+        and report.status is not ReportStatus.VALIDATED
+    ):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "✅ Je valide et transmets",
+                    callback_data=callbacks.encode(TransmitTap("ok", report.id)),
+                )
+            ]
+        )
+    if member.person.role is Role.COORDINATOR:
+        picker = [
+            InlineKeyboardButton("🏢 Un site", callback_data=_tap("sites", 0, scope.period.code))
+        ]
+        if scope.partner is not None:
+            picker.append(
+                InlineKeyboardButton(
+                    "🌐 Toute la Caf", callback_data=_tap("view", WHOLE_CAF, scope.period.code)
+                )
+            )
+        rows.append(picker)
+        if transmission is not None and scope.partner is None:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        "📨 Suivi des transmissions",
+                        callback_data=_tap("tr", 0, scope.period.code),
+                    )
+                ]
+            )
+    return InlineKeyboardMarkup(rows)
+
+
+# ------------------------------------------------------------------------------ entry
 @guarded
 async def open_indicators(update: Update, ctx: Ctx) -> None:
-    await require(update, ctx, Action.INDICATORS)
-    raise NotImplementedError  # being built in this change
+    member = await require(update, ctx, Action.INDICATORS)
+    partner_id = member.person.partner_id or WHOLE_CAF
+    scope = await _scope(ctx, member, partner_id, _current(ctx, member).code)
+    text, markup = await screen(ctx, member, scope)
+    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
 
 
 @guarded
 async def on_tap(update: Update, ctx: Ctx) -> None:
-    raise NotImplementedError  # being built in this change
+    await dispatch_tap(update, ctx, payload=IndicatorTap, taps=TAPS, action=Action.INDICATORS)
 
 
+async def tap_view(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> None:
+    scope = await _scope(ctx, member, tap.partner, tap.period)
+    text, markup = await screen(ctx, member, scope)
+    await edit(message, text, markup)
+
+
+async def tap_show(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> None:
+    """From a notice (a period to validate): a new message, the notice stays as it is."""
+    scope = await _scope(ctx, member, tap.partner, tap.period)
+    text, markup = await screen(ctx, member, scope)
+    await send(ctx, member.person.telegram_user_id or 0, text, markup)
+
+
+def _title(member: Member, scope: Scope) -> str:
+    where = scope.partner.title if scope.partner else member.caf.name
+    return f"{where} — {scope.period.label}"
+
+
+async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> str:
+    scope = await _scope(ctx, member, tap.partner, tap.period)
+    site, _ = await _figures(ctx, member, scope)
+    schedule = await _schedule(ctx, scope)
+    title = _title(member, scope)
+    top = [(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(8)]
+
+    def draw() -> list[tuple[str, bytes]]:
+        from bot import charts  # matplotlib is loaded on the first chart only
+
+        return [
+            (
+                "semaines",
+                charts.weekly_visits_png(
+                    site.by_week(scope.period.weeks()), title=f"Visites par semaine — {title}"
+                ),
+            ),
+            (
+                "demandes",
+                charts.top_requests_png(top, title=f"Demandes les plus fréquentes — {title}"),
+            ),
+            (
+                "heures",
+                charts.heatmap_png(
+                    site.weekday_hour,
+                    schedule=schedule,
+                    title=f"Jours et heures des visites — {title}",
+                ),
+            ),
+        ]
+
+    chat_id = member.person.telegram_user_id or 0
+    for name, png in await asyncio.to_thread(draw):
+        await ctx.bot.send_photo(
+            chat_id, photo=InputFile(png, filename=f"{name}.png"), caption=None
+        )
+    return "Graphiques envoyés."
+
+
+async def _export(ctx: Ctx, member: Member, tap: IndicatorTap, extension: str) -> str:
+    from bot.exports import indicators as export
+
+    scope = await _scope(ctx, member, tap.partner, tap.period)
+    now = ctx.clock.now()
+    async with ctx.db.read() as conn:
+        report = await export.collect(
+            conn, member.caf, scope.period, partner_id=scope.partner.id if scope.partner else None
+        )
+    if extension == "xlsx":
+        content = await asyncio.to_thread(
+            export.to_xlsx,
+            report,
+            exported_at=now,
+            exported_by=f"{member.person.display_name} ({member.person.role.label})",
+        )
+    else:
+        content = export.to_csv(report).encode("utf-8")
+    async with ctx.db.transaction() as tx:
+        await audit.record(
+            tx,
+            at=now,
+            action="indicators.exported",
+            actor_id=member.person.id,
+            caf_id=member.caf.id,
+            target_type="partner" if scope.partner else "caf",
+            target_id=scope.partner.id if scope.partner else member.caf.id,
+            details={"period": scope.period.key, "format": extension},
+        )
+    await ctx.bot.send_document(
+        member.person.telegram_user_id or 0,
+        document=InputFile(content, filename=export.filename(report, extension)),
+        caption=f"📥 Indicateurs — {_title(member, scope)}",
+    )
+    return "Fichier envoyé."
+
+
+async def tap_xlsx(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> str:
+    return await _export(ctx, member, tap, "xlsx")
+
+
+async def tap_csv(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> str:
+    return await _export(ctx, member, tap, "csv")
+
+
+def _coordinator_only(member: Member) -> None:
+    if member.person.role is not Role.COORDINATOR:
+        raise BadCallback("coordinators only")
+
+
+async def tap_sites(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> None:
+    """The Caf's sites to choose from (`partner` carries the page)."""
+    _coordinator_only(member)
+    scope = await _scope(ctx, member, WHOLE_CAF, tap.period)
+    sites = await partners.list_for_caf(ctx.db, member.caf.id)
+    pages = max(1, math.ceil(len(sites) / SITES_PAGE))
+    page = min(tap.partner, pages - 1)
+    shown = sites[page * SITES_PAGE : (page + 1) * SITES_PAGE]
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("⛔ " if p.label_status is LabelStatus.WITHDRAWN else "") + p.title,
+                callback_data=_tap("view", p.id, scope.period.code),
+            )
+        ]
+        for p in shown
+    ]
+    pager = []
+    if page > 0:
+        pager.append(InlineKeyboardButton("◀️", callback_data=_tap("sites", page - 1, tap.period)))
+    if page < pages - 1:
+        pager.append(InlineKeyboardButton("▶️", callback_data=_tap("sites", page + 1, tap.period)))
+    if pager:
+        rows.append(pager)
+    rows.append(
+        [InlineKeyboardButton("⬅️ Toute la Caf", callback_data=_tap("view", WHOLE_CAF, tap.period))]
+    )
+    text = render("indicators_sites", period=scope.period, page=page + 1, pages=pages)
+    await edit(message, text, InlineKeyboardMarkup(rows))
+
+
+async def tap_transmissions(
+    ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None
+) -> None:
+    """Who validated the period, who is waiting, who is late (`partner` carries the page)."""
+    _coordinator_only(member)
+    scope = await _scope(ctx, member, WHOLE_CAF, tap.period)
+    today = _today(ctx, member)
+    reports = await period_reports.for_caf_period(ctx.db, member.caf.id, scope.period.key)
+    managed = await _managed_sites(ctx, member)
+    names = {p.id: p.title for p in await partners.list_for_caf(ctx.db, member.caf.id)}
+    lines = sorted(
+        (
+            (
+                0 if r.late(today) else 1 if r.status is not ReportStatus.VALIDATED else 2,
+                names.get(r.partner_id, "?"),
+                r,
+                r.partner_id in managed,
+            )
+            for r in reports
+        ),
+        key=lambda line: (line[0], line[1]),
+    )
+    pages = max(1, math.ceil(len(lines) / 20))
+    page = min(tap.partner, pages - 1)
+    text = render(
+        "indicators_transmissions",
+        period=scope.period,
+        lines=lines[page * 20 : (page + 1) * 20],
+        today=today,
+        page=page + 1,
+        pages=pages,
+    )
+    pager = []
+    if page > 0:
+        pager.append(InlineKeyboardButton("◀️", callback_data=_tap("tr", page - 1, tap.period)))
+    if page < pages - 1:
+        pager.append(InlineKeyboardButton("▶️", callback_data=_tap("tr", page + 1, tap.period)))
+    rows = [pager] if pager else []
+    rows.append(
+        [InlineKeyboardButton("⬅️ Indicateurs", callback_data=_tap("view", WHOLE_CAF, tap.period))]
+    )
+    await edit(message, text, InlineKeyboardMarkup(rows))
+
+
+TAPS = {
+    "view": tap_view,
+    "show": tap_show,
+    "charts": tap_charts,
+    "xlsx": tap_xlsx,
+    "csv": tap_csv,
+    "sites": tap_sites,
+    "tr": tap_transmissions,
+}
+
+
+# ------------------------------------------------------------------------------ validation
 @guarded
 async def on_transmit(update: Update, ctx: Ctx) -> None:
-    raise NotImplementedError  # being built in this change
+    """« ✅ Je valide et transmets »: one manager of the site validates the period."""
+    query = update.callback_query
+    assert query is not None
+    tap = callbacks.decode(query.data, expect=TransmitTap)
+    if tap.op != "ok":
+        raise BadCallback("unknown op")
+    member = await require(update, ctx, Action.VALIDATE_PERIOD)
+    message = query.message if isinstance(query.message, Message) else None
+    report = await period_reports.get(ctx.db, tap.report)
+    if report is None or report.partner_id != member.person.partner_id or member.partner is None:
+        raise BadCallback("not this site's report")
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as tx:
+        visits = await period_reports.count_visits(tx, report)
+        validated = await period_reports.validate(
+            tx, report.id, person_id=member.person.id, visits=visits, now=now
+        )
+        if validated:
+            await audit.record(
+                tx,
+                at=now,
+                action="period.validated",
+                actor_id=member.person.id,
+                caf_id=member.caf.id,
+                target_type="partner",
+                target_id=report.partner_id,
+                details={"period": report.period, "visits": visits},
+            )
+    fresh = await period_reports.get(ctx.db, report.id)
+    assert fresh is not None and fresh.validated_at is not None
+    by = await people.get(ctx.db, fresh.validated_by) if fresh.validated_by else None
+    text = render(
+        "transmit_done",
+        partner=member.partner,
+        period=parse_period(fresh.period),
+        visits=fresh.validated_visits or 0,
+        person=by or member.person,
+        at=fresh.validated_at,
+        tz=_tz(member),
+        again=report.status is ReportStatus.MODIFIED,
+    )
+    await query.answer("Merci, indicateurs transmis à la Caf ✅" if validated else "Déjà validé ✅")
+    await edit(message, text, None)

@@ -31,7 +31,7 @@ from bot.ui.formatting import short_datetime_fr
 from bot.ui.render import render
 from bot.ui.visit_view import VisitScreen
 from conversations.common import Ctx, edit, guarded, require, send
-from storage import audit
+from storage import audit, period_reports
 from storage import visits as store
 from storage.visits import DraftRecord
 
@@ -188,9 +188,12 @@ async def _save(
     visited_at = visit_time(answers, now, tz)
     async with ctx.db.transaction() as tx:
         if record.editing_visit_id is not None:
+            before = await store.get_visit(tx, record.editing_visit_id)
             saved = await store.replace_visit(tx, record, answers, visited_at=visited_at, now=now)
             visit_id = record.editing_visit_id if saved else None
             if saved:
+                instants = [visited_at] + ([before.visited_at] if before else [])
+                await period_reports.visits_changed(tx, record.partner_id, instants, now=now, tz=tz)
                 await audit.record(
                     tx,
                     at=now,
@@ -204,6 +207,10 @@ async def _save(
             visit_id = await store.save_visit(
                 tx, record, answers, caf_id=member.caf.id, visited_at=visited_at, now=now
             )
+            if visit_id is not None and not record.training:
+                await period_reports.visits_changed(
+                    tx, record.partner_id, [visited_at], now=now, tz=tz
+                )
     if visit_id is None:
         await query.answer("Cette visite est déjà enregistrée ✅")
         return
@@ -321,6 +328,9 @@ async def on_saved(update: Update, ctx: Ctx) -> None:
     async with ctx.db.transaction() as tx:
         deleted = await store.delete_visit(tx, visit.id, training=training)
         if deleted and not training:
+            await period_reports.visits_changed(
+                tx, visit.partner_id, [visit.visited_at], now=now, tz=_tz(member)
+            )
             await audit.record(
                 tx,
                 at=now,

@@ -59,6 +59,18 @@ class Period:
         return f"{self.first.isoformat()}..{self.last.isoformat()}"
 
     @property
+    def code(self) -> int:
+        """A whole number naming a month, quarter or year, for buttons (64 bytes at most):
+        1YYYYMM for a month, 2YYYY0Q for a quarter, 3YYYY00 for a year. None for ranges."""
+        if self.kind is PeriodKind.MONTH:
+            return 1_000_000 + self.first.year * 100 + self.first.month
+        if self.kind is PeriodKind.QUARTER:
+            return 2_000_000 + self.first.year * 100 + (self.first.month - 1) // 3 + 1
+        if self.kind is PeriodKind.YEAR:
+            return 3_000_000 + self.first.year * 100
+        raise ValueError("a range of days has no code")
+
+    @property
     def label(self) -> str:
         """French, for people: « octobre 2026 », « 3e trimestre 2026 », « année 2026 »."""
         if self.kind is PeriodKind.MONTH:
@@ -186,6 +198,22 @@ def parse_period(text: str) -> Period:
             raise
         raise PeriodError(f"période impossible : {value} ({EXPECTED})") from exc
     raise PeriodError(f"période illisible : {value!r} ({EXPECTED})")
+
+
+def from_code(code: int) -> Period:
+    """The period a `Period.code` names; PeriodError for anything else (a forged button)."""
+    kind, rest = divmod(code, 1_000_000)
+    year, number = divmod(rest, 100)
+    try:
+        if kind == 1 and 1 <= number <= 12 and year >= 1:
+            return month_of(date(year, number, 1))
+        if kind == 2 and 1 <= number <= 4 and year >= 1:
+            return quarter_of(date(year, 3 * (number - 1) + 1, 1))
+        if kind == 3 and number == 0 and year >= 1:
+            return year_of(date(year, 1, 1))
+    except ValueError:
+        pass
+    raise PeriodError(f"code de période inconnu : {code}")
 
 
 def french_day(day: date) -> str:

@@ -88,8 +88,11 @@ CREATE TABLE period_reports (
     -- The period's bounds as UTC instants, [starts_at, ends_at), to find the visits in it.
     starts_at TEXT NOT NULL,
     ends_at TEXT NOT NULL,
-    -- The local date by which a manager validates (10 days after the period's end).
+    -- The local date by which a manager validates: 10 days after the period's end, or after
+    -- the change when visits changed after a validation.
     due_on TEXT NOT NULL,
+    -- When the site's managers were last asked to validate (NULL: to ask at the next run).
+    asked_at TEXT,
     -- pending: not validated yet; validated; modified: visits changed after validation.
     status TEXT NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'validated', 'modified')),
@@ -98,7 +101,7 @@ CREATE TABLE period_reports (
     validated_by INTEGER REFERENCES people(id),
     validated_at TEXT,
     modified_at TEXT,
-    -- Reminders sent for the current validation round (0, 1: day 5, 2: day 10).
+    -- Reminders sent for the current validation round (0; 1: 5 days before due_on; 2: on it).
     reminders_sent INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     UNIQUE (partner_id, period)

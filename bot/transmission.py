@@ -1,0 +1,262 @@
+"""The periodic transmission of the indicators (Article 9), run each morning by the scheduler.
+
+When a Caf's reporting period (monthly or quarterly) has ended, each labelled site gets a
+report to validate; its managers receive the period's summary with « ✅ Je valide et
+transmets ». Any one manager validates. The deadline is VALIDATION_DAYS after the period;
+sites that have not validated are reminded 5 days before it and on it, then the Caf's
+coordinators are told which sites are late (one message per Caf, period and deadline).
+A site without a manager cannot validate: the Caf sees it as such in 📈 Indicateurs.
+
+Visits logged, changed or undone in a validated period mark it « modifié après
+transmission » (storage/period_reports.visits_changed) and the next run asks again.
+
+The run is at NOTIFY_HOUR (local), not at night: it sends messages people read at work.
+Every message is an outbox row written in the same transaction as the state it announces,
+and each state change is conditional, so a run repeated after a crash sends nothing twice.
+The conventions' renewal reminders (bot/renewal.py) ride on the same run for that reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import renewal
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain import indicators as figures
+from bot.domain import taxonomy
+from bot.domain.models import Caf, Partner
+from bot.domain.periods import (
+    REMINDER_DAYS,
+    VALIDATION_DAYS,
+    Period,
+    parse_period,
+    reporting_period_of,
+)
+from bot.domain.permissions import Role
+from bot.ui import callbacks
+from bot.ui.callbacks import IndicatorTap, TransmitTap
+from bot.ui.render import render
+from conversations import notices
+from storage import cafs, indicators, partners, people, period_reports, scheduled
+from storage.db import Database, Tx
+from storage.period_reports import PeriodReport
+from storage.scheduled import ScheduledJob
+
+log = logging.getLogger(__name__)
+
+KIND = "morning"
+ASK_KIND = "transmission_ask"
+REMIND_KIND = "transmission_reminder"
+LATE_KIND = "transmission_late"
+
+
+def next_run(now: datetime, tz: ZoneInfo, hour: int) -> datetime:
+    local = now.astimezone(tz)
+    candidate = datetime.combine(local.date(), time(hour), tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=tz)
+    return candidate
+
+
+async def ensure_scheduled(db: Database, clock: Clock, settings: Settings) -> None:
+    """The next morning's run exists (idempotent: one key a day)."""
+    due = next_run(clock.now(), settings.tz, settings.notify_hour)
+    await scheduled.schedule(
+        db, kind=KIND, key=f"{KIND}:{due.date().isoformat()}", due_at=due, now=clock.now()
+    )
+
+
+async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settings) -> None:
+    now = clock.now()
+    await ensure_scheduled(db, clock, settings)
+    # Booked first: a failure below retries this run and never loses tomorrow's.
+    await run_transmission(db, now)
+    await renewal.send_reminders(db, now)
+
+
+async def run_transmission(db: Database, now: datetime) -> int:
+    """Opens ended periods, asks, reminds, reports lateness; returns messages queued."""
+    queued = 0
+    for caf in await cafs.list_all(db):
+        tz = ZoneInfo(caf.timezone)
+        ended = reporting_period_of(now.astimezone(tz).date(), caf.reporting_period).previous()
+        start, end = ended.bounds(tz)
+        async with db.transaction() as tx:
+            opened = await period_reports.open_for_caf(
+                tx, caf.id, ended, starts_at=start, ends_at=end, now=now
+            )
+        if opened:
+            log.info("Caf %d : %d rapport(s) ouvert(s) pour %s", caf.id, opened, ended.key)
+        queued += await _ask(db, caf, now)
+        queued += await _remind(db, caf, now)
+        queued += await _report_late(db, caf, now)
+    return queued
+
+
+def keyboard(report: PeriodReport, period: Period) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "✅ Je valide et transmets",
+                    callback_data=callbacks.encode(TransmitTap("ok", report.id)),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "📈 Voir le détail",
+                    callback_data=callbacks.encode(
+                        IndicatorTap("show", report.partner_id, period.code)
+                    ),
+                )
+            ],
+        ]
+    )
+
+
+async def summary_text(
+    tx: Tx, caf: Caf, partner: Partner, report: PeriodReport, *, template: str, **extra: object
+) -> str:
+    """The period's figures as the manager validates them, counted now."""
+    tz = ZoneInfo(caf.timezone)
+    period = period_of(report)
+    rows = await indicators.count_rows(
+        tx,
+        caf_id=caf.id,
+        start=report.starts_at,
+        end=report.ends_at,
+        tz=tz,
+        partner_id=partner.id,
+        with_time=False,
+    )
+    site = figures.total(figures.build(rows, tz))
+    top = [(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(3)]
+    extra.setdefault("reminder", 0)
+    return render(
+        template,
+        caf=caf,
+        partner=partner,
+        report=report,
+        period=period,
+        figures=site,
+        top=top,
+        **extra,
+    )
+
+
+def period_of(report: PeriodReport) -> Period:
+    return parse_period(report.period)
+
+
+async def _managers(tx: Tx, partner_id: int) -> list:  # type: ignore[type-arg]
+    return [p for p in await people.list_for_partner(tx, partner_id) if p.role is Role.MANAGER]
+
+
+async def _ask(db: Database, caf: Caf, now: datetime) -> int:
+    queued = 0
+    for report in await period_reports.to_ask(db):
+        if report.caf_id != caf.id:
+            continue
+        async with db.transaction() as tx:
+            fresh = await period_reports.get(tx, report.id)
+            if fresh is None or fresh.asked_at is not None or fresh.status == "validated":
+                continue
+            managers = await _managers(tx, report.partner_id)
+            if not managers:
+                continue  # asked as soon as the site has a manager; the Caf sees it meanwhile
+            partner = await partners.get(tx, report.partner_id)
+            assert partner is not None
+            text = await summary_text(tx, caf, partner, fresh, template="transmit_ask")
+            markup = keyboard(fresh, period_of(fresh))
+            round_key = f"transmit:{fresh.id}:{fresh.modified_at or 'first'}"
+            for manager in managers:
+                queued += await notices.to_person(
+                    tx,
+                    manager,
+                    kind=ASK_KIND,
+                    key=f"{round_key}:p{manager.id}",
+                    text=text,
+                    now=now,
+                    markup=markup,
+                )
+            await period_reports.mark_asked(tx, fresh.id, now)
+    return queued
+
+
+def reminder_due(report: PeriodReport, today: date) -> int:
+    """Which reminder of the round is due today (0: none): REMINDER_DAYS count from the
+    period's end, so reminders fall that many days minus VALIDATION_DAYS from `due_on`."""
+    due = 0
+    for number, days in enumerate(REMINDER_DAYS, start=1):
+        if today >= report.due_on - timedelta(days=VALIDATION_DAYS - days):
+            due = number
+    return due if due > report.reminders_sent else 0
+
+
+async def _remind(db: Database, caf: Caf, now: datetime) -> int:
+    today = now.astimezone(ZoneInfo(caf.timezone)).date()
+    queued = 0
+    for report in await period_reports.awaiting(db):
+        if report.caf_id != caf.id:
+            continue
+        number = reminder_due(report, today)
+        if not number:
+            continue
+        async with db.transaction() as tx:
+            if not await period_reports.mark_reminded(tx, report.id, number):
+                continue
+            partner = await partners.get(tx, report.partner_id)
+            assert partner is not None
+            text = await summary_text(
+                tx, caf, partner, report, template="transmit_ask", reminder=number
+            )
+            markup = keyboard(report, period_of(report))
+            for manager in await _managers(tx, report.partner_id):
+                queued += await notices.to_person(
+                    tx,
+                    manager,
+                    kind=REMIND_KIND,
+                    key=f"remind:{report.id}:{report.modified_at or 'first'}:{number}"
+                    f":p{manager.id}",
+                    text=text,
+                    now=now,
+                    markup=markup,
+                )
+    return queued
+
+
+async def _report_late(db: Database, caf: Caf, now: datetime) -> int:
+    """Tells the coordinators once which sites let a deadline pass."""
+    today = now.astimezone(ZoneInfo(caf.timezone)).date()
+    late: dict[tuple[str, date], list[tuple[Partner, bool]]] = {}
+    async with db.read() as conn:
+        for report in await period_reports.recent_for_caf(conn, caf.id):
+            if not report.late(today):
+                continue
+            partner = await partners.get(conn, report.partner_id)
+            assert partner is not None
+            has_manager = bool(await _managers(conn, report.partner_id))
+            late.setdefault((report.period, report.due_on), []).append((partner, has_manager))
+    queued = 0
+    for (period_key, due_on), sites in sorted(late.items()):
+        async with db.transaction() as tx:
+            text = render(
+                "transmit_late",
+                period=parse_period(period_key),
+                due_on=due_on,
+                sites=sorted(sites, key=lambda item: item[0].title),
+            )
+            queued += await notices.to_coordinators(
+                tx,
+                caf,
+                kind=LATE_KIND,
+                key=f"late:{caf.id}:{period_key}:{due_on}",
+                text=text,
+                now=now,
+            )
+    return queued
