@@ -1,8 +1,8 @@
 """Article 11: the convention's terms, notice deadlines and the coordinators' reminders.
 
-Dates first (29 February, month ends), then the nightly check with the clock moved, through
-the real morning job (bot/transmission.py) and the outbox to the coordinators' chats; then how a convention's
-start is set (typed by a coordinator, or the fourth column of `partners import`).
+Dates first (29 February, month ends), then the daily check with the clock moved, through
+the real morning job (bot/transmission.py) and the outbox to the coordinators' chats; then
+how a convention's start is set (typed by a coordinator, or the fourth column of `partners import`).
 """
 
 from __future__ import annotations
