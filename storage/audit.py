@@ -85,6 +85,9 @@ ACTIONS_FR = {
     "document.removed": "document retiré",
     "review.recorded": "visite annuelle enregistrée",
     "review.item_done": "action du plan faite",
+    "certificate.generated": "certificat du label généré",
+    "indicators.exported": "indicateurs exportés",
+    "period.validated": "indicateurs de la période validés",
 }
 
 
