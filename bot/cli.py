@@ -135,6 +135,25 @@ def build_parser() -> Parser:
         ),
     )
     _export_arguments(directory, formats=DIRECTORY_FORMATS)
+    indicators = export_sub.add_parser(
+        "indicators",
+        help="indicateurs de l'annexe 2 d'une période, par site et pour la Caf",
+        description=(
+            "Les indicateurs de suivi de l'annexe 2 sur une période (jours au fuseau horaire "
+            "de la Caf), pour toute la Caf et chacun de ses sites, ou pour un site (--partner). "
+            "xlsx : une feuille « Caf », une par site, comparées à la période précédente ; "
+            "csv : une ligne par chiffre. Les visites en mode formation ne comptent pas."
+        ),
+    )
+    _export_arguments(indicators, formats=INDICATOR_FORMATS)
+    indicators.add_argument(
+        "--period",
+        required=True,
+        help="2026-10 (mois), 2026-Q3 (trimestre), 2026 (année) ou 2026-01-01..2026-03-31",
+    )
+    indicators.add_argument(
+        "--partner", type=int, help="un seul site : son identifiant (voir partners list)"
+    )
     events = export_sub.add_parser(
         "events",
         help="événements de la Caf et réponses des personnes invitées",
@@ -176,6 +195,7 @@ def build_parser() -> Parser:
 
 DIRECTORY_FORMATS = ("json", "csv", "ics")
 EVENTS_FORMATS = ("csv", "xlsx")
+INDICATOR_FORMATS = ("xlsx", "csv")
 CERTIFICATE_FORMATS = ("pdf",)
 
 
@@ -610,6 +630,48 @@ async def export_directory(
     return content, f"annuaire de {caf.name}, {len(entries)} site(s), {closures} fermeture(s)"
 
 
+async def export_indicators(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.domain.periods import PeriodError, parse_period
+    from bot.exports import indicators
+
+    try:
+        period = parse_period(args.period)
+    except PeriodError as exc:
+        raise CliError(f"--period : {exc}") from None
+    if args.partner is not None:
+        partner = await partners.get(db, args.partner)
+        if partner is None:
+            raise CliError(f"site inconnu : {args.partner} (voir python -m bot partners list)")
+        if partner.caf_id != caf.id:
+            raise CliError(f"le site {args.partner} n'est pas un site de {caf.name}")
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        raise CliError("un classeur xlsx ne s'affiche pas : ajoutez --output FICHIER.xlsx")
+    async with db.read() as snapshot:  # one consistent view, even while the bot writes
+        report = await indicators.collect(snapshot, caf, period, partner_id=args.partner)
+    if args.format == "csv":
+        content = indicators.to_csv(report).encode("utf-8")
+    else:
+        command = ["python", "-m", "bot", "export", "indicators", "--caf", caf.name]
+        command += ["--period", period.key]
+        if args.partner is not None:
+            command += ["--partner", str(args.partner)]
+        command += ["--format", args.format]
+        if args.output is not None:
+            command += ["--output", str(args.output)]
+        content = indicators.to_xlsx(
+            report,
+            exported_at=now,
+            exported_by="ligne de commande (opérateur du serveur)",
+            command=shlex.join(command),
+        )
+    return content, (
+        f"indicateurs de {caf.name}, {period.label}, {len(report.sites)} site(s), "
+        f"{report.total.visits} visite(s)"
+    )
+
+
 async def export_events(
     args: argparse.Namespace, db: Database, caf: Caf, now: datetime
 ) -> tuple[bytes, str]:
@@ -679,6 +741,7 @@ async def export_certificate(
 Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
 EXPORTS: dict[str, Exporter] = {
     "directory": export_directory,
+    "indicators": export_indicators,
     "events": export_events,
     "broadcasts": export_broadcasts,
     "certificate": export_certificate,
