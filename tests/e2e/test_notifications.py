@@ -140,8 +140,8 @@ async def test_nightly_housekeeping_runs_once_and_schedules_the_next_night(
     assert member is not None
     assert await visit_store.open_draft(network.db, member.person.id) is not None  # < 24 h
 
-    network.clock.advance(days=1)
-    assert await scheduler.run_due() == 1
+    network.clock.advance(days=1)  # 28 November, 6 h: that night's run and the 27th's morning one
+    assert await scheduler.run_due() == 2
     assert await visit_store.open_draft(network.db, member.person.id) is None
     keys = [job.key for job in await scheduled.pending(network.db, kind=housekeeping.KIND)]
     assert keys == ["housekeeping:2026-11-29"]
