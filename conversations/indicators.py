@@ -28,6 +28,7 @@ from bot.domain.periods import Period, PeriodError, from_code, parse_period, rep
 from bot.domain.permissions import Action, LabelStatus, Role
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, IndicatorTap, TransmitTap
+from bot.ui.formatting import number_fr, percent_fr
 from bot.ui.render import render
 from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from storage import audit, hours, indicators, partners, people, period_reports
@@ -168,13 +169,26 @@ async def _managed_sites(ctx: Ctx, member: Member) -> set[int]:
     return {row["partner_id"] for row in rows}
 
 
-def _profile_lines(site: Indicators) -> list[tuple[str, list[tuple[str, int]]]]:
-    """Each profile question with its options' counts, from the taxonomy."""
+def _profile_lines(site: Indicators) -> list[tuple[str, str]]:
+    """Each profile question with its options' shares, from the taxonomy."""
     lines = []
     for question in taxonomy.PROFILE:
         counts = site.profile[question.code]
-        lines.append((question.label, [(o.short, counts[o.code]) for o in question.options]))
+        shares = " · ".join(
+            f"{o.short} {percent_fr(counts[o.code], site.visits)}" for o in question.options
+        )
+        lines.append((question.label, shares))
     return lines
+
+
+def _change_text(comparison: Comparison, previous: Period) -> str:
+    change = comparison.visits
+    if change.ratio is None:
+        return f"{number_fr(int(change.previous))} en {previous.label}"
+    sign = "+" if change.delta >= 0 else "−"
+    return (
+        f"{sign}{number_fr(round(abs(change.ratio) * 100))}\u202f% par rapport à {previous.label}"
+    )
 
 
 async def screen(ctx: Ctx, member: Member, scope: Scope) -> tuple[str, InlineKeyboardMarkup]:
@@ -191,7 +205,7 @@ async def screen(ctx: Ctx, member: Member, scope: Scope) -> tuple[str, InlineKey
         ongoing=scope.period.contains(today),
         previous=scope.period.previous(),
         site=site,
-        comparison=comparison,
+        change_text=_change_text(comparison, scope.period.previous()),
         profile=_profile_lines(site),
         top=[(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(5)],
         themes=[(o.label, site.themes[o.code]) for o in taxonomy.THEME.options],
