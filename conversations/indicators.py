@@ -88,7 +88,7 @@ async def _figures(ctx: Ctx, member: Member, scope: Scope) -> tuple[Indicators, 
     start, end = scope.period.bounds(tz)
     before_start, before_end = scope.period.previous().bounds(tz)
     partner_id = scope.partner.id if scope.partner else None
-    async with ctx.db.read() as conn:  # one snapshot for both periods
+    async with ctx.db.report_read() as conn:  # one snapshot for both periods
         rows = await indicators.count_rows(
             conn,
             caf_id=member.caf.id,
@@ -359,7 +359,7 @@ async def _export(ctx: Ctx, member: Member, tap: IndicatorTap, extension: str) -
 
     scope = await _scope(ctx, member, tap.partner, tap.period)
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
+    async with ctx.db.report_read() as conn:
         report = await export.collect(
             conn, member.caf, scope.period, partner_id=scope.partner.id if scope.partner else None
         )

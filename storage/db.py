@@ -78,6 +78,9 @@ class Database:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # A second, read-only connection for long reports (see `report_read`).
+        self._report_conn: aiosqlite.Connection | None = None
+        self._report_lock = asyncio.Lock()
 
     async def open(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +104,9 @@ class Database:
             raise
 
     async def close(self) -> None:
+        if self._report_conn is not None:
+            await self._report_conn.close()
+            self._report_conn = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -132,6 +138,27 @@ class Database:
                 yield Tx(self.conn)
             finally:
                 await self.conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def report_read(self) -> AsyncIterator[Tx]:
+        """A consistent read for long reports (a Caf's quarter, an Excel file), on a second,
+        read-only connection: counting a quarter takes most of a second, and on the main
+        connection every other person's tap would wait behind it. WAL lets this reader and
+        the main connection's writes proceed side by side."""
+        async with self._report_lock:
+            if self._report_conn is None:
+                self.conn  # noqa: B018 - refuses to open a reader on a closed database
+                reader = await aiosqlite.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+                )
+                reader.row_factory = sqlite3.Row
+                await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                self._report_conn = reader
+            await self._report_conn.execute("BEGIN")
+            try:
+                yield Tx(self._report_conn)
+            finally:
+                await self._report_conn.execute("COMMIT")
 
     # The Conn protocol: each call alone is atomic.
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:

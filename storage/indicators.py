@@ -3,8 +3,9 @@
 Each query reads one index range (Caf, instant, …) of one table and joins nothing: the
 grid's and the themes' rows carry copies of their visit's site, instant and resolution
 (migration 0008). Answers are summed column by column (`SUM(sexe = 'femme')`, …) rather
-than grouped on several columns, because SQLite sorts every row of a multi-column GROUP BY
-and that sort was most of the time (benchmarks/README.md has the figures). The columns are
+than grouped on several columns, because SQLite sorts every row of a GROUP BY and a sort on
+five text columns was most of the time (a Caf's quarter of 250,000 visits: 0.28 s grouped,
+0.11 s summed, when this was written; benchmarks/README.md has the whole). The columns are
 written from bot/domain/taxonomy.py, so a new option is counted by itself.
 Training-mode visits live in `training_visits` and are never read here.
 """
@@ -69,7 +70,8 @@ async def count_rows(
     - `summary_only=True` counts only visits, resolutions and request types: enough to
       compare with the previous period.
 
-    Run it inside `db.read()` so that the queries see one state of the database.
+    Run it inside `db.report_read()` (or `db.read()`) so that the queries see one state of
+    the database.
     """
     params: dict[str, Any] = {
         "caf": caf_id,

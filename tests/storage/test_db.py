@@ -690,3 +690,18 @@ async def test_concurrent_transactions_from_two_databases_lose_no_update(
     await asyncio.gather(*(bump(two_connections[i % 2]) for i in range(50)))
     for database in two_connections:
         assert await kv.get(database, "counter") == "50"
+
+
+# ------------------------------------------------------------------------------ reports
+async def test_a_long_report_reads_its_own_snapshot_without_holding_up_writes(
+    db: Database,
+) -> None:
+    async with db.report_read() as report:
+        before = await report.fetch_value("SELECT COUNT(*) FROM kv")
+        # On the main connection this write would wait for the report to finish.
+        await asyncio.wait_for(db.execute("INSERT INTO kv (key, value) VALUES ('k', 'v')"), 5)
+        assert await report.fetch_value("SELECT COUNT(*) FROM kv") == before
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await report.execute("INSERT INTO kv (key, value) VALUES ('x', 'y')")
+    async with db.report_read() as report:
+        assert await report.fetch_value("SELECT COUNT(*) FROM kv") == before + 1
