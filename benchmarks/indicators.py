@@ -463,6 +463,14 @@ class Probe:
     load: tuple[float, float] = (0.0, 0.0)
 
 
+async def _baseline(db: Database, sql: str, params: dict[str, Any]) -> tuple[float, int]:
+    """The cost of just reading the index range: `COUNT(*)` over the same rows."""
+    began = time.perf_counter()
+    async with db.read() as snapshot:
+        counted = await snapshot.fetch_value(sql, params)
+    return time.perf_counter() - began, int(counted)
+
+
 async def _plans(db: Database, log: list[tuple[str, str, Params, float]]) -> dict[str, str]:
     plans = {}
     for number, (phase, sql, params, _) in enumerate(log, start=1):
@@ -518,19 +526,13 @@ async def measure_counting(path: Path, runs: int, partner_id: int | None) -> Pro
     )
     count_params = {"caf": caf.id, "start": to_db(start), "end": to_db(end), "partner": partner_id}
 
-    async def baseline() -> tuple[float, int]:
-        began = time.perf_counter()
-        async with db.read() as snapshot:
-            counted = await snapshot.fetch_value(count_sql, count_params)
-        return time.perf_counter() - began, int(counted)
-
     probe.first, visits, _ = await indicators()
     probe.rss_after_first_kib = peak_rss_kib()
     # Not evicted again (the first timed runs would be cold too): the baseline reads an
     # index the indicators never touch, so its first run is still a cold one.
-    probe.baseline_first, counted = await baseline()
+    probe.baseline_first, counted = await _baseline(db, count_sql, count_params)
     for _ in range(runs):
-        seconds, _ = await baseline()
+        seconds, _ = await _baseline(db, count_sql, count_params)
         probe.baseline.append(seconds)
         seconds, visits, conn = await indicators()
         probe.runs.append(seconds)
@@ -581,18 +583,14 @@ async def measure_excel(path: Path, runs: int) -> Probe:
         )
         return collected - began, time.perf_counter() - collected, conn
 
-    async def baseline() -> tuple[float, int]:
-        began = time.perf_counter()
-        async with db.read() as snapshot:
-            counted = await snapshot.fetch_value(count_sql, count_params)
-        return time.perf_counter() - began, int(counted)
-
     collect_s, xlsx_s, _ = await one_export()
     probe.first = collect_s + xlsx_s
     probe.rss_after_first_kib = peak_rss_kib()
-    probe.baseline_first, counted = await baseline()  # its index not read yet: cold too
+    probe.baseline_first, counted = await _baseline(
+        db, count_sql, count_params
+    )  # its index not read yet: cold too
     for _ in range(runs):
-        seconds, _ = await baseline()
+        seconds, _ = await _baseline(db, count_sql, count_params)
         probe.baseline.append(seconds)
         collect_s, xlsx_s, conn = await one_export()
         probe.parts["collect"].append(collect_s)
