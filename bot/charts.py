@@ -324,8 +324,12 @@ def heatmap_png(
     *,
     schedule: WeeklySchedule | None,
     title: str,
+    no_schedule_note: str = "horaires non déclarés",
 ) -> bytes:
     """Visits by weekday and local hour, with the declared opening hours outlined on top.
+
+    Without a schedule, `no_schedule_note` says why (a site that declared none, or a whole
+    Caf whose sites each have their own).
 
     ``counts`` is keyed by (weekday 0 = Monday, local hour 0–23). The outlines follow the
     exact minutes (9 h 30 – 12 h covers half of the 9 h cell), so a partner and the Caf see
@@ -417,7 +421,7 @@ def heatmap_png(
             ax.text(
                 1.0,
                 1.03,
-                "horaires non déclarés",
+                no_schedule_note,
                 transform=ax.transAxes,
                 ha="right",
                 va="bottom",

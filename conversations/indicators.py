@@ -342,6 +342,9 @@ async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messa
                     site.weekday_hour,
                     schedule=schedule,
                     title=f"Jours et heures des visites — {title}",
+                    no_schedule_note=(
+                        "horaires non déclarés" if scope.partner else "tous les sites de la Caf"
+                    ),
                 ),
             ),
         ]
