@@ -51,7 +51,9 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
 
 def quiet_third_party() -> None:
     """httpx logs URLs (with the token); PTB's DEBUG lines print whole updates, message
-    texts included: neither may reach the logs, whatever LOG_LEVEL says."""
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    texts included; aiosqlite's DEBUG lines print every SQL statement with its parameters
+    (descriptions, replies, notes, news, names): none may reach the logs, whatever
+    LOG_LEVEL says."""
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
