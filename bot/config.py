@@ -84,6 +84,12 @@ class Settings(BaseSettings):
             raise ValueError("forme attendue 123456789:ABC… (jeton donné par @BotFather)")
         return SecretStr(raw)
 
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`WEBHOOK_URL=` as copied from .env.example means polling, not a bad address."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("telegram_api_base_url", "telegram_api_file_base_url", "webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

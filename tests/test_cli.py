@@ -835,3 +835,19 @@ def test_a_database_path_that_is_no_database_gets_one_error_line(
         outcome.single_error()
     finally:
         assert unopenable["notes_after"].startswith("Réunion du réseau")
+
+
+def test_the_example_settings_copied_as_they_are_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's first step is `cp .env.example .env`: its blank webhook lines mean polling."""
+    from bot.config import load_settings
+
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("WEBHOOK_", "TELEGRAM_", "DATABASE_")):
+            monkeypatch.delenv(name)
+    settings = load_settings()
+    assert settings.webhook_url is None and settings.webhook_secret is None
