@@ -7,10 +7,12 @@ All wiring lives here. `post_init` opens the database when the bot is started by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 
 from telegram import BotCommand, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -93,6 +95,10 @@ async def menu_tap(update: Update, ctx: Ctx) -> None:
     if handler is None:
         raise callbacks.BadCallback("unknown entry")
     await handler(update, ctx)
+    # Most entries answer with a new message and leave the button spinning; one that
+    # answered already (a refusal's alert, 📝) makes this second answer a harmless 400.
+    with contextlib.suppress(BadRequest):
+        await query.answer()
 
 
 def build_application(

@@ -100,3 +100,13 @@ async def test_coordinator_of_role_only_sees_theirs(bot: RunningBot, network: Ne
     coordinator = await network.join(Role.COORDINATOR)
     await coordinator.send("📝 Nouvelle visite")
     assert "pas ouverte à votre rôle" in coordinator.last_message.text
+
+
+async def test_an_inline_shortcut_to_any_menu_entry_stops_the_button_spinning(
+    bot: RunningBot, network: Network
+) -> None:
+    agent = await network.join(Role.AGENT, first_name="Agnès")
+    before = len(agent.callback_answers)
+    await agent.tap_data("m:figures", agent.last_message)
+    assert "Mes chiffres" in agent.last_message.text
+    assert len(agent.callback_answers) > before
