@@ -42,6 +42,7 @@ from conversations import (
     hours,
     inbox,
     indicators,
+    my_data,
     network,
     onboarding,
     signals,
@@ -135,6 +136,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", onboarding.start, filters=private))
     app.add_handler(CommandHandler(["aide", "help"], onboarding.help_command, filters=private))
     app.add_handler(CommandHandler(["annuler", "cancel"], fallback.cancel, filters=private))
+    app.add_handler(CommandHandler("mesdonnees", my_data.show, filters=private))
     for entry in menus.ENTRIES:
         app.add_handler(CommandHandler(entry.command, MENU_ACTIONS[entry.key], filters=private))
     app.add_handler(MessageHandler(private & filters.Text(list(menus.BY_LABEL)), menu_entry))
@@ -154,6 +156,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(indicators.on_transmit, pattern=r"^tr:"))
     app.add_handler(CallbackQueryHandler(compliance.on_tap, pattern=r"^cf:"))
     app.add_handler(CallbackQueryHandler(yearly_visit.on_tap, pattern=r"^yv:"))
+    app.add_handler(CallbackQueryHandler(my_data.on_tap, pattern=r"^pd:"))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

@@ -50,11 +50,19 @@ class Settings(BaseSettings):
     # After this many wrong invitation codes within the window, further tries wait.
     invite_max_failures: int = Field(default=5, ge=1)
     invite_failure_window_seconds: int = Field(default=900, ge=1)
+    # Across all accounts: this many wrong codes within the window pause every code check
+    # (a guess from many accounts is slowed down as much as one from a single account).
+    invite_global_max_failures: int = Field(default=30, ge=1)
+    invite_global_window_seconds: int = Field(default=900, ge=1)
     default_invite_expiry_days: int = Field(default=7, ge=1, le=365)
     # Local hour of the morning run: period summaries, transmission reminders, renewals.
     notify_hour: int = Field(default=9, ge=0, le=23)
     # A half-filled visit older than this is no longer offered for resumption.
     draft_max_age_hours: int = Field(default=24, ge=1)
+    # Free-text notes older than this are replaced by a neutral marker by the nightly run,
+    # and the identity of a person revoked this long ago is erased (README, « Données
+    # personnelles »).
+    retention_months: int = Field(default=24, ge=1, le=120)
 
     # Outbound messages that are not direct replies (the outbox)
     broadcast_max_rate: float = Field(default=25.0, gt=0, le=1000)

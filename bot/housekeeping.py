@@ -1,7 +1,9 @@
 """Nightly clean-up, run by the scheduler: nothing is kept longer than it serves.
 
 Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
-for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text).
+for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text); free
+texts older than RETENTION_MONTHS are purged and people revoked that long ago erased
+(bot/retention.py).
 Nothing here messages anyone: what people should read runs in the morning (bot/transmission.py).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import retention
 from bot.clock import Clock
 from bot.config import Settings
 from storage import scheduled
@@ -49,4 +52,5 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
             " revision = revision + 1 WHERE status = 'open' AND updated_at < :cut",
             {"now": to_db(now), "cut": to_db(now - timedelta(hours=settings.draft_max_age_hours))},
         )
+    await retention.run(db, now, settings.retention_months)
     await ensure_scheduled(db, clock, settings.tz)

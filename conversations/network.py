@@ -279,6 +279,15 @@ async def screen_person(ctx: Ctx, member: Member, tap: NetworkTap, message: Mess
     rows = []
     if person.status is PersonStatus.ACTIVE and person.id != member.person.id:
         rows.append([_button("🚫 Retirer l'accès", "revoke", person.id)])
+    if (
+        _is_coordinator(member)
+        and person.telegram_user_id is not None
+        and person.id != member.person.id
+    ):
+        erase = callbacks.PersonalDataTap("erase", person.id, 0)  # conversations/my_data.py
+        rows.append(
+            [InlineKeyboardButton("🗑 Effacer ses données", callback_data=callbacks.encode(erase))]
+        )
     rows.append([_button("⬅️ Retour", back[0], back[1] or 0)])
     text = render("person_card", person=person, partner=partner, tz=ctx.settings.tz)
     await edit(message, text, InlineKeyboardMarkup(rows))

@@ -10,6 +10,7 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from bot.domain import invitations as invitation_rules
+from bot.domain.invitations import Throttle, ThrottleScope
 from bot.domain.models import Member, Person
 from bot.domain.permissions import STRANGER, Action, Role, decide
 from bot.domain.signals import NEW_AGENT_TOPIC, SignalKind
@@ -51,18 +52,14 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
     user = update.effective_user
     assert user is not None
     now = ctx.clock.now()
-    window = ctx.settings.invite_failure_window_seconds
-    failures, oldest = await invitation_store.recent_failures(
-        ctx.db, user.id, now, timedelta(seconds=window)
-    )
-    if failures >= ctx.settings.invite_max_failures and oldest is not None:
-        wait = oldest + timedelta(seconds=window) - now
-        log.warning("Invitation codes throttled for a Telegram account (%d failures)", failures)
+    wait = await _throttle(ctx, user.id, now)
+    if wait is not None:
+        minutes = max(1, math.ceil((wait.until - now).total_seconds() / 60))
         await show_menu(
             update,
             ctx,
             None,
-            render("invitation_throttled", minutes=max(1, math.ceil(wait.total_seconds() / 60))),
+            render("invitation_throttled", minutes=minutes, scope=wait.scope.value),
         )
         return
 
@@ -80,6 +77,8 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
             problem = invitation_rules.InvitationProblem.USED_UP
         if problem is not None:
             await invitation_store.record_failure(tx, user.id, now)
+            # Never the code itself: only why it was refused.
+            log.info("Invitation code refused (%s)", problem.value)
         else:
             assert invitation is not None
             person = await people.register(
@@ -121,6 +120,43 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
             caf=member.caf,
         ),
     )
+
+
+async def _throttle(ctx: Ctx, telegram_user_id: int, now: datetime) -> Throttle | None:
+    """Too many wrong codes lately, from this account or from all of them: wait.
+
+    The code is not even looked at while throttled, and the attempt is not recorded, so at
+    most INVITE_MAX_FAILURES codes per account and INVITE_GLOBAL_MAX_FAILURES codes in all
+    are checked per window, however many accounts a guesser uses. Everyone, a newcomer with
+    a genuine link included, waits for the end of a global pause: codes cannot be told apart
+    without checking them. A pause ends at most one window after the last code checked.
+    """
+    settings = ctx.settings
+    async with ctx.db.read() as conn:
+        account = await invitation_store.failure_window(
+            conn,
+            telegram_user_id=telegram_user_id,
+            now=now,
+            window=timedelta(seconds=settings.invite_failure_window_seconds),
+            limit=settings.invite_max_failures,
+        )
+        everyone = await invitation_store.failure_window(
+            conn,
+            telegram_user_id=None,
+            now=now,
+            window=timedelta(seconds=settings.invite_global_window_seconds),
+            limit=settings.invite_global_max_failures,
+        )
+    wait = invitation_rules.throttle([account, everyone], now)
+    if wait is not None:
+        # Neither the code nor the account: how many wrong codes, from whom, for how long.
+        log.warning(
+            "Invitation codes throttled (%s): %d wrong codes within the window, %d s to wait",
+            "this account" if wait.scope is ThrottleScope.ACCOUNT else "all accounts",
+            wait.failures,
+            math.ceil((wait.until - now).total_seconds()),
+        )
+    return wait
 
 
 async def raise_new_agent_training(tx: Tx, person: Person, ctx: Ctx, now: datetime) -> None:

@@ -61,6 +61,7 @@ ACTIONS_FR = {
     "invitation.created": "invitation créée",
     "person.joined": "inscription",
     "person.revoked": "accès retiré",
+    "person.erased": "données personnelles effacées",
     "visit.modified": "visite modifiée",
     "visit.cancelled": "visite annulée",
     "signal.raised": "signalement envoyé",

@@ -92,3 +92,40 @@ async def recent_failures(
     assert row is not None
     oldest = datetime.fromisoformat(row["oldest"]) if row["oldest"] else None
     return int(row["n"]), oldest
+
+
+async def failure_window(
+    conn: Conn,
+    *,
+    telegram_user_id: int | None,
+    now: datetime,
+    window: timedelta,
+    limit: int,
+) -> rules.FailureWindow:
+    """Wrong codes within the window from one account (or from all, with None), and when
+    enough of them will have expired for the count to fall back under `limit`."""
+    one = telegram_user_id is not None
+    scope = rules.ThrottleScope.ACCOUNT if one else rules.ThrottleScope.EVERYONE
+    where = "at > :since" + (" AND telegram_user_id = :tg" if one else "")
+    params = {"tg": telegram_user_id, "since": to_db(now - window)}
+    failures = int(
+        await conn.fetch_value(f"SELECT COUNT(*) FROM invitation_failures WHERE {where}", params)
+    )
+    release_at = None
+    if failures >= limit:
+        # The (failures - limit + 1)-th oldest failure leaving the window lets checks resume.
+        at = await conn.fetch_value(
+            f"SELECT at FROM invitation_failures WHERE {where} ORDER BY at LIMIT 1 OFFSET :skip",
+            {**params, "skip": failures - limit},
+        )
+        release_at = datetime.fromisoformat(at) + window
+    return rules.FailureWindow(scope, failures, limit, release_at)
+
+
+async def failures_of(conn: Conn, telegram_user_id: int) -> list[datetime]:
+    """When this account sent wrong codes (kept a day): what /mesdonnees tells a stranger."""
+    rows = await conn.fetch_all(
+        "SELECT at FROM invitation_failures WHERE telegram_user_id = :tg ORDER BY at",
+        {"tg": telegram_user_id},
+    )
+    return [datetime.fromisoformat(row["at"]) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -48,6 +49,51 @@ def problem_with(invitation: Invitation | None, now: datetime) -> InvitationProb
     if invitation.uses_left <= 0:
         return InvitationProblem.USED_UP
     return None
+
+
+class ThrottleScope(StrEnum):
+    ACCOUNT = "account"  # this Telegram account sent too many wrong codes
+    EVERYONE = "everyone"  # all accounts together did: every code check waits
+
+
+@dataclass(frozen=True)
+class FailureWindow:
+    """Wrong codes within a sliding window, and how many are allowed before checks pause.
+
+    `release_at` is when enough of them will have left the window for checks to resume:
+    the failure whose expiry brings the count back under the limit, plus the window.
+    """
+
+    scope: ThrottleScope
+    failures: int
+    limit: int
+    release_at: datetime | None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.failures >= self.limit and self.release_at is not None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    scope: ThrottleScope
+    failures: int
+    until: datetime
+
+
+def throttle(windows: list[FailureWindow], now: datetime) -> Throttle | None:
+    """Whether a code may be checked now; when not, the longest wait wins.
+
+    A throttled attempt is answered without looking at the code and is not recorded, so
+    the guesser gets no answer and cannot stretch the pause: at most `limit` codes are ever
+    checked per window, from one account and from all of them together.
+    """
+    waits = [w for w in windows if w.exceeded and w.release_at is not None and w.release_at > now]
+    if not waits:
+        return None
+    longest = max(waits, key=lambda w: w.release_at or now)
+    assert longest.release_at is not None
+    return Throttle(longest.scope, longest.failures, longest.release_at)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -280,3 +280,15 @@ class ReviewTap(Callback):
     op: str
     item: int
     value: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class PersonalDataTap(Callback):
+    """/mesdonnees and erasure: `op` ("dl": download one's own data; "erase": a coordinator
+    erases person `person`, `step` 0 asks, 1 confirms)."""
+
+    PREFIX: ClassVar[str] = "pd"
+    op: str
+    person: int
+    step: int

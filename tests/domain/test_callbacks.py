@@ -28,6 +28,7 @@ from bot.ui.callbacks import (
     IndicatorTap,
     MenuTap,
     NetworkTap,
+    PersonalDataTap,
     ReadTap,
     ReviewTap,
     RsvpTap,
@@ -88,6 +89,7 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "tr": TransmitTap,
         "cf": ComplianceTap,
         "yv": ReviewTap,
+        "pd": PersonalDataTap,
     }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))

@@ -1,0 +1,35 @@
+"""Personal data rules that need neither Telegram nor SQL: markers, names, retention dates.
+
+The marker texts are written into the database in place of purged or erased free text, so
+that a signal, a closure or a label's history still reads as a story: one sees that a text
+was there and why it is gone, never the text.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+# Every marker starts with this, so a purge never rewrites a marker (whatever the setting).
+MARKER_START = "[texte "
+ERASED_TEXT = "[texte effacé avec les données de son auteur]"
+
+
+def retention_marker(months: int) -> str:
+    """« [texte supprimé après 24 mois] »: what a free text older than the retention becomes."""
+    return f"[texte supprimé après {months} mois]"
+
+
+def erased_name(person_id: int) -> str:
+    """The neutral name an erased person's row keeps, so history says « someone » not who."""
+    return f"Personne effacée n° {person_id}"
+
+
+def months_before(instant: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the 31st becomes the last day
+    of a shorter month): the retention's cut-off."""
+    total = instant.year * 12 + (instant.month - 1) - months
+    year, month = divmod(total, 12)
+    month += 1
+    day = min(instant.day, calendar.monthrange(year, month)[1])
+    return instant.replace(year=year, month=month, day=day)
