@@ -26,7 +26,7 @@ import mimetypes
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -505,6 +505,15 @@ class _RandomFaults:
 
 
 @dataclass
+class _Outage:
+    """A stretch during which the API fails, from :meth:`FakeBotApi.outage` to ``end_outage``."""
+
+    status: int
+    methods: frozenset[str] | None  # lower-case names; None: every method
+    hold: float
+
+
+@dataclass
 class _CallbackQuery:
     """A callback query sent by a user, to validate answerCallbackQuery like Telegram."""
 
@@ -806,6 +815,9 @@ class FakeBotApi:
 
         self._faults: list[_Fault] = []
         self._random_faults: dict[str, _RandomFaults] = {}
+        self._outage: _Outage | None = None
+        #: How many calls an outage answered with an error (or held), for test reports.
+        self.outage_failures = 0
         self._callback_queries: dict[str, _CallbackQuery] = {}
         self._callback_answers: dict[int, list[dict[str, Any]]] = {}
         self._query_ids = itertools.count(1)
@@ -957,6 +969,26 @@ class FakeBotApi:
         self._random_faults[method.lower()] = _RandomFaults(
             rate_429, rate_403, random.Random(seed), retry_after
         )
+
+    def outage(
+        self,
+        status: int = 502,
+        *,
+        methods: Collection[str] | None = None,
+        hold: float = 30.0,
+    ) -> None:
+        """From now until :meth:`end_outage`, every call (to ``methods`` if given) fails.
+
+        ``status`` >= 500 answers at once; 0 holds each request ``hold`` seconds before a 504,
+        so that a client whose read timeout is shorter times out. Unlike :meth:`fail`, an
+        outage lasts for a time, not for a number of calls: the API is down "for a while".
+        """
+        names = frozenset(m.lower() for m in methods) if methods is not None else None
+        self._outage = _Outage(status, names, hold)
+
+    def end_outage(self) -> None:
+        """The API answers again (requests already held still end in a 504)."""
+        self._outage = None
 
     async def wait_for(
         self,
@@ -1223,7 +1255,15 @@ class FakeBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def _inject_faults(self, call: ApiCall) -> None:
-        """Raise the error scheduled by fail()/fail_rate() for this call, if any."""
+        """Raise the error scheduled by outage()/fail()/fail_rate() for this call, if any."""
+        outage = self._outage
+        if outage is not None and (outage.methods is None or call.method.lower() in outage.methods):
+            self.outage_failures += 1
+            if outage.status == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), outage.hold)
+                raise _ApiError(504, "Gateway Timeout")
+            raise _ApiError(outage.status, HTTPStatus(outage.status).phrase)
         for fault in self._faults:
             if fault.method.lower() != call.method.lower() or fault.times <= 0:
                 continue
