@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -91,7 +92,10 @@ async def on_error(update: object, ctx: Ctx) -> None:
             return
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer()
+                # The handler may have answered the tap before failing, and Telegram refuses
+                # a second answer: that must not keep the message from being sent.
+                with contextlib.suppress(BadRequest):
+                    await update.callback_query.answer()
             await send(ctx, update.effective_chat.id, render("error"))
         except TelegramError:
             log.warning("Could not tell the person about the error")

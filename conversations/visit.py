@@ -115,6 +115,7 @@ async def on_step(update: Update, ctx: Ctx) -> None:
     if not record.is_open:
         if on_current_message and record.status == "saved":
             await query.answer("Cette visite est déjà enregistrée ✅")
+            await _confirm_again(ctx, member, record, message)
         else:
             await _expired(query, message, None)
         return
@@ -221,6 +222,21 @@ async def _save(
     saved = await load(ctx.db, visit_id)
     assert saved is not None
     await _show_saved(message, ctx, member, saved, modified=record.editing_visit_id is not None)
+
+
+async def _confirm_again(
+    ctx: Ctx, member: Member, record: DraftRecord, message: Message | None
+) -> None:
+    """The last step tapped again after its visit was saved: the confirmation had not been
+    shown (the bot stopped, or Telegram failed, between the commit and the reply), so the
+    message still offered the answers. Show it now, with its undo and modify buttons."""
+    visit_id = record.editing_visit_id or await store.visit_of_draft(
+        ctx.db, record.id, training=record.training
+    )
+    load = store.get_training_visit if record.training else store.get_visit
+    visit = await load(ctx.db, visit_id) if visit_id is not None else None
+    if visit is not None:
+        await _show_saved(message, ctx, member, visit, modified=record.editing_visit_id is not None)
 
 
 async def _quit(
