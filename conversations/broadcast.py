@@ -11,6 +11,7 @@ lu »; the coordinator sees who has not and can remind them.
 from __future__ import annotations
 
 import contextlib
+import html
 import math
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -646,8 +647,8 @@ async def on_when(
     today = ctx.clock.now().astimezone(ctx.settings.tz).date()
     try:
         day, at = moments.parse_moment(text, today)
-    except moments.MomentError as error:
-        await send(ctx, chat_id, str(error))
+    except moments.MomentError as error:  # it quotes what was typed: escaped
+        await send(ctx, chat_id, html.escape(str(error), quote=False))
         return
     problem = await _schedule(
         ctx, member, a, datetime.combine(day, at, tzinfo=ctx.settings.tz), None

@@ -11,6 +11,7 @@ have not answered). After the event the coordinator records who came.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -281,7 +282,9 @@ def _typed(step: str, max_length: int, allowed: frozenset[privacy.IdentifierKind
             try:
                 change = parse(ctx, dict(expected.context), text)
             except (moments.MomentError, ValueError) as error:
-                await send(ctx, update.effective_chat.id, f"❌ {error}")  # type: ignore[union-attr]
+                # The error may quote what was typed: escaped.
+                problem = html.escape(str(error), quote=False)
+                await send(ctx, update.effective_chat.id, f"❌ {problem}")  # type: ignore[union-attr]
                 return
             await _advance(ctx, member, step, {**expected.context, **change})
 

@@ -16,6 +16,7 @@ state travels in its buttons (`HoursTap`).
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 from typing import Any
 
@@ -569,7 +570,8 @@ async def _save_closure(
     try:
         start, end = closure_dates.check_range(start, end, _today(ctx))
     except closure_dates.ClosureDateError as error:
-        return str(error), InlineKeyboardMarkup([[_button("📅 Autres dates", "cal")]]), False
+        text = html.escape(str(error), quote=False)
+        return text, InlineKeyboardMarkup([[_button("📅 Autres dates", "cal")]]), False
     await pending.clear(ctx.db, member.person.id)
     closure, new = await closure_ops.declare(
         ctx, member, start=start, end=end, reason=reason, note=note
@@ -679,8 +681,8 @@ async def on_hours_from(
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     try:
         day = closure_dates.parse_day(text, _today(ctx))
-    except closure_dates.ClosureDateError as error:
-        await send(ctx, chat_id, str(error))
+    except closure_dates.ClosureDateError as error:  # it quotes what was typed: escaped
+        await send(ctx, chat_id, html.escape(str(error), quote=False))
         return
     problem = await _set_effective(ctx, member, day)
     if problem:
@@ -697,8 +699,8 @@ async def on_closure_dates(
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     try:
         start, end = closure_dates.parse_closure_dates(text, _today(ctx))
-    except closure_dates.ClosureDateError as error:
-        await send(ctx, chat_id, str(error))
+    except closure_dates.ClosureDateError as error:  # it quotes what was typed: escaped
+        await send(ctx, chat_id, html.escape(str(error), quote=False))
         return
     await pending.clear(ctx.db, member.person.id)
     await send(ctx, chat_id, *_reasons(start, end))

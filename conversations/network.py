@@ -9,6 +9,7 @@ people concerned must be told goes through the outbox in the same transaction.
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 from datetime import timedelta
 from pathlib import Path
@@ -662,7 +663,8 @@ async def _set_convention_start(
     try:
         start = renewal.parse_convention_start(value, today)
     except renewal.ConventionDateError as error:  # the question stands: type it again
-        await send(ctx, chat_id, f"{error}\n\n" + render("cancel_hint"))
+        problem = html.escape(str(error), quote=False)  # it quotes what was typed
+        await send(ctx, chat_id, f"{problem}\n\n" + render("cancel_hint"))
         return
     async with ctx.db.transaction() as tx:
         await partners.set_convention_start(tx, partner.id, start)

@@ -16,6 +16,7 @@ A text typed where a button is expected gets the step again, with a word on the 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -567,8 +568,8 @@ async def on_typed(
         return
     try:
         state = move(draft.state, text, _today(ctx))
-    except ReviewError as error:
-        await send(ctx, chat_id, f"❌ {error}")
+    except ReviewError as error:  # it may quote what was typed: escaped
+        await send(ctx, chat_id, f"❌ {html.escape(str(error), quote=False)}")
         return
     saved = await _moved(ctx, member, draft, state)
     if saved is not None:
