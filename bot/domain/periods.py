@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -201,18 +201,20 @@ def parse_period(text: str) -> Period:
 
 
 def from_code(code: int) -> Period:
-    """The period a `Period.code` names; PeriodError for anything else (a forged button)."""
+    """The period a `Period.code` names; PeriodError for anything else (a forged button).
+
+    Years 1 and 9999 are refused: a screen also shows the period before (and offers the one
+    after), and those would fall outside the calendar `date` knows.
+    """
     kind, rest = divmod(code, 1_000_000)
     year, number = divmod(rest, 100)
-    try:
-        if kind == 1 and 1 <= number <= 12 and year >= 1:
+    if MINYEAR < year < MAXYEAR:
+        if kind == 1 and 1 <= number <= 12:
             return month_of(date(year, number, 1))
-        if kind == 2 and 1 <= number <= 4 and year >= 1:
+        if kind == 2 and 1 <= number <= 4:
             return quarter_of(date(year, 3 * (number - 1) + 1, 1))
-        if kind == 3 and number == 0 and year >= 1:
+        if kind == 3 and number == 0:
             return year_of(date(year, 1, 1))
-    except ValueError:
-        pass
     raise PeriodError(f"code de période inconnu : {code}")
 
 
