@@ -24,6 +24,9 @@ from storage import signals as signal_store
 from storage.db import Conn, Tx
 from storage.signals import Signal
 
+# A card must fit in one message (4,096 characters): the latest exchanges, each shortened.
+THREAD_SHOWN = 4
+
 
 def category_label(signal: Signal) -> str | None:
     choices = rules.CATEGORIES.get(signal.kind)
@@ -67,6 +70,8 @@ async def card(
     """The signal in full: what, where, who, when, its state and (optionally) the exchange."""
     today = now.astimezone(tz).date()
     created = signal.created_at.astimezone(tz).date()
+    exchanges = await signal_store.messages(conn, signal.id) if thread else []
+    shown = exchanges[-THREAD_SHOWN:]
     return render(
         "signal_card",
         signal=signal,
@@ -75,7 +80,8 @@ async def card(
         tz=tz,
         waiting=rules.working_days_waiting(created, today),
         overdue=rules.is_overdue(signal.status, created, today),
-        messages=await signal_store.messages(conn, signal.id) if thread else [],
+        messages=shown,
+        earlier=len(exchanges) - len(shown),
         **await details(conn, signal),
     )
 

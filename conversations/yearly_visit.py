@@ -88,6 +88,7 @@ async def _home(
         partner=partner,
         reviews=await store.recent_reviews(ctx.db, partner.id, limit=3),
         items=items,
+        shown=ITEM_BUTTONS,  # a message holds 4,096 characters: the others are counted
         checks=CHECKS,
         today=today,
         resuming=resuming,
