@@ -399,7 +399,7 @@ async def erase(tx: Tx, person_id: int, now: datetime) -> bool:
     the bot's reach.
     """
     row = await tx.fetch_one(
-        "SELECT telegram_user_id, display_name FROM people WHERE id = :person",
+        "SELECT telegram_user_id, display_name, caf_id FROM people WHERE id = :person",
         {"person": person_id},
     )
     if row is None or row["telegram_user_id"] is None:
@@ -409,10 +409,14 @@ async def erase(tx: Tx, person_id: int, now: datetime) -> bool:
         await tx.execute(sql, params)
     name = str(row["display_name"])
     if len(name) >= 3:
+        # Only what went to the person's own Caf can name them: another Caf's records (where a
+        # namesake may well be named) are not this Caf's to touch.
         await tx.execute(
             "UPDATE outbox SET text = :blank, reply_markup = NULL WHERE status = 'sent'"
-            " AND instr(text, :name) > 0",
-            {"blank": ERASED_TEXT, "name": name},
+            " AND instr(text, :name) > 0"
+            " AND (person_id IN (SELECT id FROM people WHERE caf_id = :caf)"
+            " OR chat_id IN (SELECT notify_chat_id FROM cafs WHERE id = :caf))",
+            {"blank": ERASED_TEXT, "name": name, "caf": row["caf_id"]},
         )
     await tx.execute(
         "UPDATE people SET telegram_user_id = NULL, display_name = :name, status = 'revoked',"
