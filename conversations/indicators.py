@@ -148,7 +148,7 @@ async def _transmission(ctx: Ctx, member: Member, scope: Scope) -> Transmission 
     if not reports:
         return None
     today = _today(ctx, member)
-    managed = await _managed_sites(ctx, member)
+    managed = await people.sites_with_manager(ctx.db, member.caf.id)
     return Transmission(
         None,
         validated=sum(r.status is ReportStatus.VALIDATED for r in reports),
@@ -158,15 +158,6 @@ async def _transmission(ctx: Ctx, member: Member, scope: Scope) -> Transmission 
             r.status is not ReportStatus.VALIDATED and r.partner_id not in managed for r in reports
         ),
     )
-
-
-async def _managed_sites(ctx: Ctx, member: Member) -> set[int]:
-    rows = await ctx.db.fetch_all(
-        "SELECT DISTINCT partner_id FROM people WHERE caf_id = :caf AND role = 'manager'"
-        " AND status = 'active'",
-        {"caf": member.caf.id},
-    )
-    return {row["partner_id"] for row in rows}
 
 
 def _profile_lines(site: Indicators) -> list[tuple[str, str]]:
@@ -446,7 +437,7 @@ async def tap_transmissions(
     scope = await _scope(ctx, member, WHOLE_CAF, tap.period)
     today = _today(ctx, member)
     reports = await period_reports.for_caf_period(ctx.db, member.caf.id, scope.period.key)
-    managed = await _managed_sites(ctx, member)
+    managed = await people.sites_with_manager(ctx.db, member.caf.id)
     names = {p.id: p.title for p in await partners.list_for_caf(ctx.db, member.caf.id)}
     lines = sorted(
         (

@@ -135,3 +135,13 @@ async def count_active_by_partner(conn: Conn, caf_id: int) -> dict[int, int]:
         {"caf": caf_id},
     )
     return {int(row["partner_id"]): int(row["n"]) for row in rows}
+
+
+async def sites_with_manager(conn: Conn, caf_id: int) -> set[int]:
+    """The Caf's sites that have an active manager (the others cannot validate a period)."""
+    rows = await conn.fetch_all(
+        "SELECT DISTINCT partner_id FROM people WHERE caf_id = :caf AND role = 'manager'"
+        " AND status = 'active'",
+        {"caf": caf_id},
+    )
+    return {row["partner_id"] for row in rows}
