@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -815,6 +816,9 @@ REPLIES = {
 }
 
 
+COMMAND = re.compile(r"/[A-Za-z0-9_]+")  # what Telegram marks as a bot command
+
+
 class Bridge:
     """Runs coroutines on the bot's loop from hypothesis's thread."""
 
@@ -876,8 +880,8 @@ async def perform(w: World, actor: Actor, act: Act) -> None:
     if act.kind in ("tap", "raw"):
         assert len(sender.callback_answers) == answers + 1, f"no callback answer to {act!r}"
         return
-    if isinstance(chat, FakeGroup) and not act.value.startswith("/"):
-        return  # the Caf's group is read-only: text there gets no answer
+    if isinstance(chat, FakeGroup) and not COMMAND.match(act.value):
+        return  # the Caf's group is read-only: text there gets no answer, commands a hint
     replies = [
         c for c in w.fake.calls[before_calls:] if c.method in REPLIES and c.chat_id == chat.chat_id
     ]
@@ -953,7 +957,9 @@ def tap(*labels: str, prefix: bool = False, contains: bool = False) -> Move:
     """The first of `labels` found on the last message (by prefix or substring if asked)."""
 
     async def move(w: World, user: FakeUser) -> None:
-        shown = user.last_message.labels
+        # The latest message with buttons: a file sent with a card comes after the card.
+        message = next((m for m in reversed(user.bot_messages) if m.inline_buttons), None)
+        shown = message.labels if message else []
         for wanted in labels:
             for label in shown:
                 if (
@@ -961,18 +967,21 @@ def tap(*labels: str, prefix: bool = False, contains: bool = False) -> Move:
                     or (prefix and label.startswith(wanted))
                     or (contains and wanted in label)
                 ):
-                    await user.tap(label, user.last_message)
+                    await user.tap(label, message)
                     return
         raise AssertionError(f"none of {labels} in {shown} ({user.last_message.text!r})")
 
     return move
 
 
-def press(make: Callable[[World], callbacks.Callback]) -> Move:
+def press(make: Callable[[World], callbacks.Callback | Awaitable[callbacks.Callback]]) -> Move:
     """A button of the bot's own making, tapped on the last message (labels may be fuzzed)."""
 
     async def move(w: World, user: FakeUser) -> None:
-        await user.tap_data(callbacks.encode(make(w)), user.last_message)
+        payload = make(w)
+        if inspect.isawaitable(payload):
+            payload = await payload
+        await user.tap_data(callbacks.encode(payload), user.last_message)
 
     return move
 
@@ -1148,8 +1157,11 @@ async def _transmit(w: World) -> callbacks.Callback:
 
 
 async def _open_signal(w: World) -> callbacks.Callback:
+    """One of the agent's signals the Caf has not closed (it takes answers)."""
     signal = await _first_id(
-        w, "SELECT id FROM signals WHERE reporter_id = :p ORDER BY id", p=w.person_ids["agent"]
+        w,
+        "SELECT id FROM signals WHERE reporter_id = :p AND status != 'resolved' ORDER BY id",
+        p=w.person_ids["agent"],
     )
     return callbacks.SignalTap("one", signal, "0", "0")
 
@@ -1191,7 +1203,7 @@ VISIT_FLOW = Flow(
 
 _SIGNALS = [say("/signaler")]
 _DIFF = [*_SIGNALS, tap("⚠️ Une difficulté")]
-SIGNALS_FLOW_DIFFICULTY = [*_DIFF, tap("Une téléprocédure"), tap("Urgente : le public est bloqué")]
+_DESCRIPTION = [*_DIFF, tap("Une téléprocédure"), tap("Urgente : le public est bloqué")]
 _TRAIN = [*_SIGNALS, tap("🎓 Un besoin de formation")]
 _TODAY = [*_SIGNALS, tap("🚪 Le site est fermé aujourd'hui")]
 _MINE = [*_SIGNALS, tap("📋 Mes signalements")]
@@ -1203,15 +1215,14 @@ SIGNALS_FLOW = Flow(
         home=_SIGNALS,
         category=_DIFF,
         urgency=[*_DIFF, tap("Une téléprocédure")],
-        description=[*_DIFF, tap("Une téléprocédure"), tap("Urgente : le public est bloqué")],
+        description=_DESCRIPTION,
         topic=_TRAIN,
         note=[*_TRAIN, tap("Téléprocédures")],
         closed_today=_TODAY,
         closed_saved=[*_TODAY, tap("Panne (informatique, réseau)")],
         mine=_MINE,
         one=[*_MINE, tap("n° ", contains=True)],
-        # A difficulty of theirs: the Caf never closes one in this test, so it takes answers.
-        answer=[*_MINE, tap("⚠️", prefix=True), tap("↩️ Répondre à la Caf")],
+        answer=[*_SIGNALS, press(_open_signal), tap("↩️ Répondre à la Caf")],
         notice=[notice("📂 Réponse de la Caf", _open_signal, "📂 Voir le signalement")],
     ),
 )
@@ -1558,6 +1569,10 @@ async def join_named(w: World, role: Role, partner: Partner, first: str, last: s
 async def test_markup_typed_anywhere_is_shown_escaped_everywhere(
     bot: RunningBot, network: Network, fake: FakeBotApi
 ) -> None:
+    """`<b>field</b> & <script>` typed in every field, through the real flows, then every
+    screen that shows them: every HTML message the bot sent anyone (direct replies, the
+    outbox, the Caf's group) carries it escaped, and no plain text (a toast, a button, a
+    caption without parse mode) carries an escaped entity instead of the character."""
     w = await build_world(bot, network, fake)
     coordinator, ham, albert = w.users["coordinator"], network.site, network.other_site
     fields: list[str] = []
@@ -1587,7 +1602,7 @@ async def test_markup_typed_anywhere_is_shown_escaped_everywhere(
         typed("motif"),
     )
     # The agent: a difficulty, a training need with a note, closed today; then answers the Caf.
-    await go(agent, w, *SIGNALS_FLOW_DIFFICULTY, typed("difficulte"))
+    await go(agent, w, *_DESCRIPTION, typed("difficulte"))
     await go(agent, w, say("/signaler"), tap("🎓 Un besoin de formation"))
     await go(agent, w, tap("Téléprocédures"), typed("besoin"))
     await go(agent, w, say("/signaler"), tap("🚪 Le site est fermé aujourd'hui"))
@@ -1707,6 +1722,11 @@ async def test_markup_typed_anywhere_is_shown_escaped_everywhere(
     assert marked("difficulte") in seen["coordinator"] and marked("retour") in seen["group"]
     assert marked("nouvelle") in seen["other site"] and marked("titre") in seen["other site"]
     assert marked("prenom") in seen["group"] and marked("motif") in seen["coordinator"]
+    # News keep the coordinator's own formatting (an entity) and escape what was typed.
+    [news] = [
+        m for m in w.users["other_agent"].bot_messages if marked("nouvelle") in (m.text or "")
+    ]
+    assert "<b>Info</b> " + escaped("nouvelle") in (news.html or "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1819,7 +1839,7 @@ async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
     card until it passed 4,096 characters, and neither the site nor the Caf could open it."""
     w = await build_world(bot, network, fake)
     agent, coordinator = w.users["agent"], w.users["coordinator"]
-    await go(agent, w, *SIGNALS_FLOW_DIFFICULTY, say("D" * 1000))
+    await go(agent, w, *_DESCRIPTION, say("D" * 1000))
     signal_id = await _first_id(w, "SELECT MAX(id) FROM signals")
     for number in range(6):
         reply = [
