@@ -556,7 +556,8 @@ texts = st.one_of(
     st.builds(lambda n, c: (c * n)[:n], st.sampled_from(SIZES), st.sampled_from(FILLERS)),
 )
 COMMAND_NAMES = sorted(
-    {"start", "aide", "help", "annuler", "cancel"} | {entry.command for entry in menus.ENTRIES}
+    {"start", "aide", "help", "annuler", "cancel", "mesdonnees"}
+    | {entry.command for entry in menus.ENTRIES}
 )
 commands = st.one_of(
     st.sampled_from(
@@ -1445,6 +1446,7 @@ MENU_FLOW = Flow(
         figures=[say("/chiffres")],
         documentation=[say("/documentation")],
         training=[say("/formation")],
+        my_data=[say("/mesdonnees")],
         invitation=[notice("📅 Invitation de votre Caf", _rsvp, "✅ Je participe")],
         must_read=[notice("📢 À lire", _read, "✅ J'ai lu")],
     ),
