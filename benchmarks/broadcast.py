@@ -1,0 +1,923 @@
+"""Issue #8: a broadcast to 10,000 people through the outbox, Telegram refusing some sends.
+
+    python -m benchmarks.broadcast [--recipients 10000] [--rate 1000] [--runs 3]
+                                   [--rate-429 0.02] [--rate-403 0.01] [--readme]
+                                   [--only outbox|bare] [--keep] [--profile PATH]
+                                   [--connection-pool N] [--stub-sniffio]
+
+Each run, in a fresh measuring process:
+1. A database (migrations as the bot applies them) holding one Caf, its sites, its
+   coordinator and `--recipients` people, inserted with SQL (fast); the fake Bot API of
+   tests/fake_bot_api.py on 127.0.0.1, knowing every one of them.
+2. The bot as `python -m bot run` would start it (bot.cli `main(["run"])`, polling, its
+   outbox sender and progress loop), in a process of its own with BROADCAST_MAX_RATE=`--rate`
+   and AIORateLimiter's overall cap raised (otherwise it, at Telegram's 30 messages a
+   second, would be what is measured; there is no setting for it).
+3. Once the bot polls and its start-up work is done, the broadcast is sent as the
+   coordinator's « ✅ Oui, envoyer » does (conversations/broadcast.py `tap_go`): in one
+   transaction, its progress message noted, `announcements.send` writing one outbox row per
+   recipient, the audit entry. The fake then answers `--rate-429` of the sendMessage calls
+   with 429 (retry_after 1 s) and `--rate-403` with 403, which blocks that chat for good
+   (`FakeBotApi.fail_rate`, a seed per run).
+4. It waits until no row of the broadcast is pending or in flight, then checks every
+   recipient against what the fake received.
+
+Achieved rate = sendMessage calls ÷ the time from the first call to the last answer, less
+the pauses Telegram asked for (the union of [429 answered, + retry_after]); calls made
+during a pause (sent before the 429 came back) are counted apart. Lost = recipients neither
+delivered nor marked unreachable or failed, or marked sent without a delivery.
+Duplicates = recipients who received the message more than once.
+
+Baseline, in the same run: `bare`, a python-telegram-bot `ExtBot` in a process of its own,
+without database, sending the same message to the same chats against the same fake and the
+same faults, with the outbox sender's pacing rule (one slot every 1/rate after the previous
+one, every send paused for the time a 429 asks, a 403'd chat dropped, up to 50 in flight).
+It shows what python-telegram-bot, the fake and this machine allow; the gap between the two
+is the outbox's own cost (claims, writes, ordering).
+
+Diagnosis (not for the README's figures): `--profile PATH` runs the sending process under
+cProfile; `--connection-pool N` and `--stub-sniffio` change the HTTP client's pool size and
+let httpcore find `sniffio` (benchmarks/common.py), in both senders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import os
+import shlex
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import common
+from tests.fake_bot_api import TOKEN, FakeBotApi
+
+NAME = "broadcast"
+KINDS = ("outbox", "bare")
+COORDINATOR_TELEGRAM_ID = 1
+FIRST_TELEGRAM_ID = 100_000
+SITES = 100
+MANAGERS_PER_SITE = 1
+BATCH = 50  # the outbox sender's batch size, and the bare sender's sends in flight
+RETRY_AFTER = 1
+TARGET_RATIO = 0.95
+BODY = (
+    "Bonjour à toutes et à tous,\n\nLa Caf sera <b>fermée le mercredi 24 décembre</b> "
+    "après-midi. Les demandes reçues ce jour-là seront traitées dès le vendredi 26. "
+    "Pensez à prévenir les personnes que vous accompagnez.\n\nMerci, bonne journée !"
+)
+
+
+# ---------------------------------------------------------------------------- the fake
+class RecordingFake(FakeBotApi):
+    """The fake Bot API noting, for every sendMessage, when it was answered and how."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[tuple[float, int | None, int]] = []  # (answered at, chat, status)
+        self.delivered: list[tuple[float, int, str]] = []  # (answered at, chat, text sent)
+
+    async def _inject_faults(self, call: Any) -> None:
+        try:
+            await super()._inject_faults(call)
+        except Exception as exc:
+            if call.method == "sendMessage":
+                self.refused.append((time.monotonic(), call.chat_id, getattr(exc, "status", 0)))
+            raise
+
+    async def _send_message(self, params: dict[str, Any]) -> Any:
+        try:
+            result = await super()._send_message(params)
+        except Exception as exc:
+            chat_id = int(params.get("chat_id") or 0)
+            self.refused.append((time.monotonic(), chat_id, getattr(exc, "status", 0)))
+            raise
+        self.delivered.append((time.monotonic(), int(params["chat_id"]), str(params["text"])))
+        return result
+
+
+# ---------------------------------------------------------------------------- the data
+def _fill(path: Path, recipients: int) -> None:
+    """One Caf, its sites, its coordinator and `recipients` people (managers and agents)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        stamp = "2026-09-01T08:00:00+00:00"
+        conn.execute("BEGIN")
+        caf_id = conn.execute(
+            "INSERT INTO cafs (name, reporting_period, timezone, created_at)"
+            " VALUES ('Caf du banc d''essai', 'quarterly', 'Europe/Paris', ?)",
+            (stamp,),
+        ).lastrowid
+        sites = [
+            conn.execute(
+                "INSERT INTO partners (caf_id, name, city, address, label_status,"
+                " label_status_since, created_at) VALUES (?, ?, ?, '', 'active', ?, ?)",
+                (caf_id, f"Point numérique {n:03d}", f"Commune {n:03d}", stamp, stamp),
+            ).lastrowid
+            for n in range(1, SITES + 1)
+        ]
+        conn.execute(
+            "INSERT INTO people (telegram_user_id, display_name, role, caf_id, partner_id,"
+            " joined_at, last_seen_at) VALUES (?, 'Coordination', 'coordinator', ?, NULL, ?, ?)",
+            (COORDINATOR_TELEGRAM_ID, caf_id, stamp, stamp),
+        )
+        conn.executemany(
+            "INSERT INTO people (telegram_user_id, display_name, role, caf_id, partner_id,"
+            " joined_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    FIRST_TELEGRAM_ID + n,
+                    f"Personne {n}",
+                    "manager" if n < SITES * MANAGERS_PER_SITE else "agent",
+                    caf_id,
+                    sites[n % SITES],
+                    stamp,
+                    stamp,
+                )
+                for n in range(recipients)
+            ),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+async def _create_schema(path: Path) -> None:
+    from storage.setup import open_storage
+
+    db = await open_storage(path)
+    await db.close()
+
+
+async def _send_broadcast(path: Path, progress_message_id: int) -> tuple[int, int, str]:
+    """What `tap_go` does once the coordinator confirms; returns (id, recipients, text)."""
+    from bot.clock import SystemClock
+    from conversations.broadcast import _record, read_markup, recipient_text
+    from storage import announcements, people
+    from storage.db import Database
+
+    db = Database(path)
+    await db.open(migrate=False)
+    try:
+        now = SystemClock().now()
+        member = await people.member_by_telegram_id(db, COORDINATOR_TELEGRAM_ID)
+        assert member is not None
+        async with db.transaction() as tx:
+            draft = await announcements.create(
+                tx,
+                caf_id=member.caf.id,
+                author_id=member.person.id,
+                body=BODY,
+                media_kind=None,
+                media_file_id=None,
+                media_name=None,
+                now=now,
+            )
+            await announcements.update(tx, draft.id, now, must_read=1)
+        async with db.transaction() as tx:
+            fresh = await announcements.get(tx, draft.id)
+            assert fresh is not None and fresh.status == "draft"
+            await announcements.update(
+                tx,
+                fresh.id,
+                now,
+                progress_chat_id=COORDINATOR_TELEGRAM_ID,
+                progress_message_id=progress_message_id,
+            )
+            count = await announcements.send(
+                tx, fresh, text=recipient_text(fresh), reply_markup=read_markup(fresh), now=now
+            )
+            await _record(tx, member, fresh, "broadcast.sent", now, count=count)
+        return fresh.id, count, recipient_text(fresh)
+    finally:
+        await db.close()
+
+
+def _statuses(path: Path, kind: str | None) -> Counter[str]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = conn.execute(
+            "SELECT status, COUNT(*) FROM outbox WHERE ? IS NULL OR kind = ? GROUP BY status",
+            (kind, kind),
+        ).fetchall()
+    finally:
+        conn.close()
+    return Counter({status: n for status, n in rows})
+
+
+def _rows(path: Path, kind: str) -> list[tuple[int, str]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(
+            "SELECT chat_id, status FROM outbox WHERE kind = ? ORDER BY id", (kind,)
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------- processes
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (its threads included)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _environment(fake: FakeBotApi, path: Path, rate: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
+            "DATABASE_PATH": str(path),
+            "POLLING_TIMEOUT_SECONDS": "10",
+            "BROADCAST_MAX_RATE": str(rate),
+            "LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(common.ROOT),
+        }
+    )
+    return env
+
+
+POOL_VARIABLE = "BENCHMARK_CONNECTION_POOL"
+
+
+def bot_main() -> None:
+    """The bot as `python -m bot run` runs it, AIORateLimiter's overall cap raised (and,
+    for `--connection-pool`, its HTTP connection pool resized)."""
+    common.raise_rate_limit()
+    common.stub_sniffio()
+    pool = os.environ.get(POOL_VARIABLE)
+    if pool:
+        from telegram.ext import ApplicationBuilder
+
+        build = ApplicationBuilder.build
+
+        def resized(self: ApplicationBuilder) -> Any:  # type: ignore[type-arg]
+            self.connection_pool_size(int(pool))
+            return build(self)
+
+        ApplicationBuilder.build = resized  # type: ignore[method-assign]
+    from bot.cli import main
+
+    sys.exit(main(["run"]))
+
+
+def _load_job(chats_file: Path, text_file: Path) -> tuple[deque[int], str, str | None]:
+    text, markup = json.loads(text_file.read_text())
+    return deque(json.loads(chats_file.read_text())), text, markup
+
+
+async def bare_main(chats_file: Path, text_file: Path, rate: float) -> None:
+    """The baseline sender: python-telegram-bot and a pacing loop, nothing else."""
+    from telegram.error import Forbidden, RetryAfter
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    from bot.outbox_sender import NO_RETRIES, _retry_seconds
+
+    common.stub_sniffio()
+    chats, text, markup = _load_job(chats_file, text_file)
+    bot = ExtBot(
+        TOKEN,
+        base_url=os.environ["TELEGRAM_API_BASE_URL"],
+        # ApplicationBuilder's default, unless `--connection-pool`
+        request=HTTPXRequest(connection_pool_size=int(os.environ.get(POOL_VARIABLE) or 256)),
+        rate_limiter=common.RaisedRateLimiter(max_retries=3),
+    )
+    from telegram import InlineKeyboardMarkup
+
+    keyboard = InlineKeyboardMarkup.de_json(json.loads(markup), bot) if markup else None
+    interval = 1.0 / rate
+    next_slot = paused_until = 0.0
+    slot_lock = asyncio.Lock()
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def send(chat_id: int) -> None:
+        nonlocal paused_until
+        try:
+            await bot.send_message(
+                chat_id,
+                text,
+                parse_mode="HTML",
+                reply_markup=keyboard,
+                rate_limit_args=NO_RETRIES,
+            )
+        except RetryAfter as exc:
+            paused_until = max(paused_until, time.monotonic() + _retry_seconds(exc))
+            chats.append(chat_id)
+        except Forbidden:
+            pass
+
+    async def acquire() -> None:
+        nonlocal next_slot
+        async with slot_lock:
+            while True:
+                now = time.monotonic()
+                start = max(next_slot, paused_until)
+                if start <= now:
+                    break
+                await asyncio.sleep(start - now)
+            next_slot = now + interval
+
+    async with bot:
+        while chats or in_flight:
+            if not chats or len(in_flight) >= BATCH:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                in_flight = {task for task in in_flight if not task.done()}
+                continue
+            await acquire()
+            task = asyncio.create_task(send(chats.popleft()))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+    # What the harness reads: this process's CPU time and peak RSS, exactly.
+    print(json.dumps({"cpu_seconds": time.process_time(), "peak_rss_kib": common.vm_hwm_kib()}))
+
+
+# ---------------------------------------------------------------------------- measuring
+@dataclass
+class Run:
+    kind: str
+    seed: int
+    recipients: int = 0
+    calls: int = 0
+    calls_in_pauses: int = 0
+    window_seconds: float = 0.0
+    paused_seconds: float = 0.0
+    pauses: int = 0
+    delivered: int = 0
+    refused_403: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    lost: int = 0
+    duplicates: int = 0
+    got_429: int = 0
+    got_429_delivered_later: int = 0
+    got_429_then_403: int = 0
+    got_429_lost: int = 0  # answered 429, then neither delivered nor blocked
+    restart_ms: float = 0.0  # median, from a pause's end to the next call the fake receives
+    other_sends: int = 0
+    cpu_seconds: float = 0.0
+    fake_cpu_seconds: float = 0.0
+    peak_rss_kib: int = 0
+    ptb_flood_errors: int = 0  # PTB's ERROR log line (with a traceback) for each 429
+    total_seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def active_seconds(self) -> float:
+        return self.window_seconds - self.paused_seconds
+
+    @property
+    def rate(self) -> float:
+        """sendMessage calls outside the pauses ÷ the time outside them."""
+        return (self.calls - self.calls_in_pauses) / self.active_seconds
+
+
+def _union(intervals: list[tuple[float, float]], low: float, high: float) -> float:
+    """Length of the union of intervals, clipped to [low, high]."""
+    total, end = 0.0, low
+    for start, stop in sorted(intervals):
+        start, stop = max(start, end, low), min(stop, high)
+        if stop > start:
+            total += stop - start
+            end = stop
+    return total
+
+
+def _inside(instant: float, intervals: list[tuple[float, float]]) -> bool:
+    return any(start <= instant < stop for start, stop in intervals)
+
+
+async def _wait_for(predicate: Any, timeout: float, what: str) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.25)
+
+
+async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any) -> Run:
+    run = Run(kind, seed)
+    load_before = common.load()
+    folder = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
+    path = folder / "bench.sqlite3"
+    fake = RecordingFake()
+    await fake.start()
+    process: asyncio.subprocess.Process | None = None
+    log_file = (folder / "bot.log").open("wb")
+    try:
+        coordinator = fake.user(COORDINATOR_TELEGRAM_ID, "Coordination")
+        chats = [FIRST_TELEGRAM_ID + n for n in range(recipients)]
+        for chat_id in chats:
+            fake.user(chat_id, f"Personne {chat_id}")
+        env = _environment(fake, path, rate)
+        if args.connection_pool:
+            env[POOL_VARIABLE] = str(args.connection_pool)
+        if args.stub_sniffio:
+            env[common.SNIFFIO_VARIABLE] = "1"
+        await _create_schema(path)
+        _fill(path, recipients)
+
+        if kind == "outbox":
+            profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *profile,
+                "-m",
+                "benchmarks.broadcast",
+                "--bot",
+                cwd=folder,
+                env=env,
+                stdout=log_file,
+                stderr=log_file,
+            )
+            await fake.wait_for(lambda: bool(fake.calls_to("getUpdates")), timeout=60)
+            # Start-up work (the morning run, the transmission) may have queued messages.
+            await _wait_for(
+                lambda: _statuses(path, None)["pending"] + _statuses(path, None)["sending"] == 0,
+                120,
+                "the outbox to be idle after start-up",
+            )
+            bot_message = await _bot_message(fake, coordinator.user_id)
+            before_calls = len(fake.calls)
+            fake.fail_rate(
+                "sendMessage",
+                rate_429=args.rate_429,
+                rate_403=args.rate_403,
+                seed=seed,
+                retry_after=RETRY_AFTER,
+            )
+            began, cpu_before = time.monotonic(), _cpu_seconds(process.pid)
+            fake_cpu = time.process_time()
+            announcement, run.recipients, text = await _send_broadcast(path, bot_message)
+            outbox_kind = f"broadcast:{announcement}"
+            budget = recipients / rate + 3 * recipients * args.rate_429 * RETRY_AFTER + 300
+            await _wait_for(
+                lambda: (lambda s: s["pending"] + s["sending"] == 0)(_statuses(path, outbox_kind)),
+                budget,
+                "the broadcast to leave",
+            )
+            run.total_seconds = time.monotonic() - began
+            run.fake_cpu_seconds = time.process_time() - fake_cpu
+            run.cpu_seconds = _cpu_seconds(process.pid) - cpu_before
+            run.peak_rss_kib = common.vm_hwm_kib(process.pid)
+            run.statuses = dict(_statuses(path, outbox_kind))
+            rows = _rows(path, outbox_kind)
+        else:
+            from conversations.broadcast import read_markup, recipient_text
+            from storage.announcements import Announcement
+
+            stamp = datetime.now(UTC)
+            announcement_model = Announcement(
+                id=1,
+                caf_id=1,
+                author_id=1,
+                body=BODY,
+                media_kind=None,
+                media_file_id=None,
+                media_name=None,
+                audience_json='{"kind": "all"}',
+                must_read=True,
+                status="sending",
+                scheduled_for=None,
+                progress_chat_id=None,
+                progress_message_id=None,
+                created_at=stamp,
+                updated_at=stamp,
+                sent_at=stamp,
+            )
+            text = recipient_text(announcement_model)
+            (folder / "chats.json").write_text(json.dumps(chats))
+            (folder / "text.json").write_text(json.dumps([text, read_markup(announcement_model)]))
+            before_calls = len(fake.calls)
+            fake.fail_rate(
+                "sendMessage",
+                rate_429=args.rate_429,
+                rate_403=args.rate_403,
+                seed=seed,
+                retry_after=RETRY_AFTER,
+            )
+            run.recipients = recipients
+            began, fake_cpu = time.monotonic(), time.process_time()
+            profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *profile,
+                "-m",
+                "benchmarks.broadcast",
+                "--bare",
+                str(folder / "chats.json"),
+                str(folder / "text.json"),
+                "--rate",
+                str(rate),
+                cwd=common.ROOT,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log_file,
+            )
+            output, _ = await process.communicate()
+            if process.returncode != 0:
+                raise RuntimeError(f"the bare sender failed: {_tail(folder / 'bot.log')}")
+            measured = json.loads(output.decode().splitlines()[-1])
+            run.cpu_seconds, run.peak_rss_kib = measured["cpu_seconds"], measured["peak_rss_kib"]
+            run.total_seconds = time.monotonic() - began
+            run.fake_cpu_seconds = time.process_time() - fake_cpu
+            rows = []
+
+        _account(run, fake, fake.calls[before_calls:], set(chats), text, rows)
+    finally:
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log_file.close()
+        run.ptb_flood_errors, errors = _log_errors(folder / "bot.log")
+        if errors:
+            run.problems.append(f"bot log: {errors}")
+        await fake.stop()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept {folder}", file=sys.stderr)
+    run.load = (load_before, common.load())
+    return run
+
+
+async def _bot_message(fake: FakeBotApi, chat_id: int) -> int:
+    """A message of the bot in the coordinator's chat, for the progress to edit (the one
+    where they tapped « Oui, envoyer »)."""
+    from telegram import Bot
+
+    async with Bot(TOKEN, base_url=fake.base_url) as bot:
+        message = await bot.send_message(chat_id, "📢 Diffusion : confirmation")
+    return message.message_id
+
+
+FLOOD_LOG = "Rate limit hit after maximum of 0 retries"
+
+
+def _tail(path: Path) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-20:])
+    except OSError:
+        return ""
+
+
+def _log_errors(path: Path) -> tuple[int, str]:
+    """PTB's ERROR line for each 429 (known, counted), and any other error of the log."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0, ""
+    floods = sum(FLOOD_LOG in line for line in lines)
+    bad = [line for line in lines if " ERROR " in line and FLOOD_LOG not in line]
+    tracebacks = sum("Traceback" in line for line in lines)
+    if tracebacks > floods:
+        bad.append(f"{tracebacks - floods} traceback(s) beside PTB's for the 429s")
+    return floods, "; ".join(bad[:3])
+
+
+def _account(
+    run: Run,
+    fake: RecordingFake,
+    calls: list[Any],
+    recipients: set[int],
+    text: str,
+    rows: list[tuple[int, str]],
+) -> None:
+    sends = [c for c in calls if c.method == "sendMessage" and c.chat_id in recipients]
+    run.other_sends = sum(
+        1 for c in calls if c.method == "sendMessage" and c.chat_id not in recipients
+    )
+    run.calls = len(sends)
+    refused = [(at, chat, status) for at, chat, status in fake.refused if chat in recipients]
+    pauses = [(at, at + RETRY_AFTER) for at, _, status in refused if status == 429]
+    run.pauses = len(pauses)
+    answers = [at for at, chat, _ in fake.delivered if chat in recipients] + [
+        at for at, _, _ in refused
+    ]
+    low, high = sends[0].at, max(answers)
+    run.window_seconds = high - low
+    run.paused_seconds = _union(pauses, low, high)
+    run.calls_in_pauses = sum(1 for c in sends if _inside(c.at, pauses))
+    # How long after a pause ends the sender is heard from again: the sender learns of the
+    # 429 when its loop reads the answer, and pauses from then.
+    times = sorted(c.at for c in sends)
+    restarts = []
+    for _, end in pauses:
+        index = bisect.bisect_left(times, end)
+        if index < len(times) and not _inside(end, pauses):
+            restarts.append(times[index] - end)
+    run.restart_ms = statistics.median(restarts) * 1000 if restarts else 0.0
+
+    delivered = Counter(
+        chat for _, chat, sent in fake.delivered if chat in recipients and sent == text
+    )
+    run.delivered = len(delivered)
+    run.duplicates = sum(1 for n in delivered.values() if n > 1)
+    blocked = {chat for _, chat, status in refused if status == 403}
+    run.refused_403 = len(blocked)
+    got_429 = {chat for _, chat, status in refused if status == 429}
+    run.got_429 = len(got_429)
+    run.got_429_delivered_later = len(got_429 & set(delivered))
+    run.got_429_then_403 = len(got_429 & blocked)
+    run.got_429_lost = len(got_429 - set(delivered) - blocked)
+
+    if rows:  # the outbox: every recipient's row against what the fake saw
+        lost = 0
+        for chat, status in rows:
+            if status == "sent":
+                lost += chat not in delivered
+            elif status in ("unreachable", "failed"):
+                lost += chat not in blocked and status == "unreachable"
+            else:
+                lost += 1
+        run.lost = lost + (run.recipients - len(rows))
+        if run.recipients != len(recipients):
+            run.problems.append(f"{run.recipients} recipients fixed, {len(recipients)} expected")
+    else:  # the bare sender: every chat delivered or refused for good
+        run.lost = len(recipients - set(delivered) - blocked)
+
+
+# ---------------------------------------------------------------------------- report
+def report(
+    *, command: str, args: argparse.Namespace, runs: dict[str, list[Run]], uptimes: tuple[str, str]
+) -> str:
+    outbox, bare = runs["outbox"], runs["bare"]
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    ratio = med([r.rate for r in outbox]) / args.rate
+    lost = max(r.lost for r in outbox)
+    duplicates = max(r.duplicates for r in outbox)
+    flooded_lost = max(r.got_429_lost for r in outbox)
+    lines = [
+        "## Broadcast to 10 000 people through the outbox (issue #8)",
+        "",
+        f"Command, from the repository's root: `{command}`",
+        "",
+        f"- When: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {common.commit()}",
+        f"- Machine: {common.machine()}",
+        f"- `uptime` before: `{uptimes[0]}`",
+        f"- `uptime` after: `{uptimes[1]}`",
+        f"- Scenario: {common.number(args.recipients)} recipients ({SITES} sites, one manager "
+        "each, the others agents; a must-read notice with its « J'ai lu » button), sent as "
+        "`tap_go` does by the bot started as `python -m bot run` "
+        f"(BROADCAST_MAX_RATE={args.rate:g}, AIORateLimiter's overall cap raised), its "
+        "progress message edited as it goes",
+        f"- Faults: the fake Bot API answers {args.rate_429:.0%} of sendMessage calls 429 "
+        f"(retry_after {RETRY_AFTER} s) and {args.rate_403:.0%} 403 (the chat then blocked "
+        "for good), drawn with seed = run number",
+        "- Baseline (`bare`): python-telegram-bot's `ExtBot` without database, same fake, "
+        "same faults, same pacing rule, up to 50 sends in flight; in a process of its own as "
+        "the bot",
+        "- Rate: sendMessage calls outside the pauses Telegram asked for ÷ the time outside "
+        f"them (from the first call to the last answer); medians of {args.runs} runs each",
+        "",
+        "| measure | outbox (the bot) | baseline (bare) | target | |",
+        "|---|---:|---:|---:|---|",
+        f"| achieved rate ÷ cap | {ratio:.3f} | {med([r.rate for r in bare]) / args.rate:.3f} "
+        f"| ≥ {TARGET_RATIO} | {'pass' if ratio >= TARGET_RATIO else '**fail**'} |",
+        f"| achieved rate (calls/s outside the pauses) | {med([r.rate for r in outbox]):.0f} "
+        f"| {med([r.rate for r in bare]):.0f} | | |",
+        f"| recipients lost (worst run) | {lost} | {max(r.lost for r in bare)} | 0 "
+        f"| {'pass' if lost == 0 else '**fail**'} |",
+        f"| recipients answered 429 and then neither delivered nor blocked (worst run) "
+        f"| {flooded_lost} | {max(r.got_429_lost for r in bare)} | 0 "
+        f"| {'pass' if flooded_lost == 0 else '**fail**'} |",
+        f"| recipients who got it twice or more (worst run) | {duplicates} "
+        f"| {max(r.duplicates for r in bare)} | 0 | {'pass' if duplicates == 0 else '**fail**'} |",
+    ]
+
+    def row(label: str, values: list[float], others: list[float], form: str = "{:.0f}") -> None:
+        lines.append(f"| {label} | {form.format(med(values))} | {form.format(med(others))} | | |")
+
+    row("sendMessage calls", [r.calls for r in outbox], [r.calls for r in bare])
+    row(
+        "… of which made during a pause (in flight when the 429 came)",
+        [r.calls_in_pauses for r in outbox],
+        [r.calls_in_pauses for r in bare],
+    )
+    row("pauses asked (429 answers)", [r.pauses for r in outbox], [r.pauses for r in bare])
+    row(
+        "time paused (union of the pauses)",
+        [r.paused_seconds for r in outbox],
+        [r.paused_seconds for r in bare],
+        "{:.1f} s",
+    )
+    row(
+        "time sending (outside the pauses)",
+        [r.active_seconds for r in outbox],
+        [r.active_seconds for r in bare],
+        "{:.2f} s",
+    )
+    row(
+        "whole broadcast, from the confirmation to the last answer",
+        [r.total_seconds for r in outbox],
+        [r.total_seconds for r in bare],
+        "{:.0f} s",
+    )
+    row("delivered", [r.delivered for r in outbox], [r.delivered for r in bare])
+    row("refused 403 (blocked)", [r.refused_403 for r in outbox], [r.refused_403 for r in bare])
+    row(
+        "recipients answered 429 at least once",
+        [r.got_429 for r in outbox],
+        [r.got_429 for r in bare],
+    )
+    row(
+        "… delivered later",
+        [r.got_429_delivered_later for r in outbox],
+        [r.got_429_delivered_later for r in bare],
+    )
+    row(
+        "… blocked (403) later",
+        [r.got_429_then_403 for r in outbox],
+        [r.got_429_then_403 for r in bare],
+    )
+    row(
+        "from the end of a pause to the sender's next call (median)",
+        [r.restart_ms for r in outbox],
+        [r.restart_ms for r in bare],
+        "{:.1f} ms",
+    )
+    row(
+        "CPU of the sending process per call",
+        [r.cpu_seconds / r.calls * 1000 for r in outbox],
+        [r.cpu_seconds / r.calls * 1000 for r in bare],
+        "{:.2f} ms",
+    )
+    row(
+        "CPU of the sending process ÷ time sending",
+        [r.cpu_seconds / r.active_seconds for r in outbox],
+        [r.cpu_seconds / r.active_seconds for r in bare],
+        "{:.0%}",
+    )
+    row(
+        "CPU of the fake Bot API's process ÷ time sending",
+        [r.fake_cpu_seconds / r.active_seconds for r in outbox],
+        [r.fake_cpu_seconds / r.active_seconds for r in bare],
+        "{:.0%}",
+    )
+    row(
+        "ERROR lines « Rate limit hit… » with a traceback in the log (PTB's, one per 429)",
+        [r.ptb_flood_errors for r in outbox],
+        [r.ptb_flood_errors for r in bare],
+    )
+    row(
+        "peak RSS of the sending process (VmHWM)",
+        [r.peak_rss_kib / 1000 for r in outbox],
+        [r.peak_rss_kib / 1000 for r in bare],
+        "{:.0f} MB",
+    )
+    lines += [
+        "",
+        "Per run (in the order measured): "
+        + "; ".join(
+            f"{r.kind} seed {r.seed}: {r.rate:.0f}/s, {r.calls} calls, {r.pauses} pauses, "
+            f"lost {r.lost}, duplicates {r.duplicates}, answered 429 {r.got_429} (then "
+            f"delivered {r.got_429_delivered_later}, blocked {r.got_429_then_403}), "
+            + (f"outbox {json.dumps(r.statuses)} " if r.statuses else "")
+            + f"(load {r.load[0]:.2f} → {r.load[1]:.2f})"
+            for r in runs["order"]  # type: ignore[index]
+        ),
+        "",
+        "Other messages the bot sent during the runs (not the broadcast): "
+        + ", ".join(str(r.other_sends) for r in outbox),
+    ]
+    problems = [f"{r.kind} seed {r.seed}: {p}" for r in runs["order"] for p in r.problems]  # type: ignore[index]
+    lines += ["", "Problems: " + ("; ".join(problems) if problems else "none")]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run_child(kind: str, seed: int, args: argparse.Namespace) -> Run:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.broadcast",
+        "--child",
+        kind,
+        "--seed",
+        str(seed),
+        "--recipients",
+        str(args.recipients),
+        "--rate",
+        str(args.rate),
+        "--rate-429",
+        str(args.rate_429),
+        "--rate-403",
+        str(args.rate_403),
+    ]
+    if args.keep:
+        command.append("--keep")
+    if args.profile:
+        command += ["--profile", str(args.profile)]
+    if args.connection_pool:
+        command += ["--connection-pool", str(args.connection_pool)]
+    if args.stub_sniffio:
+        command.append("--stub-sniffio")
+    done = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind}: the measuring process failed:\n{done.stderr}")
+    data = json.loads(done.stdout.splitlines()[-1])
+    data["load"] = tuple(data["load"])
+    return Run(**data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.broadcast", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=1000.0, help="BROADCAST_MAX_RATE")
+    parser.add_argument("--rate-429", type=float, default=0.02)
+    parser.add_argument("--rate-403", type=float, default=0.01)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each sender")
+    parser.add_argument("--only", choices=KINDS, help="measure one sender only")
+    parser.add_argument("--keep", action="store_true", help="keep each run's folder and log")
+    parser.add_argument("--readme", action="store_true", help="rewrite the README section")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run the sending process under cProfile, its stats written to PROFILE",
+    )
+    parser.add_argument(
+        "--connection-pool",
+        type=int,
+        help="diagnosis: both senders' HTTP connection pool (python-telegram-bot's default 256)",
+    )
+    parser.add_argument(
+        "--stub-sniffio",
+        action="store_true",
+        help="diagnosis: both senders find a stub `sniffio` (see common.stub_sniffio)",
+    )
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--bot", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.bot:
+        bot_main()
+        return
+    if args.bare:
+        asyncio.run(bare_main(args.bare[0], args.bare[1], args.rate))
+        return
+    if args.child:
+        run = asyncio.run(measure(args.child, args.recipients, args.rate, args.seed, args))
+        print(json.dumps(asdict(run)))
+        return
+
+    command = shlex.join([".venv/bin/python", "-m", "benchmarks.broadcast", *sys.argv[1:]])
+    uptime_before = common.uptime()
+    print(f"{uptime_before}\n{common.machine()}", flush=True)
+    runs: dict[str, list[Run]] = {"outbox": [], "bare": [], "order": []}
+    kinds = (args.only,) if args.only else KINDS
+    for number in range(1, args.runs + 1):
+        order = kinds if number % 2 else tuple(reversed(kinds))
+        for kind in order:
+            run = run_child(kind, number, args)
+            runs[kind].append(run)
+            runs["order"].append(run)
+            print(
+                f"  {kind:6s} seed {number}: {run.rate:7.1f} calls/s outside the pauses "
+                f"({run.calls} calls, {run.pauses} pauses, {run.paused_seconds:.1f} s paused, "
+                f"{run.active_seconds:.2f} s sending), lost {run.lost}, duplicates "
+                f"{run.duplicates}, CPU {run.cpu_seconds / run.active_seconds:.0%}, fake's "
+                f"{run.fake_cpu_seconds / run.active_seconds:.0%} "
+                f"(load {run.load[0]:.2f} → {run.load[1]:.2f})"
+                + (f" {run.problems}" if run.problems else ""),
+                flush=True,
+            )
+    if args.only:
+        return
+    uptimes = (uptime_before, common.uptime())
+    section = report(command=command, args=args, runs=runs, uptimes=uptimes)
+    print()
+    print(section)
+    if args.readme:
+        common.write_section(NAME, section)
+        print(f"Written to {common.README}")
+
+
+if __name__ == "__main__":
+    main()
