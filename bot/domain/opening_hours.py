@@ -234,6 +234,11 @@ class WeeklySchedule(Mapping[int, tuple[Period, ...]]):
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("WeeklySchedule is immutable; use with_day()")
 
+    def __reduce__(self) -> tuple[type[WeeklySchedule], tuple[dict[int, tuple[Period, ...]]]]:
+        # Rebuilt through __init__ (__setattr__ refuses pickle's way): charts are drawn in a
+        # child process (bot/offload.py), which is given the schedule pickled.
+        return WeeklySchedule, (dict(enumerate(self._days)),)
+
     # Mapping protocol
     def __getitem__(self, weekday: int) -> tuple[Period, ...]:
         if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
