@@ -17,7 +17,8 @@ from datetime import datetime
 from openpyxl import Workbook
 
 from bot.domain.models import Caf
-from bot.exports.events import CSV_BOM, Sheet, csv_text
+from bot.exports.csv_format import CSV_BOM, csv_text
+from bot.exports.events import Sheet
 from storage.db import Conn
 
 DELIVERY = {

@@ -24,10 +24,15 @@ Decisions:
 * The text is shrunk to fit the page when names are very long: always one page.
 * `invariant=1`: no creation date or random id in the file, so the same inputs give the
   same bytes (the date printed is the one given).
+* reportlab and Pillow are imported inside the functions that draw or read an image: the
+  bot names the file and the town itself and has the PDF drawn in a child process
+  (bot/offload.py), so that they never enter its memory. Lengths are in points, as
+  reportlab's units give them.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -35,21 +40,20 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import jinja2
-from PIL import Image, UnidentifiedImageError
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import cm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
 from bot.domain.models import Partner
 from bot.ui import formatting
+
+if TYPE_CHECKING:
+    from reportlab.lib.colors import Color
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Flowable
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +62,14 @@ TITLE = "Certificat Point numérique Caf"
 FILENAME_PREFIX = "certificat-point-numerique-caf"
 FILENAME_MAX = 60
 LOGO_FORMATS = {"PNG": "PNG", "JPEG": "JPEG"}
-PAGE = landscape(A4)
-BORDER = 1 * cm
-LOGO_BOX = (5.5 * cm, 2.8 * cm)  # width, height
-MARGIN = 2.5 * cm
-BLUE = colors.HexColor("#0B4F8A")
-GREY = colors.HexColor("#4A4A4A")
+CM = 72.0 / 2.54  # reportlab.lib.units.cm
+MM = CM * 0.1
+PAGE = (297 * MM, 210 * MM)  # reportlab's landscape(A4)
+BORDER = 1 * CM
+LOGO_BOX = (5.5 * CM, 2.8 * CM)  # width, height
+MARGIN = 2.5 * CM
+BLUE = "#0B4F8A"
+GREY = "#4A4A4A"
 
 # Plain text: the names are escaped for the PDF after rendering, not as HTML.
 _TEXTS = jinja2.Environment(
@@ -93,38 +99,70 @@ class Block:
     lines: tuple[str, ...]
 
 
-def _style(name: str, **values: object) -> ParagraphStyle:
-    defaults: dict[str, object] = {
-        "fontName": "Helvetica",
-        "fontSize": 14,
-        "leading": 19,
-        "alignment": TA_CENTER,
-        "textColor": colors.black,
-        "spaceAfter": 10,
-    }
-    return ParagraphStyle(name, **{**defaults, **values})
-
-
-STYLES: dict[str, ParagraphStyle] = {
-    "titre": _style(
-        "titre", fontName="Helvetica-Bold", fontSize=30, leading=36, textColor=BLUE, spaceAfter=20
-    ),
-    "texte": _style("texte"),
-    "nom": _style(
-        "nom", fontName="Helvetica-Bold", fontSize=24, leading=29, textColor=BLUE, spaceAfter=2
-    ),
-    "lieu": _style("lieu", fontSize=15, leading=19, textColor=GREY, spaceAfter=14),
-    "date": _style(
-        "date", fontName="Helvetica-Oblique", fontSize=13, leading=17, spaceBefore=6, spaceAfter=14
-    ),
-    "signatures": _style("signatures", fontName="Helvetica-Bold", fontSize=12, leading=15),
+# Each block style of the template: reportlab ParagraphStyle values, over these defaults
+# (centred, black text unless a colour is given).
+STYLE_DEFAULTS: dict[str, object] = {
+    "fontName": "Helvetica",
+    "fontSize": 14,
+    "leading": 19,
+    "spaceAfter": 10,
+}
+STYLES: dict[str, dict[str, object]] = {
+    "titre": {
+        "fontName": "Helvetica-Bold",
+        "fontSize": 30,
+        "leading": 36,
+        "textColor": BLUE,
+        "spaceAfter": 20,
+    },
+    "texte": {},
+    "nom": {
+        "fontName": "Helvetica-Bold",
+        "fontSize": 24,
+        "leading": 29,
+        "textColor": BLUE,
+        "spaceAfter": 2,
+    },
+    "lieu": {"fontSize": 15, "leading": 19, "textColor": GREY, "spaceAfter": 14},
+    "date": {
+        "fontName": "Helvetica-Oblique",
+        "fontSize": 13,
+        "leading": 17,
+        "spaceBefore": 6,
+        "spaceAfter": 14,
+    },
+    "signatures": {"fontName": "Helvetica-Bold", "fontSize": 12, "leading": 15},
 }
 DEFAULT_STYLE = "texte"
+
+
+def _colour(hex_code: str) -> Color:
+    from reportlab.lib.colors import HexColor
+
+    return HexColor(hex_code)
+
+
+@functools.cache
+def _paragraph_style(name: str) -> ParagraphStyle:
+    from reportlab.lib.colors import black
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.styles import ParagraphStyle
+
+    values = {**STYLE_DEFAULTS, **STYLES[name]}
+    colour = values.pop("textColor", None)
+    return ParagraphStyle(
+        name,
+        alignment=TA_CENTER,
+        textColor=_colour(str(colour)) if colour else black,
+        **values,
+    )
 
 
 # ------------------------------------------------------------------------------ inputs
 def check_logo(path: Path) -> Path:
     """The absolute path of a readable PNG or JPEG image, else a `LogoError` saying why."""
+    from PIL import Image, UnidentifiedImageError
+
     absolute = path.expanduser().resolve()
     if not absolute.is_file():
         raise LogoError(f"fichier introuvable : {absolute}")
@@ -224,6 +262,9 @@ def certificate_pdf(
     *, caf_name: str, partner_name: str, town: str, day: date, logo_path: Path | None
 ) -> bytes:
     """The certificate for one site, one A4 landscape page."""
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Frame, KeepInFrame
+
     blocks = certificate_blocks(caf_name=caf_name, partner_name=partner_name, town=town, day=day)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, invariant=1, pageCompression=1, lang="fr-FR")
@@ -236,8 +277,8 @@ def certificate_pdf(
     if logo is not None:
         _draw_logo(canvas, logo)
     width, height = PAGE
-    top = height - BORDER - 0.6 * cm - LOGO_BOX[1]  # below the logo's box, logo or not
-    bottom = BORDER + 0.8 * cm
+    top = height - BORDER - 0.6 * CM - LOGO_BOX[1]  # below the logo's box, logo or not
+    bottom = BORDER + 0.8 * CM
     frame = Frame(MARGIN, bottom, width - 2 * MARGIN, top - bottom, showBoundary=0)
     content = [_flowable(block, frame.width) for block in blocks]
     frame.addFromList(
@@ -249,7 +290,9 @@ def certificate_pdf(
 
 
 def _flowable(block: Block, width: float) -> Flowable:
-    style = STYLES[block.style]
+    from reportlab.platypus import Paragraph
+
+    style = _paragraph_style(block.style)
     if block.style == "signatures":
         return _signatures(block.lines, style, width)
     return Paragraph(escape(" ".join(block.lines)), style)
@@ -257,7 +300,9 @@ def _flowable(block: Block, width: float) -> Flowable:
 
 def _signatures(lines: tuple[str, ...], style: ParagraphStyle, width: float) -> Flowable:
     """One column per signatory, each with room to sign and a line under it."""
-    gap = 1.5 * cm
+    from reportlab.platypus import KeepInFrame, Paragraph, Spacer, Table, TableStyle
+
+    gap = 1.5 * CM
     count = len(lines)
     column = (width - gap * (count - 1)) / count
     headings: list[object] = []
@@ -268,28 +313,30 @@ def _signatures(lines: tuple[str, ...], style: ParagraphStyle, width: float) -> 
             widths.append(gap)
         headings.append(Paragraph(escape(line), style))
         widths.append(column)
-    table = Table([headings, [""] * len(headings)], colWidths=widths, rowHeights=[None, 2.2 * cm])
+    table = Table([headings, [""] * len(headings)], colWidths=widths, rowHeights=[None, 2.2 * CM])
     commands: list[tuple[object, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP")]
     for index in range(0, len(headings), 2):
-        commands.append(("LINEBELOW", (index, 1), (index, 1), 0.6, GREY))
+        commands.append(("LINEBELOW", (index, 1), (index, 1), 0.6, _colour(GREY)))
     table.setStyle(TableStyle(commands))
-    return KeepInFrame(width, 10 * cm, [Spacer(1, 0.2 * cm), table], mode="shrink")
+    return KeepInFrame(width, 10 * CM, [Spacer(1, 0.2 * CM), table], mode="shrink")
 
 
 def _draw_border(canvas: Canvas) -> None:
     width, height = PAGE
     canvas.saveState()
-    canvas.setStrokeColor(BLUE)
+    canvas.setStrokeColor(_colour(BLUE))
     canvas.setLineWidth(2.5)
     canvas.rect(BORDER, BORDER, width - 2 * BORDER, height - 2 * BORDER)
     canvas.setLineWidth(0.8)
-    inset = BORDER + 0.25 * cm
+    inset = BORDER + 0.25 * CM
     canvas.rect(inset, inset, width - 2 * inset, height - 2 * inset)
     canvas.restoreState()
 
 
 def _load_logo(path: Path) -> ImageReader | None:
     """The logo ready to draw, or None (logged) when the file is gone or spoilt since it was set."""
+    from reportlab.lib.utils import ImageReader
+
     try:
         reader = ImageReader(str(check_logo(path)))
         reader.getSize()
@@ -305,8 +352,8 @@ def _load_logo(path: Path) -> ImageReader | None:
 def _draw_logo(canvas: Canvas, logo: ImageReader) -> None:
     _, height = PAGE
     box_width, box_height = LOGO_BOX
-    left = BORDER + 0.6 * cm
-    bottom = height - BORDER - 0.4 * cm - box_height
+    left = BORDER + 0.6 * CM
+    bottom = height - BORDER - 0.4 * CM - box_height
     canvas.drawImage(
         logo,
         left,

@@ -47,6 +47,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from bot.domain.events import Answer, EventKind
 from bot.domain.models import Caf
 from bot.domain.permissions import Role
+from bot.exports.csv_format import CSV_BOM, csv_text
 from bot.exports.event_calendar import event_location
 from storage.db import Conn
 
@@ -59,10 +60,7 @@ EVENT_STATES: dict[str, str] = {
 ATTENDANCE: dict[bool | None, str] = {True: "présent", False: "absent", None: ""}
 ERASED = "(personne effacée)"
 NO_LIMIT = "sans limite"
-CSV_BOM = "\ufeff"
-DATE_TIME_TEXT = "%d/%m/%Y %H:%M"
 EXCEL_DATE_TIME = "dd/mm/yyyy hh:mm"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ANSWERS_SHEET = "Réponses"
 EVENTS_SHEET = "Événements"
@@ -267,15 +265,6 @@ def _cells(event: EventRow, answer: AnswerRow | None) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- CSV
-
-
-def csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime(DATE_TIME_TEXT)
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(export: EventsExport) -> str:
