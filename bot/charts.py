@@ -1,13 +1,13 @@
 """Charts of the indicators view: pure functions from counted figures to PNG bytes.
 
-The caller imports this module lazily, runs each function in ``asyncio.to_thread`` and sends
-the bytes with sendPhoto. Decisions:
+The bot counts the figures and has `indicator_charts` draw the three charts in a child
+process (bot/offload.py), then sends the bytes with sendPhoto. Decisions:
 
 * matplotlib's object API on an Agg canvas, never pyplot: pyplot keeps every figure in global
-  state, which leaks in a bot that runs for months. A figure here is garbage once drawn.
-* matplotlib is imported inside the functions, so neither bot start-up nor the modules that
-  merely import this one pay for it.
-* matplotlib is not thread-safe and ``to_thread`` may draw two charts at once: one lock.
+  state, which leaks in a process that draws many. A figure here is garbage once drawn.
+* matplotlib is imported inside the functions, so the bot, which imports this module for
+  the child to find its function, never loads it (+51 MB that would stay for months).
+* matplotlib is not thread-safe and a caller may draw from several threads: one lock.
 * 900 × 560 px at 150 dpi with big fonts: a photo in a chat is about 380 points wide on a
   phone, so text must be large in pixels to be read without zooming.
 * Colour-blind safe: a sequential blue scale for counts, vermilion outlines for the declared
@@ -47,6 +47,7 @@ __all__ = [
     "NO_VISITS",
     "WIDTH_PX",
     "heatmap_png",
+    "indicator_charts",
     "top_requests_png",
     "week_label",
     "weekly_visits_png",
@@ -467,3 +468,34 @@ def heatmap_png(
                 zorder=4,
             )
         return _png(fig)
+
+
+# --------------------------------------------------------------------------- all three
+
+
+def indicator_charts(
+    weeks: Sequence[tuple[date, int]],
+    top: Sequence[tuple[str, int]],
+    weekday_hour: Mapping[tuple[int, int], int],
+    *,
+    schedule: WeeklySchedule | None,
+    title: str,
+    no_schedule_note: str,
+) -> list[tuple[str, bytes]]:
+    """The three charts of « 📊 Graphiques », each with its file's name, in the order sent.
+
+    One function for the three, so that one child process draws them all.
+    """
+    return [
+        ("semaines", weekly_visits_png(weeks, title=f"Visites par semaine — {title}")),
+        ("demandes", top_requests_png(top, title=f"Demandes les plus fréquentes — {title}")),
+        (
+            "heures",
+            heatmap_png(
+                weekday_hour,
+                schedule=schedule,
+                title=f"Jours et heures des visites — {title}",
+                no_schedule_note=no_schedule_note,
+            ),
+        ),
+    ]

@@ -11,7 +11,6 @@ site, a coordinator only their Caf's.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 
+from bot import charts, offload
 from bot.domain import indicators as figures
 from bot.domain import taxonomy
 from bot.domain.indicators import Comparison, Indicators
@@ -26,6 +26,7 @@ from bot.domain.models import Member, Partner
 from bot.domain.opening_hours import WeeklySchedule, visits_outside
 from bot.domain.periods import Period, PeriodError, from_code, parse_period, reporting_period_of
 from bot.domain.permissions import Action, LabelStatus, Role
+from bot.exports import indicators as export
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, IndicatorTap, TransmitTap
 from bot.ui.formatting import number_fr, percent_fr
@@ -310,38 +311,18 @@ async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messa
     scope = await _scope(ctx, member, tap.partner, tap.period)
     site, _ = await _figures(ctx, member, scope)
     schedule = await _schedule(ctx, scope)
-    title = _title(member, scope)
-    top = [(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(8)]
-
-    def draw() -> list[tuple[str, bytes]]:
-        from bot import charts  # matplotlib is loaded on the first chart only
-
-        return [
-            (
-                "semaines",
-                charts.weekly_visits_png(
-                    site.by_week(scope.period.weeks()), title=f"Visites par semaine — {title}"
-                ),
-            ),
-            (
-                "demandes",
-                charts.top_requests_png(top, title=f"Demandes les plus fréquentes — {title}"),
-            ),
-            (
-                "heures",
-                charts.heatmap_png(
-                    site.weekday_hour,
-                    schedule=schedule,
-                    title=f"Jours et heures des visites — {title}",
-                    no_schedule_note=(
-                        "horaires non déclarés" if scope.partner else "tous les sites de la Caf"
-                    ),
-                ),
-            ),
-        ]
-
+    # Drawn in a child process: matplotlib never enters the bot's memory.
+    pictures = await offload.run(
+        charts.indicator_charts,
+        site.by_week(scope.period.weeks()),
+        [(taxonomy.DEMANDE.option(code).short, n) for code, n in site.top_requests(8)],
+        site.weekday_hour,
+        schedule=schedule,
+        title=_title(member, scope),
+        no_schedule_note="horaires non déclarés" if scope.partner else "tous les sites de la Caf",
+    )
     chat_id = member.person.telegram_user_id or 0
-    for name, png in await asyncio.to_thread(draw):
+    for name, png in pictures:
         await ctx.bot.send_photo(
             chat_id, photo=InputFile(png, filename=f"{name}.png"), caption=None
         )
@@ -349,8 +330,6 @@ async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messa
 
 
 async def _export(ctx: Ctx, member: Member, tap: IndicatorTap, extension: str) -> str:
-    from bot.exports import indicators as export
-
     scope = await _scope(ctx, member, tap.partner, tap.period)
     now = ctx.clock.now()
     async with ctx.db.report_read() as conn:
@@ -358,7 +337,8 @@ async def _export(ctx: Ctx, member: Member, tap: IndicatorTap, extension: str) -
             conn, member.caf, scope.period, partner_id=scope.partner.id if scope.partner else None
         )
     if extension == "xlsx":
-        content = await asyncio.to_thread(
+        # Written in a child process: openpyxl never enters the bot's memory.
+        content = await offload.run(
             export.to_xlsx,
             report,
             exported_at=now,

@@ -8,7 +8,6 @@ people concerned must be told goes through the outbox in the same transaction.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 from datetime import timedelta
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 
+from bot import offload
 from bot.domain import renewal
 from bot.domain.models import Member, Partner, Person
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Role, decide
@@ -488,8 +488,8 @@ async def screen_cert(
     if partner.label_status is LabelStatus.WITHDRAWN:
         return "Le label de ce site est retiré : pas de certificat."
     day = ctx.clock.now().astimezone(ZoneInfo(member.caf.timezone)).date()
-    # reportlab is synchronous and takes tens of milliseconds: keep the bot responsive.
-    content = await asyncio.to_thread(
+    # Drawn in a child process: reportlab never enters the bot's memory.
+    content = await offload.run(
         certificate.certificate_pdf,
         caf_name=member.caf.name,
         partner_name=partner.name,
