@@ -21,7 +21,8 @@
    - charts: 📊 Graphiques of the Caf's quarter (three PNGs, matplotlib);
    - exports: 📥 Excel then 📄 CSV of the Caf's quarter (openpyxl, a sheet per site).
    After each step the bot process's VmHWM (peak resident set, read from /proc) is noted;
-   the last one is the run's peak.
+   the last one is the run's peak. The charts and the workbook are drawn in short-lived
+   child processes (bot/offload.py), whose own peak the bot logs: it is reported apart.
 3. Baseline, in the same run: the same bot, people and steps over a database without any
    visit (filled the same way with `--visits 0`), so that what the visits cost stands
    apart from what the code paths cost. Runs are interleaved.
@@ -33,6 +34,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -393,6 +395,7 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
                 await process.wait()
         log_file.close()
         probe.checks["log_errors"] = _errors(folder / "bot.log")
+        probe.checks["offloaded"] = _offloaded(folder / "bot.log")
         await fake.stop()
         shutil.rmtree(folder, ignore_errors=True)
     probe.load = (load_before, common.load())
@@ -404,6 +407,18 @@ def _tail(path: Path) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-20:])
     except OSError:
         return ""
+
+
+OFFLOADED = re.compile(r"Rendu hors processus : (\S+) en ([\d.]+) s, pic de mémoire (\d+) Mo")
+
+
+def _offloaded(path: Path) -> list[tuple[str, float, int]]:
+    """(job, seconds, peak MB) of each child process bot/offload.py ran, from the bot's log."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return []
+    return [(m[1], float(m[2]), int(m[3])) for m in OFFLOADED.finditer(text)]
 
 
 def _errors(path: Path) -> list[str]:
@@ -484,8 +499,8 @@ def report(
         "agents": f"{args.agents} agents log two visits each",
         "Caf's quarter": "the coordinator's 📈 Indicateurs: the quarter under way, the Caf's "
         "2025-Q4 and Q3, one site's, the Caf's again",
-        "charts": "📊 Graphiques of the Caf's 2025-Q4 (matplotlib)",
-        "exports": "📥 Excel and 📄 CSV of the Caf's 2025-Q4 (openpyxl)",
+        "charts": "📊 Graphiques of the Caf's 2025-Q4 (matplotlib, in a child process)",
+        "exports": "📥 Excel and 📄 CSV of the Caf's 2025-Q4 (openpyxl, in a child process)",
     }
     for step in STEPS:
         f = statistics.median(p.peaks_kib[step] for p in full)
@@ -507,7 +522,22 @@ def report(
         f = statistics.median(getattr(p, key) for p in full)
         b = statistics.median(getattr(p, key) for p in base)
         lines.append(f"| {label} | {common.mb(f)} | {common.mb(b)} | {common.mb(f - b)} | | |")
+    children: dict[str, list[tuple[float, int]]] = {}
+    for p in full:
+        for job, seconds, peak in p.checks.get("offloaded", []):
+            children.setdefault(job, []).append((seconds, peak))
     lines += [
+        "",
+        "Child processes (bot/offload.py), with the visits, median of the runs: "
+        + (
+            "; ".join(
+                f"`{job}` peak {statistics.median(peak for _, peak in runs):.0f} MB in "
+                f"{statistics.median(seconds for seconds, _ in runs):.1f} s"
+                for job, runs in children.items()
+            )
+            or "none"
+        )
+        + ". Their memory is given back when they exit; it is not in the bot's figures above.",
         "",
         "Seconds per step (median, with the visits): "
         + ", ".join(

@@ -108,10 +108,10 @@ async def run(job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     if not ok:
         raise RenderFailed(f"{name} a échoué dans le processus de rendu :\n{value}")
     log.info(
-        "Rendu hors processus : %s en %.1f s, pic de mémoire %d Mo",
+        "Rendu hors processus : %s en %.1f s, pic de mémoire %.0f Mo",
         name,
         time.monotonic() - began,
-        peak_kib // 1024,
+        peak_kib * 1024 / 1e6,
     )
     return value
 
