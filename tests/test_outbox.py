@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 from telegram import Bot
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import ManualClock
-from bot.outbox_sender import OutboxSender
+from bot.outbox_sender import OutboxSender, Pacing
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxMessage, OutboxStatus
@@ -175,19 +176,21 @@ async def test_drain_sends_every_row_once_and_keeps_the_message_id(
 async def test_retry_after_pauses_all_sending_without_counting_an_attempt(
     fake: FakeBotApi, tg: Bot, db: Database, clock: ManualClock
 ) -> None:
-    first, second = fake.user(201).user_id, fake.user(202).user_id
-    await add(db, clock, first, "k1")
-    await add(db, clock, second, "k2")
+    first, second, third = (fake.user(201 + n).user_id for n in range(3))
+    for n, chat in enumerate((first, second, third)):
+        await add(db, clock, chat, f"k{n}")
     fake.fail("sendMessage", status=429, retry_after=1, chat_id=first)
-    # 5 messages/s: the 429 is back long before the second slot.
+    # 5 messages/s: the sender was idle, so the second leaves with the first (one slot
+    # caught up); the 429 is back long before the third slot.
     sender = make_sender(tg, db, clock, max_rate=5.0)
 
     await drain_all(sender, db)
 
     calls = fake.calls_to("sendMessage")
-    assert [c.chat_id for c in calls] == [first, second, first]
-    assert calls[1].at - calls[0].at >= 0.95  # everyone waited, not only the flooded chat
-    assert calls[2].at - calls[0].at >= 0.95
+    assert [c.chat_id for c in calls] == [first, second, third, first]
+    assert calls[1].at - calls[0].at < 0.15
+    assert calls[2].at - calls[0].at >= 0.95  # everyone waited, not only the flooded chat
+    assert calls[3].at - calls[0].at >= 0.95
     assert all(r.status is OutboxStatus.SENT and r.attempts == 0 for r in await rows(db))
 
 
@@ -364,10 +367,136 @@ async def test_overall_rate_is_capped(
     await drain_all(sender, db)
     elapsed = time.monotonic() - started
 
-    assert elapsed >= 0.29
+    # 30 sends: the first two together (the sender was idle), then one every 10 ms.
+    assert elapsed >= 0.28
     calls = fake.calls_to("sendMessage")
     assert len(calls) == 30
-    assert calls[-1].at - calls[0].at >= 0.27
+    assert calls[-1].at - calls[0].at >= 0.26
+
+
+def test_pacing_keeps_the_cap_though_every_wake_up_is_late() -> None:
+    """The event loop always wakes a little late (epoll counts whole milliseconds): slots
+    are planned from the last one's due time, so the lateness is not added to every
+    interval. Planning from the wake-up, this second would hold 72 slots."""
+    pacing = Pacing(0.01)  # 100 a second
+    now, taken = 50.0, []
+    while now < 51.0:
+        delay = pacing.wait(now)
+        if delay > 0:
+            now += delay + 0.004  # every sleep ends 4 ms late
+            continue
+        pacing.take(now)
+        taken.append(now)
+    assert 99 <= len(taken) <= 101
+    # Never faster than the cap but for one slot caught up: 11 slots span 9 intervals.
+    assert all(b - a >= 0.09 - 1e-9 for a, b in zip(taken, taken[10:], strict=False))
+
+
+def test_pacing_catches_up_one_slot_at_most_and_honours_a_pause() -> None:
+    pacing = Pacing(0.1)
+    pacing.take(100.0)  # idle until now: this send and the next leave together…
+    assert pacing.wait(100.0) <= 0
+    pacing.take(100.0)
+    assert pacing.wait(100.0) == pytest.approx(0.1)  # …then one every 0.1 s
+    # Woken 0.35 s late (a busy loop): one late slot is made up, not three.
+    pacing.take(100.45)
+    assert pacing.wait(100.45) <= 0
+    pacing.take(100.45)
+    assert pacing.wait(100.45) == pytest.approx(0.1)
+    pacing.pause(102.0)  # Telegram's RetryAfter
+    assert pacing.wait(100.6) == pytest.approx(1.4)
+    pacing.take(102.0)
+    assert pacing.wait(102.0) == pytest.approx(0.1)
+
+
+async def test_the_sender_keeps_its_cap_on_a_clock_that_wakes_it_late(
+    fake: FakeBotApi,
+    tg: Bot,
+    db: Database,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """40 sends at 100 a second on a fake monotonic clock whose every sleep ends 4 ms late:
+    38 intervals (the first two together), not 39 × 14 ms."""
+    chats = [fake.user(1300 + n).user_id for n in range(40)]
+    for chat in chats:
+        await add(db, clock, chat, f"k{chat}")
+    now = [100.0]
+    sender = make_sender(tg, db, clock, max_rate=100.0, monotonic=lambda: now[0])
+
+    async def late_sleep(delay: float) -> bool:
+        now[0] += max(delay, 0.0) + 0.004
+        await asyncio.sleep(0)
+        return True
+
+    monkeypatch.setattr(sender, "_sleep", late_sleep)
+    await drain_all(sender, db)
+
+    assert sorted(c for c in sent_chats(fake) if c is not None) == chats
+    assert 0.38 <= now[0] - 100.0 <= 0.39
+
+
+async def test_deliveries_that_come_back_together_are_written_in_one_transaction(
+    fake: FakeBotApi,
+    tg: Bot,
+    db: Database,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chats = [fake.user(1400 + n).user_id for n in range(6)]
+    for chat in chats:
+        await add(db, clock, chat, f"k{chat}")
+    claimed = await outbox.claim_batch(db, clock.now(), 10)
+    sender = make_sender(tg, db, clock)
+    transactions = 0
+    real = db.transaction
+
+    def counted() -> Any:
+        nonlocal transactions
+        transactions += 1
+        return real()
+
+    monkeypatch.setattr(db, "transaction", counted)
+
+    await asyncio.gather(*(sender._record_sent(row.id, 500 + row.id) for row in claimed[:5]))
+    assert transactions == 1
+    await sender._record_sent(claimed[5].id, 999)  # alone: written on its own
+    assert transactions == 2
+
+    stored = {row.id: row for row in await rows(db)}
+    assert all(stored[row.id].status is OutboxStatus.SENT for row in claimed)
+    assert [stored[row.id].telegram_message_id for row in claimed] == [
+        *(500 + row.id for row in claimed[:5]),
+        999,
+    ]
+
+
+async def test_a_429_to_the_outbox_is_one_warning_while_a_failed_reply_stays_an_error(
+    fake: FakeBotApi, db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PTB's limiter logs each 429 it hands back at ERROR with a traceback; the outbox
+    handles its own (pause, row back in the queue), so only the sender's WARNING is left."""
+    caplog.set_level(logging.DEBUG)
+    chat = fake.user(1501).user_id
+    await add(db, clock, chat, "k")
+    fake.fail("sendMessage", status=429, retry_after=1, chat_id=chat)
+    limiter = AIORateLimiter(max_retries=0)
+    limited = ExtBot(TOKEN, base_url=fake.base_url, rate_limiter=limiter)
+    async with limited:
+        sender = make_sender(limited, db, clock)  # type: ignore[arg-type]
+        assert await sender.drain_once() == 1
+        outbox_records = [(r.name, r.levelname) for r in caplog.records if r.levelno >= 30]
+        assert outbox_records == [("bot.outbox_sender", "WARNING")], caplog.text
+        assert "pause de 1.0 s" in caplog.text and "Traceback" not in caplog.text
+
+        # The same 429 on a call of anyone else (a direct reply) is still an error.
+        caplog.clear()
+        fake.fail("sendMessage", status=429, retry_after=1, chat_id=chat)
+        with pytest.raises(RetryAfter):
+            await limited.send_message(chat, "Bonjour")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.name for r in errors] == ["telegram.ext.AIORateLimiter"]
+    assert errors[0].exc_info is not None
 
 
 async def test_the_applications_rate_limiter_does_not_retry_for_the_sender(

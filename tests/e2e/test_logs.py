@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
+from storage import outbox
 from tests.conftest import BotProcess, Network
 from tests.e2e.test_visit import TYPICAL
 from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
@@ -149,3 +150,31 @@ async def test_a_whole_session_at_debug_level_logs_no_secret_and_no_typed_text(
     # DEBUG was in force (asyncio's one DEBUG line): a library logging at DEBUG would show.
     assert " DEBUG " in log
     assert leaks(log, codes) == []
+
+
+async def test_a_429_on_a_notice_is_one_warning_line_not_an_error_with_a_traceback(
+    network: Network, bot_process: StartBot, fake: FakeBotApi
+) -> None:
+    """The outbox handles Telegram's 429 itself (every send pauses, the row goes back in the
+    queue); python-telegram-bot's limiter would log it at ERROR with a traceback."""
+    process = await bot_process()
+    agent = fake.user(4242, "Agnès")  # a chat Telegram knows; the notice needs no more
+    fake.fail("sendMessage", status=429, retry_after=1, chat_id=agent.chat_id)
+    async with network.db.transaction() as tx:
+        await outbox.enqueue(
+            tx,
+            kind="label_notice",
+            dedup_key="label:notice:1",
+            chat_id=agent.chat_id,
+            text="Avis Lémurien",
+            now=network.clock.now(),
+        )
+    await fake.wait_for(lambda: received(agent, "Lémurien"), timeout=15)
+
+    assert await process.terminate() == 0
+    log = process.log()
+    pauses = [line for line in log.splitlines() if "Telegram demande une pause" in line]
+    assert len(pauses) == 1 and " WARNING bot.outbox_sender: " in pauses[0], pauses
+    assert "Rate limit hit" not in log
+    assert "Traceback" not in log
+    assert " ERROR " not in log
