@@ -115,7 +115,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_base_url)
         .context_types(ContextTypes(context=Ctx))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter(settings))
         .concurrent_updates(processor or TimedSerialUpdateProcessor())
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -129,6 +129,23 @@ def build_application(
     app.bot_data["owns_db"] = db is None
     register_handlers(app)
     return app
+
+
+def rate_limiter(settings: Settings) -> AIORateLimiter:
+    """PTB's limiter for every call that names a chat, the outbox's sends included.
+
+    Direct replies wait out up to 3 `RetryAfter`s inside the call; the outbox sender asks
+    for none and pauses itself (bot/outbox_sender.py).
+    """
+    if settings.broadcast_max_rate > settings.telegram_max_rate:
+        log.warning(
+            "BROADCAST_MAX_RATE (%g) dépasse TELEGRAM_MAX_RATE (%g) : les envois différés "
+            "n'iront pas plus vite que %g par seconde, et les réponses attendront derrière eux",
+            settings.broadcast_max_rate,
+            settings.telegram_max_rate,
+            settings.telegram_max_rate,
+        )
+    return AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]

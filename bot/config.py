@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = TELEGRAM_DEFAULT_BASE_URL
     telegram_api_file_base_url: str = TELEGRAM_DEFAULT_FILE_BASE_URL
+    # Calls a second to Telegram that name a chat (replies, edits, outbox sends), the whole
+    # bot together: python-telegram-bot's AIORateLimiter overall cap. Telegram's own limit is
+    # about 30; more only for a test server or paid broadcasts.
+    telegram_max_rate: float = Field(default=30.0, gt=0, le=1000)
     # Long polling: seconds a getUpdates call waits for news before returning empty.
     polling_timeout_seconds: int = Field(default=30, ge=0, le=50)
 
@@ -64,7 +68,8 @@ class Settings(BaseSettings):
     # personnelles »).
     retention_months: int = Field(default=24, ge=1, le=120)
 
-    # Outbound messages that are not direct replies (the outbox)
+    # Outbound messages that are not direct replies (the outbox); within TELEGRAM_MAX_RATE,
+    # which the outbox's sends count against too.
     broadcast_max_rate: float = Field(default=25.0, gt=0, le=1000)
     broadcast_progress_seconds: float = Field(default=3.0, gt=0, le=600)
     outbox_max_attempts: int = Field(default=5, ge=1, le=50)
