@@ -5,6 +5,15 @@ transaction with `BEGIN IMMEDIATE`, so a read-then-write never meets `SQLITE_BUS
 Reads take the same lock: the connection is shared, and a read must never see another
 coroutine's uncommitted writes.
 
+The main connection runs its statements on the event loop's thread. A tap's statements are
+indexed lookups and one-row writes of a few microseconds each; sending each of them to a
+worker thread and back (aiosqlite) cost more than the statement itself, about 16 hops an
+update (benchmarks/README.md, update throughput). What could block the loop for long is
+waiting for another process's lock, so SQLite's own busy wait is off (`busy_timeout=0`) and
+`SQLITE_BUSY` is retried here with `asyncio.sleep`, up to `busy_timeout` seconds: the loop
+keeps serving while another process (a `backup`, the CLI) holds the lock. Long reads (a
+Caf's quarter) go to `report_read`, a second, read-only connection in aiosqlite's thread.
+
 Repository functions accept a `Conn`: the `Database` itself (each call is its own short
 transaction) or the `Tx` of a running transaction (to compose several writes atomically).
 """
@@ -16,10 +25,11 @@ import importlib.resources
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -27,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Params = Mapping[str, Any] | Sequence[Any]
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 
 class DatabaseTooNew(Exception):
@@ -42,7 +53,80 @@ class Conn(Protocol):
 
 
 class Tx:
-    """The connection while a transaction is open (the lock is held)."""
+    """The main connection while a transaction is open (the lock is held).
+
+    Each statement runs at once on the event loop's thread (see the module's docstring);
+    only `SQLITE_BUSY` is waited for, asynchronously."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        return await self._db._run(_fetch_one, sql, params)
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return await self._db._run(_fetch_all, sql, params)
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int | None:
+        """Runs one statement; returns the last inserted row id (None when nothing was)."""
+        return await self._db._run(_execute, sql, params)
+
+    async def execute_count(self, sql: str, params: Params = ()) -> int:
+        """Runs one statement; returns how many rows it changed."""
+        return await self._db._run(_execute_count, sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._db._run(_executemany, sql, rows)
+
+
+# The statements themselves, run by `Database._run` on the main connection. Each closes its
+# cursor at once: an unfinished SELECT would otherwise keep its statement open.
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> list[sqlite3.Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Params) -> int | None:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.lastrowid if cursor.rowcount > 0 else None
+    finally:
+        cursor.close()
+
+
+def _execute_count(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Params]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class ReportTx:
+    """The read-only report connection while its read is open (aiosqlite's thread)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -52,31 +136,26 @@ class Tx:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int | None:
-        """Runs one statement; returns the last inserted row id (None when nothing was)."""
-        async with self._conn.execute(sql, params) as cursor:
+        async with self._conn.execute(sql, params) as cursor:  # read-only: SQLite refuses writes
             return cursor.lastrowid if cursor.rowcount > 0 else None
-
-    async def execute_count(self, sql: str, params: Params = ()) -> int:
-        """Runs one statement; returns how many rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = path
-        self._conn: aiosqlite.Connection | None = None
+        # How long a statement waits for another connection's lock before failing.
+        self.busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         # A second, read-only connection for long reports (see `report_read`).
         self._report_conn: aiosqlite.Connection | None = None
@@ -84,23 +163,23 @@ class Database:
 
     async def open(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # timeout=0: SQLite must not wait for a lock on the loop's thread (see `_run`).
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0)
         try:
             conn.row_factory = sqlite3.Row
+            self._conn = conn
             for pragma in (
                 "PRAGMA journal_mode=WAL",
                 "PRAGMA foreign_keys=ON",
-                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
                 "PRAGMA synchronous=FULL",
             ):
-                await conn.execute(pragma)
-            self._conn = conn
+                await self._run(_execute, pragma, ())
             if migrate:
                 await self.migrate()
         except BaseException:
-            # A refused or unreadable database must not leave a connection (and its thread).
+            # A refused or unreadable database must not leave a connection open.
             self._conn = None
-            await conn.close()
+            conn.close()
             raise
 
     async def close(self) -> None:
@@ -108,43 +187,70 @@ class Database:
             await self._report_conn.close()
             self._report_conn = None
         if self._conn is not None:
-            await self._conn.close()
+            self._conn.close()
             self._conn = None
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             raise RuntimeError("Database is not open")
         return self._conn
 
+    async def _run(self, statement: Callable[..., T], *args: Any) -> T:
+        """Runs `statement(connection, *args)` now; while another connection holds the lock
+        (`SQLITE_BUSY`), retries it after short asynchronous sleeps, for `busy_timeout`."""
+        conn = self.conn
+        deadline = None
+        pause = 0.001
+        while True:
+            try:
+                return statement(conn, *args)
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + self.busy_timeout
+                if now >= deadline:
+                    raise
+            await asyncio.sleep(min(pause, max(0.0, deadline - now)))
+            pause = min(pause * 2, 0.05)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._run(_execute, "BEGIN IMMEDIATE", ())
             try:
-                yield Tx(self.conn)
+                yield Tx(self)
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite may have rolled back on its own
+                    self.conn.execute("ROLLBACK")
                 raise
             else:
-                await self.conn.execute("COMMIT")
+                try:
+                    await self._run(_execute, "COMMIT", ())
+                except BaseException:
+                    # A refused COMMIT leaves the transaction open: never carry it over.
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A consistent read of several statements (a deferred transaction, lock held)."""
         async with self._lock:
-            await self.conn.execute("BEGIN")
+            await self._run(_execute, "BEGIN", ())
             try:
-                yield Tx(self.conn)
+                yield Tx(self)
             finally:
-                await self.conn.execute("COMMIT")
+                if self.conn.in_transaction:
+                    await self._run(_execute, "COMMIT", ())
 
     @asynccontextmanager
-    async def report_read(self) -> AsyncIterator[Tx]:
+    async def report_read(self) -> AsyncIterator[ReportTx]:
         """A consistent read for long reports (a Caf's quarter, an Excel file), on a second,
-        read-only connection: counting a quarter takes most of a second, and on the main
-        connection every other person's tap would wait behind it. WAL lets this reader and
-        the main connection's writes proceed side by side."""
+        read-only connection in aiosqlite's worker thread: counting a quarter takes most of
+        a second, and on the main connection every other person's tap would wait behind
+        it. WAL lets this reader and the main connection's writes proceed side by side."""
         async with self._report_lock:
             if self._report_conn is None:
                 self.conn  # noqa: B018 - refuses to open a reader on a closed database
@@ -152,26 +258,26 @@ class Database:
                     f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
                 )
                 reader.row_factory = sqlite3.Row
-                await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                await reader.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 self._report_conn = reader
             await self._report_conn.execute("BEGIN")
             try:
-                yield Tx(self._report_conn)
+                yield ReportTx(self._report_conn)
             finally:
                 await self._report_conn.execute("COMMIT")
 
     # The Conn protocol: each call alone is atomic.
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._lock:
-            return await Tx(self.conn).fetch_one(sql, params)
+            return await self._run(_fetch_one, sql, params)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._lock:
-            return await Tx(self.conn).fetch_all(sql, params)
+            return await self._run(_fetch_all, sql, params)
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        async with self._lock:
-            return await Tx(self.conn).fetch_value(sql, params)
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
 
     async def execute(self, sql: str, params: Params = ()) -> int | None:
         async with self.transaction() as tx:

@@ -54,6 +54,7 @@ MAX_CALLBACK_DATA_BYTES = 64
 
 #: How long the default settle waits for silence from the bot, and at most overall.
 QUIESCENCE_SECONDS = 0.15
+REPLY_GRACE_SECONDS = 2.0
 SETTLE_TIMEOUT_SECONDS = 10.0
 
 _NOT_MODIFIED = (
@@ -1027,7 +1028,8 @@ class FakeBotApi:
         await (self.settle or self._default_settle)(update_id)
 
     async def _default_settle(self, update_id: int) -> None:
-        """Wait for the bot to fetch the update, then for 150 ms without API calls.
+        """Wait for the bot to fetch the update and start answering it (for at most
+        REPLY_GRACE_SECONDS), then for 150 ms without API calls.
 
         A heuristic, for bots running in another process; in-process tests should set
         ``settle`` to something exact such as :class:`ProcessedUpdateTracker`.
@@ -1039,6 +1041,16 @@ class FakeBotApi:
                     f"update {update_id} was not fetched by getUpdates within "
                     f"{SETTLE_TIMEOUT_SECONDS} s: is the bot polling {self.base_url}?"
                 )
+            await asyncio.sleep(0.01)
+        # The bot's first call in answer: on a loaded machine, a bot process can take longer
+        # than the quiet period below between fetching an update and answering it (its first
+        # update after a start imports and compiles templates). An update that gets no answer
+        # at all costs REPLY_GRACE_SECONDS.
+        fetched_at = self._last_fetch_at
+        grace = min(deadline, time.monotonic() + REPLY_GRACE_SECONDS)
+        while self._last_activity < fetched_at and self._inflight == 0:
+            if time.monotonic() >= grace:
+                break
             await asyncio.sleep(0.01)
         while True:
             now = time.monotonic()
