@@ -628,7 +628,7 @@ async def test_a_lock_longer_than_the_busy_timeout_shows_an_error_and_keeps_the_
     bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, db_path: Path
 ) -> None:
     # The production timeout is 5 s (storage/db.py); a shorter one keeps the test short.
-    await network.db.conn.execute("PRAGMA busy_timeout = 200")
+    network.db.busy_timeout = 0.2
     screen = await fill_visit(agent)
     lock = await WriteLock.take(db_path)
     await agent.tap("Oui", screen)
