@@ -152,6 +152,21 @@ class Pacing:
         self.paused_until = max(self.paused_until, until)
 
 
+class _Countdown:
+    """Set `zero` once `done` has been called `count` times."""
+
+    def __init__(self, count: int) -> None:
+        self._left = count
+        self.zero = asyncio.Event()
+        if count <= 0:
+            self.zero.set()
+
+    def done(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self.zero.set()
+
+
 @dataclass
 class _SentGroup:
     """Deliveries to record in one transaction: (row id, Telegram message id, when)."""
@@ -259,53 +274,81 @@ class OutboxSender:
         Chats still being paced are left out of the claim; when only they have due rows,
         this waits for the first of them to be ready, so 0 means "nothing is due".
         """
-        while True:
-            cooling = self._cooling_chats()
-            batch = await outbox.claim_batch(
-                self._db, self._clock.now(), self._batch_size, exclude_chat_ids=cooling.keys()
-            )
-            if batch:
-                # Every send runs to its end (and records its outcome) even if one fails.
-                results = await asyncio.gather(
-                    *(self._send_one(row) for row in batch), return_exceptions=True
-                )
-                for result in results:
-                    if isinstance(result, BaseException):
-                        raise result
-                return sum(bool(result) for result in results)
-            if not cooling:
-                return 0
-            waiting = await outbox.due_chats(self._db, self._clock.now(), cooling.keys())
-            if not waiting:
-                return 0
-            if not await self._sleep(min(cooling[chat] for chat in waiting) - self._monotonic()):
-                return 0
+        sends = await self._start_batch()
+        # Every send runs to its end (and records its outcome) even if one fails.
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(bool(result) for result in results)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drains until `stop` is set; first puts rows left 'sending' by a crash back.
 
+        Each batch is claimed as soon as the previous one's last send has had its slot,
+        while its answers are still coming back: waiting for them, and for their outcomes
+        to be written, left a gap of several slots between batches at hundreds a second.
         Never dies on an error (a database hiccup is logged and retried a second later).
-        On stop, rows claimed but not yet tried go back to 'pending'.
+        On stop, rows claimed but not yet tried go back to 'pending', and sends in flight
+        finish and record their outcome.
         """
         self._stop = stop
+        in_flight: set[asyncio.Task[bool]] = set()
+        failures: list[BaseException] = []
+
+        def finished(task: asyncio.Task[bool]) -> None:
+            in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failures.append(task.exception())  # type: ignore[arg-type]
+            self._wake.set()  # a row may be due again (a 429): look at once
+
         try:
             recovered = await outbox.recover_in_flight(self._db, self._clock.now())
             if recovered:
                 log.warning("Outbox : %d message(s) en cours lors de l'arrêt, renvoyés", recovered)
             while not stop.is_set():
                 try:
-                    handled = await self.drain_once()
+                    if failures:
+                        raise failures.pop(0)
+                    sends = await self._start_batch()
                 except Exception:
                     log.exception("Outbox : erreur pendant l'envoi d'un lot")
                     await self._sleep(ERROR_PAUSE_SECONDS)
                     continue
-                if handled or stop.is_set():
+                for task in sends:
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                if sends or stop.is_set():
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_interval)
                 self._wake.clear()
         finally:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            for failure in failures:
+                log.error("Outbox : erreur pendant l'envoi d'un lot", exc_info=failure)
             self._stop = None
+
+    async def _start_batch(self) -> list[asyncio.Task[bool]]:
+        """Claims a batch and starts its sends; returns once each has had its slot (sent, or
+        given back on stop), the last answers still to come. [] when nothing is due."""
+        while True:
+            cooling = self._cooling_chats()
+            batch = await outbox.claim_batch(
+                self._db, self._clock.now(), self._batch_size, exclude_chat_ids=cooling.keys()
+            )
+            if batch:
+                slotted = _Countdown(len(batch))
+                sends = [asyncio.create_task(self._send_one(row, slotted.done)) for row in batch]
+                await slotted.zero.wait()
+                return sends
+            if not cooling:
+                return []
+            waiting = await outbox.due_chats(self._db, self._clock.now(), cooling.keys())
+            if not waiting:
+                return []
+            if not await self._sleep(min(cooling[chat] for chat in waiting) - self._monotonic()):
+                return []
 
     # ------------------------------------------------------------------ pacing
     def _stopping(self) -> bool:
@@ -359,9 +402,16 @@ class OutboxSender:
             return True
 
     # ------------------------------------------------------------------ sending
-    async def _send_one(self, row: OutboxMessage) -> bool:
-        """Sends one claimed row and records the outcome; False if it was not tried."""
-        if not await self._acquire_slot():
+    async def _send_one(self, row: OutboxMessage, slotted: Callable[[], None]) -> bool:
+        """Sends one claimed row and records the outcome; False if it was not tried.
+
+        `slotted` is called once the row has had its slot, or will not have one.
+        """
+        try:
+            acquired = await self._acquire_slot()
+        finally:
+            slotted()
+        if not acquired:
             await outbox.release(self._db, row.id, self._clock.now())
             return False
         self._note_send(row.chat_id)

@@ -12,6 +12,7 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -564,6 +565,43 @@ async def test_run_wakes_on_enqueue_and_releases_untried_rows_on_stop(
     assert left[OutboxStatus.SENDING] == 0
     assert left[OutboxStatus.SENT] == len(fake.calls_to("sendMessage")) < 5
     assert all(r.attempts == 0 for r in await rows(db))
+
+
+async def test_run_claims_the_next_batch_while_the_last_answers_are_still_coming(
+    db: Database, clock: ManualClock
+) -> None:
+    """A batch's sends have all had their slot: the next batch is claimed and paced at once,
+    without waiting for Telegram's answers (here none comes until the end)."""
+
+    class SlowTelegram:
+        def __init__(self) -> None:
+            self.sent: list[int] = []
+            self.answer = asyncio.Event()
+
+        async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+            self.sent.append(chat_id)
+            await self.answer.wait()
+            return SimpleNamespace(message_id=chat_id)
+
+    telegram = SlowTelegram()
+    for chat in range(1, 7):
+        await add(db, clock, chat, f"k{chat}")
+    sender = make_sender(telegram, db, clock, batch_size=2)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    deadline = time.monotonic() + 5
+    while len(telegram.sent) < 6:
+        assert time.monotonic() < deadline, f"only {telegram.sent} went out"
+        await asyncio.sleep(0.01)
+    assert (await outbox.counts(db))[OutboxStatus.SENDING] == 6
+
+    telegram.answer.set()
+    while (await outbox.counts(db))[OutboxStatus.SENT] < 6:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    assert sorted(telegram.sent) == [1, 2, 3, 4, 5, 6]
 
 
 async def test_the_sender_never_logs_message_text(
