@@ -11,10 +11,13 @@ Decisions:
 
 * A new interpreter per job (`sys.executable -c …`), not a fork: a fork would start from the
   bot's 90 MB and carry its sockets. It gets the bot's `sys.path` and environment (the
-  MPLCONFIGDIR bot/charts.py chose, so the font cache is built once); nothing of ours is on
-  its command line. No pool: the start-up (about 0.1 s plus the library's import) is small
-  next to a chart, and updates are handled one at a time (bot/processing.py), so there is
-  at most one child at a time.
+  MPLCONFIGDIR bot/charts.py chose, so the font cache is built once) less the variables
+  named like a secret (the bot token, the webhook secret): it needs none, and nothing of
+  ours is on its command line either.
+* No process kept warm: each request pays an interpreter's start (0.07 s) and its library's
+  import (about half a second for matplotlib; benchmarks/README.md), the price of giving
+  the memory back. Updates are handled one at a time (bot/processing.py), so there is at
+  most one child at a time.
 * The job is a function of a module that is cheap to import (bot.charts,
   bot.exports.indicators, bot.exports.certificate load their heavy library inside the
   functions), given plain arguments: it and they go to the child pickled on stdin, the
@@ -35,6 +38,7 @@ import contextlib
 import logging
 import os
 import pickle
+import re
 import resource
 import sys
 import time
@@ -53,6 +57,7 @@ TIMEOUT_SECONDS = 60.0
 """A Caf's 102-sheet workbook takes about a second: a minute only catches a stuck child."""
 FORWARDED_LEVEL = logging.WARNING
 STDERR_TAIL = 2_000  # characters of a dead child's stderr kept in the error
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY", re.IGNORECASE)
 
 # Runs in the child: the bot's sys.path first, so that `bot` imports as it does in the bot.
 _BOOTSTRAP = (
@@ -83,6 +88,7 @@ async def run(job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not SECRET_NAME.search(k)},
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(payload), TIMEOUT_SECONDS)

@@ -43,6 +43,11 @@ def echo(value: Any, *, noise: bool = False) -> tuple[int, Any]:
     return os.getpid(), value
 
 
+def what_it_was_given() -> tuple[dict[str, str], bytes]:
+    """The child's environment and its command line, as /proc shows it to anyone."""
+    return dict(os.environ), Path("/proc/self/cmdline").read_bytes()
+
+
 def fail(*args: Any, **kwargs: Any) -> bytes:
     raise ValueError("a renderer's own error")
 

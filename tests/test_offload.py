@@ -33,6 +33,19 @@ async def test_the_job_runs_in_another_process_and_its_result_comes_back() -> No
     assert not render_jobs.exists(pid)
 
 
+async def test_the_child_is_given_neither_the_token_nor_any_other_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = "123456789:AAE-not-a-real-token-but-shaped-like-one"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("WEBHOOK_SECRET", "hush")
+    monkeypatch.setenv("MPLCONFIGDIR", "/tmp/pnc-matplotlib-test")
+    environment, command_line = await offload.run(render_jobs.what_it_was_given)
+    assert "TELEGRAM_BOT_TOKEN" not in environment and "WEBHOOK_SECRET" not in environment
+    assert token not in "".join(environment.values()) and b"123456789" not in command_line
+    assert environment["MPLCONFIGDIR"] == "/tmp/pnc-matplotlib-test"  # the font cache's
+
+
 async def test_a_print_in_the_child_does_not_spoil_the_result_and_its_warnings_reach_our_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
