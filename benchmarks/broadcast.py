@@ -1,18 +1,21 @@
 """Issue #8: a broadcast to 10,000 people through the outbox, Telegram refusing some sends.
 
-    python -m benchmarks.broadcast [--recipients 10000] [--rate 1000] [--runs 3]
-                                   [--rate-429 0.02] [--rate-403 0.01] [--readme]
+    python -m benchmarks.broadcast [--recipients 10000] [--cap 1000 [--cap 200 …]]
+                                   [--runs 3] [--rate-429 0.02] [--rate-403 0.01] [--readme]
                                    [--only outbox|bare] [--keep] [--profile PATH]
-                                   [--connection-pool N] [--stub-sniffio]
+                                   [--connection-pool N]
+
+Each `--cap` is measured on its own (BROADCAST_MAX_RATE and TELEGRAM_MAX_RATE both set to
+it), `--runs` times for each sender, runs of every cap and sender interleaved.
 
 Each run, in a fresh measuring process:
 1. A database (migrations as the bot applies them) holding one Caf, its sites, its
    coordinator and `--recipients` people, inserted with SQL (fast); the fake Bot API of
    tests/fake_bot_api.py on 127.0.0.1, knowing every one of them.
 2. The bot as `python -m bot run` would start it (bot.cli `main(["run"])`, polling, its
-   outbox sender and progress loop), in a process of its own with BROADCAST_MAX_RATE=`--rate`
-   and AIORateLimiter's overall cap raised (otherwise it, at Telegram's 30 messages a
-   second, would be what is measured; there is no setting for it).
+   outbox sender and progress loop), in a process of its own with BROADCAST_MAX_RATE and
+   TELEGRAM_MAX_RATE (AIORateLimiter's overall cap, which the outbox's sends count against)
+   both set to the cap.
 3. Once the bot polls and its start-up work is done, the broadcast is sent as the
    coordinator's « ✅ Oui, envoyer » does (conversations/broadcast.py `tap_go`): in one
    transaction, its progress message noted, `announcements.send` writing one outbox row per
@@ -30,14 +33,14 @@ Duplicates = recipients who received the message more than once.
 
 Baseline, in the same run: `bare`, a python-telegram-bot `ExtBot` in a process of its own,
 without database, sending the same message to the same chats against the same fake and the
-same faults, with the outbox sender's pacing rule (one slot every 1/rate after the previous
-one, every send paused for the time a 429 asks, a 403'd chat dropped, up to 50 in flight).
+same faults, the same AIORateLimiter (overall cap = the cap, no retries) and the outbox
+sender's own pacing (`bot.outbox_sender.Pacing`; every send paused for the time a 429 asks,
+a 403'd chat dropped, up to 50 in flight).
 It shows what python-telegram-bot, the fake and this machine allow; the gap between the two
 is the outbox's own cost (claims, writes, ordering).
 
 Diagnosis (not for the README's figures): `--profile PATH` runs the sending process under
-cProfile; `--connection-pool N` and `--stub-sniffio` change the HTTP client's pool size and
-let httpcore find `sniffio` (benchmarks/common.py), in both senders.
+cProfile; `--connection-pool N` changes the HTTP client's pool size, in both senders.
 """
 
 from __future__ import annotations
@@ -248,6 +251,7 @@ def _environment(fake: FakeBotApi, path: Path, rate: float) -> dict[str, str]:
             "DATABASE_PATH": str(path),
             "POLLING_TIMEOUT_SECONDS": "10",
             "BROADCAST_MAX_RATE": str(rate),
+            "TELEGRAM_MAX_RATE": str(rate),
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": str(common.ROOT),
         }
@@ -259,10 +263,8 @@ POOL_VARIABLE = "BENCHMARK_CONNECTION_POOL"
 
 
 def bot_main() -> None:
-    """The bot as `python -m bot run` runs it, AIORateLimiter's overall cap raised (and,
-    for `--connection-pool`, its HTTP connection pool resized)."""
-    common.raise_rate_limit()
-    common.stub_sniffio()
+    """The bot as `python -m bot run` runs it (for `--connection-pool`, its HTTP connection
+    pool resized)."""
     pool = os.environ.get(POOL_VARIABLE)
     if pool:
         from telegram.ext import ApplicationBuilder
@@ -287,30 +289,28 @@ def _load_job(chats_file: Path, text_file: Path) -> tuple[deque[int], str, str |
 async def bare_main(chats_file: Path, text_file: Path, rate: float) -> None:
     """The baseline sender: python-telegram-bot and a pacing loop, nothing else."""
     from telegram.error import Forbidden, RetryAfter
-    from telegram.ext import ExtBot
+    from telegram.ext import AIORateLimiter, ExtBot
     from telegram.request import HTTPXRequest
 
-    from bot.outbox_sender import NO_RETRIES, _retry_seconds
+    from bot.outbox_sender import NO_RETRIES, Pacing, _retry_seconds
 
-    common.stub_sniffio()
     chats, text, markup = _load_job(chats_file, text_file)
     bot = ExtBot(
         TOKEN,
         base_url=os.environ["TELEGRAM_API_BASE_URL"],
         # ApplicationBuilder's default, unless `--connection-pool`
         request=HTTPXRequest(connection_pool_size=int(os.environ.get(POOL_VARIABLE) or 256)),
-        rate_limiter=common.RaisedRateLimiter(max_retries=3),
+        # As bot/app.py `rate_limiter` builds it with TELEGRAM_MAX_RATE = the cap.
+        rate_limiter=AIORateLimiter(overall_max_rate=rate, max_retries=3),
     )
     from telegram import InlineKeyboardMarkup
 
     keyboard = InlineKeyboardMarkup.de_json(json.loads(markup), bot) if markup else None
-    interval = 1.0 / rate
-    next_slot = paused_until = 0.0
+    pacing = Pacing(1.0 / rate)
     slot_lock = asyncio.Lock()
     in_flight: set[asyncio.Task[None]] = set()
 
     async def send(chat_id: int) -> None:
-        nonlocal paused_until
         try:
             await bot.send_message(
                 chat_id,
@@ -320,21 +320,16 @@ async def bare_main(chats_file: Path, text_file: Path, rate: float) -> None:
                 rate_limit_args=NO_RETRIES,
             )
         except RetryAfter as exc:
-            paused_until = max(paused_until, time.monotonic() + _retry_seconds(exc))
+            pacing.pause(time.monotonic() + _retry_seconds(exc))
             chats.append(chat_id)
         except Forbidden:
             pass
 
     async def acquire() -> None:
-        nonlocal next_slot
         async with slot_lock:
-            while True:
-                now = time.monotonic()
-                start = max(next_slot, paused_until)
-                if start <= now:
-                    break
-                await asyncio.sleep(start - now)
-            next_slot = now + interval
+            while (delay := pacing.wait(time.monotonic())) > 0:  # noqa: ASYNC110 - a timer
+                await asyncio.sleep(delay)
+            pacing.take(time.monotonic())
 
     async with bot:
         while chats or in_flight:
@@ -375,7 +370,8 @@ class Run:
     cpu_seconds: float = 0.0
     fake_cpu_seconds: float = 0.0
     peak_rss_kib: int = 0
-    ptb_flood_errors: int = 0  # PTB's ERROR log line (with a traceback) for each 429
+    ptb_flood_errors: int = 0  # PTB's ERROR log line (with a traceback) for a 429
+    pause_warnings: int = 0  # the outbox sender's WARNING line for a 429
     total_seconds: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
     problems: list[str] = field(default_factory=list)
@@ -430,8 +426,6 @@ async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any)
         env = _environment(fake, path, rate)
         if args.connection_pool:
             env[POOL_VARIABLE] = str(args.connection_pool)
-        if args.stub_sniffio:
-            env[common.SNIFFIO_VARIABLE] = "1"
         await _create_schema(path)
         _fill(path, recipients)
 
@@ -551,7 +545,7 @@ async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any)
                 process.kill()
                 await process.wait()
         log_file.close()
-        run.ptb_flood_errors, errors = _log_errors(folder / "bot.log")
+        run.ptb_flood_errors, run.pause_warnings, errors = _log_errors(folder / "bot.log")
         if errors:
             run.problems.append(f"bot log: {errors}")
         await fake.stop()
@@ -574,6 +568,7 @@ async def _bot_message(fake: FakeBotApi, chat_id: int) -> int:
 
 
 FLOOD_LOG = "Rate limit hit after maximum of 0 retries"
+PAUSE_LOG = "Telegram demande une pause"
 
 
 def _tail(path: Path) -> str:
@@ -583,18 +578,20 @@ def _tail(path: Path) -> str:
         return ""
 
 
-def _log_errors(path: Path) -> tuple[int, str]:
-    """PTB's ERROR line for each 429 (known, counted), and any other error of the log."""
+def _log_errors(path: Path) -> tuple[int, int, str]:
+    """PTB's ERROR line for a 429 (the bare sender's; the bot's are filtered out) and the
+    outbox sender's WARNING for one, counted; any other error of the log, quoted."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
-        return 0, ""
+        return 0, 0, ""
     floods = sum(FLOOD_LOG in line for line in lines)
+    pauses = sum(PAUSE_LOG in line for line in lines)
     bad = [line for line in lines if " ERROR " in line and FLOOD_LOG not in line]
     tracebacks = sum("Traceback" in line for line in lines)
     if tracebacks > floods:
         bad.append(f"{tracebacks - floods} traceback(s) beside PTB's for the 429s")
-    return floods, "; ".join(bad[:3])
+    return floods, pauses, "; ".join(bad[:3])
 
 
 def _account(
@@ -660,157 +657,149 @@ def _account(
 
 
 # ---------------------------------------------------------------------------- report
+Runs = dict[tuple[float, str], list[Run]]
+
+
+def _med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _verdict(ok: bool) -> str:
+    return "pass" if ok else "**fail**"
+
+
 def report(
-    *, command: str, args: argparse.Namespace, runs: dict[str, list[Run]], uptimes: tuple[str, str]
+    *,
+    command: str,
+    args: argparse.Namespace,
+    runs: Runs,
+    order: list[tuple[float, Run]],
+    uptimes: tuple[str, str],
+    began: datetime,
 ) -> str:
-    outbox, bare = runs["outbox"], runs["bare"]
+    caps = args.caps
 
-    def med(values: list[float]) -> float:
-        return statistics.median(values)
+    def ratio(cap: float, kind: str) -> float:
+        return _med([r.rate for r in runs[cap, kind]]) / cap
 
-    ratio = med([r.rate for r in outbox]) / args.rate
-    lost = max(r.lost for r in outbox)
-    duplicates = max(r.duplicates for r in outbox)
-    flooded_lost = max(r.got_429_lost for r in outbox)
+    def loads(cap: float) -> str:
+        values = [v for _, r in order for v in r.load if _ == cap]
+        return f"{min(values):.2f}–{max(values):.2f}"
+
+    caps_text = ", ".join(f"{cap:g}" for cap in caps)
     lines = [
-        "## Broadcast to 10 000 people through the outbox (issue #8)",
+        f"## Broadcast to {common.number(args.recipients)} people through the outbox (issue #8)",
         "",
         f"Command, from the repository's root: `{command}`",
         "",
-        f"- When: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {common.commit()}",
+        f"- When: {began:%Y-%m-%d %H:%M}–{datetime.now(UTC):%H:%M} UTC, commit {common.commit()}",
         f"- Machine: {common.machine()}",
         f"- `uptime` before: `{uptimes[0]}`",
         f"- `uptime` after: `{uptimes[1]}`",
         f"- Scenario: {common.number(args.recipients)} recipients ({SITES} sites, one manager "
         "each, the others agents; a must-read notice with its « J'ai lu » button), sent as "
-        "`tap_go` does by the bot started as `python -m bot run` "
-        f"(BROADCAST_MAX_RATE={args.rate:g}, AIORateLimiter's overall cap raised), its "
-        "progress message edited as it goes",
+        "`tap_go` does by the bot started as `python -m bot run`, its progress message "
+        f"edited as it goes; caps (BROADCAST_MAX_RATE = TELEGRAM_MAX_RATE): {caps_text} a "
+        "second",
         f"- Faults: the fake Bot API answers {args.rate_429:.0%} of sendMessage calls 429 "
         f"(retry_after {RETRY_AFTER} s) and {args.rate_403:.0%} 403 (the chat then blocked "
         "for good), drawn with seed = run number",
         "- Baseline (`bare`): python-telegram-bot's `ExtBot` without database, same fake, "
-        "same faults, same pacing rule, up to 50 sends in flight; in a process of its own as "
-        "the bot",
+        "same faults, same AIORateLimiter and pacing (`bot.outbox_sender.Pacing`), up to 50 "
+        "sends in flight; in a process of its own as the bot",
         "- Rate: sendMessage calls outside the pauses Telegram asked for ÷ the time outside "
-        f"them (from the first call to the last answer); medians of {args.runs} runs each",
+        f"them (from the first call to the last answer); medians of {args.runs} runs of each "
+        "sender at each cap, runs interleaved",
         "",
-        "| measure | outbox (the bot) | baseline (bare) | target | |",
-        "|---|---:|---:|---:|---|",
-        f"| achieved rate ÷ cap | {ratio:.3f} | {med([r.rate for r in bare]) / args.rate:.3f} "
-        f"| ≥ {TARGET_RATIO} | {'pass' if ratio >= TARGET_RATIO else '**fail**'} |",
-        f"| achieved rate (calls/s outside the pauses) | {med([r.rate for r in outbox]):.0f} "
-        f"| {med([r.rate for r in bare]):.0f} | | |",
-        f"| recipients lost (worst run) | {lost} | {max(r.lost for r in bare)} | 0 "
-        f"| {'pass' if lost == 0 else '**fail**'} |",
-        f"| recipients answered 429 and then neither delivered nor blocked (worst run) "
-        f"| {flooded_lost} | {max(r.got_429_lost for r in bare)} | 0 "
-        f"| {'pass' if flooded_lost == 0 else '**fail**'} |",
-        f"| recipients who got it twice or more (worst run) | {duplicates} "
-        f"| {max(r.duplicates for r in bare)} | 0 | {'pass' if duplicates == 0 else '**fail**'} |",
+        "| cap (calls/s) | bot: rate ÷ cap | bare: rate ÷ cap | bot ≥ 0.95 | bare ≥ 0.95 "
+        "| bot: lost (worst run) | bot: duplicates (worst run) | bare: lost | load (1 min) |",
+        "|---:|---:|---:|---|---|---:|---:|---:|---|",
+    ]
+    for cap in caps:
+        bot, bare = runs[cap, "outbox"], runs[cap, "bare"]
+        lines.append(
+            f"| {cap:g} | {ratio(cap, 'outbox'):.3f} | {ratio(cap, 'bare'):.3f} "
+            f"| {_verdict(ratio(cap, 'outbox') >= TARGET_RATIO)} "
+            f"| {_verdict(ratio(cap, 'bare') >= TARGET_RATIO)} "
+            f"| {max(r.lost for r in bot)} | {max(r.duplicates for r in bot)} "
+            f"| {max(r.lost for r in bare)} | {loads(cap)} |"
+        )
+
+    header = "| measure | " + " | ".join(f"bot @{c:g} | bare @{c:g}" for c in caps) + " |"
+    lines += [
+        "",
+        "Medians per cap (worst run where said):",
+        "",
+        header,
+        "|---|" + "---:|" * (2 * len(caps)),
     ]
 
-    def row(label: str, values: list[float], others: list[float], form: str = "{:.0f}") -> None:
-        lines.append(f"| {label} | {form.format(med(values))} | {form.format(med(others))} | | |")
+    def row(label: str, value: Any, form: str = "{:.0f}", worst: bool = False) -> None:
+        cells = []
+        for cap in caps:
+            for kind in KINDS:
+                values = [value(r) for r in runs[cap, kind]]
+                cells.append(form.format(max(values) if worst else _med(values)))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    row("sendMessage calls", [r.calls for r in outbox], [r.calls for r in bare])
+    row("achieved rate (calls/s outside the pauses)", lambda r: r.rate)
+    row("recipients lost (worst run)", lambda r: r.lost, worst=True)
     row(
-        "… of which made during a pause (in flight when the 429 came)",
-        [r.calls_in_pauses for r in outbox],
-        [r.calls_in_pauses for r in bare],
+        "answered 429, then neither delivered nor blocked (worst run)",
+        lambda r: r.got_429_lost,
+        worst=True,
     )
-    row("pauses asked (429 answers)", [r.pauses for r in outbox], [r.pauses for r in bare])
+    row("recipients who got it twice or more (worst run)", lambda r: r.duplicates, worst=True)
+    row("sendMessage calls", lambda r: r.calls)
+    row("… made during a pause (in flight when the 429 came)", lambda r: r.calls_in_pauses)
+    row("pauses asked (429 answers)", lambda r: r.pauses)
+    row("time paused (union of the pauses)", lambda r: r.paused_seconds, "{:.1f} s")
+    row("time sending (outside the pauses)", lambda r: r.active_seconds, "{:.2f} s")
+    row("whole broadcast, confirmation to last answer", lambda r: r.total_seconds, "{:.0f} s")
+    row("delivered", lambda r: r.delivered)
+    row("refused 403 (blocked)", lambda r: r.refused_403)
+    row("answered 429 at least once", lambda r: r.got_429)
+    row("… delivered later", lambda r: r.got_429_delivered_later)
+    row("… blocked (403) later", lambda r: r.got_429_then_403)
+    row("end of a pause → next call (median)", lambda r: r.restart_ms, "{:.1f} ms")
     row(
-        "time paused (union of the pauses)",
-        [r.paused_seconds for r in outbox],
-        [r.paused_seconds for r in bare],
-        "{:.1f} s",
-    )
-    row(
-        "time sending (outside the pauses)",
-        [r.active_seconds for r in outbox],
-        [r.active_seconds for r in bare],
-        "{:.2f} s",
-    )
-    row(
-        "whole broadcast, from the confirmation to the last answer",
-        [r.total_seconds for r in outbox],
-        [r.total_seconds for r in bare],
-        "{:.0f} s",
-    )
-    row("delivered", [r.delivered for r in outbox], [r.delivered for r in bare])
-    row("refused 403 (blocked)", [r.refused_403 for r in outbox], [r.refused_403 for r in bare])
-    row(
-        "recipients answered 429 at least once",
-        [r.got_429 for r in outbox],
-        [r.got_429 for r in bare],
-    )
-    row(
-        "… delivered later",
-        [r.got_429_delivered_later for r in outbox],
-        [r.got_429_delivered_later for r in bare],
-    )
-    row(
-        "… blocked (403) later",
-        [r.got_429_then_403 for r in outbox],
-        [r.got_429_then_403 for r in bare],
-    )
-    row(
-        "from the end of a pause to the sender's next call (median)",
-        [r.restart_ms for r in outbox],
-        [r.restart_ms for r in bare],
-        "{:.1f} ms",
-    )
-    row(
-        "CPU of the sending process per call",
-        [r.cpu_seconds / r.calls * 1000 for r in outbox],
-        [r.cpu_seconds / r.calls * 1000 for r in bare],
-        "{:.2f} ms",
+        "CPU of the sending process per call", lambda r: r.cpu_seconds / r.calls * 1000, "{:.2f} ms"
     )
     row(
         "CPU of the sending process ÷ time sending",
-        [r.cpu_seconds / r.active_seconds for r in outbox],
-        [r.cpu_seconds / r.active_seconds for r in bare],
+        lambda r: r.cpu_seconds / r.active_seconds,
         "{:.0%}",
     )
     row(
         "CPU of the fake Bot API's process ÷ time sending",
-        [r.fake_cpu_seconds / r.active_seconds for r in outbox],
-        [r.fake_cpu_seconds / r.active_seconds for r in bare],
+        lambda r: r.fake_cpu_seconds / r.active_seconds,
         "{:.0%}",
     )
-    row(
-        "ERROR lines « Rate limit hit… » with a traceback in the log (PTB's, one per 429)",
-        [r.ptb_flood_errors for r in outbox],
-        [r.ptb_flood_errors for r in bare],
-    )
-    row(
-        "peak RSS of the sending process (VmHWM)",
-        [r.peak_rss_kib / 1000 for r in outbox],
-        [r.peak_rss_kib / 1000 for r in bare],
-        "{:.0f} MB",
-    )
+    row("log: PTB's ERROR « Rate limit hit… » with a traceback", lambda r: r.ptb_flood_errors)
+    row("log: the sender's WARNING « Telegram demande une pause »", lambda r: r.pause_warnings)
+    row("peak RSS of the sending process (VmHWM)", lambda r: r.peak_rss_kib / 1000, "{:.0f} MB")
     lines += [
         "",
         "Per run (in the order measured): "
         + "; ".join(
-            f"{r.kind} seed {r.seed}: {r.rate:.0f}/s, {r.calls} calls, {r.pauses} pauses, "
-            f"lost {r.lost}, duplicates {r.duplicates}, answered 429 {r.got_429} (then "
-            f"delivered {r.got_429_delivered_later}, blocked {r.got_429_then_403}), "
+            f"{r.kind} @{cap:g} seed {r.seed}: {r.rate:.0f}/s ({r.rate / cap:.3f}), {r.calls} "
+            f"calls, {r.pauses} pauses, lost {r.lost}, duplicates {r.duplicates}, "
+            f"answered 429 {r.got_429} (then delivered {r.got_429_delivered_later}, blocked "
+            f"{r.got_429_then_403}), "
             + (f"outbox {json.dumps(r.statuses)} " if r.statuses else "")
             + f"(load {r.load[0]:.2f} → {r.load[1]:.2f})"
-            for r in runs["order"]  # type: ignore[index]
+            for cap, r in order
         ),
         "",
         "Other messages the bot sent during the runs (not the broadcast): "
-        + ", ".join(str(r.other_sends) for r in outbox),
+        + ", ".join(str(r.other_sends) for _, r in order if r.kind == "outbox"),
     ]
-    problems = [f"{r.kind} seed {r.seed}: {p}" for r in runs["order"] for p in r.problems]  # type: ignore[index]
+    problems = [f"{r.kind} @{cap:g} seed {r.seed}: {p}" for cap, r in order for p in r.problems]
     lines += ["", "Problems: " + ("; ".join(problems) if problems else "none")]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def run_child(kind: str, seed: int, args: argparse.Namespace) -> Run:
+def run_child(kind: str, cap: float, seed: int, args: argparse.Namespace) -> Run:
     command = [
         sys.executable,
         "-m",
@@ -822,7 +811,7 @@ def run_child(kind: str, seed: int, args: argparse.Namespace) -> Run:
         "--recipients",
         str(args.recipients),
         "--rate",
-        str(args.rate),
+        str(cap),
         "--rate-429",
         str(args.rate_429),
         "--rate-403",
@@ -834,8 +823,6 @@ def run_child(kind: str, seed: int, args: argparse.Namespace) -> Run:
         command += ["--profile", str(args.profile)]
     if args.connection_pool:
         command += ["--connection-pool", str(args.connection_pool)]
-    if args.stub_sniffio:
-        command.append("--stub-sniffio")
     done = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{kind}: the measuring process failed:\n{done.stderr}")
@@ -849,10 +836,18 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m benchmarks.broadcast", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=1000.0, help="BROADCAST_MAX_RATE")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        action="append",
+        dest="caps",
+        help="a send cap to measure, BROADCAST_MAX_RATE = TELEGRAM_MAX_RATE (repeatable; "
+        "default 1000)",
+    )
+    parser.add_argument("--rate", type=float, default=1000.0, help=argparse.SUPPRESS)
     parser.add_argument("--rate-429", type=float, default=0.02)
     parser.add_argument("--rate-403", type=float, default=0.01)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each sender")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each sender at each cap")
     parser.add_argument("--only", choices=KINDS, help="measure one sender only")
     parser.add_argument("--keep", action="store_true", help="keep each run's folder and log")
     parser.add_argument("--readme", action="store_true", help="rewrite the README section")
@@ -866,16 +861,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="diagnosis: both senders' HTTP connection pool (python-telegram-bot's default 256)",
     )
-    parser.add_argument(
-        "--stub-sniffio",
-        action="store_true",
-        help="diagnosis: both senders find a stub `sniffio` (see common.stub_sniffio)",
-    )
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--bot", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.caps = args.caps or [1000.0]
     if args.bot:
         bot_main()
         return
@@ -888,30 +879,37 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     command = shlex.join([".venv/bin/python", "-m", "benchmarks.broadcast", *sys.argv[1:]])
+    began = datetime.now(UTC)
     uptime_before = common.uptime()
     print(f"{uptime_before}\n{common.machine()}", flush=True)
-    runs: dict[str, list[Run]] = {"outbox": [], "bare": [], "order": []}
+    runs: Runs = {(cap, kind): [] for cap in args.caps for kind in KINDS}
+    order: list[tuple[float, Run]] = []
     kinds = (args.only,) if args.only else KINDS
     for number in range(1, args.runs + 1):
-        order = kinds if number % 2 else tuple(reversed(kinds))
-        for kind in order:
-            run = run_child(kind, number, args)
-            runs[kind].append(run)
-            runs["order"].append(run)
-            print(
-                f"  {kind:6s} seed {number}: {run.rate:7.1f} calls/s outside the pauses "
-                f"({run.calls} calls, {run.pauses} pauses, {run.paused_seconds:.1f} s paused, "
-                f"{run.active_seconds:.2f} s sending), lost {run.lost}, duplicates "
-                f"{run.duplicates}, CPU {run.cpu_seconds / run.active_seconds:.0%}, fake's "
-                f"{run.fake_cpu_seconds / run.active_seconds:.0%} "
-                f"(load {run.load[0]:.2f} → {run.load[1]:.2f})"
-                + (f" {run.problems}" if run.problems else ""),
-                flush=True,
-            )
+        for index, cap in enumerate(args.caps):
+            # Alternate which sender goes first, so that neither always meets the same load.
+            for kind in kinds if (number + index) % 2 else tuple(reversed(kinds)):
+                run = run_child(kind, cap, number, args)
+                runs[cap, kind].append(run)
+                order.append((cap, run))
+                print(
+                    f"  {kind:6s} @{cap:g} seed {number}: {run.rate:7.1f} calls/s outside the "
+                    f"pauses ({run.rate / cap:.3f} of the cap; {run.calls} calls, {run.pauses} "
+                    f"pauses, {run.paused_seconds:.1f} s paused, {run.active_seconds:.2f} s "
+                    f"sending), lost {run.lost}, duplicates {run.duplicates}, CPU "
+                    f"{run.cpu_seconds / run.active_seconds:.0%} "
+                    f"({run.cpu_seconds / run.calls * 1000:.2f} ms a call), fake's "
+                    f"{run.fake_cpu_seconds / run.active_seconds:.0%} "
+                    f"(load {run.load[0]:.2f} → {run.load[1]:.2f})"
+                    + (f" {run.problems}" if run.problems else ""),
+                    flush=True,
+                )
     if args.only:
         return
     uptimes = (uptime_before, common.uptime())
-    section = report(command=command, args=args, runs=runs, uptimes=uptimes)
+    section = report(
+        command=command, args=args, runs=runs, order=order, uptimes=uptimes, began=began
+    )
     print()
     print(section)
     if args.readme:
