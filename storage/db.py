@@ -8,11 +8,14 @@ coroutine's uncommitted writes.
 The main connection runs its statements on the event loop's thread. A tap's statements are
 indexed lookups and one-row writes of a few microseconds each; sending each of them to a
 worker thread and back (aiosqlite) cost more than the statement itself, about 16 hops an
-update (benchmarks/README.md, update throughput). What could block the loop for long is
-waiting for another process's lock, so SQLite's own busy wait is off (`busy_timeout=0`) and
-`SQLITE_BUSY` is retried here with `asyncio.sleep`, up to `busy_timeout` seconds: the loop
-keeps serving while another process (a `backup`, the CLI) holds the lock. Long reads (a
-Caf's quarter) go to `report_read`, a second, read-only connection in aiosqlite's thread.
+update (benchmarks/README.md, update throughput). Two waits could block the loop for long,
+so they do not run on it: a write transaction's COMMIT, which waits for the disk (fsync,
+`synchronous=FULL`: a confirmed visit survives a power cut), runs in a worker thread of its
+own, one hop a transaction; and waiting for another process's lock: SQLite's own busy wait
+is off (`busy_timeout=0`) and `SQLITE_BUSY` is retried here with `asyncio.sleep`, up to
+`busy_timeout` seconds, so the loop keeps serving while a `backup` or the CLI holds the
+lock. Long reads (a Caf's quarter) go to `report_read`, a second, read-only connection in
+aiosqlite's thread.
 
 Repository functions accept a `Conn`: the `Database` itself (each call is its own short
 transaction) or the `Tx` of a running transaction (to compose several writes atomically).
@@ -21,6 +24,7 @@ transaction) or the `Tx` of a running transaction (to compose several writes ato
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.resources
 import logging
 import re
@@ -157,6 +161,8 @@ class Database:
         self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        # The thread that waits for COMMIT's fsync (see the module's docstring).
+        self._committer: concurrent.futures.ThreadPoolExecutor | None = None
         # A second, read-only connection for long reports (see `report_read`).
         self._report_conn: aiosqlite.Connection | None = None
         self._report_lock = asyncio.Lock()
@@ -164,10 +170,14 @@ class Database:
     async def open(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # timeout=0: SQLite must not wait for a lock on the loop's thread (see `_run`).
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+        # check_same_thread=False: COMMIT runs in `_committer`; `_lock` keeps the uses apart.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         try:
             conn.row_factory = sqlite3.Row
             self._conn = conn
+            self._committer = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-commit"
+            )
             for pragma in (
                 "PRAGMA journal_mode=WAL",
                 "PRAGMA foreign_keys=ON",
@@ -180,6 +190,7 @@ class Database:
             # A refused or unreadable database must not leave a connection open.
             self._conn = None
             conn.close()
+            self._stop_committer()
             raise
 
     async def close(self) -> None:
@@ -189,6 +200,12 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._stop_committer()
+
+    def _stop_committer(self) -> None:
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -196,15 +213,26 @@ class Database:
             raise RuntimeError("Database is not open")
         return self._conn
 
-    async def _run(self, statement: Callable[..., T], *args: Any) -> T:
-        """Runs `statement(connection, *args)` now; while another connection holds the lock
-        (`SQLITE_BUSY`), retries it after short asynchronous sleeps, for `busy_timeout`."""
+    async def _run(self, statement: Callable[..., T], *args: Any, in_thread: bool = False) -> T:
+        """Runs `statement(connection, *args)` now (`in_thread`: in the committer thread);
+        while another connection holds the lock (`SQLITE_BUSY`), retries it after short
+        asynchronous sleeps, for `busy_timeout`."""
         conn = self.conn
         deadline = None
         pause = 0.001
         while True:
             try:
-                return statement(conn, *args)
+                if not in_thread:
+                    return statement(conn, *args)
+                assert self._committer is not None
+                job = self._committer.submit(statement, conn, *args)
+                try:
+                    return await asyncio.wrap_future(job)
+                except asyncio.CancelledError:
+                    # A started statement goes on in its thread: let it end (milliseconds of
+                    # fsync) before the way out touches the connection (a ROLLBACK).
+                    concurrent.futures.wait([job])
+                    raise
             except sqlite3.OperationalError as error:
                 if not _is_busy(error):
                     raise
@@ -227,7 +255,7 @@ class Database:
                 raise
             else:
                 try:
-                    await self._run(_execute, "COMMIT", ())
+                    await self._run(_execute, "COMMIT", (), in_thread=True)
                 except BaseException:
                     # A refused COMMIT leaves the transaction open: never carry it over.
                     if self.conn.in_transaction:

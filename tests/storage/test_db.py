@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -699,3 +700,60 @@ async def test_a_long_report_reads_its_own_snapshot_without_holding_up_writes(
             await report.execute("INSERT INTO kv (key, value) VALUES ('x', 'y')")
     async with db.report_read() as report:
         assert await report.fetch_value("SELECT COUNT(*) FROM kv") == before + 1
+
+
+# ------------------------------------------------------------------------------ the event loop
+async def test_statements_run_on_the_loop_and_only_the_commit_in_its_thread(db: Database) -> None:
+    seen: list[tuple[str, str]] = []
+    db.conn.set_trace_callback(lambda sql: seen.append((sql, threading.current_thread().name)))
+    try:
+        async with db.transaction() as tx:
+            await kv.put(tx, "thread", "which")
+        assert await kv.get(db, "thread") == "which"
+    finally:
+        db.conn.set_trace_callback(None)
+    loop_thread = threading.current_thread().name
+    assert [name for sql, name in seen if sql.startswith("COMMIT")] != []
+    for sql, name in seen:
+        expected = "sqlite-commit" if sql.startswith("COMMIT") else loop_thread
+        assert name.startswith(expected), (sql, name)
+
+
+async def test_waiting_for_another_connections_lock_leaves_the_loop_free(
+    db: Database, db_path: Path
+) -> None:
+    other = raw(db_path)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    ticking = asyncio.create_task(ticker())
+    write = asyncio.create_task(kv.put(db, "waited", "yes"))
+    await asyncio.sleep(0.3)
+    assert not write.done(), "the write went through a held lock"
+    assert ticks >= 20, f"the loop was held up while waiting for the lock ({ticks} ticks)"
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(write, timeout=db.busy_timeout)
+    ticking.cancel()
+    assert await kv.get(db, "waited") == "yes"
+
+
+async def test_a_lock_held_past_busy_timeout_fails_the_write_and_leaves_no_transaction(
+    db: Database, db_path: Path
+) -> None:
+    db.busy_timeout = 0.1
+    other = raw(db_path)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await kv.put(db, "late", "no")
+    other.execute("ROLLBACK")
+    other.close()
+    assert not db.conn.in_transaction
+    await kv.put(db, "late", "yes")
+    assert await kv.get(db, "late") == "yes"
