@@ -432,6 +432,8 @@ def _area(filename: str) -> str:
 
 def _print_profile(profiler: cProfile.Profile, run: Run) -> None:
     stats = pstats.Stats(profiler)
+    if os.environ.get("BENCHMARK_PROFILE_DUMP"):  # for pstats by hand
+        stats.dump_stats(os.environ["BENCHMARK_PROFILE_DUMP"])
     by_area: dict[str, float] = {}
     rows = []
     for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]

@@ -102,6 +102,14 @@ class Answers(BaseModel):
     fixed_at: datetime | None = None
 
 
+def _copy(answers: Answers) -> Answers:
+    """Answers that can be changed without changing `answers`. Drafts share their history's
+    entries, which are never changed in place: `model_copy(deep=True)` of a whole draft,
+    history included, was a fifth of a tap's own time (benchmarks/README.md, throughput)."""
+    requests = [r.model_copy(update={"actions": list(r.actions)}) for r in answers.requests]
+    return answers.model_copy(update={"requests": requests, "themes": list(answers.themes)})
+
+
 class Draft(BaseModel):
     answers: Answers = Field(default_factory=Answers)
     adding: Literal["demande", "action", "theme"] | None = None
@@ -149,9 +157,10 @@ class Draft(BaseModel):
             return self
         if op == Op.BACK:
             return self._back()
-        new = self.model_copy(deep=True)
+        # The new draft's answers are changed in place below, its history only replaced.
+        new = self.model_copy(update={"answers": _copy(self.answers), "history": self.history})
         if self.adding is None and self.picking is None:
-            new.history = [*self.history, self.answers.model_copy(deep=True)][-HISTORY_LIMIT:]
+            new.history = [*self.history, _copy(self.answers)][-HISTORY_LIMIT:]
         a = new.answers
         step = self.step
         if op == Op.ANSWER:
@@ -187,12 +196,11 @@ class Draft(BaseModel):
             raise InvalidAnswer("Vous êtes déjà à la première question.")
         return self.model_copy(
             update={
-                "answers": self.history[-1],
+                "answers": _copy(self.history[-1]),
                 "history": self.history[:-1],
                 "adding": None,
                 "picking": None,
-            },
-            deep=True,
+            }
         )
 
     def _answer(self, step: Step, value: str, now_local: datetime | None) -> None:

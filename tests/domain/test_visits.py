@@ -640,6 +640,8 @@ def test_random_taps_keep_the_draft_serialisable_and_complete_drafts_valid(
 ) -> None:
     draft = new_draft(editing_from=complete_answers() if editing else None)
     now = now_local.astimezone(UTC)
+    # Drafts share the entries of their history: no later tap may change an earlier draft.
+    earlier: list[tuple[Draft, object]] = []
     for _ in range(data.draw(st.integers(0, 50), label="length")):
         tap = data.draw(
             st.one_of(
@@ -667,7 +669,10 @@ def test_random_taps_keep_the_draft_serialisable_and_complete_drafts_valid(
             assert visit_time(a, now, PARIS) <= now
         assert all(code in tx.DEMANDE.codes for code in (r.demande for r in a.requests))
         assert new.editing is editing
+        earlier.append((draft, before))
         draft = new
+    for old, its_snapshot in earlier:
+        assert snapshot(old) == its_snapshot, "a later tap changed an earlier draft"
 
 
 # ------------------------------------------------------------------------------ the taxonomy
