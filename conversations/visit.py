@@ -64,7 +64,7 @@ async def new_visit(update: Update, ctx: Ctx) -> None:
 async def _start(ctx: Ctx, member: Member, chat_id: int) -> None:
     assert member.person.partner_id is not None
     training = await store.training_mode(ctx.db, member.person.id)
-    async with ctx.db.transaction() as tx:
+    async with ctx.db.transaction(durable=False) as tx:  # a draft: progress, not a record
         record = await store.start_draft(
             tx,
             person_id=member.person.id,
@@ -76,7 +76,8 @@ async def _start(ctx: Ctx, member: Member, chat_id: int) -> None:
         )
     text, markup = await _screen(ctx, member, record)
     message = await send(ctx, chat_id, text, markup)
-    await store.set_message(ctx.db, record.id, message.message_id)
+    async with ctx.db.transaction(durable=False) as tx:
+        await store.set_message(tx, record.id, message.message_id)
 
 
 async def _offer_resume(ctx: Ctx, chat_id: int, record: DraftRecord, tz: ZoneInfo) -> None:
@@ -162,7 +163,8 @@ async def _advance(
     if draft.step is Step.DONE or tap.op == Op.SAVE:
         await _save(query, ctx, member, record, draft, message)
         return
-    async with ctx.db.transaction() as tx:
+    # A step is progress, not a record: it need not wait for the disk (storage/db.py).
+    async with ctx.db.transaction(durable=False) as tx:
         advanced = await store.advance(tx, record, draft, now)
     await query.answer(None if advanced else "Déjà pris en compte.")
     if advanced:  # what was just written; no need to read it back

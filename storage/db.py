@@ -17,6 +17,12 @@ is off (`busy_timeout=0`) and `SQLITE_BUSY` is retried here with `asyncio.sleep`
 lock. Long reads (a Caf's quarter) go to `report_read`, a second, read-only connection in
 aiosqlite's thread.
 
+A transaction that only records where someone is in a flow (a visit's step) may be opened
+with `durable=False`: it commits at once, without waiting for the disk (`synchronous=NORMAL`,
+which in WAL mode survives the bot being killed, and after a power cut loses at most such
+last steps, never corrupts). Every other transaction, and anything someone is told was
+saved, is durable: the next durable COMMIT also makes the earlier steps durable.
+
 Repository functions accept a `Conn`: the `Database` itself (each call is its own short
 transaction) or the `Tx` of a running transaction (to compose several writes atomically).
 """
@@ -161,6 +167,7 @@ class Database:
         self.busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._durable = True  # the connection's synchronous level: FULL (True) or NORMAL
         # The thread that waits for COMMIT's fsync (see the module's docstring).
         self._committer: concurrent.futures.ThreadPoolExecutor | None = None
         # A second, read-only connection for long reports (see `report_read`).
@@ -184,6 +191,7 @@ class Database:
                 "PRAGMA synchronous=FULL",
             ):
                 await self._run(_execute, pragma, ())
+            self._durable = True
             if migrate:
                 await self.migrate()
         except BaseException:
@@ -244,8 +252,14 @@ class Database:
             pause = min(pause * 2, 0.05)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Tx]:
+        """A write transaction; `durable=False` only for a flow's progress (see the module's
+        docstring): its COMMIT does not wait for the disk, and runs on the loop."""
         async with self._lock:
+            if durable is not self._durable:  # SQLite refuses the change inside a transaction
+                level = "FULL" if durable else "NORMAL"
+                await self._run(_execute, f"PRAGMA synchronous={level}", ())
+                self._durable = durable
             await self._run(_execute, "BEGIN IMMEDIATE", ())
             try:
                 yield Tx(self)
@@ -255,7 +269,7 @@ class Database:
                 raise
             else:
                 try:
-                    await self._run(_execute, "COMMIT", (), in_thread=True)
+                    await self._run(_execute, "COMMIT", (), in_thread=durable)
                 except BaseException:
                     # A refused COMMIT leaves the transaction open: never carry it over.
                     if self.conn.in_transaction:

@@ -757,3 +757,31 @@ async def test_a_lock_held_past_busy_timeout_fails_the_write_and_leaves_no_trans
     assert not db.conn.in_transaction
     await kv.put(db, "late", "yes")
     assert await kv.get(db, "late") == "yes"
+
+
+async def test_a_flow_step_commits_on_the_loop_without_fsync_and_the_next_record_is_durable(
+    db: Database,
+) -> None:
+    seen: list[tuple[str, str]] = []
+    db.conn.set_trace_callback(lambda sql: seen.append((sql, threading.current_thread().name)))
+    levels = []
+    try:
+        async with db.transaction(durable=False) as tx:
+            levels.append(await tx.fetch_value("PRAGMA synchronous"))
+            await kv.put(tx, "step", "1")
+        async with db.transaction(durable=False) as tx:
+            await kv.put(tx, "step", "2")
+        async with db.transaction() as tx:
+            levels.append(await tx.fetch_value("PRAGMA synchronous"))
+            await kv.put(tx, "saved", "yes")
+    finally:
+        db.conn.set_trace_callback(None)
+    assert levels == [1, 2]  # NORMAL for the steps, FULL for the record
+    commits = [name for sql, name in seen if sql.startswith("COMMIT")]
+    loop_thread = threading.current_thread().name
+    assert commits[:2] == [loop_thread, loop_thread]
+    assert commits[2].startswith("sqlite-commit")
+    # The level is switched only when it changes, outside the transactions.
+    switches = [sql for sql, _ in seen if sql.startswith("PRAGMA synchronous=")]
+    assert switches == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
+    assert await kv.get(db, "step") == "2" and await kv.get(db, "saved") == "yes"
