@@ -21,7 +21,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.personal_data import ERASED_TEXT, MARKER_START, erased_name
+from bot.domain.personal_data import (
+    ERASED_TEXT,
+    MARKER_START,
+    erased_name,
+    name_forms,
+    name_pattern,
+)
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
 
@@ -410,13 +416,22 @@ async def erase(tx: Tx, person_id: int, now: datetime) -> bool:
     name = str(row["display_name"])
     if len(name) >= 3:
         # Only what went to the person's own Caf can name them: another Caf's records (where a
-        # namesake may well be named) are not this Caf's to touch.
-        await tx.execute(
-            "UPDATE outbox SET text = :blank, reply_markup = NULL WHERE status = 'sent'"
-            " AND instr(text, :name) > 0"
+        # namesake may well be named) are not this Caf's to touch. `instr` picks the rows that
+        # may name them, the pattern keeps those naming them as a whole word.
+        pattern = name_pattern(name)
+        forms = name_forms(name)
+        may_name = " OR ".join(f"instr(text, :form{i}) > 0" for i in range(len(forms)))
+        candidates = await tx.fetch_all(
+            f"SELECT id, text FROM outbox WHERE status = 'sent' AND ({may_name})"
             " AND (person_id IN (SELECT id FROM people WHERE caf_id = :caf)"
             " OR chat_id IN (SELECT notify_chat_id FROM cafs WHERE id = :caf))",
-            {"blank": ERASED_TEXT, "name": name, "caf": row["caf_id"]},
+            {**{f"form{i}": form for i, form in enumerate(forms)}, "caf": row["caf_id"]},
+        )
+        naming = [
+            {"id": c["id"], "blank": ERASED_TEXT} for c in candidates if pattern.search(c["text"])
+        ]
+        await tx.executemany(
+            "UPDATE outbox SET text = :blank, reply_markup = NULL WHERE id = :id", naming
         )
     await tx.execute(
         "UPDATE people SET telegram_user_id = NULL, display_name = :name, status = 'revoked',"

@@ -17,7 +17,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import LabelStatus
-from bot.domain.personal_data import ERASED_TEXT, months_before, retention_marker
+from bot.domain.personal_data import ERASED_TEXT, months_before, name_pattern, retention_marker
 from bot.scheduler import Scheduler
 from storage import cafs, partners, personal_data
 from storage.db import Database
@@ -65,6 +65,28 @@ def test_the_cut_off_is_calendar_months_earlier() -> None:
     assert months_before(datetime(2026, 3, 31, tzinfo=UTC), 25) == datetime(2024, 2, 29, tzinfo=UTC)
     assert months_before(datetime(2026, 1, 1, tzinfo=UTC), 13) == datetime(2024, 12, 1, tzinfo=UTC)
     assert retention_marker(24) == MARK_24
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "names_them"),
+    [
+        ("Anne", "Anne a signalé une difficulté", True),
+        ("Anne", "« Anne » vous invite", True),
+        ("Anne", "Réponse à Anne.", True),
+        ("Anne", "Réunion à Annecy", False),
+        ("Anne", "Marianne a répondu", False),
+        ("Anne", "Anne-Sophie viendra", True),  # a hyphen ends a word: better blank than keep
+        ("O'Brien", "Message de O&#39;Brien", True),  # as our templates escape it
+        ("O'Brien", "Message de O'Brien", True),
+        ("A&B Services", "Signalé par A&amp;B Services", True),  # as text_html escapes it
+        ("Éloïse", "Éloïse a répondu", True),
+        ("Éloïse", "Éloïsette a répondu", False),
+    ],
+)
+def test_the_name_is_found_as_a_whole_word_in_any_form_we_send(
+    name: str, text: str, names_them: bool
+) -> None:
+    assert bool(name_pattern(name).search(text)) is names_them
 
 
 # ------------------------------------------------------------------------------ a site's history
@@ -423,3 +445,32 @@ async def test_erasure_blanks_only_what_the_convention_does_not_need(site: Site)
         == (ids["manager"])
     )
     assert await site.value("SELECT COUNT(*) FROM outbox") == 0  # all were the manager's
+
+
+async def test_erasure_blanks_the_messages_naming_the_person_not_those_containing_the_letters(
+    site: Site,
+) -> None:
+    ids = site.ids
+    anne = await site.person("Anne", "agent", 503)
+    texts = {
+        "naming": "Anne a signalé une difficulté",
+        "town": "Réunion d'information à Annecy",
+        "longer": "Marianne a répondu",
+    }
+    for key, text in texts.items():
+        await site.insert(
+            "INSERT INTO outbox (kind, dedup_key, person_id, chat_id, text, status,"
+            " not_before, created_at, updated_at, sent_at) VALUES ('notice', :key, :c, 502,"
+            " :t, 'sent', :at, :at, :at, :at)",
+            key=key,
+            c=ids["coordinator"],
+            t=text,
+            at=to_db(T0),
+        )
+    async with site.db.transaction() as tx:
+        assert await personal_data.erase(tx, anne, T0)
+    rows = await site.db.fetch_all(
+        "SELECT dedup_key, text FROM outbox WHERE person_id = :c", {"c": ids["coordinator"]}
+    )
+    left = {row["dedup_key"]: row["text"] for row in rows}
+    assert left == {"naming": ERASED_TEXT, "town": texts["town"], "longer": texts["longer"]}

@@ -8,6 +8,8 @@ was there and why it is gone, never the text.
 from __future__ import annotations
 
 import calendar
+import html
+import re
 from datetime import datetime
 
 # Every marker starts with this, so a purge never rewrites a marker (whatever the setting).
@@ -23,6 +25,22 @@ def retention_marker(months: int) -> str:
 def erased_name(person_id: int) -> str:
     """The neutral name an erased person's row keeps, so history says « someone » not who."""
     return f"Personne effacée n° {person_id}"
+
+
+def name_forms(name: str) -> tuple[str, ...]:
+    """The name as it may stand in a message we sent: as typed, escaped for HTML with quotes
+    left alone (`html.escape(quote=False)`, Telegram's `text_html`), or as our templates
+    escape it (markupsafe: « O'Brien » is « O&#39;Brien »)."""
+    bare = html.escape(name, quote=False)
+    templated = bare.replace('"', "&#34;").replace("'", "&#39;")
+    return tuple(dict.fromkeys((name, bare, templated)))
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """The person's name as a whole word in any of its `name_forms`: erasing « Anne » blanks
+    « Anne a signalé », not « Annecy » nor « Marianne »."""
+    forms = sorted(name_forms(name), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, forms)) + r")(?!\w)")
 
 
 def months_before(instant: datetime, months: int) -> datetime:
