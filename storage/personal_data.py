@@ -62,7 +62,9 @@ PERSON_COLUMNS: tuple[PersonColumn, ...] = (
     PersonColumn("visit_drafts", "chat_id", "visite_en_cours", OnErase.CLEARED, telegram=True),
     PersonColumn("visits", "person_id", "visites", OnErase.KEPT),
     PersonColumn("training_visits", "person_id", "visites", OnErase.DELETED),
-    PersonColumn("outbox", "person_id", "messages_pour_vous", OnErase.DELETED),
+    # Messages not sent yet are deleted; those the outbox has finished with stay, emptied,
+    # so that a broadcast's delivery counts do not change.
+    PersonColumn("outbox", "person_id", "messages_pour_vous", OnErase.KEPT),
     PersonColumn("outbox", "chat_id", "messages_pour_vous", OnErase.CLEARED, telegram=True),
     PersonColumn("pending_inputs", "person_id", "reponse_attendue", OnErase.DELETED),
     PersonColumn("opening_hours", "declared_by", "horaires_declares", OnErase.KEPT),
@@ -390,7 +392,10 @@ _ERASE_ROWS = (
     " AND id NOT IN (SELECT draft_id FROM visits)"
     " AND id NOT IN (SELECT draft_id FROM training_visits)",
     "UPDATE visit_drafts SET chat_id = 0, message_id = NULL WHERE person_id = :person",
-    "DELETE FROM outbox WHERE person_id = :person OR chat_id = :tg",
+    "DELETE FROM outbox WHERE (person_id = :person OR chat_id = :tg)"
+    " AND status IN ('pending', 'sending')",
+    "UPDATE outbox SET chat_id = 0, text = :blank, reply_markup = NULL,"
+    " telegram_message_id = NULL WHERE person_id = :person OR chat_id = :tg",
     "UPDATE announcements SET progress_chat_id = NULL, progress_message_id = NULL"
     " WHERE progress_chat_id = :tg",
     "DELETE FROM invitation_failures WHERE telegram_user_id = :tg",
