@@ -394,8 +394,11 @@ _ERASE_ROWS = (
     "UPDATE visit_drafts SET chat_id = 0, message_id = NULL WHERE person_id = :person",
     "DELETE FROM outbox WHERE (person_id = :person OR chat_id = :tg)"
     " AND status IN ('pending', 'sending')",
+    # A failed one can no longer be tried again (« 🔁 Relancer les échecs »): unreachable now.
     "UPDATE outbox SET chat_id = 0, text = :blank, reply_markup = NULL,"
-    " telegram_message_id = NULL WHERE person_id = :person OR chat_id = :tg",
+    " telegram_message_id = NULL,"
+    " status = CASE status WHEN 'failed' THEN 'unreachable' ELSE status END"
+    " WHERE person_id = :person OR chat_id = :tg",
     "UPDATE announcements SET progress_chat_id = NULL, progress_message_id = NULL"
     " WHERE progress_chat_id = :tg",
     "DELETE FROM invitation_failures WHERE telegram_user_id = :tg",

@@ -470,8 +470,20 @@ async def test_erasure_blanks_the_messages_naming_the_person_not_those_containin
             t=text,
             at=to_db(T0),
         )
+    await site.insert(
+        "INSERT INTO outbox (kind, dedup_key, person_id, chat_id, text, status,"
+        " not_before, created_at, updated_at) VALUES ('broadcast:1', 'failed', :a, 503,"
+        " 'Information', 'failed', :at, :at, :at)",
+        a=anne,
+        at=to_db(T0),
+    )
     async with site.db.transaction() as tx:
         assert await personal_data.erase(tx, anne, T0)
+    # Her failed message cannot be tried again: nobody to send it to.
+    failed = await site.db.fetch_one(
+        "SELECT status, chat_id FROM outbox WHERE dedup_key = 'failed'"
+    )
+    assert failed is not None and tuple(failed) == ("unreachable", 0)
     rows = await site.db.fetch_all(
         "SELECT dedup_key, text FROM outbox WHERE person_id = :c", {"c": ids["coordinator"]}
     )
