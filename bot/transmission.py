@@ -31,10 +31,9 @@ from bot.domain import indicators as figures
 from bot.domain import taxonomy
 from bot.domain.models import Caf, Partner
 from bot.domain.periods import (
-    REMINDER_DAYS,
-    VALIDATION_DAYS,
     Period,
     parse_period,
+    reminder_due,
     reporting_period_of,
 )
 from bot.domain.permissions import Role
@@ -188,23 +187,13 @@ async def _ask(db: Database, caf: Caf, now: datetime) -> int:
     return queued
 
 
-def reminder_due(report: PeriodReport, today: date) -> int:
-    """Which reminder of the round is due today (0: none): REMINDER_DAYS count from the
-    period's end, so reminders fall that many days minus VALIDATION_DAYS from `due_on`."""
-    due = 0
-    for number, days in enumerate(REMINDER_DAYS, start=1):
-        if today >= report.due_on - timedelta(days=VALIDATION_DAYS - days):
-            due = number
-    return due if due > report.reminders_sent else 0
-
-
 async def _remind(db: Database, caf: Caf, now: datetime) -> int:
     today = now.astimezone(ZoneInfo(caf.timezone)).date()
     queued = 0
     for report in await period_reports.awaiting(db):
         if report.caf_id != caf.id:
             continue
-        number = reminder_due(report, today)
+        number = reminder_due(report.due_on, report.reminders_sent, today)
         if not number:
             continue
         async with db.transaction() as tx:

@@ -222,3 +222,14 @@ def french_day(day: date) -> str:
     """« 1er janvier 2026 », « 31 mars 2026 »."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def reminder_due(due_on: date, reminders_sent: int, today: date) -> int:
+    """Which reminder of a report's round is due today (0: none): REMINDER_DAYS count from
+    the period's end, so reminders fall that many days minus VALIDATION_DAYS before `due_on`.
+    A bot down past several reminder days sends the last one only."""
+    due = 0
+    for number, days in enumerate(REMINDER_DAYS, start=1):
+        if today >= due_on - timedelta(days=VALIDATION_DAYS - days):
+            due = number
+    return due if due > reminders_sent else 0

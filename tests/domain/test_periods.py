@@ -18,9 +18,9 @@ from bot.domain.periods import (
     month_of,
     parse_period,
     quarter_of,
+    reminder_due,
     reporting_period_of,
 )
-from bot.transmission import reminder_due
 from storage.period_reports import PeriodReport, ReportStatus
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -163,15 +163,19 @@ def _report(due_on: date, reminders_sent: int = 0) -> PeriodReport:
     )
 
 
+def _due(report: PeriodReport, today: date) -> int:
+    return reminder_due(report.due_on, report.reminders_sent, today)
+
+
 def test_reminders_fall_on_day_5_and_day_10_after_the_period() -> None:
     quarter = parse_period("2026-Q3")
     report = _report(quarter.validation_due)
     assert quarter.validation_due == date(2026, 10, 10)
-    assert reminder_due(report, date(2026, 10, 4)) == 0
-    assert reminder_due(report, date(2026, 10, 5)) == 1
-    assert reminder_due(_report(quarter.validation_due, 1), date(2026, 10, 9)) == 0
-    assert reminder_due(_report(quarter.validation_due, 1), date(2026, 10, 10)) == 2
+    assert _due(report, date(2026, 10, 4)) == 0
+    assert _due(report, date(2026, 10, 5)) == 1
+    assert _due(_report(quarter.validation_due, 1), date(2026, 10, 9)) == 0
+    assert _due(_report(quarter.validation_due, 1), date(2026, 10, 10)) == 2
     # A bot down for a week sends the last one only.
-    assert reminder_due(report, date(2026, 10, 12)) == 2
-    assert reminder_due(_report(quarter.validation_due, 2), date(2026, 10, 30)) == 0
+    assert _due(report, date(2026, 10, 12)) == 2
+    assert _due(_report(quarter.validation_due, 2), date(2026, 10, 30)) == 0
     assert report.late(date(2026, 10, 11)) and not report.late(date(2026, 10, 10))
