@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import math
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from bot.domain.models import Member
 from bot.domain.permissions import Action
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
+from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
 from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import FileRef, ask, expects, expects_file
@@ -51,7 +51,6 @@ AUDIENCE_BUTTONS = (
     (AudienceKind.MANAGERS, "Responsables"),
     (AudienceKind.AGENTS, "Agents"),
 )
-SITES_PAGE = 8
 
 
 def _button(label: str, op: str, item: int = 0, value: int = 0) -> InlineKeyboardButton:
@@ -251,20 +250,10 @@ async def tap_sites(
     if a is None:
         return "Cette diffusion est déjà partie ou programmée."
     sites = await partners.list_for_caf(ctx.db, member.caf.id)
-    pages = max(1, math.ceil(len(sites) / SITES_PAGE))
-    page = min(max(tap.value, 0), pages - 1)
     chosen = a.audience.partners if a.audience.kind is AudienceKind.PARTNERS else frozenset()
-    rows = [
-        [_button(("✅ " if p.id in chosen else "▫️ ") + p.title, "site", a.id, p.id)]
-        for p in sites[page * SITES_PAGE : (page + 1) * SITES_PAGE]
-    ]
-    pager = []
-    if page > 0:
-        pager.append(_button("◀️", "sites", a.id, page - 1))
-    if page + 1 < pages:
-        pager.append(_button("▶️", "sites", a.id, page + 1))
-    if pager:
-        rows.append(pager)
+    rows = site_checklist(
+        sites, chosen, tap.value, lambda label, op, value: _button(label, op, a.id, value)
+    )
     rows.append([_button("✔️ Terminé", "item", a.id)])
     await edit(message, render("broadcast_sites", count=len(chosen)), InlineKeyboardMarkup(rows))
     return None
@@ -286,8 +275,8 @@ async def tap_site(
         ctx.db, a.id, ctx.clock.now(), audience=current.toggled(partner.id).to_json()
     )
     sites = await partners.list_for_caf(ctx.db, member.caf.id)
-    index = next(i for i, p in enumerate(sites) if p.id == partner.id)
-    return await tap_sites(ctx, member, BroadcastTap("sites", a.id, index // SITES_PAGE), message)
+    page = page_of(sites, partner.id)
+    return await tap_sites(ctx, member, BroadcastTap("sites", a.id, page), message)
 
 
 async def tap_confirm(

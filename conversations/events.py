@@ -28,6 +28,7 @@ from bot.domain.permissions import Action
 from bot.exports.event_calendar import event_ics, ics_filename
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
+from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
 from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import expects
@@ -375,10 +376,10 @@ async def tap_sites(ctx: Ctx, member: Member, tap: EventTap, message: Message | 
     if event is None:
         return "L'événement est déjà publié."
     chosen = event.audience.partners if event.audience.kind is AudienceKind.PARTNERS else set()
-    rows = [
-        [_button(("✅ " if p.id in chosen else "▫️ ") + p.title, "site", event.id, p.id)]
-        for p in (await partners.list_for_caf(ctx.db, member.caf.id))[:40]
-    ]
+    sites = await partners.list_for_caf(ctx.db, member.caf.id)
+    rows = site_checklist(
+        sites, chosen, tap.value, lambda label, op, value: _button(label, op, event.id, value)
+    )
     rows.append([_button("✔️ Terminé", "item", event.id)])
     await edit(message, render("broadcast_sites", count=len(chosen)), InlineKeyboardMarkup(rows))
     return None
@@ -399,7 +400,8 @@ async def tap_site(ctx: Ctx, member: Member, tap: EventTap, message: Message | N
     await store.set_fields(
         ctx.db, event.id, ctx.clock.now(), audience=current.toggled(partner.id).to_json()
     )
-    return await tap_sites(ctx, member, tap, message)
+    page = page_of(await partners.list_for_caf(ctx.db, member.caf.id), partner.id)
+    return await tap_sites(ctx, member, EventTap("sites", event.id, page), message)
 
 
 async def tap_drop(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str | None:

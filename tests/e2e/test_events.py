@@ -198,3 +198,29 @@ async def test_malformed_dates_are_answered_and_the_wizard_goes_on(
     assert "Comité de pilotage 2027" in coordinator.last_message.text
     assert "visio.caf.fr" in coordinator.last_message.text
     assert "dimanche 10 janvier 2027 à 23 h 59" in coordinator.last_message.text
+
+
+async def test_the_sites_of_a_large_caf_are_chosen_page_by_page(
+    bot: RunningBot, network: Network, fake: FakeBotApi, coordinator: FakeUser
+) -> None:
+    # More sites than one keyboard may show (the list used to stop at the 40th).
+    sites = [await network.add_site(f"Site {n:02d}") for n in range(1, 46)]
+    last = await network.join(Role.AGENT, partner=sites[-1], first_name="Zoé")
+    await create_event(coordinator)
+    await coordinator.tap("🏢 Choisir des sites")
+    pages = 1
+    while "▫️ Site 45 (Amiens)" not in coordinator.last_message.labels:
+        assert len(coordinator.last_message.labels) <= 11  # 8 sites, the pager, « Terminé »
+        await coordinator.tap("▶️")
+        pages += 1
+    assert pages == 6  # 47 sites (Ham, Albert and these 45), 8 a page
+    await coordinator.tap("▫️ Site 45 (Amiens)")
+    # Ticking keeps the page it is on.
+    assert "✅ Site 45 (Amiens)" in coordinator.last_message.labels
+    assert "◀️" in coordinator.last_message.labels
+    await coordinator.tap("✔️ Terminé")
+    assert "Invités : 1 personne" in coordinator.last_message.text
+    await coordinator.tap("📨 Publier et inviter (1)")
+    await fake.wait_for(
+        lambda: any("Invitation de votre Caf" in (m.text or "") for m in last.bot_messages)
+    )

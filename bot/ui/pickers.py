@@ -1,0 +1,44 @@
+"""Keyboards shared by several flows: the paged checklist of a Caf's sites (the audience of
+a broadcast or of an event). A Caf has up to a few hundred sites and Telegram shows at most
+100 buttons a message, so the list is paged, a page of SITES_PAGE at a time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence, Set
+
+from telegram import InlineKeyboardButton
+
+from bot.domain.models import Partner
+
+SITES_PAGE = 8
+
+#: (label, op, value) -> a button of the flow's own callback type and item.
+ButtonOf = Callable[[str, str, int], InlineKeyboardButton]
+
+
+def site_checklist(
+    sites: Sequence[Partner], chosen: Set[int], page: int, button: ButtonOf
+) -> list[list[InlineKeyboardButton]]:
+    """One page of « ✅ / ▫️ site » rows (op `site`, value: the site's id), then « ◀️ ▶️ »
+    (op `sites`, value: the page) when there are several; `page` is clamped to the last."""
+    pages = max(1, math.ceil(len(sites) / SITES_PAGE))
+    page = min(max(page, 0), pages - 1)
+    rows = [
+        [button(("✅ " if p.id in chosen else "▫️ ") + p.title, "site", p.id)]
+        for p in sites[page * SITES_PAGE : (page + 1) * SITES_PAGE]
+    ]
+    pager = []
+    if page > 0:
+        pager.append(button("◀️", "sites", page - 1))
+    if page + 1 < pages:
+        pager.append(button("▶️", "sites", page + 1))
+    if pager:
+        rows.append(pager)
+    return rows
+
+
+def page_of(sites: Sequence[Partner], partner_id: int) -> int:
+    """The checklist page that shows this site (the first page if it is not listed)."""
+    index = next((i for i, p in enumerate(sites) if p.id == partner_id), 0)
+    return index // SITES_PAGE
