@@ -137,6 +137,8 @@ BY_LABEL = {entry.label: entry for entry in ENTRIES}
 BY_KEY = {entry.key: entry for entry in ENTRIES}
 CANCEL_COMMAND = BotCommand("annuler", "Annuler l'action en cours")
 START_COMMAND = BotCommand("start", "Afficher le menu")
+# Everyone may see what the bot holds about them (RGPD), whatever their rights.
+MY_DATA_COMMAND = BotCommand("mesdonnees", "Voir et télécharger mes données")
 
 
 def entries_for(actor: Actor) -> list[MenuEntry]:
@@ -161,5 +163,5 @@ def main_menu(actor: Actor) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
 def commands_for(actor: Actor) -> list[BotCommand]:
     commands = [START_COMMAND]
     commands += [BotCommand(e.command, e.description) for e in entries_for(actor)]
-    commands.append(CANCEL_COMMAND)
+    commands += [MY_DATA_COMMAND, CANCEL_COMMAND]
     return commands

@@ -51,6 +51,7 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
         "signaler",
         "documentation",
         "aide",
+        "mesdonnees",
         "annuler",
     ]
 
@@ -69,6 +70,7 @@ async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network:
         "conformite",
         "documentation",
         "aide",
+        "mesdonnees",
         "annuler",
     ]
 
