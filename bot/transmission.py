@@ -13,7 +13,8 @@ transmission » (storage/period_reports.visits_changed) and the next run asks ag
 The run is at NOTIFY_HOUR (local), not at night: it sends messages people read at work.
 Every message is an outbox row written in the same transaction as the state it announces,
 and each state change is conditional, so a run repeated after a crash sends nothing twice.
-The conventions' renewal reminders (bot/renewal.py) ride on the same run for that reason.
+The conventions' renewal reminders (bot/renewal.py) and the yearly visit's action plan
+reminders (bot/action_reminders.py) ride on the same run for that reason.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import renewal
+from bot import action_reminders, renewal
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import indicators as figures
@@ -76,6 +77,7 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
     # Booked first: a failure below retries this run and never loses tomorrow's.
     await run_transmission(db, now)
     await renewal.send_reminders(db, now)
+    await action_reminders.send_reminders(db, now)
 
 
 async def run_transmission(db: Database, now: datetime) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot import action_reminders
 from bot.domain import opening_hours
 from bot.domain import site_reviews as rules
 from bot.domain.models import Member, Partner
@@ -157,6 +158,7 @@ async def tap_done(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | 
                 target_id=item.id,
                 details={"partner": partner.id, "review": item.review_id},
             )
+            await action_reminders.tell_done(tx, partner, item, now)
     notice = render("review_item_done", item=item) if done else None
     await edit(message, *await _home(ctx, member, partner, notice))
     return "Action notée comme faite." if done else "Cette action est déjà notée comme faite."

@@ -110,6 +110,15 @@ async def open_items(conn: Conn, partner_id: int) -> list[ActionItem]:
     return [ActionItem.model_validate(dict(row)) for row in rows]
 
 
+async def open_items_due_by(conn: Conn, until: date) -> list[ActionItem]:
+    """Every site's open items due on or before `until`, soonest first (the reminders)."""
+    rows = await conn.fetch_all(
+        "SELECT * FROM action_items WHERE done_at IS NULL AND due_on <= :until ORDER BY due_on, id",
+        {"until": date_to_db(until)},
+    )
+    return [ActionItem.model_validate(dict(row)) for row in rows]
+
+
 async def items_of(conn: Conn, review_id: int) -> list[ActionItem]:
     rows = await conn.fetch_all(
         "SELECT * FROM action_items WHERE review_id = :r ORDER BY id", {"r": review_id}

@@ -334,3 +334,22 @@ def check_due_day(day: date, today: date) -> date:
 
 def is_overdue(due_on: date, today: date) -> bool:
     return due_on < today
+
+
+#: Those who carry an action item are reminded this many days before its due date.
+ITEM_REMINDER_DAYS = 7
+
+
+class ItemReminder(StrEnum):
+    SOON = "soon"  # due within ITEM_REMINDER_DAYS
+    OVERDUE = "overdue"  # its due date has passed
+
+
+def item_reminder_due(due_on: date, today: date) -> ItemReminder | None:
+    """Which reminder an open item calls for today. Each is sent once (the caller keys it);
+    a bot down through the week before the due date sends only the overdue one."""
+    if is_overdue(due_on, today):
+        return ItemReminder.OVERDUE
+    if today >= due_on - timedelta(days=ITEM_REMINDER_DAYS):
+        return ItemReminder.SOON
+    return None

@@ -9,12 +9,14 @@ import pytest
 from bot.domain.site_reviews import (
     MAX_ITEMS,
     DraftState,
+    ItemReminder,
     Owner,
     ReviewError,
     Step,
     add_months,
     due_choices,
     is_overdue,
+    item_reminder_due,
     parse_due_day,
     parse_visit_day,
 )
@@ -121,3 +123,19 @@ def test_a_plan_has_a_limit_and_texts_their_length() -> None:
         DraftState(step=Step.ITEM_TEXT).with_description("x" * 301)
     with pytest.raises(ReviewError):
         DraftState(step=Step.ITEM_OWNER).with_owner(Owner.BOTH)  # no description yet
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 12, 18), None),  # 8 days before
+        (date(2026, 12, 19), ItemReminder.SOON),  # a week before
+        (date(2026, 12, 26), ItemReminder.SOON),  # the due day is not late
+        (date(2026, 12, 27), ItemReminder.OVERDUE),
+        (date(2027, 6, 1), ItemReminder.OVERDUE),  # a bot down the whole week: overdue only
+    ],
+)
+def test_an_item_is_recalled_a_week_before_its_due_date_then_once_late(
+    today: date, expected: ItemReminder | None
+) -> None:
+    assert item_reminder_due(date(2026, 12, 26), today) is expected

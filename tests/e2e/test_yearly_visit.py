@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot import action_reminders
 from bot.clock import ManualClock
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
@@ -403,3 +404,60 @@ async def test_typing_where_a_button_is_expected_and_going_back_and_cancelling(
     await open_review(coordinator)
     assert "➕ Enregistrer une visite" in coordinator.last_message.labels
     assert await count(network, "site_reviews") == 0
+
+
+async def test_those_who_carry_an_item_are_reminded_a_week_before_and_once_it_is_late(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    manager: FakeUser,
+    agent: FakeUser,
+    coordinator: FakeUser,
+) -> None:
+    await record_visit(
+        coordinator,
+        (FIRST, "Partenaire", "Dans 1 mois (26/12)"),
+        (SECOND, "Les deux", "Dans 1 mois (26/12)"),
+    )
+    scheduler = bot.app.bot_data["scheduler"]
+
+    def reminders(user: FakeUser, words: str) -> list[str]:
+        return [m.text or "" for m in user.bot_messages if words in (m.text or "")]
+
+    network.clock.advance(timedelta(days=22))  # Friday 18 December: 8 days before
+    await scheduler.run_due()
+    await outbox_settled(network)
+    assert not reminders(manager, "Action à faire") and not reminders(coordinator, "Action")
+
+    network.clock.advance(timedelta(days=1))  # Saturday 19: a week before
+    await scheduler.run_due()
+    await outbox_settled(network)
+    soon = reminders(manager, "Action à faire d'ici le samedi 26 décembre 2026")
+    assert len(soon) == 2 and any(FIRST in t for t in soon) and any(SECOND in t for t in soon)
+    [caf_soon] = reminders(coordinator, "Action à faire")  # only the shared one is the Caf's
+    assert SECOND in caf_soon and "Les deux" in caf_soon
+    assert "🏛 Voir la visite annuelle" in coordinator.last_message.labels
+    assert not reminders(agent, "Action")  # the plan is the managers' business
+    # The same run again (a crash after it) sends nothing twice.
+    await action_reminders.send_reminders(network.db, network.clock.now())
+    await outbox_settled(network)
+    assert len(reminders(manager, "Action à faire")) == 2
+
+    # The coordinator follows the button to the site's plan and marks the shared item done.
+    await coordinator.tap("🏛 Voir la visite annuelle")
+    await coordinator.tap(f"✅ 2. {SECOND}")
+    await coordinator.tap("✅ Oui, c'est fait")
+    await outbox_settled(network)
+    [done] = reminders(manager, "Action faite")
+    assert SECOND in done and "notée comme faite par la Caf" in done
+
+    network.clock.advance(timedelta(days=8))  # Sunday 27: the first one is late
+    await scheduler.run_due()
+    await outbox_settled(network)
+    [late] = reminders(manager, "Action en retard")
+    assert FIRST in late and "échéance passée : samedi 26 décembre 2026" in late
+    assert not reminders(coordinator, "Action en retard")  # the partner's item only
+    network.clock.advance(timedelta(days=1))
+    await scheduler.run_due()
+    await outbox_settled(network)
+    assert len(reminders(manager, "Action en retard")) == 1  # once
