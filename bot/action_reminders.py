@@ -55,10 +55,15 @@ async def send_reminders(db: Database, now: datetime) -> int:
             if which is None:
                 continue
             key = f"action:{item.id}:{which.value}"
-            text = render("action_reminder", item=item, partner=partner, which=which.value)
             if item.owner.concerns_partner:
+                text = render(
+                    "action_reminder", item=item, partner=partner, which=which.value, for_caf=False
+                )
                 queued += await _to_managers(tx, partner.id, key=key, text=text, now=now)
             if item.owner is not Owner.PARTNER:
+                text = render(
+                    "action_reminder", item=item, partner=partner, which=which.value, for_caf=True
+                )
                 open_site = callbacks.encode(ReviewTap("home", partner.id, 0))
                 button = InlineKeyboardButton("🏛 Voir la visite annuelle", callback_data=open_site)
                 queued += await notices.to_coordinators(

@@ -435,7 +435,8 @@ async def test_those_who_carry_an_item_are_reminded_a_week_before_and_once_it_is
     soon = reminders(manager, "Action à faire d'ici le samedi 26 décembre 2026")
     assert len(soon) == 2 and any(FIRST in t for t in soon) and any(SECOND in t for t in soon)
     [caf_soon] = reminders(coordinator, "Action à faire")  # only the shared one is the Caf's
-    assert SECOND in caf_soon and "Les deux" in caf_soon
+    assert SECOND in caf_soon and "Responsable : Les deux" in caf_soon
+    assert "notez-la comme faite" in caf_soon
     assert "🏛 Voir la visite annuelle" in coordinator.last_message.labels
     assert not reminders(agent, "Action")  # the plan is the managers' business
     # The same run again (a crash after it) sends nothing twice.
@@ -455,7 +456,7 @@ async def test_those_who_carry_an_item_are_reminded_a_week_before_and_once_it_is
     await scheduler.run_due()
     await outbox_settled(network)
     [late] = reminders(manager, "Action en retard")
-    assert FIRST in late and "échéance passée : samedi 26 décembre 2026" in late
+    assert FIRST in late and "Échéance passée : samedi 26 décembre 2026" in late
     assert not reminders(coordinator, "Action en retard")  # the partner's item only
     network.clock.advance(timedelta(days=1))
     await scheduler.run_due()
