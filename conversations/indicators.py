@@ -11,12 +11,15 @@ site, a coordinator only their Caf's.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot import charts, offload
 from bot.domain import indicators as figures
@@ -34,6 +37,8 @@ from bot.ui.render import render
 from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
 from storage import audit, hours, indicators, partners, people, period_reports
 from storage.period_reports import PeriodReport, ReportStatus
+
+log = logging.getLogger(__name__)
 
 SITES_PAGE = 8
 WHOLE_CAF = 0
@@ -307,8 +312,18 @@ def _title(member: Member, scope: Scope) -> str:
     return f"{where} — {scope.period.label}"
 
 
+async def _working(ctx: Ctx, member: Member, action: ChatAction) -> None:
+    """« envoie une photo… » in the chat's header while a file is made (a second or two in a
+    child process); only a courtesy, so a refusal of it changes nothing."""
+    try:
+        await ctx.bot.send_chat_action(member.person.telegram_user_id or 0, action)
+    except TelegramError as error:
+        log.info("sendChatAction refusé : %s", error)
+
+
 async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> str:
-    scope = await _scope(ctx, member, tap.partner, tap.period)
+    scope = await _scope(ctx, member, tap.partner, tap.period)  # refuses another's site
+    await _working(ctx, member, ChatAction.UPLOAD_PHOTO)
     site, _ = await _figures(ctx, member, scope)
     schedule = await _schedule(ctx, scope)
     # Drawn in a child process: matplotlib never enters the bot's memory.
@@ -331,6 +346,7 @@ async def tap_charts(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messa
 
 async def _export(ctx: Ctx, member: Member, tap: IndicatorTap, extension: str) -> str:
     scope = await _scope(ctx, member, tap.partner, tap.period)
+    await _working(ctx, member, ChatAction.UPLOAD_DOCUMENT)
     now = ctx.clock.now()
     async with ctx.db.report_read() as conn:
         report = await export.collect(

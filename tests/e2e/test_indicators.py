@@ -59,6 +59,10 @@ async def test_a_manager_sees_the_quarter_with_charts_and_an_annexe_2_workbook(
     await manager.tap("📊 Graphiques", screen)
     photos = [m for m in manager.bot_messages if m.kind == "photo"]
     assert len(photos) == 3
+    # While they are drawn, the chat's header says a photo is coming.
+    [working] = fake.calls_to("sendChatAction")
+    assert working.params["action"] == "upload_photo"
+    assert working.params["chat_id"] == manager.chat_id
 
     await manager.tap("📥 Excel", screen)
     [workbook_message] = [m for m in manager.bot_messages if m.kind == "document"]
