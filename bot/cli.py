@@ -13,6 +13,7 @@ import csv
 import io
 import logging
 import os
+import re
 import secrets
 import shlex
 import sqlite3
@@ -22,7 +23,7 @@ import zoneinfo
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.clock import Clock, OffsetFileClock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
@@ -42,9 +43,52 @@ class CliError(Exception):
     """A problem to report to the operator in one line."""
 
 
+# argparse's own messages, for an operator who reads French everywhere else. Only this
+# command line's parser translates them (argparse's global `_` is left alone).
+_ARGPARSE_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(english), french)
+    for english, french in (
+        (r"^argument (.+?): ", r"argument \1 : "),
+        (r"invalid choice: (.+) \(choose from (.+)\)$", r"choix invalide : \1 (choisir parmi \2)"),
+        (r"^the following arguments are required: ", "arguments obligatoires manquants : "),
+        (r"^unrecognized arguments: ", "arguments non reconnus : "),
+        (r"^one of the arguments (.+) is required$", r"l'un des arguments \1 est obligatoire"),
+        (r"not allowed with argument ", "incompatible avec l'argument "),
+        (r"^ambiguous option: (.+) could match ", r"option ambiguë : \1 peut désigner "),
+        (r"expected one argument$", "une valeur est attendue"),
+        (r"expected at least one argument$", "au moins une valeur est attendue"),
+        (r"expected at most one argument$", "au plus une valeur est attendue"),
+        (r"invalid (\w+) value: ", r"valeur invalide (\1) : "),
+    )
+)
+
+
+def french(message: str) -> str:
+    for english, replacement in _ARGPARSE_FR:
+        message = english.sub(replacement, message)
+    return message
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(
+            usage, actions, groups, prefix="utilisation : " if prefix is None else prefix
+        )
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="afficher cette aide"
+        )
+
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"Erreur : {message} (voir {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"Erreur : {french(message)} (voir {self.prog} --help)\n")
 
 
 def build_parser() -> Parser:

@@ -307,10 +307,35 @@ def test_help_explains_usage_of(
     command: tuple[str, ...], help_outcomes: dict[tuple[str, ...], Outcome]
 ) -> None:
     outcome = help_outcomes[command].ok()
-    assert outcome.stdout.startswith(f"usage: {' '.join(('python -m bot', *command))}"), (
-        outcome.describe()
-    )
+    usage = f"utilisation : {' '.join(('python -m bot', *command))}"
+    assert outcome.stdout.startswith(usage), outcome.describe()
     assert outcome.stderr == ""
+    # argparse's own words are in French too.
+    for english in ("usage:", "positional arguments", "show this help message"):
+        assert english not in outcome.stdout, outcome.describe()
+    assert "-h, --help" in outcome.stdout and "afficher cette aide" in outcome.stdout
+
+
+def test_argparse_refusals_are_explained_in_french(tmp_path: Path) -> None:
+    operator = Operator(tmp_path)
+    outcomes = operator.run_all(
+        [
+            (("fly",), {}),
+            (("export",), {}),
+            (("backup", "a", "b"), {}),
+            (("invite", "--role", "chef"), {}),
+        ]
+    )
+    errors = [outcome.stderr for outcome in outcomes]
+    assert "choix invalide : 'fly' (choisir parmi 'run'" in errors[0]
+    assert "arguments obligatoires manquants : EXPORT" in errors[1]
+    assert "arguments non reconnus : b" in errors[2]
+    assert "argument --role : choix invalide : 'chef'" in errors[3]
+    for outcome in outcomes:
+        assert outcome.returncode == 2, outcome.describe()
+        assert outcome.stderr.startswith("Erreur : "), outcome.describe()
+        for english in ("invalid choice", "required", "unrecognized", "choose from"):
+            assert english not in outcome.stderr, outcome.describe()
 
 
 def test_top_level_help_lists_every_command(
