@@ -444,7 +444,8 @@ def _print_profile(profiler: cProfile.Profile, run: Run) -> None:
     print(
         f"\n{run.kind}: {run.updates} updates in {run.seconds:.2f} s under cProfile; "
         f"main thread {run.main_thread_cpu_seconds:.2f} s CPU, other threads "
-        f"{run.cpu_seconds - run.main_thread_cpu_seconds:.2f} s (aiosqlite's: SQLite itself)",
+        f"{run.cpu_seconds - run.main_thread_cpu_seconds:.2f} s "
+        "(storage/db.py's committer thread: COMMIT and its fsync)",
         file=out,
     )
     print("Own time (tottime) by area, main thread:", file=out)
@@ -572,7 +573,7 @@ def report(
         ("handling per update, mean", visit.mean, base.mean),
         ("CPU of the process per update (all threads)", visit.cpu_per_update, base.cpu_per_update),
         (
-            "… of which threads other than the event loop's (aiosqlite's)",
+            "… of which threads other than the event loop's (the database's committer)",
             visit.other_threads_per_update,
             base.other_threads_per_update,
         ),
