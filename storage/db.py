@@ -205,10 +205,10 @@ class Database:
         if self._report_conn is not None:
             await self._report_conn.close()
             self._report_conn = None
+        self._stop_committer()  # a COMMIT still in its thread ends before the connection
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self._stop_committer()
 
     def _stop_committer(self) -> None:
         if self._committer is not None:
