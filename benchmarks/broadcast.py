@@ -52,7 +52,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -242,21 +241,14 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _environment(fake: FakeBotApi, path: Path, rate: float) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
-    env.update(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
-            "DATABASE_PATH": str(path),
-            "POLLING_TIMEOUT_SECONDS": "10",
-            "BROADCAST_MAX_RATE": str(rate),
-            "TELEGRAM_MAX_RATE": str(rate),
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(common.ROOT),
-        }
+    return common.bot_environment(
+        fake.base_url,
+        fake.base_file_url,
+        path,
+        POLLING_TIMEOUT_SECONDS="10",
+        BROADCAST_MAX_RATE=str(rate),
+        TELEGRAM_MAX_RATE=str(rate),
     )
-    return env
 
 
 POOL_VARIABLE = "BENCHMARK_CONNECTION_POOL"
@@ -537,13 +529,7 @@ async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any)
 
         _account(run, fake, fake.calls[before_calls:], set(chats), text, rows)
     finally:
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await common.stop_process(process)
         log_file.close()
         run.ptb_flood_errors, run.pause_warnings, errors = _log_errors(folder / "bot.log")
         if errors:

@@ -1,59 +1,70 @@
-"""What the issue #8 benchmarks share: the machine and its load, peak RSS, percentiles, the
-rate limiter raised for a measurement, and their sections of benchmarks/README.md.
-
-`benchmarks.indicators` keeps its own copies of some of these (it came first); the
-machine's description and the peak RSS are taken from it so that every section of the
-README reads the same way.
+"""What the benchmarks share: the machine and its load, peak RSS, percentiles, the typical
+visit, the databases they fill and reuse, the processes they stop, and their sections of
+benchmarks/README.md, so that every section reads the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import signal
+import sqlite3
 import statistics
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter
-
-from benchmarks.indicators import README, README_HEAD, _machine, _uptime
-
 ROOT = Path(__file__).resolve().parent.parent
+README = Path(__file__).resolve().parent / "README.md"
+README_HEAD = """# Benchmarks
 
-#: AIORateLimiter's overall cap for a measurement (PTB's default, used by bot/app.py, is
-#: Telegram's 30 messages a second). Still a limiter, so its cost per call stays measured.
-RAISED_OVERALL_RATE = 1_000_000
+Speed and memory are measured here, never in timed tests: medians of several runs, each
+against a baseline measured in the same run, because machines are shared and noisy. Each
+benchmark is a module run from the repository's root (`python -m benchmarks.NAME --help`);
+its section below says with which command, on which machine and under which load its
+figures were obtained.
+"""
+
+#: tests/e2e/test_visit.py TYPICAL: the shortest complete visit (8 taps after the menu).
+TYPICAL_VISIT = (
+    "Femme",
+    "25 – 60 ans",
+    "Allocataire",
+    "Débutant",
+    "Demande de prestation",
+    "Accomp. démarche en ligne",
+    "Logement et cadre de vie",
+    "Oui",
+)
 
 
 def machine() -> str:
-    return _machine()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({model or 'unknown CPU'}), {memory:.1f} GiB RAM, "
+        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def uptime() -> str:
-    return _uptime()
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def load() -> float:
     return os.getloadavg()[0]
-
-
-class RaisedRateLimiter(AIORateLimiter):
-    """`AIORateLimiter` as bot/app.py builds it (`max_retries=3`, group limits untouched),
-    with the overall cap raised. There is no setting for that cap: a benchmark that runs the
-    real wiring puts this class in `bot.app`'s namespace before `build_application`."""
-
-    def __init__(
-        self, overall_max_rate: float = RAISED_OVERALL_RATE, *args: object, **kwargs: object
-    ) -> None:
-        super().__init__(overall_max_rate, *args, **kwargs)  # type: ignore[arg-type]
-
-
-def raise_rate_limit() -> None:
-    """For the bot built in this process (call before `build_application`)."""
-    import bot.app
-
-    bot.app.AIORateLimiter = RaisedRateLimiter  # type: ignore[misc]
 
 
 def proc_status_kib(pid: int | str = "self") -> dict[str, int]:
@@ -64,23 +75,6 @@ def proc_status_kib(pid: int | str = "self") -> dict[str, int]:
     except OSError:
         return {}
     return {line.split(":")[0]: int(line.split()[1]) for line in lines if line.endswith(" kB")}
-
-
-SNIFFIO_VARIABLE = "BENCHMARK_STUB_SNIFFIO"
-
-
-def stub_sniffio() -> None:
-    """For `--stub-sniffio` (a diagnosis, set through SNIFFIO_VARIABLE): httpcore tries
-    `import sniffio` whenever it makes a lock; the package is not installed (nothing requires
-    it any more), so every try is a failed import that scans sys.path. A stub answering
-    "asyncio", as sniffio would here, shows what that costs."""
-    if os.environ.get(SNIFFIO_VARIABLE):
-        import sys
-        import types
-
-        stub = types.ModuleType("sniffio")
-        stub.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
-        sys.modules.setdefault("sniffio", stub)
 
 
 def vm_hwm_kib(pid: int | str = "self") -> int:
@@ -150,3 +144,47 @@ def write_section(name: str, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     README.write_text(text, encoding="utf-8")
+
+
+def bot_environment(base_url: str, file_url: str, db_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of `python -m bot run` against a fake Bot API: this one's, less any
+    setting of ours, plus the fake's addresses, the database and `settings` (NAME=value)."""
+    from tests.fake_bot_api import TOKEN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=base_url,
+        TELEGRAM_API_FILE_BASE_URL=file_url,
+        DATABASE_PATH=str(db_path),
+        LOG_LEVEL="INFO",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(settings)
+    return env
+
+
+def stored_marker(path: Path, key: str) -> str | None:
+    """What a benchmark wrote in a database it filled (kv `key`), to reuse it when it
+    matches; None when the file is not such a database."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+async def stop_process(process: asyncio.subprocess.Process | None) -> None:
+    """SIGTERM, as systemd stops the bot; SIGKILL if it has not ended 30 s later."""
+    if process is None or process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 30)
+    except TimeoutError:
+        process.kill()
+        await process.wait()

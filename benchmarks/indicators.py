@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from benchmarks import common
 from bot.domain import taxonomy
 from bot.domain.indicators import Comparison, build, total
 from bot.domain.models import Caf
@@ -76,9 +77,6 @@ MARKER = "benchmarks.indicators"
 FILL_KEY = "benchmarks.indicators.fill_seconds"
 
 ROOT = Path(__file__).resolve().parent.parent
-README = Path(__file__).resolve().parent / "README.md"
-BEGIN = "<!-- benchmarks.indicators: begin (rewritten by --readme) -->"
-END = "<!-- benchmarks.indicators: end -->"
 
 # Targets of issue #7.
 TARGET_INDICATORS_S = 1.0
@@ -170,18 +168,6 @@ def _marker(visits: int, sites: int) -> str:
         {"visits": visits, "sites": sites, "seed": SEED, "year": YEAR, "generator": GENERATOR},
         sort_keys=True,
     )
-
-
-def _stored_marker(path: Path) -> str | None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM kv WHERE key = ?", (MARKER,)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 async def _create_schema(path: Path) -> None:
@@ -647,52 +633,6 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms".replace(",", " ")
 
 
-def _mb(kib: int) -> str:
-    return f"{kib * 1024 / 1e6:.0f} MB"
-
-
-def _spread(values: list[float]) -> tuple[float, float, float]:
-    return statistics.median(values), min(values), max(values)
-
-
-def _machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{os.cpu_count()} cores ({model or 'unknown CPU'}), {memory:.1f} GiB RAM, "
-        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "load average: " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def _commit() -> str:
-    """HEAD, and whether the code measured (bot/, storage/) differs from it."""
-
-    def git(*words: str) -> str:
-        done = subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--", "bot", "storage")
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-    return f"{head} (bot/ or storage/ changed since)" if changed else head
-
-
 def report(
     *,
     command: str,
@@ -709,8 +649,9 @@ def report(
         "",
         f"Command, from the repository's root: `{command}`",
         "",
-        f"- When: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}",
-        f"- Machine: {_machine()}",
+        f"- When: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"commit {common.commit(('bot', 'storage'))}",
+        f"- Machine: {common.machine()}",
         f"- `uptime` before: `{uptimes[0]}`",
         f"- `uptime` after: `{uptimes[1]}`",
         f"- Data: {filled.visits:,} visits of one Caf ({TIMEZONE}) over {site[0]} sites in "
@@ -731,7 +672,7 @@ def report(
     ]
 
     def row(name: str, values: list[float], first: float, target: float | None) -> None:
-        median, low, high = _spread(values)
+        median, low, high = common.spread(values)
         verdict = "" if target is None else ("pass" if median <= target else "**fail**")
         aim = "" if target is None else f"≤ {_ms(target)}"
         lines.append(
@@ -791,9 +732,10 @@ def report(
     ):
         if probe:
             verdict = "pass" if probe.rss_peak_kib * 1024 / 1e6 <= TARGET_RSS_MB else "**fail**"
+            first = common.mb(probe.rss_after_first_kib)
             lines.append(
-                f"| {name} | {_mb(probe.rss_before_kib)} | {_mb(probe.rss_after_first_kib)} "
-                f"| {_mb(probe.rss_peak_kib)} | ≤ {TARGET_RSS_MB:.0f} MB | {verdict} |"
+                f"| {name} | {common.mb(probe.rss_before_kib)} | {first} "
+                f"| {common.mb(probe.rss_peak_kib)} | ≤ {TARGET_RSS_MB:.0f} MB | {verdict} |"
             )
     lines += [
         "",
@@ -823,28 +765,6 @@ def report(
     checks = [f"{kind}: {json.dumps(probe.checks)}" for kind, probe in probes.items() if probe]
     lines.append("Checks: " + "; ".join(checks))
     return "\n".join(lines).rstrip() + "\n"
-
-
-README_HEAD = """# Benchmarks
-
-Speed and memory are measured here, never in timed tests: medians of several runs, each
-against a baseline measured in the same run, because machines are shared and noisy. Each
-benchmark is a module run from the repository's root (`python -m benchmarks.NAME --help`);
-its section below says with which command, on which machine and under which load its
-figures were obtained.
-"""
-
-
-def write_readme(section: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else README_HEAD
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------- main
@@ -888,8 +808,8 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     command = shlex.join([".venv/bin/python", "-m", "benchmarks.indicators", *sys.argv[1:]])
-    uptime_before = _uptime()
-    print(f"{uptime_before}\n{_machine()}", flush=True)
+    uptime_before = common.uptime()
+    print(f"{uptime_before}\n{common.machine()}", flush=True)
     folder = None
     if args.db is None:
         folder = Path(tempfile.mkdtemp(prefix="bench-indicators-"))
@@ -897,12 +817,12 @@ def main(argv: list[str] | None = None) -> None:
     else:
         path = args.db.resolve()
     try:
-        if path.exists() and _stored_marker(path) == _marker(args.visits, args.sites):
+        if path.exists() and common.stored_marker(path, MARKER) == _marker(args.visits, args.sites):
             filled = reuse(path)
             print(f"Reusing {path} ({filled.visits:,} visits)")
         else:
             if path.exists():
-                if _stored_marker(path) is None:
+                if common.stored_marker(path, MARKER) is None:
                     parser.error(f"{path} exists and was not filled by this benchmark")
                 for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                     part.unlink(missing_ok=True)
@@ -919,7 +839,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             print(f"Measuring {kind} (load {os.getloadavg()[0]:.2f})…", flush=True)
             probes[kind] = run_child(kind, path, args.runs, busiest)
-        uptimes = (uptime_before, _uptime())
+        uptimes = (uptime_before, common.uptime())
         section = report(
             command=command,
             filled=filled,
@@ -937,8 +857,8 @@ def main(argv: list[str] | None = None) -> None:
                 if probe.checks["indicators_visits"] != expected:
                     sys.exit(f"{kind}: the indicators count {probe.checks} visits: wrong")
         if args.readme:
-            write_readme(section)
-            print(f"Written to {README}")
+            common.write_section("indicators", section)
+            print(f"Written to {common.README}")
     finally:
         if folder is not None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -33,11 +33,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import shlex
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -52,7 +50,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks import indicators as filling
-from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
+from tests.fake_bot_api import FakeBotApi, FakeUser
 
 NAME = "memory"
 KINDS = ("full", "baseline")
@@ -63,16 +61,6 @@ FIRST_EXTRA_TELEGRAM_ID = 10_000_000
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 TARGET_MB = 150.0
 STEPS = ("start-up", "agents", "Caf's quarter", "charts", "exports")
-TYPICAL = (
-    "Femme",
-    "25 – 60 ans",
-    "Allocataire",
-    "Débutant",
-    "Demande de prestation",
-    "Accomp. démarche en ligne",
-    "Logement et cadre de vie",
-    "Oui",
-)
 WAIT_SECONDS = 180.0
 
 
@@ -90,24 +78,14 @@ def _marker(visits: int, sites: int, people: int) -> str:
     )
 
 
-def _stored_marker(path: Path) -> str | None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM kv WHERE key = ?", (MARKER,)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
-
-
 def prepare(path: Path, *, visits: int, sites: int, people: int) -> tuple[float, bool]:
     """The database, filled or reused; returns (seconds it took to fill, reused)."""
-    if path.exists() and _stored_marker(path) == _marker(visits, sites, people):
+    if path.exists() and common.stored_marker(path, MARKER) == _marker(visits, sites, people):
         return 0.0, True
     if path.exists():
-        if _stored_marker(path) is None and filling._stored_marker(path) is None:
+        if common.stored_marker(path, MARKER) is None and (
+            common.stored_marker(path, filling.MARKER) is None
+        ):
             raise SystemExit(f"{path} exists and was not filled by a benchmark")
         for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             part.unlink(missing_ok=True)
@@ -279,18 +257,12 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
         clock_file = folder / "clock"
         offset = NOW - datetime.now(UTC)
         clock_file.write_text(str(offset.total_seconds()))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
-        env.update(
-            {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE_URL": fake.base_url,
-                "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
-                "DATABASE_PATH": str(path),
-                "POLLING_TIMEOUT_SECONDS": "1",
-                "LOG_LEVEL": "INFO",
-                "PNC_CLOCK_FILE": str(clock_file),
-                "PYTHONPATH": str(common.ROOT),
-            }
+        env = common.bot_environment(
+            fake.base_url,
+            fake.base_file_url,
+            path,
+            POLLING_TIMEOUT_SECONDS="1",
+            PNC_CLOCK_FILE=str(clock_file),
         )
         began = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -328,7 +300,7 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
             agent = fake.user(telegram_id)
             for _ in range(2):
                 await agent.send("📝 Nouvelle visite")
-                for label in TYPICAL:
+                for label in common.TYPICAL_VISIT:
                     await _until(lambda a=agent, b=label: _offers(a, b), f"the button « {label} »")
                     await agent.tap(label, agent.last_message)
                 await _until(
@@ -386,13 +358,7 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
             f"{exc}\ncoordinator's last messages: {seen}\nbot log:\n{_tail(folder / 'bot.log')}"
         ) from exc
     finally:
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await common.stop_process(process)
         log_file.close()
         probe.checks["log_errors"] = _errors(folder / "bot.log")
         probe.checks["offloaded"] = _offloaded(folder / "bot.log")

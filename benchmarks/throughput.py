@@ -1,7 +1,7 @@
 """Issue #8: updates per second of the visit flow, against a bare python-telegram-bot bot.
 
     python -m benchmarks.throughput [--agents 50] [--sites 10] [--visits 4] [--runs 5]
-                                    [--readme] [--profile visit|baseline] [--stub-sniffio]
+                                    [--readme] [--profile visit|baseline]
 
 Simulated agents (FakeUsers of tests/fake_bot_api.py) log typical visits, all at once,
 through the fake Bot API over HTTP on 127.0.0.1: « 📝 Nouvelle visite » then the eight taps
@@ -28,8 +28,7 @@ Updates per second = the timed updates ÷ the wall time from the first tap to th
 update handled, after one warm-up visit. Handling time = TimedSerialUpdateProcessor's
 figure: from the start of an update's handlers to their end, the two Bot API round trips
 included. `--profile KIND` runs one more process of that kind under cProfile and prints
-where its time went; `--stub-sniffio` (a diagnosis) lets httpcore find `sniffio`, see
-benchmarks/common.py `stub_sniffio`.
+where its time went.
 """
 
 from __future__ import annotations
@@ -75,17 +74,7 @@ from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
 NAME = "throughput"
 KINDS = ("visit", "baseline")
 MENU = "📝 Nouvelle visite"
-# tests/e2e/test_visit.py TYPICAL: the shortest complete visit (8 taps after the menu).
-TYPICAL = (
-    "Femme",
-    "25 – 60 ans",
-    "Allocataire",
-    "Débutant",
-    "Demande de prestation",
-    "Accomp. démarche en ligne",
-    "Logement et cadre de vie",
-    "Oui",
-)
+TYPICAL = common.TYPICAL_VISIT
 UPDATES_PER_VISIT = 1 + len(TYPICAL)
 # Thursday 26 November 2026, 10:00 in Paris (tests/conftest.py START): within opening hours.
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -477,12 +466,7 @@ def run_child(kind: str, args: argparse.Namespace, profile: bool = False) -> Run
     ]
     if profile:
         command.append("--profile-child")
-    env = dict(os.environ)
-    if args.stub_sniffio:
-        env[common.SNIFFIO_VARIABLE] = "1"
-    done = subprocess.run(
-        command, cwd=common.ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True, check=False)
     if profile:
         sys.stderr.write(done.stderr)
     if done.returncode != 0:
@@ -493,7 +477,6 @@ def run_child(kind: str, args: argparse.Namespace, profile: bool = False) -> Run
 
 
 def child_main(kind: str, args: argparse.Namespace) -> None:
-    common.stub_sniffio()
     run = asyncio.run(measure(kind, args.agents, args.sites, args.visits, args.profile_child))
     print(json.dumps(asdict(run)))
 
@@ -618,11 +601,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", action="store_true", help="rewrite the README section")
     parser.add_argument(
         "--profile", choices=KINDS, help="then one more run of KIND under cProfile (stderr)"
-    )
-    parser.add_argument(
-        "--stub-sniffio",
-        action="store_true",
-        help="diagnosis: both bots find a stub `sniffio` (see common.stub_sniffio)",
     )
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
