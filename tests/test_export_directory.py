@@ -491,7 +491,7 @@ def test_export_explains_itself_in_french(cli: dict[str, Any]) -> None:
     helped: Run = cli["runs"]["help"]
     assert helped.returncode == 0, helped.describe()
     text = helped.stdout.decode("utf-8")
-    assert text.startswith("usage: python -m bot export directory")
+    assert text.startswith("utilisation : python -m bot export directory")
     assert "--format {json,csv,ics}" in text and "--output" in text and "--caf" in text
 
 

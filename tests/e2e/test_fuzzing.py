@@ -1830,8 +1830,11 @@ async def test_a_yearly_visit_at_every_limit_still_fits_in_telegrams_messages(
     assert not bot.errors, bot.errors
     await outbox_settled(network)
     await outbox_clean(w)
-    notice = w.users["manager"].last_message.text or ""
-    assert "Visite annuelle de la Caf" in notice and "Vos actions" in notice
+    texts = [m.text or "" for m in w.users["manager"].bot_messages]
+    notice = next(t for t in reversed(texts) if "Visite annuelle de la Caf" in t)
+    assert "Vos actions" in notice
+    # The item marked done is told to the manager too, with its (longest) description.
+    assert "Action faite" in texts[-1] and "d" * 250 in texts[-1]
 
 
 async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
