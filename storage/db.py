@@ -68,14 +68,15 @@ class Tx:
     Each statement runs at once on the event loop's thread (see the module's docstring);
     only `SQLITE_BUSY` is waited for, asynchronously."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, in_thread: bool = False) -> None:
         self._db = db
+        self._in_thread = in_thread
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        return await self._db._run(_fetch_one, sql, params)
+        return await self._db._run(_fetch_one, sql, params, in_thread=self._in_thread)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return await self._db._run(_fetch_all, sql, params)
+        return await self._db._run(_fetch_all, sql, params, in_thread=self._in_thread)
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -83,14 +84,14 @@ class Tx:
 
     async def execute(self, sql: str, params: Params = ()) -> int | None:
         """Runs one statement; returns the last inserted row id (None when nothing was)."""
-        return await self._db._run(_execute, sql, params)
+        return await self._db._run(_execute, sql, params, in_thread=self._in_thread)
 
     async def execute_count(self, sql: str, params: Params = ()) -> int:
         """Runs one statement; returns how many rows it changed."""
-        return await self._db._run(_execute_count, sql, params)
+        return await self._db._run(_execute_count, sql, params, in_thread=self._in_thread)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._db._run(_executemany, sql, rows)
+        await self._db._run(_executemany, sql, rows, in_thread=self._in_thread)
 
 
 # The statements themselves, run by `Database._run` on the main connection. Each closes its
@@ -252,9 +253,13 @@ class Database:
             pause = min(pause * 2, 0.05)
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Tx]:
+    async def transaction(
+        self, *, durable: bool = True, in_thread: bool = False
+    ) -> AsyncIterator[Tx]:
         """A write transaction; `durable=False` only for a flow's progress (see the module's
-        docstring): its COMMIT does not wait for the disk, and runs on the loop."""
+        docstring): its COMMIT does not wait for the disk, and runs on the loop.
+        `in_thread`: its statements run in the committer thread too, for a statement that
+        reads many rows (milliseconds: the loop keeps serving meanwhile)."""
         async with self._lock:
             if durable is not self._durable:  # SQLite refuses the change inside a transaction
                 level = "FULL" if durable else "NORMAL"
@@ -262,14 +267,14 @@ class Database:
                 self._durable = durable
             await self._run(_execute, "BEGIN IMMEDIATE", ())
             try:
-                yield Tx(self)
+                yield Tx(self, in_thread=in_thread)
             except BaseException:
                 if self.conn.in_transaction:  # SQLite may have rolled back on its own
                     self.conn.execute("ROLLBACK")
                 raise
             else:
                 try:
-                    await self._run(_execute, "COMMIT", (), in_thread=durable)
+                    await self._run(_execute, "COMMIT", (), in_thread=durable or in_thread)
                 except BaseException:
                     # A refused COMMIT leaves the transaction open: never carry it over.
                     if self.conn.in_transaction:

@@ -193,8 +193,11 @@ async def claim_batch(
     One transaction, so a row is claimed once. `exclude_chat_ids` are chats the sender is
     still pacing (it sent to them a moment ago): leaving them out keeps a busy chat from
     holding up a batch meant for everyone else.
+
+    In the committer thread: finding each chat's oldest row reads every unfinished row
+    (6.5 ms with 10,000 queued), too long to hold the event loop at each batch.
     """
-    async with db.transaction() as tx:
+    async with db.transaction(in_thread=True) as tx:
         rows = await tx.fetch_all(
             "UPDATE outbox SET status = 'sending', updated_at = :now WHERE id IN ("
             f"{_HEADS} AND o.chat_id NOT IN (SELECT value FROM json_each(:excluded))"

@@ -785,3 +785,16 @@ async def test_a_flow_step_commits_on_the_loop_without_fsync_and_the_next_record
     switches = [sql for sql, _ in seen if sql.startswith("PRAGMA synchronous=")]
     assert switches == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
     assert await kv.get(db, "step") == "2" and await kv.get(db, "saved") == "yes"
+
+
+async def test_a_transaction_in_thread_runs_its_statements_off_the_loop(db: Database) -> None:
+    seen: list[tuple[str, str]] = []
+    db.conn.set_trace_callback(lambda sql: seen.append((sql, threading.current_thread().name)))
+    try:
+        async with db.transaction(in_thread=True) as tx:
+            await kv.put(tx, "scan", "off the loop")
+            assert await kv.get(tx, "scan") == "off the loop"
+    finally:
+        db.conn.set_trace_callback(None)
+    statements = [(sql, name) for sql, name in seen if not sql.startswith("BEGIN")]
+    assert statements and all(name.startswith("sqlite-commit") for _, name in statements), seen
