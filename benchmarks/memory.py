@@ -7,8 +7,9 @@
    one Caf over its sites, two agents a site, a coordinator), then registers more people
    (one manager a site, the rest agents) up to `--people`. `--db` keeps it for the next
    run, which reuses it when it holds the same data.
-2. Each run starts the bot as production does, `python -m bot run` (polling), in a process
-   of its own, its clock set by PNC_CLOCK_FILE to Thursday 15 January 2026, 10:00 in Paris
+2. Each run starts the bot as production does, `bot.cli.main(["run"])` (polling), in a
+   process of its own, through `python -m tests.clocked_bot` whose clock starts at
+   Thursday 15 January 2026, 10:00 in Paris
    (the year of visits just ended), against the fake Bot API of
    tests/fake_bot_api.py on 127.0.0.1, which knows every registered person. Then, one
    after the other:
@@ -50,6 +51,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks import indicators as filling
+from tests.clocked_bot import ChildClock
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
 NAME = "memory"
@@ -254,21 +256,16 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
         for telegram_id, name in everyone:
             fake.user(telegram_id, name)
         fake.settle = _no_settle
-        clock_file = folder / "clock"
-        offset = NOW - datetime.now(UTC)
-        clock_file.write_text(str(offset.total_seconds()))
+        clock = ChildClock(folder / "clock", NOW)
         env = common.bot_environment(
-            fake.base_url,
-            fake.base_file_url,
-            path,
-            POLLING_TIMEOUT_SECONDS="1",
-            PNC_CLOCK_FILE=str(clock_file),
+            fake.base_url, fake.base_file_url, path, POLLING_TIMEOUT_SECONDS="1"
         )
         began = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "tests.clocked_bot",
+            str(clock.path),
             "run",
             cwd=folder,
             env=env,
@@ -287,9 +284,7 @@ async def measure(kind: str, path: Path, agents: int) -> Probe:
 
         await fake.wait_for(lambda: bool(fake.calls_to("getUpdates")), timeout=60)
         await asyncio.sleep(1.0)  # the scheduler's first tick
-        await _until(
-            lambda: _busy(path, datetime.now(UTC) + offset) == 0, "the start-up work to end"
-        )
+        await _until(lambda: _busy(path, clock.now()) == 0, "the start-up work to end")
         probe.checks["start_up_messages"] = sum(
             1 for call in fake.calls if call.method == "sendMessage"
         )

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.clock import Clock, OffsetFileClock, SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain.invitations import parse_duration
 from bot.domain.models import Caf, ReportingPeriod
@@ -257,7 +257,10 @@ def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """`python -m bot …`. `clock` is for the tests' entry point (tests/clocked_bot.py) only:
+    `python -m bot` always runs on the system clock, whatever its environment holds."""
+    clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -268,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         configure_logging(settings.log_level, secrets)
         if args.command == "run":
-            return run_bot(settings, webhook=args.webhook)
-        return asyncio.run(dispatch(args, settings))
+            return run_bot(settings, webhook=args.webhook, clock=clock)
+        return asyncio.run(dispatch(args, settings, clock))
     except (SettingsError, CliError, DatabaseTooNew) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -282,17 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-def clock_from_environment() -> Clock:
-    """Tests move a subprocess's time through PNC_CLOCK_FILE; production never sets it."""
-    path = os.environ.get("PNC_CLOCK_FILE")
-    return OffsetFileClock(Path(path)) if path else SystemClock()
-
-
-def run_bot(settings: Settings, *, webhook: bool) -> int:
+def run_bot(settings: Settings, *, webhook: bool, clock: Clock) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
     settings.token()  # fail early, in one line, without a token
-    app = build_application(settings, clock=clock_from_environment())
+    app = build_application(settings, clock=clock)
     logging.getLogger(__name__).info("Démarrage du bot (%s)", "webhook" if webhook else "polling")
     if webhook:
         if not settings.webhook_url or settings.webhook_secret is None:
@@ -317,20 +314,20 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     return 0
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+async def dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "backup":
         return backup(settings.database_path, args.path)
     async with storage(settings.database_path) as db:
         if args.command == "migrate":
             print(f"Base à jour (schéma {await db.schema_version()}) : {settings.database_path}")
         elif args.command == "cafs":
-            await cafs_command(args, settings, db)
+            await cafs_command(args, settings, db, clock)
         elif args.command == "invite":
-            await invite_command(args, settings, db)
+            await invite_command(args, settings, db, clock)
         elif args.command == "partners":
-            await partners_command(args, db)
+            await partners_command(args, db, clock)
         elif args.command == "export":
-            await export_command(args, db)
+            await export_command(args, db, clock)
     return 0
 
 
@@ -374,8 +371,9 @@ def _timezone(name: str) -> str:
     return name
 
 
-async def cafs_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:
-    clock = SystemClock()
+async def cafs_command(
+    args: argparse.Namespace, settings: Settings, db: Database, clock: Clock
+) -> None:
     if args.action == "add":
         name = args.name.strip()
         if not name:
@@ -473,7 +471,9 @@ def _logo_argument(value: str) -> str | None:
         raise CliError(f"--logo : {exc}") from None
 
 
-async def invite_command(args: argparse.Namespace, settings: Settings, db: Database) -> None:
+async def invite_command(
+    args: argparse.Namespace, settings: Settings, db: Database, clock: Clock
+) -> None:
     role = Role(args.role)
     if args.uses < 1 or args.uses > 1000:
         raise CliError("--uses doit être compris entre 1 et 1000")
@@ -502,7 +502,7 @@ async def invite_command(args: argparse.Namespace, settings: Settings, db: Datab
         caf = owner
         partner_id = partner.id
         scope = f"{partner.title}, {caf.name}"
-    now = SystemClock().now()
+    now = clock.now()
     async with db.transaction() as tx:
         code, invitation = await invitations.create(
             tx,
@@ -558,17 +558,16 @@ async def bot_username(settings: Settings, db: Database) -> str | None:
     return username
 
 
-async def partners_command(args: argparse.Namespace, db: Database) -> None:
+async def partners_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
     if args.action == "import":
         caf = await _caf_by_name(db, args.caf)
         rows = read_partner_csv(args.file)
+        now = clock.now()
         async with db.transaction() as tx:
-            added, skipped = await partners.add_many(
-                tx, caf_id=caf.id, rows=rows, now=SystemClock().now()
-            )
+            added, skipped = await partners.add_many(tx, caf_id=caf.id, rows=rows, now=now)
             await audit.record(
                 tx,
-                at=SystemClock().now(),
+                at=now,
                 action="partners.imported",
                 actor_id=None,
                 caf_id=caf.id,
@@ -640,10 +639,10 @@ def read_partner_csv(path: Path) -> list[partners.PartnerRow]:
 
 
 # ------------------------------------------------------------------------------ export
-async def export_command(args: argparse.Namespace, db: Database) -> None:
+async def export_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
     """Every `export …` computes its dates in the Caf's time zone, from the bot's clock."""
     caf = await _caf_by_name(db, args.caf)
-    now = clock_from_environment().now().astimezone(zoneinfo.ZoneInfo(caf.timezone))
+    now = clock.now().astimezone(zoneinfo.ZoneInfo(caf.timezone))
     content, summary = await EXPORTS[args.export](args, db, caf, now)
     if args.output is None:
         try:

@@ -1,15 +1,14 @@
 """The one source of "now" for the whole bot, so tests can move time.
 
 Every "now" (visit times, undo windows, invitation expiry, reminders, periods) comes from a
-`Clock`. Production uses `SystemClock`; tests use `ManualClock`. A bot subprocess can be
-started with `PNC_CLOCK_FILE` pointing at a file holding an ISO datetime offset, so crash
-tests move its time too.
+`Clock`. Production uses `SystemClock`, always: `python -m bot` takes no clock from its
+environment. Tests use `ManualClock` in process, and start bot subprocesses through
+`python -m tests.clocked_bot`, which hands `bot.cli.main` a clock of the tests' own.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 
@@ -40,17 +39,3 @@ class ManualClock:
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> None:
         self._now += delta if delta is not None else timedelta(**kwargs)
-
-
-class OffsetFileClock:
-    """System time shifted by a number of seconds read from a file (for bot subprocesses)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def now(self) -> datetime:
-        try:
-            offset = float(self._path.read_text().strip() or 0)
-        except (OSError, ValueError):
-            offset = 0.0
-        return datetime.now(UTC) + timedelta(seconds=offset)

@@ -1,4 +1,5 @@
-"""`python -m bot …` as a child process with the bot's clock set: for the export tests."""
+"""`python -m bot …` as a child process on the tests' clock (tests/clocked_bot.py): for the
+export tests."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from tests.clocked_bot import ChildClock
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30.0
@@ -33,15 +35,10 @@ def run_cli(workdir: Path, now: datetime, *args: str, db_path: Path | None = Non
         for key, value in os.environ.items()
         if not key.startswith(("TELEGRAM_", "PNC_")) and key.upper() not in SETTING_NAMES
     }
-    clock_file = workdir / f"clock-{os.urandom(4).hex()}"
-    clock_file.write_text(str((now - datetime.now(UTC)).total_seconds()))
-    env.update(
-        DATABASE_PATH=str(db_path or workdir / "db.sqlite3"),
-        PYTHONPATH=str(ROOT),
-        PNC_CLOCK_FILE=str(clock_file),
-    )
+    clock = ChildClock(workdir / f"clock-{os.urandom(4).hex()}", now)
+    env.update(DATABASE_PATH=str(db_path or workdir / "db.sqlite3"), PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "tests.clocked_bot", str(clock.path), *args],
         cwd=workdir,
         env=env,
         capture_output=True,

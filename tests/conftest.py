@@ -33,6 +33,7 @@ from bot.processing import TimedSerialUpdateProcessor
 from storage import cafs, invitations, partners
 from storage.db import Database
 from storage.setup import open_storage
+from tests.clocked_bot import ChildClock
 from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,11 +307,20 @@ async def coordinator(bot: RunningBot, network: Network) -> FakeUser:
 # ------------------------------------------------------------------------------ subprocesses
 @dataclass
 class BotProcess:
-    """`python -m bot run` as a child process, for crash tests (SIGKILL and restart)."""
+    """`python -m bot run` as a child process, for crash tests (SIGKILL and restart).
+
+    The child runs through `python -m tests.clocked_bot`, on the test's clock: it starts at
+    the `clock` fixture's now (the fixed `START`, whatever the day the suite runs) and runs on
+    from there; a restart carries on from where the killed child was, never earlier.
+    `clock.advance(…)` moves a running child's time. See tests/clocked_bot.py for why
+    `python -m bot` itself cannot be given a clock from outside.
+    """
 
     env: dict[str, str]
     cwd: Path
     fake: FakeBotApi
+    clock: ChildClock
+    test_clock: ManualClock
     process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
 
@@ -321,10 +331,12 @@ class BotProcess:
         before = len(self.fake.calls_to(self.ready_method))
         assert self.log_path is not None
         log_file = self.log_path.open("ab")
+        self.clock.restart_point(self.test_clock.now())
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "tests.clocked_bot",
+            str(self.clock.path),
             *self.args,
             cwd=self.cwd,
             env=self.env,
@@ -352,9 +364,10 @@ class BotProcess:
 
 @pytest.fixture
 async def bot_process(
-    fake: FakeBotApi, db_path: Path, tmp_path: Path
+    fake: FakeBotApi, db_path: Path, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
     started: list[BotProcess] = []
+    child_clock = ChildClock(tmp_path / "bot-clock", clock.now())
 
     async def factory(
         *args: str, ready_method: str = "getUpdates", **env_overrides: str
@@ -376,6 +389,8 @@ async def bot_process(
             env=env,
             cwd=tmp_path,
             fake=fake,
+            clock=child_clock,
+            test_clock=clock,
             log_path=tmp_path / "bot.log",
             args=args or ("run",),
             ready_method=ready_method,

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -209,8 +210,12 @@ async def test_the_backup_service_s_commands_write_a_dated_copy_and_keep_fourtee
     )
     assert done.returncode == 0, done.stderr
     [copy] = backups.iterdir()
-    assert re.fullmatch(r"pnc-\d{4}-\d\d-\d\d-\d{4}\.sqlite3", copy.name), copy.name
-    assert time.strftime("%Y-%m-%d") in copy.name
+    named = re.fullmatch(r"pnc-(\d{4}-\d\d-\d\d)-\d{4}\.sqlite3", copy.name)
+    assert named, copy.name
+    # The shell's date, not ours: under faketime a child's clock restarts at the faked
+    # moment, and at midnight the two may straddle a day.
+    today = date.fromtimestamp(time.time())
+    assert abs(date.fromisoformat(named[1]) - today) <= timedelta(days=1), copy.name
     copied = Database(copy)
     await copied.open(migrate=False)
     try:
@@ -225,6 +230,9 @@ async def test_the_backup_service_s_commands_write_a_dated_copy_and_keep_fourtee
         path.write_bytes(b"")
         twenty_days_ago = time.time() - 20 * 86400
         os.utime(path, (twenty_days_ago, twenty_days_ago))
+    # The file system stamps files with the machine's real time, `find` compares with its
+    # own clock: under faketime those differ by years. Stamp the new copy with our clock.
+    os.utime(copy, (time.time(), time.time()))
     [post] = backup["Service"]["ExecStartPost"]
     await asyncio.to_thread(subprocess.run, shlex.split(here(post)), check=True, timeout=30)
     assert sorted(p.name for p in backups.iterdir()) == sorted([copy.name, kept_by_hand.name])

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -430,17 +431,13 @@ async def test_soak_fifty_random_kills(
 
 # ------------------------------------------------------------------------------ 2. the API down
 async def test_the_bot_rides_out_a_bot_api_outage(
-    network: Network, bot_process: StartBot, fake: FakeBotApi, tmp_path: Path
+    network: Network, bot_process: StartBot, fake: FakeBotApi
 ) -> None:
     """5xx for everything, then 5xx for replies only (updates still arrive), then replies
     held past the client's 5 s read timeout: the bot keeps running, people get their
     answers once Telegram is back, the news is retried and arrives once to each."""
-    clock_file = tmp_path / "offset"
-    clock_file.write_text("0")
     fake.settle = enqueued
-    process = await bot_process(
-        BROADCAST_MAX_RATE="10", BROADCAST_PROGRESS_SECONDS="1", PNC_CLOCK_FILE=str(clock_file)
-    )
+    process = await bot_process(BROADCAST_MAX_RATE="10", BROADCAST_PROGRESS_SECONDS="1")
     coordinator = await join(network, Role.COORDINATOR, "Corinne")
     life = BotLife()
     rng = random.Random(2)
@@ -466,11 +463,9 @@ async def test_the_bot_rides_out_a_bot_api_outage(
     fake.end_outage()
     # The outbox retries after 2, 4, 8 s… of the bot's clock: make its time run 20 times
     # faster until the news is out, rather than wait for the real seconds.
-    offset = 0.0
     while not all(got(u, "procédure RSA") for u in team):
         assert time.monotonic() - began < 60, "the news did not get out after the outage"
-        offset += 10
-        clock_file.write_text(str(offset))
+        process.clock.advance(timedelta(seconds=10))
         await asyncio.sleep(0.5)
     await asyncio.wait_for(asyncio.gather(*working), timeout=60)
     await news_settled(network, within=30)
