@@ -467,8 +467,8 @@ async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any)
             run.statuses = dict(_statuses(path, outbox_kind))
             rows = _rows(path, outbox_kind)
         else:
+            from bot.domain.models import Announcement
             from conversations.broadcast import read_markup, recipient_text
-            from storage.announcements import Announcement
 
             stamp = datetime.now(UTC)
             announcement_model = Announcement(

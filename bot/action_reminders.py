@@ -18,10 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.models import Caf, Partner
 from bot.domain.permissions import LabelStatus, Role
 from bot.domain.site_reviews import ITEM_REMINDER_DAYS, Owner, item_reminder_due
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import ReviewTap
 from bot.ui.render import render
-from conversations import notices
 from storage import cafs, partners, people
 from storage import site_reviews as store
 from storage.db import Database, Tx
@@ -66,7 +66,7 @@ async def send_reminders(db: Database, now: datetime) -> int:
                 )
                 open_site = callbacks.encode(ReviewTap("home", partner.id, 0))
                 button = InlineKeyboardButton("🏛 Voir la visite annuelle", callback_data=open_site)
-                queued += await notices.to_coordinators(
+                queued += await notify.to_coordinators(
                     tx,
                     caf,
                     kind=KIND,
@@ -82,7 +82,7 @@ async def _to_managers(tx: Tx, partner_id: int, *, key: str, text: str, now: dat
     queued = 0
     for person in await people.list_for_partner(tx, partner_id):
         if person.role is Role.MANAGER:
-            queued += await notices.to_person(
+            queued += await notify.to_person(
                 tx, person, kind=KIND, key=f"{key}:p{person.id}", text=text, now=now
             )
     return queued

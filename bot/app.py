@@ -15,7 +15,6 @@ from telegram import BotCommand, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -28,6 +27,7 @@ from bot import housekeeping, transmission
 from bot.broadcast_progress import BroadcastProgress
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.context import BotApp, Ctx, Services
 from bot.outbox_sender import OutboxSender
 from bot.processing import TimedSerialUpdateProcessor
 from bot.scheduler import Scheduler
@@ -49,7 +49,7 @@ from conversations import (
     visit,
     yearly_visit,
 )
-from conversations.common import Ctx, Services, guarded
+from conversations.common import guarded
 from storage import kv
 from storage.db import Database
 from storage.setup import open_storage
@@ -108,7 +108,7 @@ def build_application(
     db: Database | None = None,
     clock: Clock | None = None,
     processor: TimedSerialUpdateProcessor | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApp:
     builder = (
         ApplicationBuilder()
         .token(settings.token())
@@ -148,7 +148,7 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: BotApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", onboarding.start, filters=private))
     app.add_handler(CommandHandler(["aide", "help"], onboarding.help_command, filters=private))
@@ -191,17 +191,17 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unknown_text))
     app.add_handler(CallbackQueryHandler(fallback.unknown_callback))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_chat))
-    app.add_error_handler(fallback.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(fallback.on_error)
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: BotApp) -> None:
     services: Services = app.bot_data["services"]
     if app.bot_data.get("owns_db"):
         services.db = await open_storage(services.settings.database_path)
     await prepare(app)
 
 
-async def prepare(app: Application) -> None:  # type: ignore[type-arg]
+async def prepare(app: BotApp) -> None:
     """Start-up work that needs the bot and the database (also called by test harnesses)."""
     services: Services = app.bot_data["services"]
     await kv.put(services.db, "bot_username", app.bot.username)
@@ -246,7 +246,7 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     await scheduler.attach(app, interval_seconds=services.settings.scheduler_interval_seconds)
 
 
-def start_outbox(app: Application) -> OutboxSender:  # type: ignore[type-arg]
+def start_outbox(app: BotApp) -> OutboxSender:
     """The one sender of everything that is not a direct reply, as a background task.
 
     Not `app.create_task`: `Application.stop()` waits for those and would wait for ever.
@@ -266,7 +266,7 @@ def start_outbox(app: Application) -> OutboxSender:  # type: ignore[type-arg]
     return sender
 
 
-def start_progress(app: Application) -> None:  # type: ignore[type-arg]
+def start_progress(app: BotApp) -> None:
     """The loop that keeps broadcasts' progress messages up to date."""
     services: Services = app.bot_data["services"]
     progress = BroadcastProgress(
@@ -281,7 +281,7 @@ def start_progress(app: Application) -> None:  # type: ignore[type-arg]
     app.bot_data["progress"] = (progress, stop, task)
 
 
-async def stop_outbox(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_outbox(app: BotApp) -> None:
     for name in ("progress", "outbox"):
         entry = app.bot_data.pop(name, None)
         if entry is not None:
@@ -290,11 +290,11 @@ async def stop_outbox(app: Application) -> None:  # type: ignore[type-arg]
             await task
 
 
-async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_stop(app: BotApp) -> None:
     await stop_outbox(app)
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: BotApp) -> None:
     services: Services = app.bot_data["services"]
     if app.bot_data.get("owns_db"):
         await services.db.close()

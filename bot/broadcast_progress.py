@@ -19,7 +19,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.clock import Clock
-from conversations.broadcast import detail_screen
+from bot.domain.models import Announcement
+from bot.services import broadcasts
+from bot.ui.screens import broadcast as screen
 from storage import announcements
 from storage.db import Database
 from storage.outbox import OutboxStatus
@@ -57,10 +59,10 @@ class BroadcastProgress:
                 a = await announcements.get(self._db, a.id) or a
             await self._show(a)
 
-    async def _show(self, a: announcements.Announcement) -> None:
+    async def _show(self, a: Announcement) -> None:
         if a.progress_chat_id is None or a.progress_message_id is None:
             return
-        text, markup = await detail_screen(self._db, self._tz, a)
+        text, markup = screen.detail(a, await broadcasts.figures(self._db, a), self._tz)
         if self._shown.get(a.id) == text:
             return
         try:

@@ -44,7 +44,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 __all__ = ["TIMEOUT_SECONDS", "RenderFailed", "run"]
 
@@ -119,7 +119,7 @@ async def run(job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         time.monotonic() - began,
         peak_kib * 1024 / 1e6,
     )
-    return value
+    return cast(T, value)  # what `job` returned, unpickled
 
 
 # ------------------------------------------------------------------------------ the child

@@ -199,6 +199,13 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
 
 
+def _file_id(row: OutboxMessage) -> str:
+    """The Telegram file id of a 'photo' or 'document' row (its writers always set one)."""
+    if row.media is None:
+        raise ValueError(f"ligne {row.id} : {row.media_kind} sans identifiant de fichier")
+    return row.media
+
+
 def _error_text(exc: BaseException) -> str:
     """What is stored as `last_error`: Telegram's description, never the message text."""
     text = str(exc) if isinstance(exc, TelegramError) else f"{type(exc).__name__}: {exc}"
@@ -298,8 +305,8 @@ class OutboxSender:
 
         def finished(task: asyncio.Task[bool]) -> None:
             in_flight.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                failures.append(task.exception())  # type: ignore[arg-type]
+            if not task.cancelled() and (error := task.exception()) is not None:
+                failures.append(error)
             self._wake.set()  # a row may be due again (a 429): look at once
 
         try:
@@ -496,9 +503,11 @@ class OutboxSender:
             **self._send_kwargs,
         }
         if row.media_kind == "photo":
-            return await self._bot.send_photo(row.chat_id, row.media, caption=row.text, **common)
+            photo = _file_id(row)
+            return await self._bot.send_photo(row.chat_id, photo, caption=row.text, **common)
         if row.media_kind == "document":
-            return await self._bot.send_document(row.chat_id, row.media, caption=row.text, **common)
+            document = _file_id(row)
+            return await self._bot.send_document(row.chat_id, document, caption=row.text, **common)
         if row.media_kind == "generated":
             content = InputFile((row.media or "").encode("utf-8"), filename=row.media_name)
             return await self._bot.send_document(row.chat_id, content, caption=row.text, **common)

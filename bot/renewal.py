@@ -23,10 +23,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import renewal
 from bot.domain.models import Caf
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import ComplianceTap
 from bot.ui.render import render
-from conversations import notices
 from storage import cafs
 from storage import compliance as store
 from storage.db import Database
@@ -58,7 +58,7 @@ async def send_reminders(db: Database, now: datetime) -> int:
             assert caf is not None  # partners.caf_id is a foreign key
             key = f"renewal:{convention.partner_id}:{term.notice_deadline.isoformat()}"
             open_site = callbacks.encode(ComplianceTap("site", convention.partner_id, 0))
-            told = await notices.to_coordinators(
+            told = await notify.to_coordinators(
                 tx,
                 caf,
                 kind=KIND,

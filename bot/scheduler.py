@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.context import BotApp
 from storage import scheduled
 from storage.db import Database
 from storage.scheduled import ScheduledJob
@@ -152,7 +152,7 @@ class Scheduler:
 
     async def attach(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: BotApp,
         interval_seconds: float = 5.0,
     ) -> None:
         """Recovers interrupted rows, then runs `run_due` every `interval_seconds` via PTB.

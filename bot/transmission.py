@@ -30,7 +30,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import indicators as figures
 from bot.domain import taxonomy
-from bot.domain.models import Caf, Partner
+from bot.domain.models import Caf, Partner, Person
 from bot.domain.periods import (
     Period,
     parse_period,
@@ -38,10 +38,10 @@ from bot.domain.periods import (
     reporting_period_of,
 )
 from bot.domain.permissions import Role
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import IndicatorTap, TransmitTap
 from bot.ui.render import render
-from conversations import notices
 from storage import cafs, indicators, partners, people, period_reports, scheduled
 from storage.db import Database, Tx
 from storage.period_reports import PeriodReport
@@ -154,7 +154,7 @@ def period_of(report: PeriodReport) -> Period:
     return parse_period(report.period)
 
 
-async def _managers(tx: Tx, partner_id: int) -> list:  # type: ignore[type-arg]
+async def _managers(tx: Tx, partner_id: int) -> list[Person]:
     return [p for p in await people.list_for_partner(tx, partner_id) if p.role is Role.MANAGER]
 
 
@@ -176,7 +176,7 @@ async def _ask(db: Database, caf: Caf, now: datetime) -> int:
             markup = keyboard(fresh, period_of(fresh))
             round_key = f"transmit:{fresh.id}:{fresh.modified_at or 'first'}"
             for manager in managers:
-                queued += await notices.to_person(
+                queued += await notify.to_person(
                     tx,
                     manager,
                     kind=ASK_KIND,
@@ -208,7 +208,7 @@ async def _remind(db: Database, caf: Caf, now: datetime) -> int:
             )
             markup = keyboard(report, period_of(report))
             for manager in await _managers(tx, report.partner_id):
-                queued += await notices.to_person(
+                queued += await notify.to_person(
                     tx,
                     manager,
                     kind=REMIND_KIND,
@@ -242,7 +242,7 @@ async def _report_late(db: Database, caf: Caf, now: datetime) -> int:
                 due_on=due_on,
                 sites=sorted(sites, key=lambda item: item[0].title),
             )
-            queued += await notices.to_coordinators(
+            queued += await notify.to_coordinators(
                 tx,
                 caf,
                 kind=LATE_KIND,

@@ -15,24 +15,24 @@ import html
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
+from bot.context import Ctx
 from bot.domain import moments, privacy
 from bot.domain.audience import Audience, AudienceKind
-from bot.domain.models import Member
+from bot.domain.models import Announcement, Member
 from bot.domain.permissions import Action
+from bot.services import broadcasts
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
 from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from bot.ui.screens import broadcast as screen
+from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import FileRef, ask, expects, expects_file
 from storage import announcements, audiences, audit, outbox, partners, pending, scheduled
-from storage.announcements import Announcement
-from storage.db import Database
 from storage.pending import PendingInput
 from storage.scheduled import ScheduledJob
 from storage.timefmt import to_db
@@ -53,10 +53,7 @@ AUDIENCE_BUTTONS = (
 )
 
 
-def _button(label: str, op: str, item: int = 0, value: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        label, callback_data=callbacks.encode(BroadcastTap(op, item, value))
-    )
+_button = screen.button
 
 
 def read_markup(announcement: Announcement) -> str | None:
@@ -133,40 +130,7 @@ async def _compose(ctx: Ctx, member: Member, a: Announcement) -> tuple[str, Inli
 
 
 async def _detail(ctx: Ctx, member: Member, a: Announcement) -> tuple[str, InlineKeyboardMarkup]:
-    return await detail_screen(ctx.db, ctx.settings.tz, a)
-
-
-async def detail_screen(
-    db: Database, tz: ZoneInfo, a: Announcement
-) -> tuple[str, InlineKeyboardMarkup]:
-    """A broadcast's figures and actions; also what the progress loop keeps up to date."""
-    counts = await announcements.progress(db, a)
-    readers = await announcements.readers(db, a.id) if a.must_read else []
-    read = sum(1 for r in readers if r.read_at)
-    text = render(
-        "broadcast_detail",
-        announcement=a,
-        counts={s.value: n for s, n in counts.items()},
-        total=sum(counts.values()),
-        read=read,
-        readers=len(readers),
-        tz=tz,
-    )
-    rows = []
-    failed = counts.get(outbox.OutboxStatus.FAILED, 0)
-    if failed:
-        rows.append([_button(f"🔁 Relancer les échecs ({failed})", "retry", a.id)])
-    if a.must_read and read < len(readers):
-        rows.append(
-            [
-                _button("👀 Qui n'a pas lu ?", "unread", a.id),
-                _button("🔔 Relancer", "remind", a.id),
-            ]
-        )
-    if a.status == "scheduled":
-        rows.append([_button("✖️ Annuler l'envoi programmé", "unsched", a.id)])
-    rows.append([_button("⬅️ Diffusions", "home")])
-    return text, InlineKeyboardMarkup(rows)
+    return screen.detail(a, await broadcasts.figures(ctx.db, a), ctx.settings.tz)
 
 
 # ------------------------------------------------------------------------------ entry points
@@ -175,7 +139,7 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
     """The menu entry 📢 Diffuser."""
     member = await require(update, ctx, Action.BROADCAST)
     await pending.clear(ctx.db, member.person.id)
-    await send(ctx, update.effective_chat.id, *await _home(ctx, member))  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), *await _home(ctx, member))
 
 
 @guarded
@@ -579,7 +543,7 @@ async def _start_draft(
             now=now,
         )
         await pending.clear(tx, member.person.id)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     # The preview is the message exactly as the recipients will get it.
     text = recipient_text(a)
     if a.media_kind == "photo":
@@ -608,7 +572,7 @@ async def on_body_file(
     member = await require(update, ctx, Action.BROADCAST)
     message = update.effective_message
     assert message is not None
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     caption = message.caption or ""
     if len(caption) > CAPTION_LIMIT:
         await send(
@@ -631,7 +595,7 @@ async def on_when(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     member = await require(update, ctx, Action.BROADCAST)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     a = await _own(ctx, member, int(expected.context["announcement"]))
     today = ctx.clock.now().astimezone(ctx.settings.tz).date()
     try:

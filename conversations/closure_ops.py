@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.context import Ctx
 from bot.domain import signals as rules
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
 from bot.domain.signals import SignalKind, SignalStatus
+from bot.services import notify
 from bot.ui.render import render
-from conversations import notices, signal_view
-from conversations.common import Ctx
+from conversations import signal_view
 from storage import audit, closures
 from storage import signals as signal_store
 from storage.closures import Closure
@@ -61,7 +62,7 @@ async def declare(
                 details={"start": start.isoformat(), "end": end.isoformat(), "reason": reason},
             )
             await signal_view.announce(tx, member.caf, signal, tz=tz, now=now)
-            await notices.to_site(
+            await notify.to_site(
                 tx,
                 partner.id,
                 kind="closure_site",
@@ -126,7 +127,7 @@ async def cancel(ctx: Ctx, member: Member, closure: Closure) -> bool:
             site=member.partner.title if member.partner else "",
             cancelled=True,
         )
-        await notices.to_coordinators(
+        await notify.to_coordinators(
             tx,
             member.caf,
             kind="closure_cancelled",
@@ -134,7 +135,7 @@ async def cancel(ctx: Ctx, member: Member, closure: Closure) -> bool:
             text=text,
             now=now,
         )
-        await notices.to_site(
+        await notify.to_site(
             tx,
             closure.partner_id,
             kind="closure_cancelled",

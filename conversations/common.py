@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import (
@@ -23,53 +22,17 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackContext, ExtBot
 
-from bot.clock import Clock
-from bot.config import Settings
+from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import STRANGER, Action, Refusal, decide
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
 from storage import outbox, people
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
-
-
-def _nothing() -> None:
-    """Default outbox wake-up: the sender polls anyway."""
-
-
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    clock: Clock
-    # Called after a transaction that enqueued messages, so they leave at once.
-    wake_outbox: Callable[[], None] = _nothing
-
-
-class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The callback context, with the bot's services one attribute away."""
-
-    @property
-    def services(self) -> Services:
-        return self.bot_data["services"]  # type: ignore[no-any-return]
-
-    @property
-    def db(self) -> Database:
-        return self.services.db
-
-    @property
-    def clock(self) -> Clock:
-        return self.services.clock
-
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
 
 
 class Refused(Exception):
@@ -126,9 +89,17 @@ async def edit(message: Message | None, text: str, markup: InlineKeyboardMarkup 
             raise
 
 
+def chat_id_of(update: Update) -> int:
+    """The chat to answer in: every update a handler answers with a message has one."""
+    chat = update.effective_chat
+    if chat is None:
+        raise RuntimeError(f"update {update.update_id} has no chat to answer in")
+    return chat.id
+
+
 async def show_menu(update: Update, ctx: Ctx, member: Member | None, text: str) -> None:
     markup = menus.main_menu(member.actor if member else STRANGER)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 async def answer_refusal(update: Update, ctx: Ctx, refused: Refused) -> None:
@@ -155,14 +126,16 @@ def _plain(html: str) -> str:
     return text if len(text) <= 200 else text[:197] + "…"
 
 
-H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
+R = TypeVar("R")
 
 
-def guarded(handler: H) -> H:
+def guarded(
+    handler: Callable[[Update, Ctx], Awaitable[R]],
+) -> Callable[[Update, Ctx], Coroutine[Any, Any, R | None]]:
     """Answers refusals and foreign callback data in French; everything else propagates."""
 
     @functools.wraps(handler)
-    async def wrapper(update: Update, ctx: Ctx) -> Any:
+    async def wrapper(update: Update, ctx: Ctx) -> R | None:
         try:
             return await handler(update, ctx)
         except Refused as refused:
@@ -171,7 +144,7 @@ def guarded(handler: H) -> H:
             await answer_stale(update, ctx)
         return None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 TapHandler = Callable[[Ctx, Member, Any, Message | None], Awaitable[str | None]]

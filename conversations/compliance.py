@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.context import Ctx
 from bot.domain.compliance import Assessment, Severity, assess, ranked
 from bot.domain.models import Member
 from bot.domain.permissions import Action
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, ComplianceTap, NetworkTap, ReviewTap
 from bot.ui.render import render
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
 from storage import compliance as compliance_store
 from storage import pending
 
@@ -105,7 +106,7 @@ async def open_compliance(update: Update, ctx: Ctx) -> None:
     member = await require(update, ctx, Action.COMPLIANCE)
     await pending.clear(ctx.db, member.person.id)
     text, markup = await _list(ctx, member, 0)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded

@@ -22,13 +22,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
 from bot.domain.privacy import IdentifierKind
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, DocTap
 from bot.ui.render import render
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import chat_id_of, edit, guarded, require, send
 from conversations.text_input import FileRef, ask, expects, expects_file
 from storage import audit, pending
 from storage import documents as store
@@ -177,7 +178,7 @@ async def open_documentation(update: Update, ctx: Ctx) -> None:
     member = await require(update, ctx, Action.DOCUMENTATION)
     await pending.clear(ctx.db, member.person.id)
     text, markup = await _list(ctx, member, 0)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded
@@ -324,7 +325,7 @@ async def on_url(
     member = await require(update, ctx, EDIT)
     problem = url_problem(url)
     if problem is not None:
-        chat_id = update.effective_chat.id  # type: ignore[union-attr]
+        chat_id = chat_id_of(update)
         await send(ctx, chat_id, render("doc_bad_url", problem=problem))
         return
     await _add(update, ctx, member, str(expected.context["title"]), url=url)
@@ -351,7 +352,7 @@ async def on_text_instead_of_file(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     """A text where the file is expected: the step goes on, with a hint."""
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     hint = render("doc_file_hint", title=str(expected.context["title"]))
     await send(ctx, chat_id, hint + "\n\n" + render("cancel_hint"))
 
@@ -392,5 +393,5 @@ async def _add(
             details={"kind": "link" if url is not None else str(file_kind)},
         )
     text, markup = await _list(ctx, member, (document.position - 1) // PAGE_SIZE)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     await send(ctx, chat_id, render("doc_added", document=document) + "\n\n" + text, markup)

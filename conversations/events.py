@@ -19,6 +19,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.context import Ctx
 from bot.domain import closure_dates, moments, privacy
 from bot.domain import events as rules
 from bot.domain.audience import Audience, AudienceKind
@@ -30,8 +31,8 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
 from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
-from conversations.text_input import expects
+from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
+from conversations.text_input import Handler, expects
 from storage import audiences, audit, outbox, partners, pending, people, scheduled
 from storage import events as store
 from storage.db import Database, Tx
@@ -131,7 +132,7 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
     """The menu entry 📅 Événements."""
     member = await require(update, ctx, Action.EVENTS)
     await pending.clear(ctx.db, member.person.id)
-    await send(ctx, update.effective_chat.id, *await _home(ctx, member))  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), *await _home(ctx, member))
 
 
 @guarded
@@ -271,10 +272,15 @@ def _combine(ctx: Ctx, text: str) -> datetime:
     return datetime.combine(day, at, tzinfo=ctx.settings.tz)
 
 
-def _typed(step: str, max_length: int, allowed: frozenset[privacy.IdentifierKind] = frozenset()):  # type: ignore[no-untyped-def]
+Parser = Callable[[Ctx, dict[str, Any], str], dict[str, Any]]
+
+
+def _typed(
+    step: str, max_length: int, allowed: frozenset[privacy.IdentifierKind] = frozenset()
+) -> Callable[[Parser], Handler]:
     """Registers the typed answer of a creation step; `parse` returns the context update."""
 
-    def register(parse: Callable[[Ctx, dict[str, Any], str], dict[str, Any]]) -> Any:
+    def register(parse: Parser) -> Handler:
         @expects(f"event_{step}", max_length=max_length, allowed=allowed)
         async def handler(
             update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
@@ -285,7 +291,7 @@ def _typed(step: str, max_length: int, allowed: frozenset[privacy.IdentifierKind
             except (moments.MomentError, ValueError) as error:
                 # The error may quote what was typed: escaped.
                 problem = html.escape(str(error), quote=False)
-                await send(ctx, update.effective_chat.id, f"❌ {problem}")  # type: ignore[union-attr]
+                await send(ctx, chat_id_of(update), f"❌ {problem}")
                 return
             await _advance(ctx, member, step, {**expected.context, **change})
 

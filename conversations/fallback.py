@@ -8,9 +8,10 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.context import Ctx
 from bot.ui.render import render
 from conversations import text_input, visit
-from conversations.common import Ctx, current_member, guarded, send, show_menu
+from conversations.common import current_member, guarded, send, show_menu
 from storage import hours, pending, site_reviews
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.context import Ctx
 from bot.domain.permissions import Action
 from bot.ui.render import render
-from conversations.common import Ctx, guarded, require, show_menu
+from conversations.common import guarded, require, show_menu
 from storage import visits
 
 

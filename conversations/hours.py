@@ -22,6 +22,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.context import Ctx
 from bot.domain import closure_dates, opening_hours
 from bot.domain import signals as rules
 from bot.domain.models import Member
@@ -33,7 +34,7 @@ from bot.ui.callbacks import BadCallback, HoursTap, SignalTap
 from bot.ui.formatting import MONTHS
 from bot.ui.render import render
 from conversations import closure_ops, signal_view
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import chat_id_of, edit, guarded, require, send
 from conversations.text_input import expects
 from storage import audit, closures, hours, pending
 from storage import signals as signal_store
@@ -114,7 +115,7 @@ async def open_hours(update: Update, ctx: Ctx) -> None:
     """The menu entry 🕘 Horaires et fermetures."""
     member = await require(update, ctx, Action.MANAGE_HOURS)
     await pending.clear(ctx.db, member.person.id)
-    await send(ctx, update.effective_chat.id, *await _home(ctx, member))  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), *await _home(ctx, member))
 
 
 @guarded
@@ -659,7 +660,7 @@ async def on_hours_day(
 ) -> None:
     member = await require(update, ctx, Action.MANAGE_HOURS)
     weekday = _weekday(int(expected.context["weekday"]))
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     try:
         periods = opening_hours.parse_periods(text)
     except HoursParseError as error:
@@ -678,7 +679,7 @@ async def on_hours_from(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     member = await require(update, ctx, Action.MANAGE_HOURS)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     try:
         day = closure_dates.parse_day(text, _today(ctx))
     except closure_dates.ClosureDateError as error:  # it quotes what was typed: escaped
@@ -696,7 +697,7 @@ async def on_closure_dates(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     member = await require(update, ctx, Action.MANAGE_CLOSURES)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     try:
         start, end = closure_dates.parse_closure_dates(text, _today(ctx))
     except closure_dates.ClosureDateError as error:  # it quotes what was typed: escaped
@@ -717,4 +718,4 @@ async def on_closure_note(
     if not rules.is_code(rules.CLOSURE_REASONS, reason):
         raise BadCallback("unknown reason")
     text_out, markup, _ = await _save_closure(ctx, member, start, end, reason, text)
-    await send(ctx, update.effective_chat.id, text_out, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text_out, markup)

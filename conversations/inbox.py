@@ -13,15 +13,17 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.context import Ctx
 from bot.domain import signals as rules
 from bot.domain.models import Member
 from bot.domain.permissions import Action
 from bot.domain.signals import Op, SignalKind, SignalStatus
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, InboxTap
 from bot.ui.render import render
-from conversations import notices, signal_view
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from conversations import signal_view
+from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import ask, expects
 from storage import audit, pending, people
 from storage import signals as signal_store
@@ -146,7 +148,7 @@ async def open_inbox(update: Update, ctx: Ctx) -> None:
     member = await require(update, ctx, Action.INBOX)
     await pending.clear(ctx.db, member.person.id)
     text, markup = await _list(ctx, member, ALL, 0, 0)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded
@@ -278,7 +280,7 @@ async def _tell_reporter(
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton("📂 Voir le signalement", callback_data=data)]]
     )
-    await notices.to_person(
+    await notify.to_person(
         tx,
         reporter,
         kind=f"signal_{step}",
@@ -326,7 +328,7 @@ async def on_reply(
                 key=f"signal:{signal.id}:msg{message_id}",
             )
     ctx.services.wake_outbox()
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     if closed:
         await send(ctx, chat_id, "Ce signalement a été clos entre-temps : rien n'a été envoyé.")
         return
@@ -359,7 +361,7 @@ async def on_resolution(
             await _record(tx, member, signal, "signal.resolved", now)
             await _tell_reporter(tx, fresh, step="resolved", by=member, body=text, now=now)
     ctx.services.wake_outbox()
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     if not moved:
         await send(ctx, chat_id, "Ce signalement était déjà clos.")
         return

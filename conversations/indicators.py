@@ -22,6 +22,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot import charts, offload
+from bot.context import Ctx
 from bot.domain import indicators as figures
 from bot.domain import taxonomy
 from bot.domain.indicators import Comparison, Indicators
@@ -34,7 +35,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, IndicatorTap, TransmitTap
 from bot.ui.formatting import number_fr, percent_fr
 from bot.ui.render import render
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from conversations.common import TapHandler, chat_id_of, dispatch_tap, edit, guarded, require, send
 from storage import audit, hours, indicators, partners, people, period_reports
 from storage.period_reports import PeriodReport, ReportStatus
 
@@ -286,7 +287,7 @@ async def open_indicators(update: Update, ctx: Ctx) -> None:
     partner_id = member.person.partner_id or WHOLE_CAF
     scope = await _scope(ctx, member, partner_id, _current(ctx, member).code)
     text, markup = await screen(ctx, member, scope)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded
@@ -469,7 +470,7 @@ async def tap_transmissions(
     await edit(message, text, InlineKeyboardMarkup(rows))
 
 
-TAPS = {
+TAPS: dict[str, TapHandler] = {
     "view": tap_view,
     "show": tap_show,
     "charts": tap_charts,

@@ -29,13 +29,14 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
 from bot.domain.personal_data import erased_name
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, NetworkTap, PersonalDataTap
 from bot.ui.render import render
-from conversations.common import Ctx, Refused, current_member, edit, guarded, require, send
+from conversations.common import Refused, chat_id_of, current_member, edit, guarded, require, send
 from storage import audit, people, personal_data
 from storage import invitations as invitation_store
 
@@ -50,7 +51,7 @@ def _button(label: str, payload: callbacks.Callback) -> InlineKeyboardButton:
 @guarded
 async def show(update: Update, ctx: Ctx) -> None:
     """/mesdonnees: the summary, with « 📥 Télécharger »."""
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     member = await current_member(update, ctx)
     if member is None:
         user = update.effective_user
@@ -114,7 +115,7 @@ async def _download(update: Update, ctx: Ctx, query: CallbackQuery) -> None:
     day = now.astimezone(ZoneInfo(member.caf.timezone)).date()
     await query.answer()
     await ctx.bot.send_document(
-        update.effective_chat.id,  # type: ignore[union-attr]
+        chat_id_of(update),
         InputFile(content, filename=f"mes-donnees-{day.isoformat()}.json"),
         caption=render("mydata_file", day=day),
         parse_mode=ParseMode.HTML,

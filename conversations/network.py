@@ -19,16 +19,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Mess
 from telegram.constants import ParseMode
 
 from bot import offload
+from bot.context import Ctx
 from bot.domain import renewal
 from bot.domain.models import Member, Partner, Person
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Role, decide
 from bot.domain.privacy import IdentifierKind
 from bot.exports import certificate
+from bot.services import notify
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, NetworkTap
 from bot.ui.render import render
-from conversations import notices
-from conversations.common import Ctx, Refused, edit, guarded, require, send
+from conversations.common import Refused, chat_id_of, edit, guarded, require, send
 from conversations.onboarding import set_commands
 from conversations.text_input import ask, expects
 from storage import audit, invitations, partners, pending, people
@@ -73,7 +74,7 @@ async def open_network(update: Update, ctx: Ctx) -> None:
     member = await require(update, ctx, Action.MANAGE_NETWORK)
     await pending.clear(ctx.db, member.person.id)
     text, markup = await _home(ctx, member, 0)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded
@@ -83,7 +84,7 @@ async def open_team(update: Update, ctx: Ctx) -> None:
     assert member.partner is not None
     await pending.clear(ctx.db, member.person.id)
     text, markup = await _people(ctx, member, member.partner, 0)
-    await send(ctx, update.effective_chat.id, text, markup)  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), text, markup)
 
 
 @guarded
@@ -324,7 +325,7 @@ async def screen_revoke(
             target_id=person.id,
         )
         if person.telegram_user_id is not None:
-            await notices.to_person(
+            await notify.to_person(
                 tx,
                 person,
                 kind="access_revoked",
@@ -565,7 +566,7 @@ async def on_label_reason(
         key = f"label:{history_id}"
         for person in site_people:
             actor = person_actor(person, status)
-            await notices.to_person(
+            await notify.to_person(
                 tx,
                 person,
                 kind="label_notice",
@@ -576,7 +577,7 @@ async def on_label_reason(
                 now=now,
                 markup=menus.main_menu(actor),
             )
-        await notices.to_coordinators(
+        await notify.to_coordinators(
             tx,
             member.caf,
             kind="label_notice",
@@ -597,7 +598,7 @@ async def on_label_reason(
     text, markup = await _site(ctx, member, fresh)
     await send(
         ctx,
-        update.effective_chat.id,  # type: ignore[union-attr]
+        chat_id_of(update),
         render("label_changed", partner=fresh, count=len(site_people)) + "\n\n" + text,
         markup,
     )
@@ -643,7 +644,7 @@ async def on_partner_field(
                 target_id=partner.id,
                 details={"field": field},
             )
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     if clash:
         await send(ctx, chat_id, render("partner_exists") + "\n\n" + render("cancel_hint"))
         return
@@ -657,7 +658,7 @@ async def _set_convention_start(
     update: Update, ctx: Ctx, member: Member, partner: Partner, value: str
 ) -> None:
     """The typed start of the convention (Article 11), from which renewal reminders follow."""
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     now = ctx.clock.now()
     today = now.astimezone(ZoneInfo(member.caf.timezone)).date()
     try:
@@ -726,7 +727,7 @@ async def on_new_address(
     member = await require(update, ctx, Action.MANAGE_NETWORK)
     name, city = str(expected.context["name"]), str(expected.context["city"])
     now = ctx.clock.now()
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     async with ctx.db.transaction() as tx:
         try:
             partner = await partners.add(

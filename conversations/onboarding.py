@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
+from bot.context import Ctx
 from bot.domain import invitations as invitation_rules
 from bot.domain.invitations import Throttle, ThrottleScope
 from bot.domain.models import Member, Person
@@ -17,7 +18,7 @@ from bot.domain.signals import NEW_AGENT_TOPIC, SignalKind
 from bot.ui import menus
 from bot.ui.render import render
 from conversations import signal_view
-from conversations.common import Ctx, current_member, guarded, show_menu
+from conversations.common import current_member, guarded, show_menu
 from storage import audit, cafs, people
 from storage import invitations as invitation_store
 from storage import signals as signal_store

@@ -15,10 +15,10 @@ from bot.domain import opening_hours
 from bot.domain import signals as rules
 from bot.domain.models import Caf
 from bot.domain.signals import SignalKind
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import InboxTap
 from bot.ui.render import render
-from conversations import notices
 from storage import closures, hours
 from storage import signals as signal_store
 from storage.db import Conn, Tx
@@ -94,7 +94,7 @@ def open_button(signal_id: int) -> InlineKeyboardMarkup:
 async def announce(tx: Tx, caf: Caf, signal: Signal, *, tz: ZoneInfo, now: datetime) -> int:
     """Tells the Caf's coordinators (and its notification group) of a new signal."""
     text = render("signal_new_caf", card=await card(tx, signal, tz=tz, now=now, thread=False))
-    return await notices.to_coordinators(
+    return await notify.to_coordinators(
         tx,
         caf,
         kind="signal_new",

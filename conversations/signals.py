@@ -12,15 +12,17 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.context import Ctx
 from bot.domain import signals as rules
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
 from bot.domain.signals import SignalKind, SignalStatus
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, SignalTap
 from bot.ui.render import render
-from conversations import closure_ops, notices, signal_view
-from conversations.common import Ctx, edit, guarded, require, send, show_menu
+from conversations import closure_ops, signal_view
+from conversations.common import chat_id_of, edit, guarded, require, send, show_menu
 from conversations.text_input import ask, expects
 from storage import audit, closures, pending
 from storage import signals as signal_store
@@ -53,7 +55,7 @@ async def open_signals(update: Update, ctx: Ctx) -> None:
     """The menu entry 📣 Signaler."""
     member = await require(update, ctx, Action.REPORT_DIFFICULTY)
     await pending.clear(ctx.db, member.person.id)
-    await send(ctx, update.effective_chat.id, *_home(member))  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), *_home(member))
 
 
 @guarded
@@ -422,7 +424,7 @@ async def on_signal_answer(
                 target_type="signal",
                 target_id=signal.id,
             )
-            await notices.to_coordinators(
+            await notify.to_coordinators(
                 tx,
                 member.caf,
                 kind="signal_answer",

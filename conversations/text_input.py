@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.context import Ctx
 from bot.domain import privacy
 from bot.domain.models import Member
 from bot.ui.render import render
-from conversations.common import Ctx, send
+from conversations.common import send
 from storage import pending
 from storage.pending import PendingInput
 

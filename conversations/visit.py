@@ -12,9 +12,10 @@ import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
+from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import Action
 from bot.domain.visits import (
@@ -30,7 +31,7 @@ from bot.ui import callbacks, visit_view
 from bot.ui.formatting import short_datetime_fr
 from bot.ui.render import render
 from bot.ui.visit_view import VisitScreen
-from conversations.common import Ctx, edit, guarded, require, send
+from conversations.common import chat_id_of, edit, guarded, require, send
 from storage import audit, period_reports
 from storage import visits as store
 from storage.visits import DraftRecord
@@ -44,7 +45,7 @@ FREQUENT_CACHE_SECONDS = 300.0
 async def new_visit(update: Update, ctx: Ctx) -> None:
     """The menu entry (and /visite): offers to resume an open draft, else starts one."""
     member = await require(update, ctx, Action.LOG_VISIT)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     if update.callback_query is not None:
         await update.callback_query.answer()
     now = ctx.clock.now()
@@ -221,9 +222,9 @@ async def _save(
     await query.answer("Visite enregistrée ✅" if not record.training else "Entraînement noté 🎓")
     # The confirmation shows what was stored, read back after the commit.
     load = store.get_training_visit if record.training else store.get_visit
-    saved = await load(ctx.db, visit_id)
-    assert saved is not None
-    await _show_saved(message, ctx, member, saved, modified=record.editing_visit_id is not None)
+    stored = await load(ctx.db, visit_id)
+    assert stored is not None
+    await _show_saved(message, ctx, member, stored, modified=record.editing_visit_id is not None)
 
 
 async def _confirm_again(
@@ -395,7 +396,7 @@ async def toggle_training(update: Update, ctx: Ctx) -> None:
     member = await require(update, ctx, Action.LOG_VISIT)
     on = not await store.training_mode(ctx.db, member.person.id)
     await store.set_training_mode(ctx.db, member.person.id, on)
-    await send(ctx, update.effective_chat.id, render("training_mode", on=on))  # type: ignore[union-attr]
+    await send(ctx, chat_id_of(update), render("training_mode", on=on))
 
 
 async def resend_open_draft(update: Update, ctx: Ctx, member: Member) -> bool:
@@ -431,7 +432,7 @@ def _tz(member: Member) -> ZoneInfo:
 
 async def _screen(
     ctx: Ctx, member: Member, record: DraftRecord, *, notice: str | None = None
-) -> tuple[str, visit_view.InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup]:
     step = record.draft.step
     has_previous = False
     if step is Step.SEXE:

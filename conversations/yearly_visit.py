@@ -24,16 +24,17 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import action_reminders
+from bot.context import Ctx
 from bot.domain import opening_hours
 from bot.domain import site_reviews as rules
 from bot.domain.models import Member, Partner
 from bot.domain.permissions import Action, Role
 from bot.domain.site_reviews import CHECKS, DraftState, Owner, ReviewError, Step
+from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, NetworkTap, ReviewTap
 from bot.ui.render import render
-from conversations import notices
-from conversations.common import Ctx, dispatch_tap, edit, guarded, require, send
+from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import expects
 from storage import audit, hours, partners, pending, people
 from storage import site_reviews as store
@@ -511,7 +512,7 @@ async def _tell_managers(
     told = 0
     for person in await people.list_for_partner(tx, partner.id):
         if person.role is Role.MANAGER:
-            told += await notices.to_person(
+            told += await notify.to_person(
                 tx,
                 person,
                 kind=f"review:{review.id}",
@@ -555,7 +556,7 @@ async def on_typed(
 ) -> None:
     """A typed answer (screened already by text_input) at the draft's current step."""
     member = await require(update, ctx, ACTION)
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     draft = await store.open_draft(ctx.db, member.person.id)
     if draft is None:
         await pending.clear(ctx.db, member.person.id)

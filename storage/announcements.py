@@ -10,40 +10,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from bot.domain.audience import Audience
-from bot.domain.models import Model
+from bot.domain.models import Announcement, Model
 from storage import audiences, outbox
 from storage.db import Conn, Tx
 from storage.outbox import OutboxItem, OutboxStatus
 from storage.timefmt import to_db
-
-
-class Announcement(Model):
-    id: int
-    caf_id: int
-    author_id: int | None
-    body: str
-    media_kind: str | None
-    media_file_id: str | None
-    media_name: str | None
-    audience_json: str
-    must_read: bool
-    status: str
-    scheduled_for: datetime | None
-    progress_chat_id: int | None
-    progress_message_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    sent_at: datetime | None
-
-    @property
-    def audience(self) -> Audience:
-        return Audience.from_json(self.audience_json)
-
-    @property
-    def kind(self) -> str:
-        """The outbox kind of its messages."""
-        return f"broadcast:{self.id}"
 
 
 def _announcement(row: sqlite3.Row) -> Announcement:

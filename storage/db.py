@@ -99,7 +99,8 @@ class Tx:
 def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Row | None:
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()
+        row: sqlite3.Row | None = cursor.fetchone()  # the connection's row_factory
+        return row
     finally:
         cursor.close()
 

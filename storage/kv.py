@@ -6,7 +6,10 @@ from storage.db import Conn
 
 
 async def get(conn: Conn, key: str) -> str | None:
-    return await conn.fetch_value("SELECT value FROM kv WHERE key = :key", {"key": key})
+    value: str | None = await conn.fetch_value(
+        "SELECT value FROM kv WHERE key = :key", {"key": key}
+    )
+    return value
 
 
 async def put(conn: Conn, key: str, value: str) -> None:

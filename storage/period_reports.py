@@ -8,6 +8,7 @@ new deadline. bot/transmission.py runs the asking and the reminders.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -66,8 +67,8 @@ async def open_for_caf(
     )
 
 
-def _report(row: object) -> PeriodReport:
-    return PeriodReport.model_validate(dict(row))  # type: ignore[call-overload]
+def _report(row: sqlite3.Row) -> PeriodReport:
+    return PeriodReport.model_validate(dict(row))
 
 
 async def get(conn: Conn, report_id: int) -> PeriodReport | None:

@@ -8,6 +8,7 @@ update changes it once. A visit is stored in the transaction that closes its dra
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 
 from bot.domain.models import Model
@@ -46,8 +47,8 @@ class VisitRecord(Model):
     training: bool = False
 
 
-def _draft(row: object) -> DraftRecord:
-    data = dict(row)  # type: ignore[call-overload]
+def _draft(row: sqlite3.Row) -> DraftRecord:
+    data = dict(row)
     data["draft"] = Draft.model_validate_json(data.pop("state"))
     return DraftRecord.model_validate(data)
 
@@ -300,7 +301,10 @@ async def delete_visit(tx: Tx, visit_id: int, *, training: bool) -> bool:
 
 async def visit_of_draft(conn: Conn, draft_id: int, *, training: bool) -> int | None:
     table = "training_visits" if training else "visits"
-    return await conn.fetch_value(f"SELECT id FROM {table} WHERE draft_id = :d", {"d": draft_id})
+    visit_id: int | None = await conn.fetch_value(
+        f"SELECT id FROM {table} WHERE draft_id = :d", {"d": draft_id}
+    )
+    return visit_id
 
 
 async def last_profile(conn: Conn, person_id: int, *, training: bool) -> Profile | None:

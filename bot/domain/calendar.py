@@ -23,7 +23,7 @@ SATURDAY = 5
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
     """The French public holidays of one year (cached: the lookup is on every reminder)."""
-    return frozenset(holidays.France(years=year))
+    return frozenset(holidays.country_holidays("FR", years=year))
 
 
 def is_public_holiday(day: date) -> bool:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.audience import Audience
 from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
 
 
@@ -103,3 +104,33 @@ class AuditEntry(Model):
     target_type: str | None
     target_id: int | None
     details: str | None
+
+
+class Announcement(Model):
+    """A piece of news or a must-read notice, and where its sending stands."""
+
+    id: int
+    caf_id: int
+    author_id: int | None
+    body: str
+    media_kind: str | None
+    media_file_id: str | None
+    media_name: str | None
+    audience_json: str
+    must_read: bool
+    status: str
+    scheduled_for: datetime | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.from_json(self.audience_json)
+
+    @property
+    def kind(self) -> str:
+        """The outbox kind of its messages."""
+        return f"broadcast:{self.id}"

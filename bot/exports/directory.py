@@ -272,4 +272,5 @@ def to_ics(entries: Iterable[DirectoryEntry], caf: Caf, generated_at: datetime) 
             event.add("description", reason_label(closure))
             event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

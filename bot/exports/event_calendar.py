@@ -107,7 +107,8 @@ def event_ics(
         lines.append(f"{VISIO_LINE}{link}")
     event.add("description", "\n\n".join(lines))
     calendar.add_component(event)
-    return calendar.to_ical().decode("utf-8")
+    ical: bytes = calendar.to_ical()
+    return ical.decode("utf-8")
 
 
 def ics_filename(title: str) -> str:
