@@ -559,8 +559,8 @@ async def test_get_updates_long_poll_offset_and_stop(fake: FakeBotApi, bot: Bot)
     await asyncio.sleep(0.05)
     started = time.monotonic()
     await fake.stop()
-    assert await asyncio.wait_for(poll, 1) == ()
-    assert time.monotonic() - started < 1
+    assert await asyncio.wait_for(poll, 5) == ()
+    assert time.monotonic() - started < 5  # not the poll's 30 s
 
 
 async def test_answer_callback_query_only_once(fake: FakeBotApi, bot: Bot) -> None:

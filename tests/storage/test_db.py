@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -734,9 +735,15 @@ async def test_waiting_for_another_connections_lock_leaves_the_loop_free(
 
     ticking = asyncio.create_task(ticker())
     write = asyncio.create_task(kv.put(db, "waited", "yes"))
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0)  # the write starts and meets the lock
+    # A loop held by the wait would tick again only once the write had given up, after
+    # busy_timeout: 20 ticks while the write still waits means the loop was free.
+    began = time.monotonic()
+    while ticks < 20:
+        assert not write.done(), f"the loop was held up while waiting for the lock ({ticks})"
+        assert time.monotonic() - began < db.busy_timeout
+        await asyncio.sleep(0.005)
     assert not write.done(), "the write went through a held lock"
-    assert ticks >= 20, f"the loop was held up while waiting for the lock ({ticks} ticks)"
     other.execute("COMMIT")
     other.close()
     await asyncio.wait_for(write, timeout=db.busy_timeout)
