@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 # Updates the bot asks Telegram for; everything else is never delivered.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
+# Every flow's buttons, each table registered under its payload's prefix.
+TAP_TABLES = [compliance.TAPS]
+
 MENU_ACTIONS = {
     "visit": visit.new_visit,
     "figures": figures.my_figures,
@@ -171,9 +174,10 @@ def register_handlers(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=r"^r:"))
     app.add_handler(CallbackQueryHandler(indicators.on_tap, pattern=r"^ix:"))
     app.add_handler(CallbackQueryHandler(indicators.on_transmit, pattern=r"^tr:"))
-    app.add_handler(CallbackQueryHandler(compliance.on_tap, pattern=r"^cf:"))
     app.add_handler(CallbackQueryHandler(yearly_visit.on_tap, pattern=r"^yv:"))
     app.add_handler(CallbackQueryHandler(my_data.on_tap, pattern=r"^pd:"))
+    for table in TAP_TABLES:
+        app.add_handler(CallbackQueryHandler(table.dispatch, pattern=table.pattern))
     attachments = (
         filters.ANIMATION
         | filters.PHOTO

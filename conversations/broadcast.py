@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from bot.context import Ctx
 from bot.domain import moments, privacy
 from bot.domain.audience import Audience, AudienceKind
-from bot.domain.models import Announcement, Member
+from bot.domain.models import Announcement, Member, PendingInput
 from bot.domain.permissions import Action
 from bot.services import broadcasts
 from bot.ui import callbacks
@@ -33,7 +33,6 @@ from bot.ui.screens import broadcast as screen
 from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
 from conversations.text_input import FileRef, ask, expects, expects_file
 from storage import announcements, audiences, audit, outbox, partners, pending, scheduled
-from storage.pending import PendingInput
 from storage.scheduled import ScheduledJob
 from storage.timefmt import to_db
 

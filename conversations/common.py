@@ -26,10 +26,10 @@ from telegram.error import BadRequest
 from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import STRANGER, Action, Refusal, decide
+from bot.services import members
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
-from storage import outbox, people
 
 log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -47,13 +47,7 @@ async def current_member(update: Update, ctx: Ctx) -> Member | None:
     user = update.effective_user
     if user is None:
         return None
-    member = await people.member_by_telegram_id(ctx.db, user.id)
-    if member is not None:
-        await people.touch(ctx.db, member.person, ctx.clock.now())
-        if member.person.unreachable_since is not None:
-            # They write to the bot again: messages can reach them once more.
-            await outbox.clear_unreachable(ctx.db, member.person.id)
-    return member
+    return await members.by_telegram_id(ctx.db, user.id, ctx.clock.now())
 
 
 async def require(update: Update, ctx: Ctx, action: Action) -> Member:

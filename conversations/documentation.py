@@ -23,7 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Ctx
-from bot.domain.models import Member
+from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action, decide
 from bot.domain.privacy import IdentifierKind
 from bot.ui import callbacks
@@ -34,7 +34,6 @@ from conversations.text_input import FileRef, ask, expects, expects_file
 from storage import audit, pending
 from storage import documents as store
 from storage.documents import Direction, Document, FileKind
-from storage.pending import PendingInput
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.domain import closure_dates, moments, privacy
 from bot.domain import events as rules
 from bot.domain.audience import Audience, AudienceKind
 from bot.domain.events import Answer, EventKind
-from bot.domain.models import Caf, Member
+from bot.domain.models import Caf, Member, PendingInput
 from bot.domain.permissions import Action
 from bot.exports.event_calendar import event_ics, ics_filename
 from bot.ui import callbacks
@@ -37,7 +37,6 @@ from storage import audiences, audit, outbox, partners, pending, people, schedul
 from storage import events as store
 from storage.db import Database, Tx
 from storage.events import Event
-from storage.pending import PendingInput
 from storage.scheduled import ScheduledJob
 
 REMINDER_KIND = "event_reminder"

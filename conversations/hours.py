@@ -25,7 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from bot.context import Ctx
 from bot.domain import closure_dates, opening_hours
 from bot.domain import signals as rules
-from bot.domain.models import Member
+from bot.domain.models import Member, PendingInput
 from bot.domain.opening_hours import COMMON_SLOTS, DAY_NAMES, HoursParseError, WeeklySchedule
 from bot.domain.permissions import Action
 from bot.domain.signals import SignalKind, SignalStatus
@@ -39,7 +39,6 @@ from conversations.text_input import expects
 from storage import audit, closures, hours, pending
 from storage import signals as signal_store
 from storage.hours import Declaration, HoursDraft
-from storage.pending import PendingInput
 
 WEEKDAYS_SHORT = ("L", "M", "M", "J", "V", "S", "D")
 MAX_EFFECTIVE_DAYS_AHEAD = 365

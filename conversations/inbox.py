@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.context import Ctx
 from bot.domain import signals as rules
-from bot.domain.models import Member
+from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action
 from bot.domain.signals import Op, SignalKind, SignalStatus
 from bot.services import notify
@@ -27,7 +27,6 @@ from conversations.common import chat_id_of, dispatch_tap, edit, guarded, requir
 from conversations.text_input import ask, expects
 from storage import audit, pending, people
 from storage import signals as signal_store
-from storage.pending import PendingInput
 from storage.signals import Signal
 
 PAGE_SIZE = 8

@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from bot import offload
 from bot.context import Ctx
 from bot.domain import renewal
-from bot.domain.models import Member, Partner, Person
+from bot.domain.models import Member, Partner, PendingInput, Person
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Role, decide
 from bot.domain.privacy import IdentifierKind
 from bot.exports import certificate
@@ -34,7 +34,6 @@ from conversations.onboarding import set_commands
 from conversations.text_input import ask, expects
 from storage import audit, invitations, partners, pending, people
 from storage import visits as visit_store
-from storage.pending import PendingInput
 
 PAGE_SIZE = 8
 # Invitation presets: (uses, days of validity).

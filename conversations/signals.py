@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.context import Ctx
 from bot.domain import signals as rules
-from bot.domain.models import Member
+from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action, decide
 from bot.domain.signals import SignalKind, SignalStatus
 from bot.services import notify
@@ -26,7 +26,6 @@ from conversations.common import chat_id_of, edit, guarded, require, send, show_
 from conversations.text_input import ask, expects
 from storage import audit, closures, pending
 from storage import signals as signal_store
-from storage.pending import PendingInput
 from storage.signals import Signal
 
 NONE = "0"  # an unused code field of a SignalTap

@@ -16,11 +16,10 @@ from telegram.error import TelegramError
 
 from bot.context import Ctx
 from bot.domain import privacy
-from bot.domain.models import Member
+from bot.domain.models import Member, PendingInput
 from bot.ui.render import render
 from conversations.common import send
 from storage import pending
-from storage.pending import PendingInput
 
 Handler = Callable[[Update, Ctx, Member, PendingInput, str], Awaitable[None]]
 

@@ -27,7 +27,7 @@ from bot import action_reminders
 from bot.context import Ctx
 from bot.domain import opening_hours
 from bot.domain import site_reviews as rules
-from bot.domain.models import Member, Partner
+from bot.domain.models import Member, Partner, PendingInput
 from bot.domain.permissions import Action, Role
 from bot.domain.site_reviews import CHECKS, DraftState, Owner, ReviewError, Step
 from bot.services import notify
@@ -39,7 +39,6 @@ from conversations.text_input import expects
 from storage import audit, hours, partners, pending, people
 from storage import site_reviews as store
 from storage.db import Conn, Tx
-from storage.pending import PendingInput
 from storage.site_reviews import ActionItem, ReviewDraft, SiteReview
 
 ACTION = Action.MANAGE_NETWORK

@@ -6,16 +6,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.domain.models import Model
+from bot.domain.models import PendingInput
 from storage.db import Conn
 from storage.timefmt import to_db
-
-
-class PendingInput(Model):
-    person_id: int
-    kind: str
-    context: dict[str, Any]
-    created_at: datetime
 
 
 async def expect(

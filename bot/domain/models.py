@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -134,3 +135,12 @@ class Announcement(Model):
     def kind(self) -> str:
         """The outbox kind of its messages."""
         return f"broadcast:{self.id}"
+
+
+class PendingInput(Model):
+    """The text a person is expected to type next, and what it is for."""
+
+    person_id: int
+    kind: str
+    context: dict[str, Any]
+    created_at: datetime

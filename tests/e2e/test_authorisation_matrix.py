@@ -82,6 +82,7 @@ from bot.ui.callbacks import (
 from bot.ui.render import render
 from conversations.broadcast import read_markup, recipient_text
 from conversations.events import CAPACITIES
+from conversations.taps import TapTable
 from storage import announcements, closures, documents, people, period_reports
 from storage import events as event_store
 from storage import signals as signal_store
@@ -445,6 +446,12 @@ def _tap(action: Action | tuple[Action, ...], scope: Scope, payload: Payload, **
     return Tap(action if isinstance(action, tuple) else (action,), scope, payload, **kw)
 
 
+def _table_tap(scope: Scope, payload: Payload, **kw: Any) -> Tap:
+    """A button of a flow's tap table (conversations/taps.py): the table says what it
+    requires, the row here only the scope of what it names and how to build it."""
+    return Tap((), scope, payload, **kw)
+
+
 def _day(world: World, days: int) -> int:
     day = world.today + timedelta(days=days)
     return day.year * 10000 + day.month * 100 + day.day
@@ -664,9 +671,9 @@ TAPS: dict[tuple[str, str], Tap] = {
     },
     # indicators.on_transmit: require(VALIDATE_PERIOD); the report of the manager's own site.
     ("tr", "ok"): _tap(A.VALIDATE_PERIOD, this_site, lambda w: TransmitTap("ok", w.report)),
-    # compliance.on_tap: dispatch_tap(action=COMPLIANCE); sites of this Caf.
-    ("cf", "list"): _tap(A.COMPLIANCE, anyone, lambda w: ComplianceTap("list", 0, 0)),
-    ("cf", "site"): _tap(A.COMPLIANCE, this_site, lambda w: ComplianceTap("site", w.sites[S], 0)),
+    # compliance.TAPS: sites of this Caf.
+    ("cf", "list"): _table_tap(anyone, lambda w: ComplianceTap("list", 0, 0)),
+    ("cf", "site"): _table_tap(this_site, lambda w: ComplianceTap("site", w.sites[S], 0)),
     # yearly_visit.on_tap: dispatch_tap(action=MANAGE_NETWORK); sites of this Caf; the wizard's
     # buttons move the coordinator's own draft.
     **{
@@ -820,7 +827,15 @@ def registered(app: Any) -> tuple[set[str], dict[str, Callable[..., Any]]]:
     return commands, prefixes
 
 
+def table_of(handler: Callable[..., Any]) -> TapTable[Any] | None:
+    """The tap table behind a registered button handler, if it is one's dispatch."""
+    table = getattr(getattr(handler, "__wrapped__", None), "__self__", None)
+    return table if isinstance(table, TapTable) else None
+
+
 def ops_of(prefix: str, handler: Callable[..., Any]) -> set[str]:
+    if (table := table_of(handler)) is not None:
+        return {row.op.value for row in table}
     if prefix in FIXED_OPS:
         return set(FIXED_OPS[prefix])
     module = sys.modules[handler.__module__]
@@ -1046,7 +1061,7 @@ def cells(app: Any) -> list[Cell]:
     found += [
         Cell(
             f"{prefix}:{op}" if op else prefix,
-            tap.actions,
+            required(prefixes[prefix], op, tap),
             tap.scope,
             informational=tap.informational,
             payload=tap.payload,
@@ -1056,6 +1071,17 @@ def cells(app: Any) -> list[Cell]:
         if prefix in prefixes
     ]
     return found
+
+
+def required(handler: Callable[..., Any], op: str, tap: Tap) -> tuple[Action, ...]:
+    """What a button requires: read off its flow's tap table, or this file's row for the
+    handlers that have none yet (never both)."""
+    table = table_of(handler)
+    if table is None:
+        assert tap.actions, f"{op}: a button outside any tap table needs its Action here"
+        return tap.actions
+    assert not tap.actions, f"{table.prefix}:{op}: its tap table says what it requires"
+    return table.rows[table.ops(op)].needs
 
 
 Expected = str | frozenset[Refusal]

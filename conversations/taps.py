@@ -1,0 +1,116 @@
+"""Tap tables: each flow's buttons as data — payload, operation, permission, handler.
+
+A flow declares one `TapTable` for its payload type (bot/ui/callbacks.py) and its operations
+(a `StrEnum` beside its screens), and registers each handler with the permission it needs:
+
+    TAPS = TapTable(ComplianceTap, ComplianceOp)
+
+    @TAPS.on(ComplianceOp.SITE, needs=Action.COMPLIANCE)
+    async def site(ctx: Ctx, member: Member, tap: ComplianceTap, message: Message | None) -> None:
+        ...
+
+The table decodes the callback data (forged data and unknown operations are a stale
+button), authorises the person from the database for that operation's permission, runs
+the handler and answers the callback with the toast it returns. A `slow` operation (a chart,
+an export, a certificate) is answered first, so Telegram's client stops spinning at once and
+the file follows. bot/app.py registers every table under its payload's prefix, and the
+authorisation matrix reads the tables' rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from telegram import Message, Update
+
+from bot.context import Ctx
+from bot.domain.models import Member
+from bot.domain.permissions import STRANGER, Action, decide
+from bot.ui import callbacks
+from bot.ui.callbacks import BadCallback, Callback
+from bot.ui.render import render
+from conversations.common import Refused, current_member, guarded
+
+P = TypeVar("P", bound=Callback)
+TapHandler = Callable[[Ctx, Member, Any, Message | None], Awaitable[str | None]]
+H = TypeVar("H", bound=TapHandler)
+
+
+@dataclass(frozen=True)
+class TapRow:
+    """One operation of a table: who may, what serves it, and whether it answers first."""
+
+    op: StrEnum
+    needs: tuple[Action, ...]
+    handler: TapHandler
+    slow: bool
+
+
+class TapTable(Generic[P]):
+    def __init__(self, payload: type[P], ops: type[StrEnum]) -> None:
+        self.payload = payload
+        self.ops = ops
+        self.rows: dict[StrEnum, TapRow] = {}
+        # What bot/app.py registers: refusals and stale buttons answered in French.
+        self.dispatch = guarded(self._dispatch)
+
+    @property
+    def prefix(self) -> str:
+        return self.payload.PREFIX
+
+    @property
+    def pattern(self) -> str:
+        """The callback-data pattern bot/app.py registers this table under."""
+        return f"^{self.payload.PREFIX}:"
+
+    def on(
+        self, op: StrEnum, *, needs: Action | tuple[Action, ...], slow: bool = False
+    ) -> Callable[[H], H]:
+        """Registers the handler of `op`. With several actions, any one of them will do (the
+        handler then checks what the person may reach)."""
+        if not isinstance(op, self.ops):
+            raise TypeError(f"{op!r} is not an operation of {self.ops.__name__}")
+        if op in self.rows:
+            raise ValueError(f"{self.prefix}:{op} registered twice")
+        actions = needs if isinstance(needs, tuple) else (needs,)
+
+        def register(handler: H) -> H:
+            self.rows[op] = TapRow(op, actions, handler, slow)
+            return handler
+
+        return register
+
+    def __iter__(self) -> Iterator[TapRow]:
+        return iter(self.rows.values())
+
+    async def _dispatch(self, update: Update, ctx: Ctx) -> None:
+        query = update.callback_query
+        assert query is not None
+        tap = callbacks.decode(query.data, expect=self.payload)
+        try:
+            row = self.rows[self.ops(getattr(tap, "op", ""))]
+        except (ValueError, KeyError):
+            raise BadCallback("unknown operation") from None
+        member = await require_any(update, ctx, row.needs)
+        message = query.message if isinstance(query.message, Message) else None
+        if row.slow:
+            await query.answer(render("tap_working"))
+            await row.handler(ctx, member, tap, message)
+            return
+        await query.answer(await row.handler(ctx, member, tap, message))
+
+
+async def require_any(update: Update, ctx: Ctx, actions: tuple[Action, ...]) -> Member:
+    """The person, read once, if the permission table lets them do one of `actions` (the
+    first refusal is the one told when none does)."""
+    member = await current_member(update, ctx)
+    actor = member.actor if member else STRANGER
+    refusals = [decide(actor, action) for action in actions]
+    if all(refusal is not None for refusal in refusals):
+        assert refusals[0] is not None
+        raise Refused(refusals[0], member)
+    assert member is not None
+    return member
