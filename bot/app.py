@@ -46,10 +46,12 @@ from conversations import (
     network,
     onboarding,
     signals,
+    text_input,
     visit,
     yearly_visit,
 )
 from conversations.common import guarded
+from conversations.text_input import TypedSteps
 from storage import kv
 from storage.db import Database
 from storage.setup import open_storage
@@ -61,6 +63,17 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 # Every flow's buttons, each table registered under its payload's prefix.
 TAP_TABLES = [compliance.TAPS]
+# Every flow's typed answers and expected files, served by the fallback handlers.
+TYPED_STEPS = TypedSteps.merge(
+    broadcast.TYPED,
+    documentation.TYPED,
+    events.TYPED,
+    hours.TYPED,
+    inbox.TYPED,
+    network.TYPED,
+    signals.TYPED,
+    yearly_visit.TYPED,
+)
 
 MENU_ACTIONS = {
     "visit": visit.new_visit,
@@ -130,6 +143,7 @@ def build_application(
     )
     app.bot_data["services"] = services
     app.bot_data["owns_db"] = db is None
+    app.bot_data[text_input.BOT_DATA_KEY] = TYPED_STEPS
     register_handlers(app)
     return app
 

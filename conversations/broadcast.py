@@ -31,7 +31,7 @@ from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
 from bot.ui.screens import broadcast as screen
 from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
-from conversations.text_input import FileRef, ask, expects, expects_file
+from conversations.text_input import FileRef, TypedSteps, ask
 from storage import announcements, audiences, audit, outbox, partners, pending, scheduled
 from storage.scheduled import ScheduledJob
 from storage.timefmt import to_db
@@ -50,6 +50,8 @@ AUDIENCE_BUTTONS = (
     (AudienceKind.MANAGERS, "Responsables"),
     (AudienceKind.AGENTS, "Agents"),
 )
+
+TYPED = TypedSteps()
 
 
 _button = screen.button
@@ -554,7 +556,7 @@ async def _start_draft(
     await send(ctx, chat_id, *await _compose(ctx, member, a))
 
 
-@expects("broadcast_body", max_length=TEXT_LIMIT, allowed=ALLOWED_IN_NEWS)
+@TYPED.text("broadcast_body", max_length=TEXT_LIMIT, allowed=ALLOWED_IN_NEWS)
 async def on_body(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -564,7 +566,7 @@ async def on_body(
     await _start_draft(update, ctx, member, message.text_html or "", None)
 
 
-@expects_file("broadcast_body")
+@TYPED.file("broadcast_body")
 async def on_body_file(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, file: FileRef
 ) -> None:
@@ -589,7 +591,7 @@ async def on_body_file(
     await _start_draft(update, ctx, member, file.caption_html or "", file)
 
 
-@expects("broadcast_when", max_length=60)
+@TYPED.text("broadcast_when", max_length=60)
 async def on_when(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:

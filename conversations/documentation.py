@@ -30,7 +30,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, DocTap
 from bot.ui.render import render
 from conversations.common import chat_id_of, edit, guarded, require, send
-from conversations.text_input import FileRef, ask, expects, expects_file
+from conversations.text_input import FileRef, TypedSteps, ask
 from storage import audit, pending
 from storage import documents as store
 from storage.documents import Direction, Document, FileKind
@@ -52,6 +52,8 @@ _HOST = re.compile(
 )
 
 Reply = tuple[str, InlineKeyboardMarkup | None]
+
+TYPED = TypedSteps()
 
 
 def _button(label: str, op: str, item: int = 0, page: int = 0) -> InlineKeyboardButton:
@@ -303,7 +305,7 @@ TAPS: dict[str, TapHandler] = {
 
 
 # ------------------------------------------------------------------------------ typed answers
-@expects("doc_title", max_length=TITLE_MAX)
+@TYPED.text("doc_title", max_length=TITLE_MAX)
 async def on_title(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, title: str
 ) -> None:
@@ -317,7 +319,7 @@ async def on_title(
         await ask(ctx, member, "doc_url", {"title": title}, prompt)
 
 
-@expects("doc_url", max_length=URL_MAX, allowed=URL_ALLOWED)
+@TYPED.text("doc_url", max_length=URL_MAX, allowed=URL_ALLOWED)
 async def on_url(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, url: str
 ) -> None:
@@ -330,7 +332,7 @@ async def on_url(
     await _add(update, ctx, member, str(expected.context["title"]), url=url)
 
 
-@expects_file("doc_file")
+@TYPED.file("doc_file")
 async def on_file(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, ref: FileRef
 ) -> None:
@@ -346,7 +348,7 @@ async def on_file(
     )
 
 
-@expects("doc_file", max_length=4096)
+@TYPED.text("doc_file", max_length=4096)
 async def on_text_instead_of_file(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:

@@ -32,7 +32,7 @@ from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
 from bot.ui.pickers import page_of, site_checklist
 from bot.ui.render import render
 from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
-from conversations.text_input import Handler, expects
+from conversations.text_input import Handler, TypedSteps
 from storage import audiences, audit, outbox, partners, pending, people, scheduled
 from storage import events as store
 from storage.db import Database, Tx
@@ -48,6 +48,8 @@ AUDIENCE_BUTTONS = (
 CAPACITIES = (None, 10, 20, 50, 100)
 PLACE_ALLOWED = frozenset({privacy.IdentifierKind.ADDRESS, privacy.IdentifierKind.PHONE})
 URL = re.compile(r"^https?://\S+\.\S+$")
+
+TYPED = TypedSteps()
 
 
 def _button(label: str, op: str, item: int = 0, value: int = 0) -> InlineKeyboardButton:
@@ -280,7 +282,7 @@ def _typed(
     """Registers the typed answer of a creation step; `parse` returns the context update."""
 
     def register(parse: Parser) -> Handler:
-        @expects(f"event_{step}", max_length=max_length, allowed=allowed)
+        @TYPED.text(f"event_{step}", max_length=max_length, allowed=allowed)
         async def handler(
             update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
         ) -> None:

@@ -35,13 +35,15 @@ from bot.ui.formatting import MONTHS
 from bot.ui.render import render
 from conversations import closure_ops, signal_view
 from conversations.common import chat_id_of, edit, guarded, require, send
-from conversations.text_input import expects
+from conversations.text_input import TypedSteps
 from storage import audit, closures, hours, pending
 from storage import signals as signal_store
 from storage.hours import Declaration, HoursDraft
 
 WEEKDAYS_SHORT = ("L", "M", "M", "J", "V", "S", "D")
 MAX_EFFECTIVE_DAYS_AHEAD = 365
+
+TYPED = TypedSteps()
 
 
 def _button(label: str, op: str, a: int = 0, b: int = 0, c: int = 0) -> InlineKeyboardButton:
@@ -653,7 +655,7 @@ TAPS: dict[str, tuple[Action, Any]] = {
 
 
 # ------------------------------------------------------------------------------ typed answers
-@expects("hours_day", max_length=120)
+@TYPED.text("hours_day", max_length=120)
 async def on_hours_day(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -673,7 +675,7 @@ async def on_hours_day(
     await send(ctx, chat_id, f"{done}\n\n{week_text}", markup)
 
 
-@expects("hours_from", max_length=60)
+@TYPED.text("hours_from", max_length=60)
 async def on_hours_from(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -691,7 +693,7 @@ async def on_hours_from(
     await send(ctx, chat_id, *await _review(ctx, member))
 
 
-@expects("closure_dates", max_length=80)
+@TYPED.text("closure_dates", max_length=80)
 async def on_closure_dates(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -706,7 +708,7 @@ async def on_closure_dates(
     await send(ctx, chat_id, *_reasons(start, end))
 
 
-@expects("closure_note", max_length=rules.NOTE_MAX)
+@TYPED.text("closure_note", max_length=rules.NOTE_MAX)
 async def on_closure_note(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:

@@ -24,13 +24,15 @@ from bot.ui.callbacks import BadCallback, InboxTap
 from bot.ui.render import render
 from conversations import signal_view
 from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
-from conversations.text_input import ask, expects
+from conversations.text_input import TypedSteps, ask
 from storage import audit, pending, people
 from storage import signals as signal_store
 from storage.signals import Signal
 
 PAGE_SIZE = 8
 ALL = "all"
+
+TYPED = TypedSteps()
 
 
 def _button(
@@ -291,7 +293,7 @@ async def _tell_reporter(
 
 
 # ------------------------------------------------------------------------------ typed answers
-@expects("inbox_reply", max_length=rules.DESCRIPTION_MAX)
+@TYPED.text("inbox_reply", max_length=rules.DESCRIPTION_MAX)
 async def on_reply(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -336,7 +338,7 @@ async def on_reply(
     await send(ctx, chat_id, "✅ Réponse envoyée au site.\n\n" + text_out, markup)
 
 
-@expects("inbox_resolution", max_length=rules.NOTE_MAX)
+@TYPED.text("inbox_resolution", max_length=rules.NOTE_MAX)
 async def on_resolution(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:

@@ -31,7 +31,7 @@ from bot.ui.callbacks import BadCallback, NetworkTap
 from bot.ui.render import render
 from conversations.common import Refused, chat_id_of, edit, guarded, require, send
 from conversations.onboarding import set_commands
-from conversations.text_input import ask, expects
+from conversations.text_input import TypedSteps, ask
 from storage import audit, invitations, partners, pending, people
 from storage import visits as visit_store
 
@@ -47,6 +47,8 @@ FIELD_LABELS = {
     "address": "l'adresse",
     "convention_start": "la date de la convention",
 }
+
+TYPED = TypedSteps()
 
 
 def _tap(op: str, target: int = 0, page: int = 0) -> str:
@@ -537,7 +539,7 @@ SCREENS: dict[str, Any] = {
 
 
 # ------------------------------------------------------------------------------ typed answers
-@expects("label_reason", max_length=500)
+@TYPED.text("label_reason", max_length=500)
 async def on_label_reason(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, reason: str
 ) -> None:
@@ -607,7 +609,7 @@ def person_actor(person: Person, label: LabelStatus) -> Actor:
     return Actor(role=person.role, status=person.status, label=label)
 
 
-@expects("partner_field", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
+@TYPED.text("partner_field", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
 async def on_partner_field(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -691,7 +693,7 @@ async def _set_convention_start(
     await send(ctx, chat_id, saved + "\n\n" + text, markup)
 
 
-@expects("partner_new_name", max_length=200)
+@TYPED.text("partner_new_name", max_length=200)
 async def on_new_name(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -705,7 +707,7 @@ async def on_new_name(
     )
 
 
-@expects("partner_new_city", max_length=100)
+@TYPED.text("partner_new_city", max_length=100)
 async def on_new_city(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -719,7 +721,7 @@ async def on_new_city(
     )
 
 
-@expects("partner_new_address", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
+@TYPED.text("partner_new_address", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
 async def on_new_address(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:

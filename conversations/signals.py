@@ -23,12 +23,14 @@ from bot.ui.callbacks import BadCallback, SignalTap
 from bot.ui.render import render
 from conversations import closure_ops, signal_view
 from conversations.common import chat_id_of, edit, guarded, require, send, show_menu
-from conversations.text_input import ask, expects
+from conversations.text_input import TypedSteps, ask
 from storage import audit, closures, pending
 from storage import signals as signal_store
 from storage.signals import Signal
 
 NONE = "0"  # an unused code field of a SignalTap
+
+TYPED = TypedSteps()
 
 
 def _button(
@@ -363,7 +365,7 @@ def _message_key(update: Update) -> str:
     return f"text:{message.chat_id}:{message.message_id}"
 
 
-@expects("difficulty_description", max_length=rules.DESCRIPTION_MAX)
+@TYPED.text("difficulty_description", max_length=rules.DESCRIPTION_MAX)
 async def on_difficulty_description(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -382,7 +384,7 @@ async def on_difficulty_description(
     await show_menu(update, ctx, member, render("signal_sent", signal=signal, again=False))
 
 
-@expects("training_note", max_length=rules.NOTE_MAX)
+@TYPED.text("training_note", max_length=rules.NOTE_MAX)
 async def on_training_note(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
@@ -399,7 +401,7 @@ async def on_training_note(
     await show_menu(update, ctx, member, render("signal_sent", signal=signal, again=not new))
 
 
-@expects("signal_answer", max_length=rules.DESCRIPTION_MAX)
+@TYPED.text("signal_answer", max_length=rules.DESCRIPTION_MAX)
 async def on_signal_answer(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -17,9 +18,9 @@ from telegram.error import TelegramError
 from bot.context import Ctx
 from bot.domain import privacy
 from bot.domain.models import Member, PendingInput
+from bot.services import pending_input
 from bot.ui.render import render
 from conversations.common import send
-from storage import pending
 
 Handler = Callable[[Update, Ctx, Member, PendingInput, str], Awaitable[None]]
 
@@ -30,9 +31,6 @@ class Expectation:
     max_length: int = 500
     # Identifier kinds that are legitimate for this field (a site's own address).
     allowed: frozenset[privacy.IdentifierKind] = frozenset()
-
-
-EXPECTATIONS: dict[str, Expectation] = {}
 
 
 @dataclass(frozen=True)
@@ -49,23 +47,73 @@ class FileRef:
 
 
 FileHandler = Callable[[Update, Ctx, Member, PendingInput, FileRef], Awaitable[None]]
-FILE_EXPECTATIONS: dict[str, FileHandler] = {}
+TH = TypeVar("TH", bound=Handler)
+FH = TypeVar("FH", bound=FileHandler)
 
 
-def expects_file(kind: str) -> Callable[[FileHandler], FileHandler]:
-    """Registers the handler of a file expected by a flow (a coordinator's own document)."""
+@dataclass
+class TypedSteps:
+    """A flow's typed answers (and the files it accepts), by the kind of pending input.
 
-    def register(handler: FileHandler) -> FileHandler:
-        FILE_EXPECTATIONS[kind] = handler
-        return handler
+    Each flow declares its own; bot/app.py merges them all (`TypedSteps.merge`) into the
+    one table the fallback handlers serve typed texts and files from."""
 
-    return register
+    texts: dict[str, Expectation] = field(default_factory=dict)
+    files: dict[str, FileHandler] = field(default_factory=dict)
+
+    def text(
+        self,
+        kind: str,
+        *,
+        max_length: int = 500,
+        allowed: frozenset[privacy.IdentifierKind] = frozenset(),
+    ) -> Callable[[TH], TH]:
+        """Declares the handler of a kind of typed answer."""
+
+        def register(handler: TH) -> TH:
+            if kind in self.texts:
+                raise ValueError(f"typed step {kind!r} declared twice")
+            self.texts[kind] = Expectation(handler, max_length, allowed)
+            return handler
+
+        return register
+
+    def file(self, kind: str) -> Callable[[FH], FH]:
+        """Declares the handler of a file expected by a flow (a coordinator's own document)."""
+
+        def register(handler: FH) -> FH:
+            if kind in self.files:
+                raise ValueError(f"file step {kind!r} declared twice")
+            self.files[kind] = handler
+            return handler
+
+        return register
+
+    @classmethod
+    def merge(cls, *tables: TypedSteps) -> TypedSteps:
+        merged = cls()
+        for table in tables:
+            for kind in (table.texts.keys() & merged.texts.keys()) | (
+                table.files.keys() & merged.files.keys()
+            ):
+                raise ValueError(f"typed step {kind!r} declared by two flows")
+            merged.texts.update(table.texts)
+            merged.files.update(table.files)
+        return merged
+
+
+BOT_DATA_KEY = "typed_steps"
+
+
+def _steps(ctx: Ctx) -> TypedSteps:
+    steps: TypedSteps = ctx.bot_data[BOT_DATA_KEY]
+    return steps
 
 
 async def handle_file(update: Update, ctx: Ctx, member: Member) -> bool:
     """Serves a photo or document if the person's current step expects one."""
-    expected = await pending.get(ctx.db, member.person.id)
-    handler = FILE_EXPECTATIONS.get(expected.kind) if expected else None
+    expected = await pending_input.get(ctx.db, member.person.id)
+    handler = _steps(ctx).files.get(expected.kind) if expected else None
     message = update.effective_message
     if expected is None or handler is None or message is None:
         return False
@@ -84,21 +132,9 @@ async def handle_file(update: Update, ctx: Ctx, member: Member) -> bool:
     return True
 
 
-def expects(
-    kind: str, *, max_length: int = 500, allowed: frozenset[privacy.IdentifierKind] = frozenset()
-) -> Callable[[Handler], Handler]:
-    """Registers the handler of a kind of typed answer."""
-
-    def register(handler: Handler) -> Handler:
-        EXPECTATIONS[kind] = Expectation(handler, max_length, allowed)
-        return handler
-
-    return register
-
-
 async def ask(ctx: Ctx, member: Member, kind: str, context: dict[str, object], prompt: str) -> None:
     """Notes what the person is to type next and asks for it."""
-    await pending.expect(ctx.db, member.person.id, kind, context, ctx.clock.now())
+    await pending_input.expect(ctx.db, member.person.id, kind, context, ctx.clock.now())
     chat_id = member.person.telegram_user_id
     assert chat_id is not None
     await send(ctx, chat_id, prompt + "\n\n" + render("cancel_hint"))
@@ -106,12 +142,12 @@ async def ask(ctx: Ctx, member: Member, kind: str, context: dict[str, object], p
 
 async def handle_text(update: Update, ctx: Ctx, member: Member) -> bool:
     """Serves a typed text if one is expected; False when nothing was."""
-    expected = await pending.get(ctx.db, member.person.id)
+    expected = await pending_input.get(ctx.db, member.person.id)
     if expected is None:
         return False
-    expectation = EXPECTATIONS.get(expected.kind)
+    expectation = _steps(ctx).texts.get(expected.kind)
     if expectation is None:  # a kind from an older version of the bot
-        await pending.clear(ctx.db, member.person.id)
+        await pending_input.clear(ctx.db, member.person.id)
         return False
     message = update.effective_message
     assert message is not None and update.effective_chat is not None

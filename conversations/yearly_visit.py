@@ -35,7 +35,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, NetworkTap, ReviewTap
 from bot.ui.render import render
 from conversations.common import chat_id_of, dispatch_tap, edit, guarded, require, send
-from conversations.text_input import expects
+from conversations.text_input import TypedSteps
 from storage import audit, hours, partners, pending, people
 from storage import site_reviews as store
 from storage.db import Conn, Tx
@@ -53,6 +53,8 @@ KINDS = {
 }
 BUTTONS_KIND = "review_buttons"
 OWNERS = list(Owner)
+
+TYPED = TypedSteps()
 
 
 def _button(label: str, op: str, item: int = 0, value: int = 0) -> InlineKeyboardButton:
@@ -580,9 +582,9 @@ async def on_typed(
 
 
 # The same handler for every step; the kind sets the length allowed before screening.
-expects(KINDS[Step.DATE], max_length=60)(on_typed)
-expects(KINDS[Step.REMARKS], max_length=rules.REMARKS_MAX)(on_typed)
-expects(KINDS[Step.ITEM_TEXT], max_length=rules.DESCRIPTION_MAX)(on_typed)
-expects(KINDS[Step.ITEM_DUE], max_length=60)(on_typed)
+TYPED.text(KINDS[Step.DATE], max_length=60)(on_typed)
+TYPED.text(KINDS[Step.REMARKS], max_length=rules.REMARKS_MAX)(on_typed)
+TYPED.text(KINDS[Step.ITEM_TEXT], max_length=rules.DESCRIPTION_MAX)(on_typed)
+TYPED.text(KINDS[Step.ITEM_DUE], max_length=60)(on_typed)
 # Any text where a button is expected gets the step again (Telegram's own limit: 4096).
-expects(BUTTONS_KIND, max_length=4096)(on_typed)
+TYPED.text(BUTTONS_KIND, max_length=4096)(on_typed)
