@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import STRANGER, Action, Refusal, decide
-from bot.services import members
+from bot.services import members, pending_input
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
@@ -57,6 +57,14 @@ async def require(update: Update, ctx: Ctx, action: Action) -> Member:
     if refusal is not None:
         raise Refused(refusal, member)
     assert member is not None
+    return member
+
+
+async def open_flow(update: Update, ctx: Ctx, action: Action) -> Member:
+    """A menu entry: the person, authorised for `action`, with any typed answer they were
+    expected to give forgotten (they chose to do something else)."""
+    member = await require(update, ctx, action)
+    await pending_input.clear(ctx.db, member.person.id)
     return member
 
 

@@ -12,11 +12,11 @@ from telegram import Message, Update
 from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import Action
-from bot.services import compliance, pending_input
+from bot.services import compliance
 from bot.ui.callbacks import BadCallback, ComplianceTap
 from bot.ui.screens import compliance as screen
 from bot.ui.screens.compliance import ComplianceOp
-from conversations.common import chat_id_of, edit, guarded, require, send
+from conversations.common import chat_id_of, edit, guarded, open_flow, send
 from conversations.taps import TapTable
 
 TAPS = TapTable(ComplianceTap, ComplianceOp)
@@ -25,8 +25,7 @@ TAPS = TapTable(ComplianceTap, ComplianceOp)
 @guarded
 async def open_compliance(update: Update, ctx: Ctx) -> None:
     """The menu entry ✅ Conformité (coordinators)."""
-    member = await require(update, ctx, Action.COMPLIANCE)
-    await pending_input.clear(ctx.db, member.person.id)
+    member = await open_flow(update, ctx, Action.COMPLIANCE)
     everything = await compliance.assessments(ctx.db, member.caf, ctx.clock.now())
     await send(ctx, chat_id_of(update), *screen.site_list(member.caf, everything, 0))
 

@@ -4,12 +4,12 @@ a broadcast or of an event). A Caf has up to a few hundred sites and Telegram sh
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence, Set
 
 from telegram import InlineKeyboardButton
 
 from bot.domain.models import Partner
+from bot.ui.screens.paging import pager_row, paginate
 
 SITES_PAGE = 8
 
@@ -22,20 +22,14 @@ def site_checklist(
 ) -> list[list[InlineKeyboardButton]]:
     """One page of « ✅ / ▫️ site » rows (op `site`, value: the site's id), then « ◀️ ▶️ »
     (op `sites`, value: the page) when there are several; `page` is clamped to the last."""
-    pages = max(1, math.ceil(len(sites) / SITES_PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown = paginate(sites, page, SITES_PAGE)
     rows = [
-        [button(("✅ " if p.id in chosen else "▫️ ") + p.title, "site", p.id)]
-        for p in sites[page * SITES_PAGE : (page + 1) * SITES_PAGE]
+        [button(("✅ " if p.id in chosen else "▫️ ") + p.title, "site", p.id)] for p in shown.items
     ]
-    pager = []
-    if page > 0:
-        pager.append(button("◀️", "sites", page - 1))
-    if page + 1 < pages:
-        pager.append(button("▶️", "sites", page + 1))
-    if pager:
-        rows.append(pager)
-    return rows
+    pager = pager_row(
+        shown, lambda label, n: button(label, "sites", n), previous="◀️", following="▶️"
+    )
+    return [*rows, pager] if pager else rows
 
 
 def page_of(sites: Sequence[Partner], partner_id: int) -> int:

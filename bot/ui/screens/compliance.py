@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,9 +11,10 @@ from bot.domain.models import Caf
 from bot.ui import callbacks
 from bot.ui.callbacks import ComplianceTap, NetworkTap, ReviewTap
 from bot.ui.render import render
+from bot.ui.screens import Screen
+from bot.ui.screens.paging import pager_row, paginate
 
 PAGE_SIZE = 8
-Screen = tuple[str, InlineKeyboardMarkup]
 
 
 class ComplianceOp(StrEnum):
@@ -30,9 +30,7 @@ def _button(label: str, op: ComplianceOp, item: int = 0, page: int = 0) -> Inlin
 
 def site_list(caf: Caf, everything: list[Assessment], page: int) -> Screen:
     """Every site, ranked, eight to a page, with the counts of each level."""
-    pages = max(1, math.ceil(len(everything) / PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    shown = everything[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    shown = paginate(everything, page, PAGE_SIZE)
     active = [a for a in everything if not a.withdrawn]
     counts = {
         "risk": sum(1 for a in active if a.level is Severity.RISK),
@@ -45,22 +43,16 @@ def site_list(caf: Caf, everything: list[Assessment], page: int) -> Screen:
         caf=caf,
         total=len(everything),
         counts=counts,
-        items=shown,
-        page=page + 1,
-        pages=pages,
+        items=shown.items,
+        page=shown.number + 1,
+        pages=shown.count,
     )
     rows = [
-        [_button(f"{a.mark} {a.facts.title}", ComplianceOp.SITE, a.facts.partner_id, page)]
-        for a in shown
+        [_button(f"{a.mark} {a.facts.title}", ComplianceOp.SITE, a.facts.partner_id, shown.number)]
+        for a in shown.items
     ]
-    pager = []
-    if page > 0:
-        pager.append(_button("◀️ Précédents", ComplianceOp.LIST, 0, page - 1))
-    if page + 1 < pages:
-        pager.append(_button("Suivants ▶️", ComplianceOp.LIST, 0, page + 1))
-    if pager:
-        rows.append(pager)
-    return text, InlineKeyboardMarkup(rows)
+    pager = pager_row(shown, lambda label, n: _button(label, ComplianceOp.LIST, 0, n))
+    return text, InlineKeyboardMarkup([*rows, pager] if pager else rows)
 
 
 def site(item: Assessment, page: int) -> Screen:
