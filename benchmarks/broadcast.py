@@ -34,7 +34,7 @@ Duplicates = recipients who received the message more than once.
 Baseline, in the same run: `bare`, a python-telegram-bot `ExtBot` in a process of its own,
 without database, sending the same message to the same chats against the same fake and the
 same faults, the same AIORateLimiter (overall cap = the cap, no retries) and the outbox
-sender's own pacing (`bot.outbox_sender.Pacing`; every send paused for the time a 429 asks,
+sender's own pacing (`bot.jobs.outbox_sender.Pacing`; every send paused for the time a 429 asks,
 a 403'd chat dropped, up to 50 in flight).
 It shows what python-telegram-bot, the fake and this machine allow; the gap between the two
 is the outbox's own cost (claims, writes, ordering).
@@ -284,7 +284,7 @@ async def bare_main(chats_file: Path, text_file: Path, rate: float) -> None:
     from telegram.ext import AIORateLimiter, ExtBot
     from telegram.request import HTTPXRequest
 
-    from bot.outbox_sender import NO_RETRIES, Pacing, _retry_seconds
+    from bot.jobs.outbox_sender import NO_RETRIES, Pacing, _retry_seconds
 
     chats, text, markup = _load_job(chats_file, text_file)
     bot = ExtBot(
@@ -691,7 +691,7 @@ def report(
         f"(retry_after {RETRY_AFTER} s) and {args.rate_403:.0%} 403 (the chat then blocked "
         "for good), drawn with seed = run number",
         "- Baseline (`bare`): python-telegram-bot's `ExtBot` without database, same fake, "
-        "same faults, same AIORateLimiter and pacing (`bot.outbox_sender.Pacing`), up to 50 "
+        "same faults, same AIORateLimiter and pacing (`bot.jobs.outbox_sender.Pacing`), up to 50 "
         "sends in flight; in a process of its own as the bot",
         "- Rate: sendMessage calls outside the pauses Telegram asked for ÷ the time outside "
         f"them (from the first call to the last answer); medians of {args.runs} runs of each "

@@ -23,14 +23,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import housekeeping, transmission
 from bot.broadcast_progress import BroadcastProgress
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotApp, Ctx, Services
-from bot.outbox_sender import OutboxSender
+from bot.jobs import housekeeping, morning
+from bot.jobs.outbox_sender import OutboxSender
+from bot.jobs.scheduler import Scheduler
 from bot.processing import TimedSerialUpdateProcessor
-from bot.scheduler import Scheduler
 from bot.ui import callbacks, menus
 from conversations import (
     broadcast,
@@ -152,7 +152,7 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
     """PTB's limiter for every call that names a chat, the outbox's sends included.
 
     Direct replies wait out up to 3 `RetryAfter`s inside the call; the outbox sender asks
-    for none and pauses itself (bot/outbox_sender.py).
+    for none and pauses itself (bot/jobs/outbox_sender.py).
     """
     if settings.broadcast_max_rate > settings.telegram_max_rate:
         log.warning(
@@ -253,13 +253,13 @@ async def prepare(app: BotApp) -> None:
         ),
     )
     scheduler.register(
-        transmission.KIND,
+        morning.KIND,
         functools.partial(
-            transmission.run, db=services.db, clock=services.clock, settings=services.settings
+            morning.run, db=services.db, clock=services.clock, settings=services.settings
         ),
     )
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
-    await transmission.ensure_scheduled(services.db, services.clock, services.settings)
+    await morning.ensure_scheduled(services.db, services.clock, services.settings)
     app.bot_data["scheduler"] = scheduler
     await scheduler.attach(app, interval_seconds=services.settings.scheduler_interval_seconds)
 

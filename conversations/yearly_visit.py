@@ -23,14 +23,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot import action_reminders
 from bot.context import Ctx
 from bot.domain import opening_hours
 from bot.domain import site_reviews as rules
 from bot.domain.models import Member, Partner, PendingInput
 from bot.domain.permissions import Action, Role
 from bot.domain.site_reviews import CHECKS, DraftState, Owner, ReviewError, Step
-from bot.services import notify
+from bot.services import action_plan, notify
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, NetworkTap, ReviewTap
 from bot.ui.render import render
@@ -160,7 +159,7 @@ async def tap_done(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | 
                 target_id=item.id,
                 details={"partner": partner.id, "review": item.review_id},
             )
-            await action_reminders.tell_done(tx, partner, item, now)
+            await action_plan.tell_done(tx, partner, item, now)
     notice = render("review_item_done", item=item) if done else None
     await edit(message, *await _home(ctx, member, partner, notice))
     return "Action notée comme faite." if done else "Cette action est déjà notée comme faite."

@@ -3,7 +3,7 @@
 Why a table rather than sending at once: a notification is written in the same transaction
 as the fact it announces (a label suspended, a signal to the Caf), so either both exist or
 neither does, and a crash, a flood limit or a blocked user never loses or doubles it.
-`bot/outbox_sender.py` drains the table at Telegram's limits.
+`bot/jobs/outbox_sender.py` drains the table at Telegram's limits.
 
 Life of a row: 'pending' → (claimed) 'sending' → 'sent' | 'failed' | 'unreachable', or back
 to 'pending' for a retry. Exactly once: `dedup_key` is UNIQUE, so announcing the same fact

@@ -1,4 +1,4 @@
-"""Scheduled work as due rows: what `bot.scheduler.Scheduler` picks up.
+"""Scheduled work as due rows: what `bot.jobs.scheduler.Scheduler` picks up.
 
 Why rows and not PTB jobs: PTB's job queue lives in memory, so a reminder scheduled there
 is lost on restart. Here every piece of work is a row with a unique `key`, and one periodic

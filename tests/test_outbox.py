@@ -23,7 +23,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import ManualClock
-from bot.outbox_sender import OutboxSender
+from bot.jobs.outbox_sender import OutboxSender
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxItem, OutboxMessage, OutboxStatus
@@ -501,7 +501,7 @@ async def test_a_429_to_the_outbox_is_one_warning_while_a_failed_reply_stays_an_
         sender = make_sender(limited, db, clock)  # type: ignore[arg-type]
         assert await sender.drain_once() == 1
         outbox_records = [(r.name, r.levelname) for r in caplog.records if r.levelno >= 30]
-        assert outbox_records == [("bot.outbox_sender", "WARNING")], caplog.text
+        assert outbox_records == [("bot.jobs.outbox_sender", "WARNING")], caplog.text
         assert "pause de 1.0 s" in caplog.text and "Traceback" not in caplog.text
 
         # The same 429 on a call of anyone else (a direct reply) is still an error.
@@ -625,7 +625,7 @@ async def test_the_sender_never_logs_message_text(
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.outbox_sender")
+    caplog.set_level(logging.DEBUG, logger="bot.jobs.outbox_sender")
     blocked, flaky, fine = fake.user(1201), fake.user(1202), fake.user(1203)
     blocked.block()
     fake.fail("sendMessage", status=500, times=1, chat_id=flaky.user_id)
@@ -636,7 +636,7 @@ async def test_the_sender_never_logs_message_text(
 
     await drain_all(make_sender(tg, db, clock, max_attempts=2), db)
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.outbox_sender"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.jobs.outbox_sender"]
     assert messages, "the sender logs its outcomes"
     assert not any(SECRET in m or "marquee" in m for m in messages)
     statuses = sorted(r.status.value for r in await rows(db))

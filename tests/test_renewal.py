@@ -1,7 +1,7 @@
 """Article 11: the convention's terms, notice deadlines and the coordinators' reminders.
 
 Dates first (29 February, month ends), then the daily check with the clock moved, through
-the real morning job (bot/transmission.py) and the outbox to the coordinators' chats; then
+the real morning run (bot/jobs/morning.py) and the outbox to the coordinators' chats; then
 how a convention's start is set (typed by a coordinator, or the fourth column of `partners import`).
 """
 
@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import renewal as nightly
 from bot.cli import CliError, read_partner_csv
 from bot.domain import renewal
 from bot.domain.permissions import LabelStatus, Role
 from bot.domain.renewal import ConventionDateError, Term, parse_convention_start
+from bot.jobs import renewal as nightly
 from storage import compliance as store
 from storage import outbox, partners
 from tests.conftest import Network, RunningBot

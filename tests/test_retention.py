@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from bot import housekeeping
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import LabelStatus
 from bot.domain.personal_data import ERASED_TEXT, months_before, name_pattern, retention_marker
-from bot.scheduler import Scheduler
+from bot.jobs import housekeeping
+from bot.jobs.scheduler import Scheduler
 from storage import cafs, partners, personal_data
 from storage.db import Database
 from storage.personal_data import OnErase

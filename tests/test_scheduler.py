@@ -16,7 +16,7 @@ import pytest
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import ManualClock
-from bot.scheduler import PermanentJobError, Scheduler
+from bot.jobs.scheduler import PermanentJobError, Scheduler
 from storage import scheduled
 from storage.db import Database
 from storage.scheduled import ScheduledJob

@@ -85,10 +85,13 @@ async def to_site(
     text: str,
     now: datetime,
     exclude_person_id: int | None = None,
+    managers_only: bool = False,
 ) -> int:
-    """Every active person of the site but the one acting."""
+    """Every active person of the site (or only its managers) but the one acting."""
     sent = 0
     for person in await people.list_for_partner(tx, partner_id):
+        if managers_only and person.role is not Role.MANAGER:
+            continue
         if person.id != exclude_person_id:
             sent += await to_person(
                 tx, person, kind=kind, key=f"{key}:p{person.id}", text=text, now=now

@@ -174,7 +174,7 @@ async def test_a_429_on_a_notice_is_one_warning_line_not_an_error_with_a_traceba
     assert await process.terminate() == 0
     log = process.log()
     pauses = [line for line in log.splitlines() if "Telegram demande une pause" in line]
-    assert len(pauses) == 1 and " WARNING bot.outbox_sender: " in pauses[0], pauses
+    assert len(pauses) == 1 and " WARNING bot.jobs.outbox_sender: " in pauses[0], pauses
     assert "Rate limit hit" not in log
     assert "Traceback" not in log
     assert " ERROR " not in log

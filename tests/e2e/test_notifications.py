@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bot import housekeeping
 from bot.domain.permissions import Role
+from bot.jobs import housekeeping
 from storage import outbox, people, scheduled
 from storage import visits as visit_store
 from tests.conftest import BotProcess, Network, RunningBot

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot import action_reminders
 from bot.clock import ManualClock
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
+from bot.jobs import action_reminders
 from storage import hours
 from storage import site_reviews as store
 from tests.conftest import Network, RunningBot, make_settings, start_bot, stop_bot

@@ -2,9 +2,9 @@
 
 A convention runs one year from `partners.convention_start` and is renewed tacitly unless
 notice is given three months before its anniversary (dates: bot/domain/renewal.py). Every
-night, from the housekeeping job, each convention whose label is not withdrawn and whose
-reminder date has come is announced to its Caf's coordinators (and the Caf's group) through
-the outbox.
+morning, from the morning run (bot/jobs/morning.py), each convention whose label is not
+withdrawn and whose reminder date has come is announced to its Caf's coordinators (and the
+Caf's group) through the outbox.
 
 Once per (site, notice deadline): `renewal_reminders` remembers what was sent, in the same
 transaction as the outbox rows, and the outbox keys repeat that key. A night missed (the bot

@@ -1,4 +1,5 @@
-"""Reminders of the yearly visit's action plan (Article 9), from the morning run.
+"""Reminders of the yearly visit's action plan (Article 9), from the morning run
+(bot/jobs/morning.py).
 
 An open action item is announced to those who carry it ITEM_REMINDER_DAYS before its due
 date, and once more the day after it has passed: the site's managers for the partner's
@@ -16,13 +17,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.models import Caf, Partner
-from bot.domain.permissions import LabelStatus, Role
+from bot.domain.permissions import LabelStatus
 from bot.domain.site_reviews import ITEM_REMINDER_DAYS, Owner, item_reminder_due
 from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import ReviewTap
 from bot.ui.render import render
-from storage import cafs, partners, people
+from storage import cafs, partners
 from storage import site_reviews as store
 from storage.db import Database, Tx
 
@@ -79,16 +80,6 @@ async def send_reminders(db: Database, now: datetime) -> int:
 
 
 async def _to_managers(tx: Tx, partner_id: int, *, key: str, text: str, now: datetime) -> int:
-    queued = 0
-    for person in await people.list_for_partner(tx, partner_id):
-        if person.role is Role.MANAGER:
-            queued += await notify.to_person(
-                tx, person, kind=KIND, key=f"{key}:p{person.id}", text=text, now=now
-            )
-    return queued
-
-
-async def tell_done(tx: Tx, partner: Partner, item: store.ActionItem, now: datetime) -> int:
-    """The site's managers hear that an item of their plan was marked done by the Caf."""
-    text = render("action_done_notice", item=item, partner=partner)
-    return await _to_managers(tx, partner.id, key=f"action:{item.id}:done", text=text, now=now)
+    return await notify.to_site(
+        tx, partner_id, kind=KIND, key=key, text=text, now=now, managers_only=True
+    )

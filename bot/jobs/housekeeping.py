@@ -3,8 +3,8 @@
 Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
 for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text); free
 texts older than RETENTION_MONTHS are purged and people revoked that long ago erased
-(bot/retention.py).
-Nothing here messages anyone: what people should read runs in the morning (bot/transmission.py).
+(bot/jobs/retention.py). Nothing here messages anyone: what people should read goes out
+with the morning run (bot/jobs/morning.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import retention
 from bot.clock import Clock
 from bot.config import Settings
+from bot.jobs import retention
 from storage import scheduled
 from storage.db import Database
 from storage.scheduled import ScheduledJob

@@ -1,4 +1,5 @@
-"""The periodic transmission of the indicators (Article 9), run each morning by the scheduler.
+"""The periodic transmission of the indicators (Article 9), part of the morning run
+(bot/jobs/morning.py).
 
 When a Caf's reporting period (monthly or quarterly) has ended, each labelled site gets a
 report to validate; its managers receive the period's summary with « ✅ Je valide et
@@ -13,21 +14,18 @@ transmission » (storage/period_reports.visits_changed) and the next run asks ag
 The run is at NOTIFY_HOUR (local), not at night: it sends messages people read at work.
 Every message is an outbox row written in the same transaction as the state it announces,
 and each state change is conditional, so a run repeated after a crash sends nothing twice.
-The conventions' renewal reminders (bot/renewal.py) and the yearly visit's action plan
-reminders (bot/action_reminders.py) ride on the same run for that reason.
+The conventions' renewal reminders (bot/jobs/renewal.py) and the yearly visit's action plan
+reminders (bot/jobs/action_reminders.py) ride on the same run for that reason.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import action_reminders, renewal
-from bot.clock import Clock
-from bot.config import Settings
 from bot.domain import indicators as figures
 from bot.domain import taxonomy
 from bot.domain.models import Caf, Partner, Person
@@ -42,42 +40,15 @@ from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import IndicatorTap, TransmitTap
 from bot.ui.render import render
-from storage import cafs, indicators, partners, people, period_reports, scheduled
+from storage import cafs, indicators, partners, people, period_reports
 from storage.db import Database, Tx
 from storage.period_reports import PeriodReport
-from storage.scheduled import ScheduledJob
 
 log = logging.getLogger(__name__)
 
-KIND = "morning"
 ASK_KIND = "transmission_ask"
 REMIND_KIND = "transmission_reminder"
 LATE_KIND = "transmission_late"
-
-
-def next_run(now: datetime, tz: ZoneInfo, hour: int) -> datetime:
-    local = now.astimezone(tz)
-    candidate = datetime.combine(local.date(), time(hour), tzinfo=tz)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=tz)
-    return candidate
-
-
-async def ensure_scheduled(db: Database, clock: Clock, settings: Settings) -> None:
-    """The next morning's run exists (idempotent: one key a day)."""
-    due = next_run(clock.now(), settings.tz, settings.notify_hour)
-    await scheduled.schedule(
-        db, kind=KIND, key=f"{KIND}:{due.date().isoformat()}", due_at=due, now=clock.now()
-    )
-
-
-async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settings) -> None:
-    now = clock.now()
-    await ensure_scheduled(db, clock, settings)
-    # Booked first: a failure below retries this run and never loses tomorrow's.
-    await run_transmission(db, now)
-    await renewal.send_reminders(db, now)
-    await action_reminders.send_reminders(db, now)
 
 
 async def run_transmission(db: Database, now: datetime) -> int:
