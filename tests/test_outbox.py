@@ -4,7 +4,8 @@ The sender is driven with a real `telegram.Bot` (PTB's own request encoding and 
 mapping), so a 429, a 403 or a 500 reaches it exactly as Telegram's would. Pacing tests run
 the sender on virtual time (`VirtualTime`): its waits advance a clock of the test's instead of
 sleeping, so intervals are exact whatever the machine's load. Real rates are measured by
-benchmarks/broadcast.py.
+benchmarks/broadcast.py. The queue itself (storage/outbox.py) has its contract tests in
+tests/storage/test_outbox.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bot.clock import ManualClock
 from bot.jobs.outbox_sender import OutboxSender
 from storage import outbox
 from storage.db import Database
-from storage.outbox import OutboxItem, OutboxMessage, OutboxStatus
+from storage.outbox import OutboxMessage, OutboxStatus
 from storage.timefmt import to_db
 from tests.conftest import Network
 from tests.fake_bot_api import TOKEN, FakeBotApi
@@ -139,51 +140,6 @@ class VirtualTime:
     @property
     def elapsed(self) -> float:
         return self.now - 100.0
-
-
-# ---------------------------------------------------------------------------- storage
-async def test_enqueue_is_idempotent_by_dedup_key(db: Database, clock: ManualClock) -> None:
-    now = clock.now()
-    async with db.transaction() as tx:
-        first = await outbox.enqueue(
-            tx, kind="label_notice", dedup_key="label:1:person:5", chat_id=5, text="a", now=now
-        )
-        again = await outbox.enqueue(
-            tx, kind="label_notice", dedup_key="label:1:person:5", chat_id=5, text="b", now=now
-        )
-        many = await outbox.enqueue_many(
-            tx,
-            [
-                OutboxItem(kind="broadcast", dedup_key="label:1:person:5", chat_id=5, text="c"),
-                OutboxItem(kind="broadcast", dedup_key="bc:1:person:6", chat_id=6, text="d"),
-                OutboxItem(kind="broadcast", dedup_key="bc:1:person:7", chat_id=7, text="e"),
-            ],
-            now,
-        )
-    assert (first, again, many) == (True, False, 2)
-    stored = await rows(db)
-    assert [row.text for row in stored] == ["a", "d", "e"]
-    assert all(row.status is OutboxStatus.PENDING and row.attempts == 0 for row in stored)
-    assert (await outbox.counts(db))[OutboxStatus.PENDING] == 3
-    assert (await outbox.counts(db, kind="broadcast"))[OutboxStatus.PENDING] == 2
-
-
-async def test_enqueue_rolls_back_with_the_callers_transaction(
-    db: Database, clock: ManualClock
-) -> None:
-    class Refused(Exception):
-        pass
-
-    with pytest.raises(Refused):
-        async with db.transaction() as tx:
-            await outbox.enqueue(
-                tx, kind="label_notice", dedup_key="k", chat_id=5, text="a", now=clock.now()
-            )
-            raise Refused
-    assert await rows(db) == []
-    # The key is free again: the fact can be announced once it is really stored.
-    await add(db, clock, 5, "k")
-    assert len(await rows(db)) == 1
 
 
 # ---------------------------------------------------------------------------- sending

@@ -1,0 +1,71 @@
+"""Contracts of storage/kv.py (small cached facts) and storage/pending.py (the answer a person
+is expected to type next), through their functions only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.domain.models import ReportingPeriod
+from bot.domain.permissions import Role
+from storage import cafs, invitations, kv, pending, people
+from storage.db import Database
+
+
+async def coordinator(db: Database, clock: ManualClock) -> int:
+    """A person, registered the way the bot registers one: through an invitation."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        caf = await cafs.add(
+            tx,
+            name="Caf de la Somme",
+            period=ReportingPeriod.QUARTERLY,
+            timezone="Europe/Paris",
+            notify_chat_id=None,
+            now=now,
+        )
+        _, invitation = await invitations.create(
+            tx,
+            role=Role.COORDINATOR,
+            caf_id=caf.id,
+            partner_id=None,
+            uses=1,
+            expires_at=now + timedelta(days=7),
+            created_by=None,
+            now=now,
+        )
+        person = await people.register(
+            tx, telegram_user_id=42, display_name="Corinne", invitation=invitation, now=now
+        )
+    return person.id
+
+
+async def test_a_fact_is_stored_replaced_and_read_back(db: Database) -> None:
+    assert await kv.get(db, "bot_username") is None
+    await kv.put(db, "bot_username", "pnc_bot")
+    await kv.put(db, "bot_username", "pnc_caf_bot")
+    assert await kv.get(db, "bot_username") == "pnc_caf_bot"
+    async with db.transaction() as tx:
+        await kv.put(tx, "autre", "é")
+    assert await kv.get(db, "autre") == "é"
+
+
+async def test_a_person_expects_one_answer_at_a_time(db: Database, clock: ManualClock) -> None:
+    person = await coordinator(db, clock)
+    assert await pending.get(db, person) is None
+
+    await pending.expect(
+        db, person, "label_reason", {"partner": 3, "statut": "suspendu"}, clock.now()
+    )
+    clock.advance(minutes=1)
+    await pending.expect(db, person, "doc_title", {"page": 2}, clock.now())
+    expected = await pending.get(db, person)
+    assert expected is not None
+    assert (expected.kind, expected.context, expected.created_at) == (
+        "doc_title",
+        {"page": 2},
+        clock.now(),
+    )
+    assert await pending.clear(db, person)
+    assert not await pending.clear(db, person)
+    assert await pending.get(db, person) is None
