@@ -31,6 +31,7 @@ from bot.domain.invitations import parse_duration
 from bot.domain.models import Caf, ReportingPeriod
 from bot.domain.permissions import LabelStatus, Role
 from bot.logs import configure_logging
+from bot.processing import TimedSerialUpdateProcessor
 from storage import audit, cafs, invitations, kv, partners
 from storage.db import Database, DatabaseTooNew
 from storage.setup import storage
@@ -257,9 +258,15 @@ def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]
     )
 
 
-def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
-    """`python -m bot …`. `clock` is for the tests' entry point (tests/clocked_bot.py) only:
-    `python -m bot` always runs on the system clock, whatever its environment holds."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clock: Clock | None = None,
+    processor: TimedSerialUpdateProcessor | None = None,
+) -> int:
+    """`python -m bot …`. `clock` and `processor` are for the tests' entry point
+    (tests/clocked_bot.py) only: `python -m bot` always runs on the system clock, whatever
+    its environment holds."""
     clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
     try:
@@ -271,7 +278,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         )
         configure_logging(settings.log_level, secrets)
         if args.command == "run":
-            return run_bot(settings, webhook=args.webhook, clock=clock)
+            return run_bot(settings, webhook=args.webhook, clock=clock, processor=processor)
         return asyncio.run(dispatch(args, settings, clock))
     except (SettingsError, CliError, DatabaseTooNew) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -285,11 +292,17 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return EXIT_FAILURE
 
 
-def run_bot(settings: Settings, *, webhook: bool, clock: Clock) -> int:
+def run_bot(
+    settings: Settings,
+    *,
+    webhook: bool,
+    clock: Clock,
+    processor: TimedSerialUpdateProcessor | None = None,
+) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
     settings.token()  # fail early, in one line, without a token
-    app = build_application(settings, clock=clock)
+    app = build_application(settings, clock=clock, processor=processor)
     logging.getLogger(__name__).info("Démarrage du bot (%s)", "webhook" if webhook else "polling")
     if webhook:
         if not settings.webhook_url or settings.webhook_secret is None:

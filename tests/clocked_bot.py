@@ -15,14 +15,28 @@ instant into the file moves the child's time there; `ChildClock` is the parent's
 Production cannot pick this clock up by accident: `python -m bot` reads no clock from its
 environment or its files; only this module, which is not part of the installed package,
 hands one to `bot.cli.main`.
+
+The child also tells the fake Bot API each update it has handled (`ReportingProcessor`), so
+a test waits for exactly that (`FakeBotApi.settle_reported`) rather than for a pause in the
+bot's calls, which a loaded machine stretches.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
 import time
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bot.processing import TimedSerialUpdateProcessor
+
+#: Where the child reports each update it has handled, on the fake Bot API's own server.
+REPORT_PATH = "/__tests__/handled"
 
 
 class FileClock:
@@ -79,13 +93,38 @@ class ChildClock:
         self.set(max(self.now(), floor))
 
 
+class ReportingProcessor(TimedSerialUpdateProcessor):
+    """The bot's own update processor, telling the fake Bot API of each update handled."""
+
+    def __init__(self, api_base_url: str) -> None:
+        super().__init__()
+        origin = urllib.parse.urlsplit(api_base_url)
+        self._report_url = f"{origin.scheme}://{origin.netloc}{REPORT_PATH}"
+        self.listeners.append(self._report)
+
+    def _report(self, update: object, elapsed: float) -> None:
+        update_id = getattr(update, "update_id", None)
+        if not isinstance(update_id, int):
+            return
+        request = urllib.request.Request(
+            self._report_url,
+            data=json.dumps({"update_id": update_id}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        # Blocking on purpose, and on 127.0.0.1: the report is out before the next update.
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=5):
+            pass
+
+
 def main(argv: list[str]) -> int:
     from bot.cli import main as bot_main
 
     if len(argv) < 1:
         print("usage : python -m tests.clocked_bot CLOCK_FILE COMMANDE …", file=sys.stderr)
         return 2
-    return bot_main(argv[1:], clock=FileClock(Path(argv[0])))
+    api = os.environ.get("TELEGRAM_API_BASE_URL", "")
+    processor = ReportingProcessor(api) if api.startswith("http://127.0.0.1:") else None
+    return bot_main(argv[1:], clock=FileClock(Path(argv[0])), processor=processor)
 
 
 if __name__ == "__main__":

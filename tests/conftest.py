@@ -34,7 +34,7 @@ from storage import cafs, invitations, partners
 from storage.db import Database
 from storage.setup import open_storage
 from tests.clocked_bot import ChildClock
-from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
+from tests.fake_bot_api import SETTLE_TIMEOUT_SECONDS, TOKEN, FakeBotApi, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,7 +130,8 @@ async def start_bot(
                 await changed.wait()
 
         try:
-            await asyncio.wait_for(done(), timeout=10)
+            # Only a failing test waits this long: generous for a loaded machine.
+            await asyncio.wait_for(done(), timeout=SETTLE_TIMEOUT_SECONDS)
         except TimeoutError:
             raise AssertionError(f"the bot did not handle update {update_id}") from None
 
@@ -332,6 +333,8 @@ class BotProcess:
         assert self.log_path is not None
         log_file = self.log_path.open("ab")
         self.clock.restart_point(self.test_clock.now())
+        if self.fake.settle is None:  # the child reports each update it has handled
+            self.fake.settle = self.fake.settle_reported
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

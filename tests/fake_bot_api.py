@@ -34,6 +34,8 @@ from typing import Any, NoReturn
 from aiohttp import web
 from telegram.ext import SimpleUpdateProcessor
 
+from tests.clocked_bot import REPORT_PATH
+
 __all__ = [
     "TOKEN",
     "ApiCall",
@@ -52,10 +54,12 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 
-#: How long the default settle waits for silence from the bot, and at most overall.
+#: How long the default settle waits for silence from the bot, and at most overall. The
+#: overall limit only ever costs time when a test is failing: it is generous so that a
+#: loaded machine (both cores busy, several bots) is never taken for a stuck bot.
 QUIESCENCE_SECONDS = 0.15
 REPLY_GRACE_SECONDS = 2.0
-SETTLE_TIMEOUT_SECONDS = 10.0
+SETTLE_TIMEOUT_SECONDS = 30.0
 
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -797,6 +801,10 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         #: Hook awaited after each user action with the update_id; None = default settle.
         self.settle: Callable[[int], Awaitable[None]] | None = None
+        #: Updates a bot in another process said it has handled (tests/clocked_bot.py posts
+        #: each to REPORT_PATH): what `settle_reported` waits for.
+        self.reported: set[int] = set()
+        self._reported_changed = asyncio.Event()
         #: Highest update_id the bot confirmed via getUpdates' offset.
         self.updates_confirmed = 0
         self.port = 0
@@ -1027,6 +1035,21 @@ class FakeBotApi:
         update_id = self._enqueue(body)
         await (self.settle or self._default_settle)(update_id)
 
+    async def settle_reported(self, update_id: int) -> None:
+        """Exact settle for a bot in another process that reports each update it has handled
+        (tests/clocked_bot.py): waits for that report, however loaded the machine is."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        while update_id not in self.reported:
+            self._reported_changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"the bot process did not report update {update_id} handled within "
+                    f"{SETTLE_TIMEOUT_SECONDS} s; last API calls: {self.describe_calls()}"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reported_changed.wait(), left)
+
     async def _default_settle(self, update_id: int) -> None:
         """Wait for the bot to fetch the update and start answering it (for at most
         REPLY_GRACE_SECONDS), then for 150 ms without API calls.
@@ -1236,6 +1259,10 @@ class FakeBotApi:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/file/"):
             return await self._serve_file(request)
+        if request.path == REPORT_PATH:
+            self.reported.add(int((await request.json())["update_id"]))
+            self._reported_changed.set()
+            return web.json_response({"ok": True})
         match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)", request.path)
         if match is None:
             return _error_response(404, "Not Found")
