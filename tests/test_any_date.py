@@ -47,7 +47,13 @@ def faketime() -> str:
 
 @pytest.mark.parametrize("moment", MOMENTS)
 async def test_the_tests_that_start_a_bot_process_pass_at(faketime: str, moment: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    # Not the environment of a faketime the suite itself may run under: no nesting.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "FAKETIME"))
+        and k not in ("LD_PRELOAD", "DONT_FAKE_MONOTONIC")
+    }
     env["TZ"] = "Europe/Paris"  # the moments are Paris time, like the Cafs' own
 
     async def under_faketime(*argv: str) -> str:

@@ -815,14 +815,15 @@ def test_backup_copies_the_database_whatever_characters_its_path_holds(
 def unopenable(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`migrate` on a database from the future, and on a file that is no database at all.
 
-    Both are run side by side and killed after a few seconds if they are still running.
+    Both are run side by side and killed if they are still running after TIMEOUT: a hung
+    command would run forever, while a loaded machine may take seconds to start Python.
     """
     op = copy_database(seed, tmp_path_factory.mktemp("unopenable"))
     with closing(sqlite3.connect(op.db_path)) as conn:
         conn.execute("PRAGMA user_version = 999")
     notes = op.write("notes.txt", "Réunion du réseau le 3 décembre à Amiens. " * 20)
     newer, not_sqlite = op.run_until_stuck(
-        [(("migrate",), {}), (("migrate",), {"DATABASE_PATH": str(notes)})], deadline=2.5
+        [(("migrate",), {}), (("migrate",), {"DATABASE_PATH": str(notes)})], deadline=TIMEOUT
     )
     return {
         "newer": newer,
