@@ -17,11 +17,11 @@ Each run, in a fresh measuring process:
    TELEGRAM_MAX_RATE (AIORateLimiter's overall cap, which the outbox's sends count against)
    both set to the cap.
 3. Once the bot polls and its start-up work is done, the broadcast is sent as the
-   coordinator's « ✅ Oui, envoyer » does (conversations/broadcast.py `tap_go`): in one
-   transaction, its progress message noted, `announcements.send` writing one outbox row per
-   recipient, the audit entry. The fake then answers `--rate-429` of the sendMessage calls
-   with 429 (retry_after 1 s) and `--rate-403` with 403, which blocks that chat for good
-   (`FakeBotApi.fail_rate`, a seed per run).
+   coordinator's « ✅ Oui, envoyer » does (the same service, bot/services/broadcasts.py
+   `send_now`): in one transaction, its progress message noted, `announcements.send`
+   writing one outbox row per recipient, the audit entry. The fake then answers
+   `--rate-429` of the sendMessage calls with 429 (retry_after 1 s) and `--rate-403` with
+   403, which blocks that chat for good (`FakeBotApi.fail_rate`, a seed per run).
 4. It waits until no row of the broadcast is pending or in flight, then checks every
    recipient against what the fake received.
 
@@ -165,9 +165,11 @@ async def _create_schema(path: Path) -> None:
 
 
 async def _send_broadcast(path: Path, progress_message_id: int) -> tuple[int, int, str]:
-    """What `tap_go` does once the coordinator confirms; returns (id, recipients, text)."""
+    """What « ✅ Oui, envoyer » does once the coordinator confirms (the bot's own service);
+    returns (id, recipients, text)."""
     from bot.clock import SystemClock
-    from conversations.broadcast import _record, read_markup, recipient_text
+    from bot.services import broadcasts
+    from bot.ui.screens.broadcast import recipient_text
     from storage import announcements, people
     from storage.db import Database
 
@@ -189,21 +191,10 @@ async def _send_broadcast(path: Path, progress_message_id: int) -> tuple[int, in
                 now=now,
             )
             await announcements.update(tx, draft.id, now, must_read=1)
-        async with db.transaction() as tx:
-            fresh = await announcements.get(tx, draft.id)
-            assert fresh is not None and fresh.status == "draft"
-            await announcements.update(
-                tx,
-                fresh.id,
-                now,
-                progress_chat_id=COORDINATOR_TELEGRAM_ID,
-                progress_message_id=progress_message_id,
-            )
-            count = await announcements.send(
-                tx, fresh, text=recipient_text(fresh), reply_markup=read_markup(fresh), now=now
-            )
-            await _record(tx, member, fresh, "broadcast.sent", now, count=count)
-        return fresh.id, count, recipient_text(fresh)
+        progress = broadcasts.ProgressMessage(COORDINATOR_TELEGRAM_ID, progress_message_id)
+        sent = await broadcasts.send_now(db, member, draft.id, now, progress)
+        fresh = sent.report.announcement
+        return fresh.id, sent.count, recipient_text(fresh)
     finally:
         await db.close()
 
@@ -468,7 +459,7 @@ async def measure(kind: str, recipients: int, rate: float, seed: int, args: Any)
             rows = _rows(path, outbox_kind)
         else:
             from bot.domain.models import Announcement
-            from conversations.broadcast import read_markup, recipient_text
+            from bot.ui.screens.broadcast import read_markup, recipient_text
 
             stamp = datetime.now(UTC)
             announcement_model = Announcement(
@@ -684,7 +675,7 @@ def report(
         f"- `uptime` after: `{uptimes[1]}`",
         f"- Scenario: {common.number(args.recipients)} recipients ({SITES} sites, one manager "
         "each, the others agents; a must-read notice with its « J'ai lu » button), sent as "
-        "`tap_go` does by the bot started as `python -m bot run`, its progress message "
+        "`send_now` does by the bot started as `python -m bot run`, its progress message "
         f"edited as it goes; caps (BROADCAST_MAX_RATE = TELEGRAM_MAX_RATE): {caps_text} a "
         "second",
         f"- Faults: the fake Bot API answers {args.rate_429:.0%} of sendMessage calls 429 "

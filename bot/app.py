@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import BadRequest
@@ -23,11 +24,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.broadcast_progress import BroadcastProgress
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotApp, Ctx, Services
-from bot.jobs import housekeeping, morning
+from bot.jobs import event_reminders, housekeeping, morning, scheduled_broadcasts
+from bot.jobs.broadcast_progress import BroadcastProgress
 from bot.jobs.outbox_sender import OutboxSender
 from bot.jobs.scheduler import Scheduler
 from bot.processing import TimedSerialUpdateProcessor
@@ -51,6 +52,7 @@ from conversations import (
     yearly_visit,
 )
 from conversations.common import guarded
+from conversations.taps import TapTable
 from conversations.text_input import TypedSteps
 from storage import kv
 from storage.db import Database
@@ -62,7 +64,23 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 # Every flow's buttons, each table registered under its payload's prefix.
-TAP_TABLES = [compliance.TAPS]
+TAP_TABLES: list[TapTable[Any]] = [
+    compliance.TAPS,
+    yearly_visit.TAPS,
+    my_data.TAPS,
+    indicators.TAPS,
+    indicators.TRANSMIT,
+    hours.TAPS,
+    network.TAPS,
+    signals.TAPS,
+    inbox.TAPS,
+    visit.TAPS,
+    visit.SAVED_TAPS,
+    documentation.TAPS,
+    broadcast.TAPS,
+    broadcast.READ_TAPS,
+    events.TAPS,
+]
 # Every flow's typed answers and expected files, served by the fallback handlers.
 TYPED_STEPS = TypedSteps.merge(
     broadcast.TYPED,
@@ -174,22 +192,8 @@ def register_handlers(app: BotApp) -> None:
     for entry in menus.ENTRIES:
         app.add_handler(CommandHandler(entry.command, MENU_ACTIONS[entry.key], filters=private))
     app.add_handler(MessageHandler(private & filters.Text(list(menus.BY_LABEL)), menu_entry))
-    app.add_handler(CallbackQueryHandler(visit.on_step, pattern=r"^v:"))
-    app.add_handler(CallbackQueryHandler(visit.on_saved, pattern=r"^sv:"))
     app.add_handler(CallbackQueryHandler(menu_tap, pattern=r"^m:"))
-    app.add_handler(CallbackQueryHandler(network.on_tap, pattern=r"^n:"))
-    app.add_handler(CallbackQueryHandler(signals.on_tap, pattern=r"^sg:"))
-    app.add_handler(CallbackQueryHandler(hours.on_tap, pattern=r"^h:"))
-    app.add_handler(CallbackQueryHandler(inbox.on_tap, pattern=r"^ib:"))
-    app.add_handler(CallbackQueryHandler(documentation.on_tap, pattern=r"^d:"))
-    app.add_handler(CallbackQueryHandler(broadcast.on_tap, pattern=r"^b:"))
-    app.add_handler(CallbackQueryHandler(broadcast.on_read, pattern=r"^rd:"))
-    app.add_handler(CallbackQueryHandler(events.on_tap, pattern=r"^e:"))
-    app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=r"^r:"))
-    app.add_handler(CallbackQueryHandler(indicators.on_tap, pattern=r"^ix:"))
-    app.add_handler(CallbackQueryHandler(indicators.on_transmit, pattern=r"^tr:"))
-    app.add_handler(CallbackQueryHandler(yearly_visit.on_tap, pattern=r"^yv:"))
-    app.add_handler(CallbackQueryHandler(my_data.on_tap, pattern=r"^pd:"))
+    app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=f"^{callbacks.RsvpTap.PREFIX}:"))
     for table in TAP_TABLES:
         app.add_handler(CallbackQueryHandler(table.dispatch, pattern=table.pattern))
     attachments = (
@@ -235,18 +239,18 @@ async def prepare(app: BotApp) -> None:
         ),
     )
     scheduler.register(
-        broadcast.SEND_KIND,
+        scheduled_broadcasts.KIND,
         functools.partial(
-            broadcast.send_scheduled,
+            scheduled_broadcasts.run,
             db=services.db,
             clock=services.clock,
             wake=lambda: services.wake_outbox(),
         ),
     )
     scheduler.register(
-        events.REMINDER_KIND,
+        event_reminders.KIND,
         functools.partial(
-            events.send_reminder,
+            event_reminders.run,
             db=services.db,
             tz=services.settings.tz,
             wake=lambda: services.wake_outbox(),

@@ -32,7 +32,7 @@ from bot.domain.models import Caf, ReportingPeriod
 from bot.domain.permissions import LabelStatus, Role
 from bot.logs import configure_logging
 from bot.processing import TimedSerialUpdateProcessor
-from storage import audit, cafs, invitations, kv, partners
+from storage import cafs, kv, partners
 from storage.db import Database, DatabaseTooNew
 from storage.setup import storage
 
@@ -387,31 +387,24 @@ def _timezone(name: str) -> str:
 async def cafs_command(
     args: argparse.Namespace, settings: Settings, db: Database, clock: Clock
 ) -> None:
+    # The bot's own use cases, imported here: every other command starts without them.
+    from bot.services import cafs as caf_service
+
     if args.action == "add":
         name = args.name.strip()
         if not name:
             raise CliError("le nom de la Caf est vide")
-        async with db.transaction() as tx:
-            try:
-                caf = await cafs.add(
-                    tx,
-                    name=name,
-                    period=ReportingPeriod(args.period),
-                    timezone=_timezone(args.timezone or settings.timezone),
-                    notify_chat_id=args.notify_chat,
-                    now=clock.now(),
-                )
-            except cafs.DuplicateCaf:
-                raise CliError(f"une Caf nommée « {name} » existe déjà") from None
-            await audit.record(
-                tx,
-                at=clock.now(),
-                action="caf.created",
-                actor_id=None,
-                caf_id=caf.id,
-                target_type="caf",
-                target_id=caf.id,
+        try:
+            caf = await caf_service.add(
+                db,
+                name=name,
+                period=ReportingPeriod(args.period),
+                timezone=_timezone(args.timezone or settings.timezone),
+                notify_chat_id=args.notify_chat,
+                now=clock.now(),
             )
+        except caf_service.DuplicateCaf:
+            raise CliError(f"une Caf nommée « {name} » existe déjà") from None
         print(f"Caf créée : {caf.name} (n° {caf.id}, transmission {caf.reporting_period.label})")
     elif args.action == "list":
         for caf in await cafs.list_all(db):
@@ -439,36 +432,19 @@ async def cafs_command(
         new_name = args.rename.strip() if args.rename is not None else None
         if new_name == "":
             raise CliError("--rename : le nouveau nom est vide")
-        async with db.transaction() as tx:
-            same = await cafs.get_by_name(tx, new_name) if new_name else None
-            if same is not None and same.id != caf.id:
-                raise CliError(f"une Caf nommée « {new_name} » existe déjà")
-            await cafs.update(
-                tx,
-                caf.id,
-                period=ReportingPeriod(args.period) if args.period else None,
-                timezone=_timezone(args.timezone) if args.timezone else None,
-                notify_chat_id=notify,
-                clear_notify_chat=clear,
-                name=new_name,
-            )
-            if args.logo:
-                await cafs.set_logo(tx, caf.id, logo)
-            await audit.record(
-                tx,
-                at=clock.now(),
-                action="caf.updated",
-                actor_id=None,
-                caf_id=caf.id,
-                target_type="caf",
-                target_id=caf.id,
-                details={
-                    k: v
-                    for k, v in vars(args).items()
-                    if k in ("period", "timezone", "notify_chat", "rename") and v is not None
-                }
-                | ({"logo": logo} if args.logo else {}),
-            )
+        changes = caf_service.CafChanges(
+            period=ReportingPeriod(args.period) if args.period else None,
+            timezone=_timezone(args.timezone) if args.timezone else None,
+            notify_chat_id=notify,
+            clear_notify_chat=clear,
+            name=new_name,
+            logo_path=logo,
+            clear_logo=bool(args.logo) and logo is None,
+        )
+        try:
+            await caf_service.update(db, caf, changes, clock.now())
+        except caf_service.DuplicateCaf:
+            raise CliError(f"une Caf nommée « {new_name} » existe déjà") from None
         print(f"Caf modifiée : {new_name or caf.name}")
 
 
@@ -487,6 +463,8 @@ def _logo_argument(value: str) -> str | None:
 async def invite_command(
     args: argparse.Namespace, settings: Settings, db: Database, clock: Clock
 ) -> None:
+    from bot.services import invitations as invitation_service
+
     role = Role(args.role)
     if args.uses < 1 or args.uses > 1000:
         raise CliError("--uses doit être compris entre 1 et 1000")
@@ -502,7 +480,6 @@ async def invite_command(
         if args.caf is None:
             raise CliError("un coordinateur s'invite avec --caf NOM")
         caf = await _caf_by_name(db, args.caf)
-        partner_id = None
         scope = caf.name
     else:
         if args.partner is None:
@@ -513,43 +490,29 @@ async def invite_command(
         owner = await cafs.get(db, partner.caf_id)
         assert owner is not None
         caf = owner
-        partner_id = partner.id
         scope = f"{partner.title}, {caf.name}"
-    now = clock.now()
-    async with db.transaction() as tx:
-        code, invitation = await invitations.create(
-            tx,
-            role=role,
-            caf_id=caf.id,
-            partner_id=partner_id,
-            uses=args.uses,
-            expires_at=now + validity,
-            created_by=None,
-            now=now,
-        )
-        await audit.record(
-            tx,
-            at=now,
-            action="invitation.created",
-            actor_id=None,
-            caf_id=caf.id,
-            target_type="invitation",
-            target_id=invitation.id,
-            details={"role": role.value, "partner": partner_id, "uses": args.uses},
-        )
+    new = await invitation_service.create(
+        db,
+        role=role,
+        caf=caf,
+        partner_id=None if role is Role.COORDINATOR else args.partner,
+        uses=args.uses,
+        valid_for=validity,
+        now=clock.now(),
+    )
     username = await bot_username(settings, db)
     print(
         f"Invitation {role.label} — {scope} — {args.uses} utilisation(s), "
-        f"valable jusqu'au {invitation.expires_at:%d/%m/%Y %H:%M} UTC"
+        f"valable jusqu'au {new.invitation.expires_at:%d/%m/%Y %H:%M} UTC"
     )
     if username:
-        print(f"Lien : https://t.me/{username}?start={code}")
+        print(f"Lien : {new.link(username)}")
     else:
         print(
             "Lien : indisponible (nom du bot inconnu : lancez le bot une fois, ou vérifiez "
             "TELEGRAM_BOT_TOKEN) — la personne peut écrire au bot : /start CODE"
         )
-    print(code)
+    print(new.code)
 
 
 async def bot_username(settings: Settings, db: Database) -> str | None:
@@ -572,20 +535,13 @@ async def bot_username(settings: Settings, db: Database) -> str | None:
 
 
 async def partners_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
+    from bot.services import partners as partner_service
+
     if args.action == "import":
         caf = await _caf_by_name(db, args.caf)
         rows = read_partner_csv(args.file)
-        now = clock.now()
-        async with db.transaction() as tx:
-            added, skipped = await partners.add_many(tx, caf_id=caf.id, rows=rows, now=now)
-            await audit.record(
-                tx,
-                at=now,
-                action="partners.imported",
-                actor_id=None,
-                caf_id=caf.id,
-                details={"added": len(added), "skipped": len(skipped)},
-            )
+        imported = await partner_service.import_many(db, caf, rows, clock.now())
+        added, skipped = imported.added, imported.skipped
         for partner in added:
             print(f"{partner.id}\t{partner.name}\t{partner.city}")
         print(

@@ -1,4 +1,9 @@
-"""What the bot does with everything no flow expects: files, groups, unknown input, errors."""
+"""What the bot does with everything no flow expects: files, groups, unknown input, errors.
+
+Typed answers and expected files are served here from the flows' tables
+(`conversations.text_input`); /annuler drops what was half done (bot/services/unfinished.py);
+the texts are bot/ui/screens/fallback.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,10 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Ctx
-from bot.ui.render import render
+from bot.services import unfinished
+from bot.ui.screens import fallback as screen
 from conversations import text_input, visit
 from conversations.common import current_member, guarded, send, show_menu
-from storage import hours, pending, site_reviews
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +40,13 @@ async def attachment(update: Update, ctx: Ctx) -> None:
         deleted = bool(await message.delete())
     except (BadRequest, Forbidden):
         deleted = False
-    await show_menu(update, ctx, member, render("attachment_refused", deleted=deleted))
+    await show_menu(update, ctx, member, screen.attachment_refused(deleted))
 
 
 @guarded
 async def unknown_command(update: Update, ctx: Ctx) -> None:
     member = await current_member(update, ctx)
-    await show_menu(update, ctx, member, render("unknown_command"))
+    await show_menu(update, ctx, member, screen.unknown_command())
 
 
 @guarded
@@ -52,7 +57,7 @@ async def unknown_text(update: Update, ctx: Ctx) -> None:
         return
     if member is not None and await visit.resend_open_draft(update, ctx, member):
         return
-    await show_menu(update, ctx, member, render("unknown_input"))
+    await show_menu(update, ctx, member, screen.unknown_input())
 
 
 @guarded
@@ -61,27 +66,23 @@ async def cancel(update: Update, ctx: Ctx) -> None:
     member = await current_member(update, ctx)
     something = False
     if member is not None:
-        something = await pending.clear(ctx.db, member.person.id)
-        something = await hours.drop_draft(ctx.db, member.person.id) or something
-        something = (
-            await site_reviews.drop_draft(ctx.db, member.person.id, ctx.clock.now()) or something
-        )
+        something = await unfinished.drop(ctx.db, member, ctx.clock.now())
         something = await visit.abandon_open_draft(update, ctx, member) or something
-    await show_menu(update, ctx, member, render("cancelled", something=something))
+    await show_menu(update, ctx, member, screen.cancelled(something))
 
 
 @guarded
 async def unknown_callback(update: Update, ctx: Ctx) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer(render("stale_button"))
+    await query.answer(screen.stale_button())
 
 
 async def group_chat(update: Update, ctx: Ctx) -> None:
     """Groups get no service (a notification chat is read-only): one short answer."""
     chat = update.effective_chat
     if chat is not None:
-        await send(ctx, chat.id, render("group_chat"))
+        await send(ctx, chat.id, screen.group_chat())
 
 
 async def on_error(update: object, ctx: Ctx) -> None:
@@ -97,6 +98,6 @@ async def on_error(update: object, ctx: Ctx) -> None:
                 # a second answer: that must not keep the message from being sent.
                 with contextlib.suppress(BadRequest):
                     await update.callback_query.answer()
-            await send(ctx, update.effective_chat.id, render("error"))
+            await send(ctx, update.effective_chat.id, screen.error())
         except TelegramError:
             log.warning("Could not tell the person about the error")

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 
 from bot.context import Ctx
 from bot.domain.models import Member
@@ -37,6 +37,14 @@ from conversations.common import Refused, current_member, guarded
 P = TypeVar("P", bound=Callback)
 TapHandler = Callable[[Ctx, Member, Any, Message | None], Awaitable[str | None]]
 H = TypeVar("H", bound=TapHandler)
+#: Run before a slow operation is answered, while a refusal can still be the query's one
+#: answer: raises BadCallback for what is not the person's, or returns the toast of a
+#: refusal (the handler then does not run); None lets the work go on.
+TapCheck = Callable[[Ctx, Member, Any], Awaitable[str | None]]
+#: A handler that answers the query itself (an alert, or an answer before an edit that may
+#: fail): it gets the query rather than its message.
+AnsweringHandler = Callable[[Ctx, Member, Any, CallbackQuery], Awaitable[None]]
+AH = TypeVar("AH", bound=AnsweringHandler)
 
 
 @dataclass(frozen=True)
@@ -45,14 +53,25 @@ class TapRow:
 
     op: StrEnum
     needs: tuple[Action, ...]
-    handler: TapHandler
+    handler: TapHandler | AnsweringHandler
     slow: bool
+    check: TapCheck | None = None
+    answers: bool = False
 
 
 class TapTable(Generic[P]):
-    def __init__(self, payload: type[P], ops: type[StrEnum]) -> None:
+    def __init__(
+        self,
+        payload: type[P],
+        ops: type[StrEnum],
+        *,
+        stale: tuple[type[Exception], ...] = (),
+    ) -> None:
+        """`stale`: the flow's service errors meaning "this tap names something that is not
+        (or no longer) this person's", answered like a stale button."""
         self.payload = payload
         self.ops = ops
+        self.stale = stale
         self.rows: dict[StrEnum, TapRow] = {}
         # What bot/app.py registers: refusals and stale buttons answered in French.
         self.dispatch = guarded(self._dispatch)
@@ -67,10 +86,19 @@ class TapTable(Generic[P]):
         return f"^{self.payload.PREFIX}:"
 
     def on(
-        self, op: StrEnum, *, needs: Action | tuple[Action, ...], slow: bool = False
+        self,
+        op: StrEnum,
+        *,
+        needs: Action | tuple[Action, ...],
+        slow: bool = False,
+        check: TapCheck | None = None,
     ) -> Callable[[H], H]:
         """Registers the handler of `op`. With several actions, any one of them will do (the
-        handler then checks what the person may reach)."""
+        handler then checks what the person may reach). A `slow` operation is answered
+        before its handler runs, once `check` (if any) has accepted what the tap names:
+        Telegram takes one answer a query, so a refusal found later could not be told."""
+        if check is not None and not slow:
+            raise ValueError("check= is for slow operations: the others check in the handler")
         if not isinstance(op, self.ops):
             raise TypeError(f"{op!r} is not an operation of {self.ops.__name__}")
         if op in self.rows:
@@ -78,7 +106,19 @@ class TapTable(Generic[P]):
         actions = needs if isinstance(needs, tuple) else (needs,)
 
         def register(handler: H) -> H:
-            self.rows[op] = TapRow(op, actions, handler, slow)
+            self.rows[op] = TapRow(op, actions, handler, slow, check)
+            return handler
+
+        return register
+
+    def answering(self, *ops: StrEnum, needs: Action) -> Callable[[AH], AH]:
+        """Registers a handler that answers the query itself, for one or several `ops`."""
+
+        def register(handler: AH) -> AH:
+            for op in ops:
+                if not isinstance(op, self.ops) or op in self.rows:
+                    raise ValueError(f"{self.prefix}:{op}: not an operation, or registered twice")
+                self.rows[op] = TapRow(op, (needs,), handler, slow=False, answers=True)
             return handler
 
         return register
@@ -96,11 +136,20 @@ class TapTable(Generic[P]):
             raise BadCallback("unknown operation") from None
         member = await require_any(update, ctx, row.needs)
         message = query.message if isinstance(query.message, Message) else None
-        if row.slow:
-            await query.answer(render("tap_working"))
-            await row.handler(ctx, member, tap, message)
-            return
-        await query.answer(await row.handler(ctx, member, tap, message))
+        try:
+            if row.answers:
+                await cast(AnsweringHandler, row.handler)(ctx, member, tap, query)
+            elif row.slow:
+                refusal = await row.check(ctx, member, tap) if row.check else None
+                if refusal is not None:
+                    await query.answer(refusal)
+                    return
+                await query.answer(render("tap_working"))
+                await cast(TapHandler, row.handler)(ctx, member, tap, message)
+            else:
+                await query.answer(await cast(TapHandler, row.handler)(ctx, member, tap, message))
+        except self.stale as foreign:
+            raise BadCallback(str(foreign)) from None
 
 
 async def require_any(update: Update, ctx: Ctx, actions: tuple[Action, ...]) -> Member:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from bot.domain.models import Announcement, Model
+from bot.domain.broadcasts import Reader
+from bot.domain.models import Announcement
 from storage import audiences, outbox
 from storage.db import Conn, Tx
 from storage.outbox import OutboxItem, OutboxStatus
@@ -178,14 +179,6 @@ async def mark_read(conn: Conn, announcement_id: int, person_id: int, now: datet
         {"a": announcement_id, "p": person_id, "now": to_db(now)},
     )
     return True
-
-
-class Reader(Model):
-    person_id: int
-    display_name: str
-    partner: str | None
-    read_at: datetime | None
-    telegram_user_id: int | None
 
 
 async def readers(conn: Conn, announcement_id: int) -> list[Reader]:

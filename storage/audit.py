@@ -51,51 +51,6 @@ class AuditLine(AuditEntry):
     actor_name: str | None
 
 
-ACTIONS_FR = {
-    "caf.created": "Caf créée",
-    "caf.updated": "réglages de la Caf modifiés",
-    "partners.imported": "sites importés",
-    "partner.created": "site ajouté",
-    "partner.updated": "site modifié",
-    "label.changed": "label modifié",
-    "invitation.created": "invitation créée",
-    "person.joined": "inscription",
-    "person.revoked": "accès retiré",
-    "person.erased": "données personnelles effacées",
-    "visit.modified": "visite modifiée",
-    "visit.cancelled": "visite annulée",
-    "signal.raised": "signalement envoyé",
-    "signal.acknowledged": "signalement pris en charge",
-    "signal.replied": "réponse à un signalement",
-    "signal.answered": "réponse du site à la Caf",
-    "signal.resolved": "signalement clos",
-    "hours.declared": "horaires déclarés",
-    "closure.declared": "fermeture déclarée",
-    "closure.cancelled": "fermeture annulée",
-    "broadcast.sent": "diffusion envoyée",
-    "broadcast.scheduled": "diffusion programmée",
-    "broadcast.unscheduled": "diffusion déprogrammée",
-    "broadcast.retried": "échecs d'une diffusion relancés",
-    "broadcast.reminded": "rappel de lecture envoyé",
-    "event.created": "événement créé",
-    "event.published": "invitations envoyées",
-    "event.cancelled": "événement annulé",
-    "event.attendance": "présence notée",
-    "document.added": "document ajouté",
-    "document.moved": "document déplacé",
-    "document.removed": "document retiré",
-    "review.recorded": "visite annuelle enregistrée",
-    "review.item_done": "action du plan faite",
-    "certificate.generated": "certificat du label généré",
-    "indicators.exported": "indicateurs exportés",
-    "period.validated": "indicateurs de la période validés",
-}
-
-
-def describe(action: str) -> str:
-    return ACTIONS_FR.get(action, action)
-
-
 async def page_for_caf(
     conn: Conn, caf_id: int, *, limit: int, offset: int
 ) -> tuple[list[AuditLine], int]:

@@ -6,7 +6,8 @@ caller's transaction holds them together with their audit entry.
 
 A file item is a Telegram `file_id` only (the file itself is never downloaded). The schema
 has no column for the kind of file, so the file name tells it: a photo has none, a document
-always has one (Telegram's, or "document" when the client sent none).
+always has one (Telegram's, or "document" when the client sent none). The model, `Document`,
+is bot/domain/documents.py (re-exported here).
 
 Ids are never reused: SQLite would hand the highest id out again once its row is deleted,
 and a stale button naming it would then reach a newer item. Removals are audit-logged in the
@@ -17,47 +18,14 @@ skips past and `was_removed` reads.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from bot.domain.models import Model
+from bot.domain.documents import Direction, Document, FileKind
 from storage import audit
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
 
 REMOVED = "document.removed"
 DEFAULT_FILE_NAME = "document"
-
-
-class FileKind(StrEnum):
-    PHOTO = "photo"
-    DOCUMENT = "document"
-
-
-class Document(Model):
-    id: int
-    caf_id: int
-    position: int
-    title: str
-    url: str | None
-    file_id: str | None
-    file_name: str | None
-    created_by: int | None
-    created_at: datetime
-
-    @property
-    def is_link(self) -> bool:
-        return self.url is not None
-
-    @property
-    def file_kind(self) -> FileKind | None:
-        if self.file_id is None:
-            return None
-        return FileKind.PHOTO if self.file_name is None else FileKind.DOCUMENT
-
-
-class Direction(StrEnum):
-    UP = "up"
-    DOWN = "down"
 
 
 async def list_for_caf(conn: Conn, caf_id: int) -> list[Document]:

@@ -1,51 +1,17 @@
-"""Events and the invitations to them: answers (upserts), waiting list, attendance."""
+"""Events and the invitations to them: answers (upserts), waiting list, attendance.
+
+The models (`Event`, `Invitation`) are bot/domain/events.py's.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
 
-from bot.domain.audience import Audience
-from bot.domain.events import Answer, EventKind
-from bot.domain.models import Model
+from bot.domain.events import Answer, Event, EventKind, Invitation
 from storage import audiences
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
-
-
-class Event(Model):
-    id: int
-    caf_id: int
-    kind: EventKind
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str | None
-    visio_url: str | None
-    capacity: int | None
-    rsvp_deadline: datetime
-    audience_json: str
-    status: str
-    created_by: int | None
-    created_at: datetime
-    updated_at: datetime
-    cancelled_at: datetime | None
-
-    @property
-    def audience(self) -> Audience:
-        return Audience.from_json(self.audience_json)
-
-
-class Invitation(Model):
-    event_id: int
-    person_id: int
-    status: Answer
-    answered_at: datetime | None
-    waiting_since: datetime | None
-    attended: bool | None
-    display_name: str
-    partner: str | None
-    telegram_user_id: int | None
 
 
 def _event(row: sqlite3.Row) -> Event:

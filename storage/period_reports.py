@@ -3,47 +3,21 @@
 A row is opened for every labelled site when its Caf's reporting period ends. It is
 `pending` until one manager validates it, then `validated`; a visit logged, changed or
 undone in a validated period makes it `modified`, which asks for a new validation with a
-new deadline. bot/transmission.py runs the asking and the reminders.
+new deadline. bot/jobs/transmission.py runs the asking and the reminders.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import Model
+# The model and its states are the domain's; named here too for the callers of this module.
+from bot.domain.period_reports import PeriodReport as PeriodReport
+from bot.domain.period_reports import ReportStatus as ReportStatus
 from bot.domain.periods import VALIDATION_DAYS, Period
 from storage.db import Conn, Tx
 from storage.timefmt import date_to_db, to_db
-
-
-class ReportStatus(StrEnum):
-    PENDING = "pending"
-    VALIDATED = "validated"
-    MODIFIED = "modified"
-
-
-class PeriodReport(Model):
-    id: int
-    caf_id: int
-    partner_id: int
-    period: str
-    starts_at: datetime
-    ends_at: datetime
-    due_on: date
-    asked_at: datetime | None
-    status: ReportStatus
-    validated_visits: int | None
-    validated_by: int | None
-    validated_at: datetime | None
-    modified_at: datetime | None
-    reminders_sent: int
-    created_at: datetime
-
-    def late(self, today: date) -> bool:
-        return self.status is not ReportStatus.VALIDATED and today > self.due_on
 
 
 async def open_for_caf(

@@ -24,6 +24,7 @@ from typing import Any
 from bot.domain.personal_data import (
     ERASED_TEXT,
     MARKER_START,
+    Summary,
     erased_name,
     name_forms,
     name_pattern,
@@ -289,16 +290,6 @@ def _value(name: str, value: Any) -> Any:
 def _params(person_id: int, telegram_user_id: int | None) -> dict[str, Any]:
     # -1 never matches an account: an erased person's rows are found by their id only.
     return {"person": person_id, "tg": telegram_user_id if telegram_user_id is not None else -1}
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What /mesdonnees shows: the identity and how many rows of each kind."""
-
-    identity: dict[str, Any]
-    visits: int
-    training_visits: int
-    counts: list[tuple[str, int]]  # (French label, count), non-zero only, in SECTIONS order
 
 
 async def _identity(conn: Conn, person_id: int) -> dict[str, Any] | None:

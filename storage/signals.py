@@ -1,53 +1,19 @@
-"""Signals from partners to their Caf, and the Caf's inbox of them."""
+"""Signals from partners to their Caf, and the Caf's inbox of them.
+
+The models (`Signal`, `SignalMessage`) are bot/domain/signals.py's, so that screens can
+name them; they are re-exported here for the callers that know them by this module.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
 
-from bot.domain.models import Model
+from bot.domain.signals import Signal as Signal
 from bot.domain.signals import SignalKind, SignalStatus
+from bot.domain.signals import SignalMessage as SignalMessage
 from storage.db import Conn
 from storage.timefmt import to_db
-
-
-class Signal(Model):
-    id: int
-    caf_id: int
-    partner_id: int
-    kind: SignalKind
-    reporter_id: int | None
-    category: str | None
-    urgency: str | None
-    description: str | None
-    ref_id: int | None
-    status: SignalStatus
-    created_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: int | None
-    resolved_at: datetime | None
-    resolved_by: int | None
-    resolution: str | None
-    partner_name: str
-    partner_city: str
-    reporter_name: str | None
-
-    @property
-    def site(self) -> str:
-        return (
-            f"{self.partner_name} ({self.partner_city})" if self.partner_city else self.partner_name
-        )
-
-
-class SignalMessage(Model):
-    id: int
-    signal_id: int
-    author_id: int | None
-    from_caf: bool
-    body: str
-    at: datetime
-    author_name: str | None
-
 
 _SELECT = (
     "SELECT s.id, s.caf_id, s.partner_id, s.kind, s.reporter_id, s.category, s.urgency,"

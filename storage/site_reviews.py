@@ -11,6 +11,9 @@ What other modules read (the compliance view among them):
   open_count: int, overdue_count: int)``, a NamedTuple, so it unpacks as the triple
   ``(last_visited_on, open_count, overdue_count)``. Counted in SQL.
 
+The records (`SiteReview`, `ActionItem`, `ReviewSummary`, `ReviewDraft`) are defined in
+bot/domain/site_reviews.py, so that the screens can name them; they are imported here.
+
 The draft (`review_drafts`, one row per coordinator) is kept once created: saving or
 abandoning a visit empties its state and bumps its revision, so the revision only ever grows
 and a button of an earlier visit's wizard can never pass for one of the current visit's.
@@ -21,64 +24,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from bot.domain.models import Model
-from bot.domain.site_reviews import CHECK_KEYS, DraftState, Owner, is_overdue
+from bot.domain.site_reviews import (
+    CHECK_KEYS,
+    ActionItem,
+    DraftState,
+    ReviewDraft,
+    ReviewSummary,
+    SiteReview,
+)
 from storage.db import Conn
 from storage.timefmt import date_to_db, to_db
-
-
-class SiteReview(Model):
-    id: int
-    caf_id: int
-    partner_id: int
-    visited_on: date
-    premises_ok: bool
-    equipment_ok: bool
-    hours_ok: bool
-    remarks: str | None
-    recorded_by: int | None
-    recorded_at: datetime
-    recorded_by_name: str | None = None
-
-    def ok(self, key: str) -> bool:
-        """The answer to one of `bot.domain.site_reviews.CHECKS` (``premises``, …)."""
-        return bool(getattr(self, f"{key}_ok"))
-
-
-class ActionItem(Model):
-    id: int
-    review_id: int
-    partner_id: int
-    description: str
-    owner: Owner
-    due_on: date
-    done_at: datetime | None
-    done_by: int | None
-    created_at: datetime
-
-    def overdue(self, today: date) -> bool:
-        return self.done_at is None and is_overdue(self.due_on, today)
-
-
-class ReviewSummary(NamedTuple):
-    last_visited_on: date | None
-    open_count: int
-    overdue_count: int
-
-
-class ReviewDraft(Model):
-    """A coordinator's draft row: `state` is None once the visit was saved or abandoned."""
-
-    person_id: int
-    partner_id: int
-    state: DraftState | None
-    # The review a saved draft became (a stale button can say so).
-    saved_review: int | None = None
-    revision: int
-    updated_at: datetime
-
 
 # --------------------------------------------------------------------------- reading
 

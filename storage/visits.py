@@ -11,40 +11,11 @@ import json
 import sqlite3
 from datetime import datetime
 
-from bot.domain.models import Model
+from bot.domain import taxonomy
+from bot.domain.visit_log import DraftRecord, VisitRecord
 from bot.domain.visits import Answers, Draft, Profile, RequestAnswer
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
-
-
-class DraftRecord(Model):
-    id: int
-    person_id: int
-    partner_id: int
-    chat_id: int
-    message_id: int | None
-    revision: int
-    draft: Draft
-    training: bool
-    editing_visit_id: int | None
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "open"
-
-
-class VisitRecord(Model):
-    id: int
-    draft_id: int
-    person_id: int | None
-    partner_id: int
-    visited_at: datetime
-    created_at: datetime
-    answers: Answers
-    training: bool = False
 
 
 def _draft(row: sqlite3.Row) -> DraftRecord:
@@ -353,15 +324,23 @@ async def count_visits(
     partner_id: int | None = None,
     person_id: int | None = None,
 ) -> tuple[int, int, int]:
-    """(visits, resolved, partly resolved) in [start, end), for a site and/or a person."""
+    """(visits, resolved, partly resolved) in [start, end), for a site and/or a person; what
+    counts as resolved is the taxonomy's (bot/domain/taxonomy.py `Outcome`)."""
     row = await conn.fetch_one(
         "SELECT COUNT(*) AS n,"
-        " COALESCE(SUM(resolution = 'oui'), 0) AS yes,"
-        " COALESCE(SUM(resolution = 'partiellement'), 0) AS partly"
+        " COALESCE(SUM(resolution = :resolved), 0) AS yes,"
+        " COALESCE(SUM(resolution = :partly), 0) AS partly"
         " FROM visits WHERE visited_at >= :start AND visited_at < :end"
         " AND (:partner IS NULL OR partner_id = :partner)"
         " AND (:person IS NULL OR person_id = :person)",
-        {"start": to_db(start), "end": to_db(end), "partner": partner_id, "person": person_id},
+        {
+            "start": to_db(start),
+            "end": to_db(end),
+            "partner": partner_id,
+            "person": person_id,
+            "resolved": taxonomy.RESOLVED.code,
+            "partly": taxonomy.PARTLY_RESOLVED.code,
+        },
     )
     assert row is not None
     return int(row["n"]), int(row["yes"]), int(row["partly"])

@@ -56,10 +56,14 @@ def forbidden(importer: str, imported: str) -> str | None:
         return "bot/domain imports nothing of the project"
     if source == "storage" and target != "domain":
         return "storage imports only bot.domain"
-    if source == "ui" and target in {"storage", "conversations"}:
-        return "bot/ui imports no storage and no conversations"
+    if source == "ui" and target in {"storage", "conversations", "jobs"}:
+        return "bot/ui imports no storage, no conversations and no job"
     if target == "conversations" and source != "wiring":
         return f"only the wiring module ({WIRING}) imports conversations"
+    if source == "conversations" and target in {"storage", "jobs"}:
+        return "conversations reach the database through bot.services, never storage"
+    if source == "services" and target == "jobs":
+        return "bot/services imports no job (jobs call services)"
     return None
 
 
@@ -106,11 +110,12 @@ def edges(root: Path) -> Iterator[Edge]:
 
 
 def violations(root: Path) -> list[str]:
-    return [
+    found = {
         f"{edge.describe(root)} — {reason}"
         for edge in edges(root)
         if (reason := forbidden(edge.importer, edge.imported)) is not None
-    ]
+    }
+    return sorted(found)
 
 
 def test_every_import_goes_in_an_allowed_direction() -> None:
@@ -123,8 +128,11 @@ def test_the_graph_is_read_from_the_whole_code() -> None:
     seen = {(layer(e.importer), layer(e.imported)) for e in edges(ROOT)}
     for pair in [
         ("wiring", "conversations"),
-        ("conversations", "storage"),
+        ("conversations", "services"),
         ("conversations", "ui"),
+        ("services", "storage"),
+        ("services", "ui"),
+        ("jobs", "services"),
         ("storage", "domain"),
         ("ui", "domain"),
     ]:
@@ -145,12 +153,16 @@ def test_a_backwards_import_is_named_with_its_file_and_line(tmp_path: Path) -> N
             "    from storage.db import Database\n"
             "from bot.domain import rules\n"
         ),
-        "bot/jobs.py": "def later():\n    from conversations import visit\n",
+        "bot/jobs/later.py": "def later():\n    from conversations import visit\n",
         "conversations/__init__.py": "",
         "conversations/visit.py": "from . import other\nfrom ..storage import db\n",
         "conversations/other.py": "",
         "storage/__init__.py": "",
         "storage/db.py": "from bot.ui import screen\nfrom bot.domain.rules import x\n",
+        "bot/services/__init__.py": "",
+        "bot/services/visits.py": "from bot.jobs import morning\nfrom storage import db\n",
+        "bot/jobs/__init__.py": "",
+        "bot/jobs/morning.py": "from bot.services import visits\n",
         "bot/cli.py": "import logging\nfrom tests.clocked_bot import FileClock\n",
     }
     for name, text in files.items():
@@ -162,10 +174,14 @@ def test_a_backwards_import_is_named_with_its_file_and_line(tmp_path: Path) -> N
             "bot/domain/rules.py:1: bot.domain.rules imports storage.db — "
             "bot/domain imports nothing of the project",
             "bot/ui/screen.py:3: bot.ui.screen imports storage.db — "
-            "bot/ui imports no storage and no conversations",
-            "bot/jobs.py:2: bot.jobs imports conversations.visit — "
+            "bot/ui imports no storage, no conversations and no job",
+            "bot/jobs/later.py:2: bot.jobs.later imports conversations.visit — "
             "only the wiring module (bot.app) imports conversations",
             "storage/db.py:1: storage.db imports bot.ui.screen — storage imports only bot.domain",
+            "conversations/visit.py:2: conversations.visit imports storage.db — "
+            "conversations reach the database through bot.services, never storage",
+            "bot/services/visits.py:1: bot.services.visits imports bot.jobs.morning — "
+            "bot/services imports no job (jobs call services)",
             "bot/cli.py:2: bot.cli imports tests.clocked_bot — "
             "the product imports nothing of tests/ or benchmarks/",
         ]

@@ -4,6 +4,9 @@ An answer is an upsert on (event, person): answering twice the same way changes 
 Past capacity a « Je participe » goes on the waiting list (first come, first served); when a
 participant withdraws, the first on the list is promoted and told. Answers close at the
 RSVP deadline and on a cancelled event, each with its own French reason.
+
+The models live here rather than in storage so that the screens, which may not import
+storage, can name them.
 """
 
 from __future__ import annotations
@@ -12,8 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.audience import Audience
+from bot.domain.models import Model
+
 REMINDER_DAYS_BEFORE = (7, 1)
 DEADLINE_REMINDER_DAYS_BEFORE = 2
+#: What a coordinator gives, in this order, to create an event.
+STEPS = ("title", "start", "end", "place", "capacity", "deadline")
+#: The capacities offered in one tap (None: no limit); any other number is typed.
+CAPACITIES = (None, 10, 20, 50, 100)
 
 
 class EventKind(StrEnum):
@@ -48,6 +58,61 @@ class Answer(StrEnum):
             "waiting": "liste d'attente",
             "declined": "ne peut pas",
         }[self.value]
+
+
+class Event(Model):
+    id: int
+    caf_id: int
+    kind: EventKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    visio_url: str | None
+    capacity: int | None
+    rsvp_deadline: datetime
+    audience_json: str
+    status: str
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.from_json(self.audience_json)
+
+
+class Invitation(Model):
+    """One person invited to an event, their answer and whether they came."""
+
+    event_id: int
+    person_id: int
+    status: Answer
+    answered_at: datetime | None
+    waiting_since: datetime | None
+    attended: bool | None
+    display_name: str
+    partner: str | None
+    telegram_user_id: int | None
+
+
+class Why(StrEnum):
+    """Why a coordinator's step is refused (the screens say it in French)."""
+
+    STEP_GONE = "step_gone"  # nothing is being typed any more
+    STEP_PASSED = "step_passed"  # another step is being typed
+    PUBLISHED = "published"  # a draft's setting, on a published event
+    CANCEL_INSTEAD = "cancel_instead"  # abandoning a published event
+    PUBLISHED_TWICE = "published_twice"
+    DEADLINE_PASSED = "deadline_passed"
+    NOT_STARTED = "not_started"  # attendance, before the event
+    NOT_PUBLISHED = "not_published"  # cancelling a draft or a cancelled event
+    # Typed answers
+    PAST = "past"
+    END_FIRST = "end_first"
+    BAD_LINK = "bad_link"
+    BAD_CAPACITY = "bad_capacity"
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,22 @@ class Indicators:
     def resolution(self) -> dict[str, int]:
         return self.profile[taxonomy.RESOLUTION.code]
 
+    def with_outcome(self, outcome: taxonomy.Outcome) -> int:
+        """Visits whose « Demande résolue » says `outcome` (resolved, partly, not)."""
+        return self.resolution[taxonomy.resolution_with(outcome).code]
+
+    @property
+    def resolved(self) -> int:
+        return self.with_outcome(taxonomy.Outcome.RESOLVED)
+
+    @property
+    def partly_resolved(self) -> int:
+        return self.with_outcome(taxonomy.Outcome.PARTLY)
+
+    @property
+    def unresolved(self) -> int:
+        return self.with_outcome(taxonomy.Outcome.UNRESOLVED)
+
     def share(self, count: int) -> float:
         """`count` as a fraction of the visits (0 when there are none)."""
         return count / self.visits if self.visits else 0.0
@@ -240,13 +256,13 @@ class Change:
 @dataclass(frozen=True)
 class Comparison:
     visits: Change
-    resolved_share: Change  # share of visits resolved « oui »
+    resolved_share: Change  # share of visits whose requests were resolved
     requests: dict[str, Change]
 
     @classmethod
     def of(cls, current: Indicators, previous: Indicators) -> Comparison:
         def resolved(figures: Indicators) -> float:
-            return figures.share(figures.resolution["oui"])
+            return figures.share(figures.resolved)
 
         return cls(
             visits=Change(current.visits, previous.visits),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import calendar
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 # Every marker starts with this, so a purge never rewrites a marker (whatever the setting).
 MARKER_START = "[texte "
@@ -51,3 +53,13 @@ def months_before(instant: datetime, months: int) -> datetime:
     month += 1
     day = min(instant.day, calendar.monthrange(year, month)[1])
     return instant.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What /mesdonnees shows: the identity and how many rows of each kind."""
+
+    identity: dict[str, Any]
+    visits: int
+    training_visits: int
+    counts: list[tuple[str, int]]  # (French label, count), non-zero only, in SECTIONS order

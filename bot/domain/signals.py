@@ -15,10 +15,11 @@ first and highlighted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.calendar import working_days_between
+from bot.domain.models import Model
 
 ACK_DEADLINE_WORKING_DAYS = 3
 DESCRIPTION_MAX = 1000
@@ -154,3 +155,45 @@ def is_overdue(status: SignalStatus, created: date, today: date) -> bool:
         status is SignalStatus.OPEN
         and working_days_waiting(created, today) > ACK_DEADLINE_WORKING_DAYS
     )
+
+
+class Signal(Model):
+    """A signal as stored, with its site's and its reporter's names."""
+
+    id: int
+    caf_id: int
+    partner_id: int
+    kind: SignalKind
+    reporter_id: int | None
+    category: str | None
+    urgency: str | None
+    description: str | None
+    ref_id: int | None
+    status: SignalStatus
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+    resolved_at: datetime | None
+    resolved_by: int | None
+    resolution: str | None
+    partner_name: str
+    partner_city: str
+    reporter_name: str | None
+
+    @property
+    def site(self) -> str:
+        return (
+            f"{self.partner_name} ({self.partner_city})" if self.partner_city else self.partner_name
+        )
+
+
+class SignalMessage(Model):
+    """One message of the exchange between the site and the Caf about a signal."""
+
+    id: int
+    signal_id: int
+    author_id: int | None
+    from_caf: bool
+    body: str
+    at: datetime
+    author_name: str | None

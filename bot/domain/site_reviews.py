@@ -23,11 +23,12 @@ import re
 import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.domain import closure_dates
+from bot.domain.models import Model
 
 MAX_DAYS_BACK = 366
 MAX_DUE_DAYS = 2 * 366
@@ -353,3 +354,59 @@ def item_reminder_due(due_on: date, today: date) -> ItemReminder | None:
     if today >= due_on - timedelta(days=ITEM_REMINDER_DAYS):
         return ItemReminder.SOON
     return None
+
+
+# --------------------------------------------------------------------------- the records
+# What storage/site_reviews.py reads and writes, defined here so that the screens can name
+# them without reaching into storage.
+
+
+class SiteReview(Model):
+    id: int
+    caf_id: int
+    partner_id: int
+    visited_on: date
+    premises_ok: bool
+    equipment_ok: bool
+    hours_ok: bool
+    remarks: str | None
+    recorded_by: int | None
+    recorded_at: datetime
+    recorded_by_name: str | None = None
+
+    def ok(self, key: str) -> bool:
+        """The answer to one of `CHECKS` (``premises``, …)."""
+        return bool(getattr(self, f"{key}_ok"))
+
+
+class ActionItem(Model):
+    id: int
+    review_id: int
+    partner_id: int
+    description: str
+    owner: Owner
+    due_on: date
+    done_at: datetime | None
+    done_by: int | None
+    created_at: datetime
+
+    def overdue(self, today: date) -> bool:
+        return self.done_at is None and is_overdue(self.due_on, today)
+
+
+class ReviewSummary(NamedTuple):
+    last_visited_on: date | None
+    open_count: int
+    overdue_count: int
+
+
+class ReviewDraft(Model):
+    """A coordinator's draft row: `state` is None once the visit was saved or abandoned."""
+
+    person_id: int
+    partner_id: int
+    state: DraftState | None
+    # The review a saved draft became (a stale button can say so).
+    saved_review: int | None = None
+    revision: int
+    updated_at: datetime

@@ -8,6 +8,15 @@ exports all read these objects: adding an option is one line here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """What an answer to « Demande résolue » says of the visit's requests."""
+
+    RESOLVED = "resolved"
+    PARTLY = "partly"
+    UNRESOLVED = "unresolved"
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,8 @@ class Option:
     code: str
     label: str  # as written in Annexe 2, for reports and exports
     button: str = ""  # shorter text for a phone button, when the label is long
+    # The options of RESOLUTION only: every count of resolved visits reads this, never a code.
+    outcome: Outcome | None = None
 
     @property
     def short(self) -> str:
@@ -177,12 +188,24 @@ RESOLUTION = Question(
     "resolution",
     "Demande résolue",
     (
-        Option("oui", "Oui"),
-        Option("non", "Non"),
-        Option("partiellement", "Partiellement"),
+        Option("oui", "Oui", outcome=Outcome.RESOLVED),
+        Option("non", "Non", outcome=Outcome.UNRESOLVED),
+        Option("partiellement", "Partiellement", outcome=Outcome.PARTLY),
     ),
     prompt="Demande résolue ?",
 )
+
+
+def resolution_with(outcome: Outcome) -> Option:
+    """The « Demande résolue » option that says `outcome`."""
+    [option] = [o for o in RESOLUTION.options if o.outcome is outcome]
+    return option
+
+
+# The answers the figures follow (« Demandes résolues », « en partie »).
+RESOLVED = resolution_with(Outcome.RESOLVED)
+PARTLY_RESOLVED = resolution_with(Outcome.PARTLY)
+UNRESOLVED = resolution_with(Outcome.UNRESOLVED)
 
 PROFILE: tuple[Question, ...] = (SEXE, AGE, STATUT, AUTONOMIE)
 # Every question, in Annexe 2's order; the database and exports iterate over this.

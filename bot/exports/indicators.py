@@ -100,8 +100,8 @@ WITHDRAWN_NOTE = (
     "visites sur la période"
 )
 
-# The « oui » of Annexe 2's « Demande résolue »: the share the comparison follows.
-RESOLVED_CODE = "oui"
+# The answer of Annexe 2's « Demande résolue » whose share the comparison follows.
+RESOLVED_CODE = taxonomy.RESOLVED.code
 
 PERCENT = "0.0%"
 CHANGE_PERCENT = "+0.0%;-0.0%;0.0%"
@@ -145,14 +145,28 @@ def _folded(text: str) -> str:
 
 
 async def collect(
-    conn: Conn, caf: Caf, period: Period, *, partner_id: int | None = None
+    conn: Conn,
+    caf: Caf,
+    period: Period,
+    *,
+    partner_id: int | None = None,
+    per_site: bool = True,
+    with_time: bool = False,
 ) -> IndicatorReport:
     """The period's figures; give it one `db.read()` snapshot so that all counts agree.
+
+    The one counting of a scope and period, for the files and for 📈 Indicateurs alike:
+
+    - `per_site=False` counts the scope as one whole, without a group per site: `total` and
+      `previous` only, `sites` and `previous_sites` left empty (the screen shows no site's
+      own figures, and a Caf's quarter counts faster that way);
+    - `with_time=True` also counts the local hours, for the weeks and the heatmap.
 
     Raises LookupError (French message) when `partner_id` is not a site of the Caf.
     """
     zone = ZoneInfo(caf.timezone)
-    sites = await partners.list_for_caf(conn, caf.id)
+    whole = not per_site and partner_id is None  # no site to list nor to check
+    sites = [] if whole else await partners.list_for_caf(conn, caf.id)
     if partner_id is not None:
         sites = [site for site in sites if site.id == partner_id]
         if not sites:
@@ -167,8 +181,8 @@ async def collect(
             end=end,
             tz=zone,
             partner_id=partner_id,
-            by_site=True,
-            with_time=False,
+            by_site=per_site,
+            with_time=with_time,
         ),
         zone,
     )
@@ -181,7 +195,7 @@ async def collect(
             end=before_end,
             tz=zone,
             partner_id=partner_id,
-            by_site=True,
+            by_site=per_site,
             with_time=False,
             summary_only=True,
         ),
@@ -191,9 +205,12 @@ async def collect(
     listed = [
         (site, figures.get(site.id, Indicators()))
         for site in sorted(sites, key=lambda site: (_folded(site.name), _folded(site.city)))
-        if partner_id is not None
-        or site.label_status is not LabelStatus.WITHDRAWN
-        or site.id in figures
+        if per_site
+        and (
+            partner_id is not None
+            or site.label_status is not LabelStatus.WITHDRAWN
+            or site.id in figures
+        )
     ]
     return IndicatorReport(
         caf=caf,

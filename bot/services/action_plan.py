@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.models import Partner
+from bot.domain.site_reviews import ActionItem
 from bot.services import notify
 from bot.ui.render import render
 from storage.db import Tx
-from storage.site_reviews import ActionItem
 
 KIND = "action_reminder"
 

@@ -1,4 +1,4 @@
-"""What the agent sees while logging a visit (bot/ui/visit_view.py): text and buttons."""
+"""What the agent sees while logging a visit (bot/ui/screens/visit.py): text and buttons."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bot.domain.visits import (
     visit_time,
 )
 from bot.ui import callbacks
-from bot.ui.visit_view import (
+from bot.ui.screens.visit import (
     VisitScreen,
     fresh_visit_keyboard,
     keyboard,

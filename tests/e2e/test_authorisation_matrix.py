@@ -38,7 +38,7 @@ import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import app as bot_app
-from bot.domain.events import Answer, EventKind
+from bot.domain.events import CAPACITIES, Answer, EventKind
 from bot.domain.periods import reporting_period_of
 from bot.domain.permissions import (
     Action,
@@ -71,6 +71,7 @@ from bot.ui.callbacks import (
     IndicatorTap,
     MenuTap,
     NetworkTap,
+    PersonalDataTap,
     ReadTap,
     ReviewTap,
     RsvpTap,
@@ -80,8 +81,7 @@ from bot.ui.callbacks import (
     VisitStep,
 )
 from bot.ui.render import render
-from conversations.broadcast import read_markup, recipient_text
-from conversations.events import CAPACITIES
+from bot.ui.screens.broadcast import read_markup, recipient_text
 from conversations.taps import TapTable
 from storage import announcements, closures, documents, people, period_reports
 from storage import events as event_store
@@ -489,167 +489,140 @@ def _visited(world: World, step: Step = Step.REMARKS, **changes: Any) -> DraftSt
 
 
 A = Action
-NETWORK_OR_TEAM = (A.MANAGE_NETWORK, A.MANAGE_SITE_AGENTS)
 S = SITE
 TAPS: dict[tuple[str, str], Tap] = {
-    # visit.on_step: require(LOG_VISIT); the draft must be the person's own.
+    # visit.TAPS: the draft must be the person's own.
     **{
-        ("v", op.value): _tap(
-            A.LOG_VISIT,
+        ("v", op.value): _table_tap(
             only("agent"),
             lambda w, op=op: VisitStep(w.draft, w.draft_revision, op.value, _visit_value(op)),
             on_draft=True,
         )
         for op in Op
     },
-    # visit.on_saved: require(LOG_VISIT); the visit must be the person's own.
-    ("sv", "undo"): _tap(A.LOG_VISIT, only("agent"), lambda w: SavedVisit(w.visit, "undo")),
-    ("sv", "edit"): _tap(A.LOG_VISIT, only("agent"), lambda w: SavedVisit(w.visit, "edit")),
-    ("sv", "tundo"): _tap(
-        A.LOG_VISIT, only("agent"), lambda w: SavedVisit(w.training_visit, "tundo")
+    # visit.SAVED_TAPS: the visit must be the person's own.
+    ("sv", "undo"): _table_tap(only("agent"), lambda w: SavedVisit(w.visit, "undo")),
+    ("sv", "edit"): _table_tap(only("agent"), lambda w: SavedVisit(w.visit, "edit")),
+    ("sv", "tundo"): _table_tap(only("agent"), lambda w: SavedVisit(w.training_visit, "tundo")),
+    # network.TAPS: the coordinators' screens, and those a manager reaches for their own
+    # site's agents.
+    ("n", "home"): _table_tap(anyone, lambda w: NetworkTap("home", 0, 0)),
+    ("n", "coords"): _table_tap(anyone, lambda w: NetworkTap("coords", 0, 0)),
+    ("n", "add"): _table_tap(anyone, lambda w: NetworkTap("add", 0, 0)),
+    ("n", "audit"): _table_tap(anyone, lambda w: NetworkTap("audit", 0, 0)),
+    ("n", "ic"): _table_tap(anyone, lambda w: NetworkTap("ic", 0, 1)),
+    ("n", "site"): _table_tap(this_site, lambda w: NetworkTap("site", w.sites[S], 0)),
+    ("n", "im"): _table_tap(this_site, lambda w: NetworkTap("im", w.sites[S], 1)),
+    ("n", "label"): _table_tap(this_site, lambda w: NetworkTap("label", w.sites[S], 1)),
+    ("n", "editmenu"): _table_tap(this_site, lambda w: NetworkTap("editmenu", w.sites[S], 0)),
+    ("n", "edit"): _table_tap(this_site, lambda w: NetworkTap("edit", w.sites[S], 0)),
+    ("n", "cert"): _table_tap(this_site, lambda w: NetworkTap("cert", w.sites[S], 0)),
+    ("n", "people"): _table_tap(this_site, lambda w: NetworkTap("people", w.sites[S], 0)),
+    ("n", "ia"): _table_tap(this_site, lambda w: NetworkTap("ia", w.sites[S], 1)),
+    ("n", "person"): _table_tap(
+        this_site, lambda w: NetworkTap("person", w.person_ids["agent"], 0)
     ),
-    # network.on_tap: MANAGE_NETWORK, else MANAGE_SITE_AGENTS for a manager's own site's agents;
-    # the screens calling _coordinator_only need MANAGE_NETWORK.
-    ("n", "home"): _tap(A.MANAGE_NETWORK, anyone, lambda w: NetworkTap("home", 0, 0)),
-    ("n", "coords"): _tap(A.MANAGE_NETWORK, anyone, lambda w: NetworkTap("coords", 0, 0)),
-    ("n", "add"): _tap(A.MANAGE_NETWORK, anyone, lambda w: NetworkTap("add", 0, 0)),
-    ("n", "audit"): _tap(A.MANAGE_NETWORK, anyone, lambda w: NetworkTap("audit", 0, 0)),
-    ("n", "ic"): _tap(A.MANAGE_NETWORK, anyone, lambda w: NetworkTap("ic", 0, 1)),
-    ("n", "site"): _tap(A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("site", w.sites[S], 0)),
-    ("n", "im"): _tap(A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("im", w.sites[S], 1)),
-    ("n", "label"): _tap(A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("label", w.sites[S], 1)),
-    ("n", "editmenu"): _tap(
-        A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("editmenu", w.sites[S], 0)
+    ("n", "revoke"): _table_tap(
+        this_site, lambda w: NetworkTap("revoke", w.person_ids["agent"], 1)
     ),
-    ("n", "edit"): _tap(A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("edit", w.sites[S], 0)),
-    ("n", "cert"): _tap(A.MANAGE_NETWORK, this_site, lambda w: NetworkTap("cert", w.sites[S], 0)),
-    ("n", "people"): _tap(
-        NETWORK_OR_TEAM, this_site, lambda w: NetworkTap("people", w.sites[S], 0)
-    ),
-    ("n", "ia"): _tap(NETWORK_OR_TEAM, this_site, lambda w: NetworkTap("ia", w.sites[S], 1)),
-    ("n", "person"): _tap(
-        NETWORK_OR_TEAM, this_site, lambda w: NetworkTap("person", w.person_ids["agent"], 0)
-    ),
-    ("n", "revoke"): _tap(
-        NETWORK_OR_TEAM, this_site, lambda w: NetworkTap("revoke", w.person_ids["agent"], 1)
-    ),
-    # signals.on_tap: each tap requires its own Action; own signals are the reporter's only.
+    # signals.TAPS: each tap requires its own Action; own signals are the reporter's only.
     **{
-        ("sg", op): _tap(A.REPORT_DIFFICULTY, anyone, lambda w, op=op: SignalTap(op, 0, "0", "0"))
+        ("sg", op): _table_tap(anyone, lambda w, op=op: SignalTap(op, 0, "0", "0"))
         for op in ("home", "diff")
     },
-    ("sg", "dcat"): _tap(
-        A.REPORT_DIFFICULTY,
-        anyone,
-        lambda w: SignalTap("dcat", 0, DIFFICULTY_CATEGORIES[0].code, "0"),
+    ("sg", "dcat"): _table_tap(
+        anyone, lambda w: SignalTap("dcat", 0, DIFFICULTY_CATEGORIES[0].code, "0")
     ),
-    ("sg", "durg"): _tap(
-        A.REPORT_DIFFICULTY,
+    ("sg", "durg"): _table_tap(
         anyone,
         lambda w: SignalTap("durg", 0, DIFFICULTY_CATEGORIES[0].code, URGENCIES[0].code),
     ),
-    ("sg", "train"): _tap(A.TRAINING_NEED, anyone, lambda w: SignalTap("train", 0, "0", "0")),
-    ("sg", "ttop"): _tap(
-        A.TRAINING_NEED, anyone, lambda w: SignalTap("ttop", 0, TRAINING_TOPICS[1].code, "0")
+    ("sg", "train"): _table_tap(anyone, lambda w: SignalTap("train", 0, "0", "0")),
+    ("sg", "ttop"): _table_tap(
+        anyone, lambda w: SignalTap("ttop", 0, TRAINING_TOPICS[1].code, "0")
     ),
-    ("sg", "tsend"): _tap(
-        A.TRAINING_NEED, anyone, lambda w: SignalTap("tsend", 1, TRAINING_TOPICS[1].code, "0")
+    ("sg", "tsend"): _table_tap(
+        anyone, lambda w: SignalTap("tsend", 1, TRAINING_TOPICS[1].code, "0")
     ),
-    ("sg", "today"): _tap(A.CLOSED_TODAY, anyone, lambda w: SignalTap("today", 0, "0", "0")),
-    ("sg", "tdr"): _tap(
-        A.CLOSED_TODAY, anyone, lambda w: SignalTap("tdr", 0, CLOSURE_REASONS[1].code, "0")
-    ),
+    ("sg", "today"): _table_tap(anyone, lambda w: SignalTap("today", 0, "0", "0")),
+    ("sg", "tdr"): _table_tap(anyone, lambda w: SignalTap("tdr", 0, CLOSURE_REASONS[1].code, "0")),
     # The site's managers, or whoever declared it (the agent).
-    ("sg", "tcx"): _tap(A.CLOSED_TODAY, this_site, lambda w: SignalTap("tcx", w.closure, "0", "0")),
-    ("sg", "mine"): _tap(A.OWN_SIGNALS, anyone, lambda w: SignalTap("mine", 0, "0", "0")),
+    ("sg", "tcx"): _table_tap(this_site, lambda w: SignalTap("tcx", w.closure, "0", "0")),
+    ("sg", "mine"): _table_tap(anyone, lambda w: SignalTap("mine", 0, "0", "0")),
     **{
-        ("sg", op): _tap(
-            A.OWN_SIGNALS, only("agent"), lambda w, op=op: SignalTap(op, w.signal, "0", "0")
-        )
+        ("sg", op): _table_tap(only("agent"), lambda w, op=op: SignalTap(op, w.signal, "0", "0"))
         for op in ("one", "reply")
     },
-    # hours.on_tap: TAPS maps each op to MANAGE_HOURS or MANAGE_CLOSURES, on the person's site.
+    # hours.TAPS: MANAGE_HOURS or MANAGE_CLOSURES, on the person's site.
     **{
-        ("h", op): _tap(A.MANAGE_HOURS, anyone, lambda w, op=op: HoursTap(op, 0, 0, 0))
+        ("h", op): _table_tap(anyone, lambda w, op=op: HoursTap(op, 0, 0, 0))
         for op in ("home", "noop", "edit", "copy", "drop", "review", "from", "hist")
     },
-    ("h", "day"): _tap(A.MANAGE_HOURS, anyone, lambda w: HoursTap("day", 0, 0, 0)),
-    ("h", "slot"): _tap(A.MANAGE_HOURS, anyone, lambda w: HoursTap("slot", 0, 0, 0)),
-    ("h", "fromset"): _tap(A.MANAGE_HOURS, anyone, lambda w: HoursTap("fromset", _day(w, 7), 0, 0)),
-    ("h", "save"): _tap(A.MANAGE_HOURS, anyone, lambda w: HoursTap("save", 1, 0, 0)),
-    ("h", "cal"): _tap(A.MANAGE_CLOSURES, anyone, lambda w: HoursTap("cal", 0, 0, 0)),
-    ("h", "pick"): _tap(A.MANAGE_CLOSURES, anyone, lambda w: HoursTap("pick", _day(w, 7), 0, 0)),
+    ("h", "day"): _table_tap(anyone, lambda w: HoursTap("day", 0, 0, 0)),
+    ("h", "slot"): _table_tap(anyone, lambda w: HoursTap("slot", 0, 0, 0)),
+    ("h", "fromset"): _table_tap(anyone, lambda w: HoursTap("fromset", _day(w, 7), 0, 0)),
+    ("h", "save"): _table_tap(anyone, lambda w: HoursTap("save", 1, 0, 0)),
+    ("h", "cal"): _table_tap(anyone, lambda w: HoursTap("cal", 0, 0, 0)),
+    ("h", "pick"): _table_tap(anyone, lambda w: HoursTap("pick", _day(w, 7), 0, 0)),
     **{
-        ("h", op): _tap(
-            A.MANAGE_CLOSURES, anyone, lambda w, op=op: HoursTap(op, _day(w, 7), _day(w, 7), 0)
-        )
+        ("h", op): _table_tap(anyone, lambda w, op=op: HoursTap(op, _day(w, 7), _day(w, 7), 0))
         for op in ("reason", "csave")
     },
-    ("h", "ccx"): _tap(A.MANAGE_CLOSURES, this_site, lambda w: HoursTap("ccx", w.closure, 1, 0)),
-    # inbox.on_tap: dispatch_tap(action=INBOX); signals of this Caf only.
+    ("h", "ccx"): _table_tap(this_site, lambda w: HoursTap("ccx", w.closure, 1, 0)),
+    # inbox.TAPS: INBOX for every button; signals of this Caf only.
     **{
-        ("ib", op): _tap(A.INBOX, anyone, lambda w, op=op: InboxTap(op, 0, "all", 0, 0))
+        ("ib", op): _table_tap(anyone, lambda w, op=op: InboxTap(op, 0, "all", 0, 0))
         for op in ("list", "kinds", "sites")
     },
     **{
-        ("ib", op): _tap(A.INBOX, this_caf, lambda w, op=op: InboxTap(op, w.signal, "all", 0, 0))
+        ("ib", op): _table_tap(this_caf, lambda w, op=op: InboxTap(op, w.signal, "all", 0, 0))
         for op in ("item", "ack", "reply", "resolve")
     },
-    # documentation.on_tap: DOCUMENTATION to read, MANAGE_NETWORK (EDIT) to change the list.
-    ("d", "list"): _tap(A.DOCUMENTATION, anyone, lambda w: DocTap("list", 0, 0)),
+    # documentation.TAPS: DOCUMENTATION to read, MANAGE_NETWORK to change the list; this
+    # Caf's items only.
+    ("d", "list"): _table_tap(anyone, lambda w: DocTap("list", 0, 0)),
     **{
-        ("d", op): _tap(A.DOCUMENTATION, this_caf, lambda w, op=op: DocTap(op, w.document, 0))
+        ("d", op): _table_tap(this_caf, lambda w, op=op: DocTap(op, w.document, 0))
         for op in ("open", "item")
     },
+    **{("d", op): _table_tap(anyone, lambda w, op=op: DocTap(op, 0, 0)) for op in ("addl", "addf")},
     **{
-        ("d", op): _tap(A.MANAGE_NETWORK, anyone, lambda w, op=op: DocTap(op, 0, 0))
-        for op in ("addl", "addf")
-    },
-    **{
-        ("d", op): _tap(A.MANAGE_NETWORK, this_caf, lambda w, op=op: DocTap(op, w.document, 0))
+        ("d", op): _table_tap(this_caf, lambda w, op=op: DocTap(op, w.document, 0))
         for op in ("up", "down", "rm", "rmok")
     },
-    # broadcast.on_tap: dispatch_tap(action=BROADCAST); this Caf's announcements only.
+    # broadcast.TAPS: this Caf's announcements only.
     **{
-        ("b", op): _tap(A.BROADCAST, anyone, lambda w, op=op: BroadcastTap(op, 0, 0))
+        ("b", op): _table_tap(anyone, lambda w, op=op: BroadcastTap(op, 0, 0))
         for op in ("home", "new")
     },
     **{
-        ("b", op): _tap(A.BROADCAST, this_caf, lambda w, op=op: BroadcastTap(op, w.draft_news, 0))
+        ("b", op): _table_tap(this_caf, lambda w, op=op: BroadcastTap(op, w.draft_news, 0))
         for op in ("item", "aud", "must", "sites", "confirm", "go", "when", "unsched", "drop")
     },
-    ("b", "site"): _tap(
-        A.BROADCAST, this_caf, lambda w: BroadcastTap("site", w.draft_news, w.sites[S])
-    ),
-    ("b", "at"): _tap(
-        A.BROADCAST, this_caf, lambda w: BroadcastTap("at", w.draft_news, _day(w, 1))
-    ),
+    ("b", "site"): _table_tap(this_caf, lambda w: BroadcastTap("site", w.draft_news, w.sites[S])),
+    ("b", "at"): _table_tap(this_caf, lambda w: BroadcastTap("at", w.draft_news, _day(w, 1))),
     **{
-        ("b", op): _tap(A.BROADCAST, this_caf, lambda w, op=op: BroadcastTap(op, w.must_read, 0))
+        ("b", op): _table_tap(this_caf, lambda w, op=op: BroadcastTap(op, w.must_read, 0))
         for op in ("retry", "unread", "remind")
     },
-    # broadcast.on_read: require(READ_NEWS); the person must be one of the recipients.
-    ("rd", ""): _tap(A.READ_NEWS, readers, lambda w: ReadTap(w.must_read)),
-    # events.on_tap: dispatch_tap(action=EVENTS); this Caf's events only.
+    # broadcast.READ_TAPS: the person must be one of the recipients.
+    ("rd", ""): _table_tap(readers, lambda w: ReadTap(w.must_read)),
+    # events.TAPS: this Caf's events only.
     **{
-        ("e", op): _tap(A.EVENTS, anyone, lambda w, op=op: EventTap(op, 0, 0))
+        ("e", op): _table_tap(anyone, lambda w, op=op: EventTap(op, 0, 0))
         for op in ("home", "new", "kind", "default")
     },
-    ("e", "capacity"): _tap(
-        A.EVENTS, anyone, lambda w: EventTap("capacity", 0, CAPACITIES[1] or 0)
-    ),
+    ("e", "capacity"): _table_tap(anyone, lambda w: EventTap("capacity", 0, CAPACITIES[1] or 0)),
     **{
-        ("e", op): _tap(A.EVENTS, this_caf, lambda w, op=op: EventTap(op, w.draft_event, 0))
+        ("e", op): _table_tap(this_caf, lambda w, op=op: EventTap(op, w.draft_event, 0))
         for op in ("item", "aud", "sites", "drop", "publish")
     },
-    ("e", "site"): _tap(A.EVENTS, this_caf, lambda w: EventTap("site", w.draft_event, w.sites[S])),
+    ("e", "site"): _table_tap(this_caf, lambda w: EventTap("site", w.draft_event, w.sites[S])),
     **{
-        ("e", op): _tap(A.EVENTS, this_caf, lambda w, op=op: EventTap(op, w.event, 1))
+        ("e", op): _table_tap(this_caf, lambda w, op=op: EventTap(op, w.event, 1))
         for op in ("answers", "presence", "cancel")
     },
-    ("e", "mark"): _tap(
-        A.EVENTS, this_caf, lambda w: EventTap("mark", w.event, w.person_ids["agent"])
-    ),
+    ("e", "mark"): _table_tap(this_caf, lambda w: EventTap("mark", w.event, w.person_ids["agent"])),
     # events.on_rsvp: require(ANSWER_INVITATION); the person must be invited.
     **{
         ("r", answer): _tap(
@@ -657,53 +630,42 @@ TAPS: dict[tuple[str, str], Tap] = {
         )
         for answer in ("yes", "no")
     },
-    # indicators.on_tap: dispatch_tap(action=INDICATORS); _scope: a coordinator's own Caf and
-    # its sites, a manager's own site; sites and transmissions are for coordinators.
+    # indicators.TAPS: a coordinator's own Caf and its sites, a manager's own site; sites and
+    # transmissions are for coordinators.
     **{
-        ("ix", op): _tap(
-            A.INDICATORS, this_site, lambda w, op=op: IndicatorTap(op, w.sites[S], w.period)
-        )
+        ("ix", op): _table_tap(this_site, lambda w, op=op: IndicatorTap(op, w.sites[S], w.period))
         for op in ("view", "show", "charts", "xlsx", "csv")
     },
     **{
-        ("ix", op): _tap(A.INDICATORS, coordinators, lambda w, op=op: IndicatorTap(op, 0, w.period))
+        ("ix", op): _table_tap(coordinators, lambda w, op=op: IndicatorTap(op, 0, w.period))
         for op in ("sites", "tr")
     },
-    # indicators.on_transmit: require(VALIDATE_PERIOD); the report of the manager's own site.
-    ("tr", "ok"): _tap(A.VALIDATE_PERIOD, this_site, lambda w: TransmitTap("ok", w.report)),
+    # indicators.TRANSMIT: the report of the manager's own site.
+    ("tr", "ok"): _table_tap(this_site, lambda w: TransmitTap("ok", w.report)),
     # compliance.TAPS: sites of this Caf.
     ("cf", "list"): _table_tap(anyone, lambda w: ComplianceTap("list", 0, 0)),
     ("cf", "site"): _table_tap(this_site, lambda w: ComplianceTap("site", w.sites[S], 0)),
-    # yearly_visit.on_tap: dispatch_tap(action=MANAGE_NETWORK); sites of this Caf; the wizard's
-    # buttons move the coordinator's own draft.
+    # yearly_visit.TAPS: sites of this Caf; the wizard's buttons move the coordinator's own
+    # draft.
     **{
-        ("yv", op): _tap(A.MANAGE_NETWORK, this_site, lambda w, op=op: ReviewTap(op, w.sites[S], 0))
+        ("yv", op): _table_tap(this_site, lambda w, op=op: ReviewTap(op, w.sites[S], 0))
         for op in ("home", "new")
     },
-    ("yv", "done"): _tap(
-        A.MANAGE_NETWORK, this_site, lambda w: ReviewTap("done", w.action_item, 1)
-    ),
-    ("yv", "day"): _tap(
-        A.MANAGE_NETWORK, only("coordinator"), _review_at("day", lambda w: DraftState())
-    ),
-    ("yv", "check"): _tap(
-        A.MANAGE_NETWORK,
+    ("yv", "done"): _table_tap(this_site, lambda w: ReviewTap("done", w.action_item, 1)),
+    ("yv", "day"): _table_tap(only("coordinator"), _review_at("day", lambda w: DraftState())),
+    ("yv", "check"): _table_tap(
         only("coordinator"),
         _review_at("check", lambda w: DraftState(Step.PREMISES, visited_on=w.today), 1),
     ),
-    ("yv", "skip"): _tap(
-        A.MANAGE_NETWORK, only("coordinator"), _review_at("skip", lambda w: _visited(w), 1)
+    ("yv", "skip"): _table_tap(only("coordinator"), _review_at("skip", lambda w: _visited(w), 1)),
+    ("yv", "add"): _table_tap(
+        only("coordinator"), _review_at("add", lambda w: _visited(w, Step.PLAN))
     ),
-    ("yv", "add"): _tap(
-        A.MANAGE_NETWORK, only("coordinator"), _review_at("add", lambda w: _visited(w, Step.PLAN))
-    ),
-    ("yv", "owner"): _tap(
-        A.MANAGE_NETWORK,
+    ("yv", "owner"): _table_tap(
         only("coordinator"),
         _review_at("owner", lambda w: _visited(w, Step.ITEM_OWNER, new_description="Former")),
     ),
-    ("yv", "due"): _tap(
-        A.MANAGE_NETWORK,
+    ("yv", "due"): _table_tap(
         only("coordinator"),
         _review_at(
             "due",
@@ -711,8 +673,7 @@ TAPS: dict[tuple[str, str], Tap] = {
             DUE_CHOICES_MONTHS[0],
         ),
     ),
-    ("yv", "rm"): _tap(
-        A.MANAGE_NETWORK,
+    ("yv", "rm"): _table_tap(
         only("coordinator"),
         _review_at(
             "rm",
@@ -721,26 +682,22 @@ TAPS: dict[tuple[str, str], Tap] = {
             ),
         ),
     ),
-    ("yv", "save"): _tap(
-        A.MANAGE_NETWORK, only("coordinator"), _review_at("save", lambda w: _visited(w, Step.PLAN))
+    ("yv", "save"): _table_tap(
+        only("coordinator"), _review_at("save", lambda w: _visited(w, Step.PLAN))
     ),
     **{
-        ("yv", op): _tap(
-            A.MANAGE_NETWORK,
+        ("yv", op): _table_tap(
             only("coordinator"),
             _review_at(op, lambda w: DraftState(Step.PREMISES, visited_on=w.today), 1),
         )
         for op in ("back", "drop", "step")
     },
 }
-if "pd" in callbacks.prefixes():  # landing with /mesdonnees
-    personal_data_tap = callbacks.prefixes()["pd"]
-    # my_data.on_tap: « 📥 Télécharger » requires MY_DATA; erasing requires MANAGE_NETWORK and
-    # a person of the coordinator's own Caf.
-    TAPS[("pd", "dl")] = _tap(A.MY_DATA, anyone, lambda w: personal_data_tap("dl", 0, 0))
-    TAPS[("pd", "erase")] = _tap(
-        A.MANAGE_NETWORK, this_caf, lambda w: personal_data_tap("erase", w.person_ids["agent"], 1)
-    )
+# my_data.TAPS: « 📥 Télécharger » for anyone with their data; erasing a person of this Caf.
+TAPS[("pd", "dl")] = _table_tap(anyone, lambda w: PersonalDataTap("dl", 0, 0))
+TAPS[("pd", "erase")] = _table_tap(
+    this_caf, lambda w: PersonalDataTap("erase", w.person_ids["agent"], 1)
+)
 # app.menu_tap: an inline shortcut runs the menu entry's own handler.
 TAPS.update(
     {
@@ -801,13 +758,8 @@ def label_rows() -> dict[str, Said]:
 # ------------------------------------------------------------------------------ coverage
 # Buttons whose ops no table of their module lists: read off their handlers.
 FIXED_OPS: dict[str, tuple[str, ...]] = {
-    "v": tuple(op.value for op in Op),
-    "sv": ("undo", "tundo", "edit"),  # visit.on_saved
-    "tr": ("ok",),  # indicators.on_transmit
     "r": ("yes", "no"),  # events.on_rsvp
-    "rd": ("",),  # broadcast.on_read: no op
     "m": tuple(bot_app.MENU_ACTIONS),
-    "pd": ("dl", "erase"),  # my_data.on_tap
 }
 
 

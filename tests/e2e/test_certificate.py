@@ -56,7 +56,8 @@ async def test_a_coordinator_receives_the_sites_certificate_and_keeps_the_card(
     await coordinator.tap(CERTIFY_HAM)
 
     assert coordinator.last_callback_answer is not None
-    assert coordinator.last_callback_answer.get("text") == "Certificat envoyé."
+    # Drawn in a child process: the tap is answered at once, the PDF follows.
+    assert coordinator.last_callback_answer.get("text") == "⏳ Préparation…"
     sent = coordinator.last_message
     assert sent.kind == "document"
     assert sent.document_name == "certificat-point-numerique-caf-mairie-de-ham.pdf"

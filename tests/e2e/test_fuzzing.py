@@ -55,6 +55,7 @@ from bot.ui.callbacks import (
     NetworkTap,
     ReviewTap,
 )
+from bot.ui.screens.broadcast import recipient_text
 from conversations import (
     broadcast,
     compliance,
@@ -247,7 +248,7 @@ async def seed_objects(w: World) -> None:
             fresh = await announcements.get(tx, notice.id)
             assert fresh is not None
             await announcements.send(
-                tx, fresh, text=broadcast.recipient_text(fresh), reply_markup=None, now=now
+                tx, fresh, text=recipient_text(fresh), reply_markup=None, now=now
             )
             state = (
                 DraftState()

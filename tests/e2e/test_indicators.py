@@ -190,3 +190,26 @@ async def test_an_agent_cannot_validate_nor_see_indicators(
     assert "Indicateurs" not in agent.last_message.text or "réservé" in agent.last_message.text
     await agent.tap_data("tr:ok:1", agent.last_message)
     assert (agent.last_callback_answer or {}).get("text")
+
+
+async def test_charts_and_files_are_answered_at_once_and_follow(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Drawing and writing take a child process (up to a minute under load): the tap is
+    answered first, so the client stops spinning, and the file follows."""
+    agent = await network.join(Role.AGENT, first_name="Agnès")
+    manager = await network.join(Role.MANAGER, first_name="Marc")
+    await log_visit(agent, TYPICAL)
+    await manager.tap("📈 Indicateurs")
+    screen = manager.last_message
+    for label, sent in (
+        ("📊 Graphiques", "sendphoto"),
+        ("📥 Excel", "senddocument"),
+        ("📄 CSV", "senddocument"),
+    ):
+        start = len(fake.calls)
+        await manager.tap(label, screen)
+        order = [c.method.lower() for c in fake.calls[start:]]
+        assert "answercallbackquery" in order and sent in order
+        assert order.index("answercallbackquery") < order.index(sent), label
+        assert (manager.last_callback_answer or {}).get("text") == "⏳ Préparation…"

@@ -1,22 +1,79 @@
-"""What the agent sees while logging a visit: one message, its text and its buttons.
+"""📝 Nouvelle visite and 📊 Mes chiffres: what the agent sees while logging a visit, one
+message edited step by step, its confirmation, and their counts.
 
 Options come from the taxonomy in Annexe 2's order, always the same places so that hands
-learn them; the site's frequent requests get their own "Fréquents" row above.
+learn them; the site's frequent requests get their own "Fréquents" row above. The
+operations of a step's buttons are bot.domain.visits `Op`; those under a confirmation are
+`SavedOp`. Every toast of the flow is here, in `reply` and `undo_reply`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import taxonomy as tx
+from bot.domain.models import Partner
+from bot.domain.visit_log import (
+    Advanced,
+    DraftRecord,
+    Expired,
+    Expiry,
+    Gone,
+    Invalid,
+    MyFigures,
+    Quit,
+    Saved,
+    Seen,
+    Shown,
+    Tapped,
+    TooLate,
+    Undoing,
+    VisitRecord,
+)
 from bot.domain.visits import Answers, Draft, Op, Step, hour_choices, visit_time
 from bot.ui import callbacks
 from bot.ui.formatting import hour_fr, short_datetime_fr
 from bot.ui.render import render
+from bot.ui.screens import Screen
+
+
+class SavedOp(StrEnum):
+    """The buttons under a saved visit's confirmation."""
+
+    UNDO = "undo"
+    TRAINING_UNDO = "tundo"  # a training visit's: it lives in a table of its own
+    EDIT = "edit"
+
+
+# Toasts (callback answers: plain text).
+SAVED = "Visite enregistrée ✅"
+TRAINING_SAVED = "Entraînement noté 🎓"
+ALREADY_SAVED = "Cette visite est déjà enregistrée ✅"
+SEEN = "Déjà pris en compte."
+EXPIRED = "Ce menu a expiré."
+ABANDONED = "Saisie abandonnée."
+UNDONE = "Visite annulée."
+ALREADY_UNDONE = "Cette visite a déjà été annulée."
+# Shown above the current step when the agent typed text instead of tapping.
+TYPED_NOTICE = "Pas besoin d'écrire : répondez avec les boutons. Rien n'est noté de ce texte."
+EXPIRY_REASONS: dict[Expiry, str | None] = {
+    Expiry.CLOSED: None,
+    Expiry.SITE_CHANGED: "vous avez changé de site",
+    Expiry.NEWER: "une saisie plus récente est en cours",
+}
+
+
+def too_late(undo_window_seconds: int) -> str:
+    return (
+        f"Trop tard pour annuler : le délai de {undo_window_seconds // 60} min est passé. "
+        "Utilisez « ✏️ Modifier » pour corriger la visite."
+    )
+
 
 NONE = "x"  # the value of buttons that carry none
 PROMPTS = {
@@ -202,11 +259,12 @@ def saved_keyboard(visit_id: int, *, training: bool, can_undo: bool) -> InlineKe
     if not training:
         first.append(
             InlineKeyboardButton(
-                "✏️ Modifier", callback_data=callbacks.encode(callbacks.SavedVisit(visit_id, "edit"))
+                "✏️ Modifier",
+                callback_data=callbacks.encode(callbacks.SavedVisit(visit_id, SavedOp.EDIT)),
             )
         )
     if can_undo:
-        op = "tundo" if training else "undo"
+        op = SavedOp.TRAINING_UNDO if training else SavedOp.UNDO
         first.append(
             InlineKeyboardButton(
                 "↩️ Annuler cette visite",
@@ -245,3 +303,134 @@ def resume_keyboard(draft_id: int, revision: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[button("▶️ Reprendre", Op.RESUME)], [button("📝 Recommencer à zéro", Op.RESTART)]]
     )
+
+
+# ------------------------------------------------------------------------------ screens
+def step(shown: Shown, now: datetime, tz: ZoneInfo, *, notice: str | None = None) -> Screen:
+    """A draft's message: its answers so far and its current question."""
+    record = shown.record
+    screen = VisitScreen(
+        draft_id=record.id,
+        revision=record.revision,
+        draft=record.draft,
+        training=record.training,
+        now=now,
+        tz=tz,
+        has_previous_profile=shown.has_previous_profile,
+        frequent=shown.frequent,
+    )
+    return step_text(screen, notice=notice), keyboard(screen)
+
+
+def resume_offer(record: DraftRecord, now: datetime, tz: ZoneInfo) -> Screen:
+    """A visit left half-logged, offered before a new one is started."""
+    text = render(
+        "visit_resume",
+        started=short_datetime_fr(record.created_at, tz, today=now.astimezone(tz).date()),
+        lines=summary_lines(record.draft.answers),
+    )
+    return text, resume_keyboard(record.id, record.revision)
+
+
+def saved(
+    visit: VisitRecord,
+    now: datetime,
+    tz: ZoneInfo,
+    undo_window_seconds: int,
+    *,
+    modified: bool,
+    unchanged: bool = False,
+) -> Screen:
+    """The confirmation: the visit's summary, with undo while the window is open."""
+    window = undo_window_seconds
+    can_undo = window > 0 and (now - visit.created_at).total_seconds() < window
+    text = render(
+        "visit_saved",
+        training=visit.training,
+        modified=modified,
+        unchanged=unchanged,
+        when=short_datetime_fr(visit.visited_at, tz, today=now.astimezone(tz).date()),
+        lines=summary_lines(visit.answers),
+        undo_minutes=window // 60 if can_undo and not modified and not unchanged else 0,
+    )
+    return text, saved_keyboard(visit.id, training=visit.training, can_undo=can_undo)
+
+
+def expired(why: Expiry) -> Screen:
+    return render("visit_expired", reason=EXPIRY_REASONS[why]), fresh_visit_keyboard()
+
+
+def abandoned_text() -> str:
+    return render("visit_abandoned")
+
+
+def abandoned() -> Screen:
+    return abandoned_text(), fresh_visit_keyboard()
+
+
+def undone() -> Screen:
+    return render("visit_undone"), fresh_visit_keyboard()
+
+
+def training_mode(on: bool) -> str:
+    return render("training_mode", on=on)
+
+
+def my_figures(partner: Partner | None, figures: MyFigures) -> str:
+    return render(
+        "my_figures",
+        partner=partner,
+        today=figures.today,
+        mine=figures.mine,
+        site=figures.site,
+        training_count=figures.training,
+    )
+
+
+# ------------------------------------------------------------------------------ answers
+@dataclass(frozen=True)
+class Reply:
+    """How a tap is answered: a toast (an alert when it must be read), then the message
+    edited to `screen`, or only its buttons changed to `keyboard`."""
+
+    toast: str | None = None
+    alert: bool = False
+    screen: Screen | None = None
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def reply(outcome: Tapped, now: datetime, tz: ZoneInfo, undo_window_seconds: int) -> Reply:
+    """What a tap on a draft's message did, as the agent is told."""
+    match outcome:
+        case Expired(why):
+            return Reply(EXPIRED, screen=expired(why))
+        case Seen(shown):
+            return Reply(SEEN, screen=step(shown, now, tz))
+        case Invalid(reason):
+            return Reply(reason, alert=True)
+        case Advanced(shown, moved):
+            return Reply(None if moved else SEEN, screen=step(shown, now, tz))
+        case Saved(visit, modified, first):
+            if visit is None:
+                return Reply(ALREADY_SAVED)
+            confirmation = saved(visit, now, tz, undo_window_seconds, modified=modified)
+            toast = (TRAINING_SAVED if visit.training else SAVED) if first else ALREADY_SAVED
+            return Reply(toast, screen=confirmation)
+        case Quit(closed, kept):
+            told = ABANDONED if closed else None
+            if kept is None:
+                return Reply(told, screen=abandoned())
+            left = saved(kept, now, tz, undo_window_seconds, modified=False, unchanged=True)
+            return Reply(told, screen=left)
+    raise AssertionError(outcome)  # pragma: no cover - every outcome is matched above
+
+
+def undo_reply(outcome: Undoing, undo_window_seconds: int) -> Reply:
+    """↩️ under a confirmation, as the agent is told."""
+    match outcome:
+        case Gone():
+            return Reply(ALREADY_UNDONE, alert=True)
+        case TooLate(visit):
+            markup = saved_keyboard(visit.id, training=visit.training, can_undo=False)
+            return Reply(too_late(undo_window_seconds), alert=True, keyboard=markup)
+    return Reply(UNDONE if outcome.deleted else ALREADY_UNDONE, screen=undone())

@@ -1,10 +1,11 @@
 """Keeps each broadcast's progress message up to date, then shows its final figures.
 
-A broadcast leaves through the outbox; this loop reads the outbox's counts for the broadcasts
-still 'sending', edits the coordinator's message (at most once per interval, and only when
-the figures changed), and marks a broadcast 'sent' once none of its messages is waiting.
-It runs on the monotonic clock like the sender, and state lives in the database, so after a
-restart it simply picks up where it was.
+A broadcast leaves through the outbox; this loop asks the broadcast service for the
+broadcasts still 'sending' (each marked 'sent' once none of its messages is waiting) and
+edits the coordinator's message (at most once per interval, and only when the figures
+changed). Started by bot/app.py (`start_progress`) beside the outbox sender, it runs on the
+monotonic clock like the sender, and state lives in the database, so after a restart it
+simply picks up where it was.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from bot.clock import Clock
 from bot.domain.models import Announcement
 from bot.services import broadcasts
 from bot.ui.screens import broadcast as screen
-from storage import announcements
 from storage.db import Database
-from storage.outbox import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +47,7 @@ class BroadcastProgress:
                 await asyncio.wait_for(stop.wait(), self._interval)
 
     async def tick(self) -> None:
-        for a in await announcements.in_progress(self._db):
-            counts = await announcements.progress(self._db, a)
-            waiting = counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0)
-            if not waiting:
-                async with self._db.transaction() as tx:
-                    fresh = await announcements.get(tx, a.id)
-                    if fresh is not None and fresh.status == "sending":
-                        await announcements.update(tx, a.id, self._clock.now(), status="sent")
-                a = await announcements.get(self._db, a.id) or a
+        for a in await broadcasts.settle_sending(self._db, self._clock.now()):
             await self._show(a)
 
     async def _show(self, a: Announcement) -> None:

@@ -1,0 +1,259 @@
+"""🚪 A site's exceptional closures (Article 4): declared and cancelled, the Caf and the site
+told, each in one transaction.
+
+Declared by the site's managers (🕘 Horaires et fermetures) and by « Fermé aujourd'hui »
+(agents too); cancelled by the managers and by whoever declared it, until its last day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.domain import closure_dates
+from bot.domain import signals as rules
+from bot.domain.closure_dates import ClosureDateError
+from bot.domain.models import Member
+from bot.domain.permissions import Action, decide
+from bot.domain.signals import SignalKind, SignalStatus
+from bot.services import notify, signal_notices
+from bot.ui.render import render
+from storage import audit, closures, pending
+from storage import signals as signal_store
+from storage.closures import Closure
+from storage.db import Database, Tx
+
+__all__ = [
+    "CancelRefused",
+    "Closure",
+    "ClosureDateError",
+    "ask_dates",
+    "ask_note",
+    "cancel",
+    "cancellable",
+    "choose_dates",
+    "declare",
+    "may_cancel",
+    "typed_dates",
+]
+
+CANCELLED_RESOLUTION = "Fermeture annulée par le site."
+
+
+class CancelRefused(Exception):
+    """Why a closure cannot be cancelled by this person now."""
+
+    class Why(StrEnum):
+        NOT_YOURS = "not_yours"  # unknown, of another site, or declared by someone else
+        CANCELLED = "cancelled"
+        PAST = "past"
+
+    def __init__(self, why: CancelRefused.Why, closure: Closure | None = None) -> None:
+        super().__init__(why.value)
+        self.why = why
+        self.closure = closure
+
+
+def _today(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def reason_label(code: str) -> str:
+    return rules.label_of(rules.CLOSURE_REASONS, code)
+
+
+async def ask_dates(db: Database, member: Member, now: datetime) -> None:
+    """The person may type the closure's days instead of picking them."""
+    await pending.expect(db, member.person.id, "closure_dates", {}, now)
+
+
+async def typed_dates(
+    db: Database, member: Member, text: str, now: datetime, tz: ZoneInfo
+) -> tuple[date, date]:
+    """The days typed for a closure (ClosureDateError says, in French, why they are not)."""
+    start, end = closure_dates.parse_closure_dates(text, _today(now, tz))
+    await pending.clear(db, member.person.id)
+    return start, end
+
+
+async def choose_dates(
+    db: Database, member: Member, start: date, end: date, now: datetime, tz: ZoneInfo
+) -> tuple[date, date]:
+    """The days a closure would cover, checked (ClosureDateError says why not, in French);
+    typing the dates is no longer expected."""
+    start, end = closure_dates.check_range(start, end, _today(now, tz))
+    await pending.clear(db, member.person.id)
+    return start, end
+
+
+async def ask_note(
+    db: Database, member: Member, start: date, end: date, reason: str, now: datetime
+) -> None:
+    """The person may type a note for the closure, or save it without one."""
+    context = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
+    await pending.expect(db, member.person.id, "closure_note", context, now)
+
+
+async def declare(
+    db: Database,
+    member: Member,
+    *,
+    start: date,
+    end: date,
+    reason: str,
+    note: str | None,
+    now: datetime,
+    tz: ZoneInfo,
+    forget_typing: bool = False,
+) -> tuple[Closure, bool]:
+    """The closure, and False when the same days were already declared (nothing sent twice).
+
+    Raises ClosureDateError (French) for days that cannot be declared. A new closure is
+    audited, raised to the Caf as a signal and told to the site's other people."""
+    start, end = closure_dates.check_range(start, end, _today(now, tz))
+    site = member.partner
+    assert site is not None  # closures are a site's
+    async with db.transaction() as tx:
+        if forget_typing:
+            await pending.clear(tx, member.person.id)
+        closure, new = await closures.declare(
+            tx,
+            partner_id=site.id,
+            start=start,
+            end=end,
+            reason=reason,
+            note=note,
+            by=member.person.id,
+            now=now,
+        )
+        if new:
+            await _announce(tx, member, closure, now, tz)
+    return closure, new
+
+
+async def _announce(tx: Tx, member: Member, closure: Closure, now: datetime, tz: ZoneInfo) -> None:
+    assert member.partner is not None
+    signal, _ = await signal_store.raise_signal(
+        tx,
+        caf_id=member.caf.id,
+        partner_id=closure.partner_id,
+        kind=SignalKind.CLOSURE,
+        reporter_id=member.person.id,
+        category=closure.reason,
+        ref_id=closure.id,
+        dedup_key=f"closure:{closure.id}",
+        now=now,
+    )
+    await audit.record(
+        tx,
+        at=now,
+        action="closure.declared",
+        actor_id=member.person.id,
+        caf_id=member.caf.id,
+        target_type="closure",
+        target_id=closure.id,
+        details={
+            "start": closure.start_date.isoformat(),
+            "end": closure.end_date.isoformat(),
+            "reason": closure.reason,
+        },
+    )
+    await signal_notices.announce(tx, member.caf, signal, tz=tz, now=now)
+    await notify.to_site(
+        tx,
+        closure.partner_id,
+        kind="closure_site",
+        key=f"closure:{closure.id}:site",
+        text=_notice(member, closure, cancelled=False),
+        now=now,
+        exclude_person_id=member.person.id,
+    )
+
+
+def _notice(member: Member, closure: Closure, *, cancelled: bool) -> str:
+    return render(
+        "closure_site_notice",
+        closure=closure,
+        reason=reason_label(closure.reason),
+        by=member.person,
+        site=member.partner.title if member.partner else "",
+        cancelled=cancelled,
+    )
+
+
+def may_cancel(member: Member, closure: Closure) -> bool:
+    """The site's managers, and whoever declared it (an agent's « fermé aujourd'hui »)."""
+    if member.partner is None or closure.partner_id != member.partner.id:
+        return False
+    return (
+        decide(member.actor, Action.MANAGE_CLOSURES) is None
+        or closure.declared_by == member.person.id
+    )
+
+
+async def cancellable(
+    db: Database, member: Member, closure_id: int, now: datetime, tz: ZoneInfo
+) -> Closure:
+    """The closure, if this person may cancel it today; else CancelRefused says why."""
+    closure = await closures.get(db, closure_id)
+    if closure is None or not may_cancel(member, closure):
+        raise CancelRefused(CancelRefused.Why.NOT_YOURS)
+    if closure.cancelled_at is not None:
+        raise CancelRefused(CancelRefused.Why.CANCELLED, closure)
+    if closure.end_date < _today(now, tz):
+        raise CancelRefused(CancelRefused.Why.PAST, closure)
+    return closure
+
+
+async def cancel(
+    db: Database, member: Member, closure_id: int, now: datetime, tz: ZoneInfo
+) -> Closure:
+    """Cancels the closure (CancelRefused as for `cancellable`), audited; the Caf's item is
+    closed and the Caf and the site are told. A double tap cancels, and tells, once."""
+    closure = await cancellable(db, member, closure_id, now, tz)
+    async with db.transaction() as tx:
+        if await closures.cancel(tx, closure.id, by=member.person.id, now=now):
+            await _tell_cancelled(tx, member, closure, now)
+    return closure
+
+
+async def _tell_cancelled(tx: Tx, member: Member, closure: Closure, now: datetime) -> None:
+    await audit.record(
+        tx,
+        at=now,
+        action="closure.cancelled",
+        actor_id=member.person.id,
+        caf_id=member.caf.id,
+        target_type="closure",
+        target_id=closure.id,
+    )
+    signal = await signal_store.by_ref(tx, SignalKind.CLOSURE, closure.id)
+    if signal is not None and signal.status is not SignalStatus.RESOLVED:
+        await signal_store.set_status(
+            tx,
+            signal.id,
+            status=SignalStatus.RESOLVED,
+            expected=signal.status,
+            by=member.person.id,
+            now=now,
+            resolution=CANCELLED_RESOLUTION,
+        )
+    text = _notice(member, closure, cancelled=True)
+    await notify.to_coordinators(
+        tx,
+        member.caf,
+        kind="closure_cancelled",
+        key=f"closure:{closure.id}:cancel",
+        text=text,
+        now=now,
+    )
+    await notify.to_site(
+        tx,
+        closure.partner_id,
+        kind="closure_cancelled",
+        key=f"closure:{closure.id}:cancel:site",
+        text=text,
+        now=now,
+        exclude_person_id=member.person.id,
+    )

@@ -1,0 +1,235 @@
+"""The Caf's sites: the network's overview and each site's card, adding sites (one from the
+bot, many from a CSV on the command line), editing them, and their label certificate.
+
+Each change is one transaction with its audit record. `by` is the coordinator acting, or
+None for the server's operator at the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot import offload
+from bot.domain import renewal
+from bot.domain.models import Caf, Member, Partner, Person
+from bot.domain.permissions import LabelStatus
+from bot.exports import certificate as certificates
+from bot.services.network import own_partner
+from storage import audit, partners, pending, people
+from storage.db import Conn, Database
+from storage.partners import DuplicatePartner, PartnerRow
+
+__all__ = ["DuplicatePartner", "PartnerRow"]
+
+CONVENTION_START = "convention_start"
+# Fields typed in the bot; the convention's start has a use case of its own.
+EDITABLE = partners.EDITABLE_FIELDS
+# What a coordinator types for « no address ».
+NO_ADDRESS = "-"
+
+
+class LabelWithdrawn(Exception):
+    """A site whose label is withdrawn gets no certificate."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The Caf's sites and how many active people each has."""
+
+    caf: Caf
+    sites: list[Partner]
+    people: dict[int, int]
+
+
+@dataclass(frozen=True)
+class SiteCard:
+    """A site as its card shows it: the site and its active people."""
+
+    partner: Partner
+    people: list[Person]
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: list[Partner]
+    skipped: list[str]  # « name (city) » of each site already there
+
+
+@dataclass(frozen=True)
+class ConventionStart:
+    card: SiteCard
+    start: date
+    today: date
+    term: renewal.Term
+
+
+@dataclass(frozen=True)
+class Certificate:
+    partner: Partner
+    day: date
+    content: bytes
+    filename: str
+
+
+async def overview(db: Database, caf: Caf) -> Overview:
+    sites = await partners.list_for_caf(db, caf.id)
+    return Overview(caf, sites, await people.count_active_by_partner(db, caf.id))
+
+
+async def card(db: Database, member: Member, partner_id: int) -> SiteCard:
+    """The card of a site this member may manage."""
+    return await _card(db, await own_partner(db, member, partner_id))
+
+
+async def site(db: Database, member: Member, partner_id: int) -> Partner:
+    """A site this member may manage (for a question about it)."""
+    return await own_partner(db, member, partner_id)
+
+
+async def _card(conn: Conn, partner: Partner) -> SiteCard:
+    return SiteCard(partner, await people.list_for_partner(conn, partner.id))
+
+
+async def add(
+    db: Database, by: Member, *, name: str, city: str, address: str, now: datetime
+) -> SiteCard:
+    """The coordinator's new site, label active; the typed questions end either way.
+
+    Raises DuplicatePartner (after the questions are closed) when the Caf has it already."""
+    async with db.transaction() as tx:
+        try:
+            partner: Partner | None = await partners.add(
+                tx,
+                caf_id=by.caf.id,
+                name=name,
+                city=city,
+                address="" if address == NO_ADDRESS else address,
+                now=now,
+            )
+        except DuplicatePartner:
+            partner = None
+        await pending.clear(tx, by.person.id)
+        if partner is not None:
+            await _record(tx, by, "partner.created", partner, now)
+    if partner is None:
+        raise DuplicatePartner(f"{name} ({city})")
+    return SiteCard(partner, [])
+
+
+async def edit(
+    db: Database, by: Member, partner_id: int, field: str, value: str, now: datetime
+) -> SiteCard:
+    """A site's name, town or address as typed. Raises DuplicatePartner when another site of
+    the Caf has that name in that town (the question stands)."""
+    if field not in EDITABLE:
+        raise ValueError(f"not an editable field: {field}")
+    if field == "address" and value == NO_ADDRESS:
+        value = ""
+    async with db.transaction() as tx:
+        partner = await own_partner(tx, by, partner_id)
+        if field in ("name", "city") and await partners.exists(
+            tx,
+            caf_id=partner.caf_id,
+            name=value if field == "name" else partner.name,
+            city=value if field == "city" else partner.city,
+            exclude_id=partner.id,
+        ):
+            raise DuplicatePartner(value)
+        await partners.update_field(tx, partner.id, field, value)
+        await pending.clear(tx, by.person.id)
+        await _record(tx, by, "partner.updated", partner, now, {"field": field})
+    return await card(db, by, partner_id)
+
+
+async def set_convention_start(
+    db: Database, by: Member, partner_id: int, typed: str, now: datetime
+) -> ConventionStart:
+    """The typed start of the convention (Article 11), from which renewal reminders follow.
+
+    Raises renewal.ConventionDateError when the text is no date (the question stands)."""
+    today = now.astimezone(ZoneInfo(by.caf.timezone)).date()
+    start = renewal.parse_convention_start(typed, today)
+    async with db.transaction() as tx:
+        partner = await own_partner(tx, by, partner_id)
+        await partners.set_convention_start(tx, partner.id, start)
+        await pending.clear(tx, by.person.id)
+        before = partner.convention_start.isoformat() if partner.convention_start else None
+        details: dict[str, object] = {
+            "field": CONVENTION_START,
+            "from": before,
+            "to": start.isoformat(),
+        }
+        await _record(tx, by, "partner.updated", partner, now, details)
+    site_card = await card(db, by, partner_id)
+    return ConventionStart(site_card, start, today, renewal.next_notice(start, today))
+
+
+async def import_many(
+    db: Database, caf: Caf, rows: Iterable[PartnerRow], now: datetime, by: Member | None = None
+) -> Imported:
+    """Sites of a CSV (name, city, address[, convention start]); those already there are
+    skipped and named, the rest added with an active label, in one transaction."""
+    async with db.transaction() as tx:
+        added, skipped = await partners.add_many(tx, caf_id=caf.id, rows=rows, now=now)
+        await audit.record(
+            tx,
+            at=now,
+            action="partners.imported",
+            actor_id=by.person.id if by else None,
+            caf_id=caf.id,
+            details={"added": len(added), "skipped": len(skipped)},
+        )
+    return Imported(added, skipped)
+
+
+async def certifiable(db: Database, by: Member, partner_id: int) -> Partner:
+    """The site, if a certificate can be made for it: one of the Caf's (else NotTheirs),
+    whose label is not withdrawn (else LabelWithdrawn)."""
+    partner = await own_partner(db, by, partner_id)
+    if partner.label_status is LabelStatus.WITHDRAWN:
+        raise LabelWithdrawn(partner.title)
+    return partner
+
+
+async def certificate(db: Database, by: Member, partner_id: int, now: datetime) -> Certificate:
+    """The site's Annexe 1 certificate as a PDF, dated today at the Caf, and audited.
+
+    Raises LabelWithdrawn for a site whose label is withdrawn."""
+    partner = await certifiable(db, by, partner_id)
+    day = now.astimezone(ZoneInfo(by.caf.timezone)).date()
+    # Drawn in a child process: reportlab never enters the bot's memory.
+    content = await offload.run(
+        certificates.certificate_pdf,
+        caf_name=by.caf.name,
+        partner_name=partner.name,
+        town=certificates.town_of(partner),
+        day=day,
+        logo_path=Path(by.caf.logo_path) if by.caf.logo_path else None,
+    )
+    async with db.transaction() as tx:
+        await _record(tx, by, "certificate.generated", partner, now, {"date": day.isoformat()})
+    return Certificate(partner, day, content, certificates.certificate_filename(partner.name))
+
+
+async def _record(
+    tx: Conn,
+    by: Member,
+    action: str,
+    partner: Partner,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> None:
+    await audit.record(
+        tx,
+        at=now,
+        action=action,
+        actor_id=by.person.id,
+        caf_id=by.caf.id,
+        target_type="partner",
+        target_id=partner.id,
+        details=details,
+    )

@@ -1,0 +1,91 @@
+"""How a signal is shown and told, inside the caller's transaction.
+
+Every flow that raises a signal (📣 Signaler, 🕘 Horaires et fermetures, an agent's arrival)
+tells the Caf with `announce`; the inbox tells the reporter of each step with
+`tell_reporter`. The texts and buttons are those of bot/ui/screens/signals.py and inbox.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain import opening_hours
+from bot.domain import signals as rules
+from bot.domain.models import Caf, Person
+from bot.domain.signals import Signal, SignalKind
+from bot.services import notify
+from bot.ui.screens import inbox as inbox_screen
+from bot.ui.screens import signals as screen
+from bot.ui.screens.signals import SignalView
+from storage import closures, hours, people
+from storage import signals as signal_store
+from storage.db import Conn, Tx
+
+
+async def about(conn: Conn, signal: Signal) -> dict[str, object]:
+    """What the signal is about: the schedule declared or the closure, when it has one."""
+    if signal.ref_id is None:
+        return {}
+    if signal.kind in (SignalKind.HOURS, SignalKind.LABEL_RISK):
+        declaration = await hours.get(conn, signal.ref_id)
+        if declaration is None:
+            return {}
+        return {
+            "declaration": declaration,
+            "changes": opening_hours.diff(declaration.before_schedule, declaration.schedule),
+            "compliance": opening_hours.check_minimum(declaration.schedule).explain(),
+        }
+    if signal.kind is SignalKind.CLOSURE:
+        closure = await closures.get(conn, signal.ref_id)
+        if closure is None:
+            return {}
+        return {
+            "closure": closure,
+            "reason": rules.label_of(rules.CLOSURE_REASONS, closure.reason),
+        }
+    return {}
+
+
+async def view(conn: Conn, signal: Signal, *, thread: bool = True) -> SignalView:
+    """The signal with what its card shows: what it is about and (optionally) the exchange."""
+    messages = await signal_store.messages(conn, signal.id) if thread else []
+    return SignalView(signal, messages, await about(conn, signal))
+
+
+async def announce(tx: Tx, caf: Caf, signal: Signal, *, tz: ZoneInfo, now: datetime) -> int:
+    """Tells the Caf's coordinators (and its notification group) of a new signal."""
+    text, markup = inbox_screen.new_signal_notice(
+        await view(tx, signal, thread=False), tz=tz, now=now
+    )
+    return await notify.to_coordinators(
+        tx, caf, kind="signal_new", key=f"signal:{signal.id}:new", text=text, now=now, markup=markup
+    )
+
+
+async def tell_reporter(
+    tx: Tx,
+    signal: Signal,
+    *,
+    step: screen.Step,
+    by: Person,
+    body: str | None,
+    now: datetime,
+    key: str = "",
+) -> bool:
+    """Tells whoever raised the signal that the Caf acknowledged, answered or closed it."""
+    if signal.reporter_id is None:
+        return False
+    reporter = await people.get(tx, signal.reporter_id)
+    if reporter is None:
+        return False
+    text, markup = screen.reporter_notice(signal, step=step, by=by, body=body)
+    return await notify.to_person(
+        tx,
+        reporter,
+        kind=f"signal_{step}",
+        key=key or f"signal:{signal.id}:{step}",
+        text=text,
+        now=now,
+        markup=markup,
+    )

@@ -1,0 +1,404 @@
+"""🏢 Réseau (coordinators) and 👥 Mon équipe (managers): sites, labels, people, invitations,
+the audit log. Every screen is one message edited in place, driven by `NetworkTap`."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.domain.models import AuditEntry, Caf, Partner, Person
+from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
+from bot.domain.renewal import Term
+from bot.ui import callbacks, menus
+from bot.ui.callbacks import NetworkTap, PersonalDataTap, ReviewTap
+from bot.ui.render import render
+from bot.ui.screens import Screen
+from bot.ui.screens.paging import Page, pager_row, paginate
+
+PAGE_SIZE = 8
+T = TypeVar("T")
+
+
+class NetworkOp(StrEnum):
+    HOME = "home"
+    SITE = "site"
+    PEOPLE = "people"
+    COORDS = "coords"
+    PERSON = "person"
+    REVOKE = "revoke"
+    INVITE_AGENT = "ia"
+    INVITE_MANAGER = "im"
+    INVITE_COORDINATOR = "ic"
+    LABEL = "label"
+    EDIT_MENU = "editmenu"
+    EDIT = "edit"
+    ADD = "add"
+    AUDIT = "audit"
+    CERT = "cert"
+
+
+ROLE_OF_OP = {
+    NetworkOp.INVITE_AGENT: Role.AGENT,
+    NetworkOp.INVITE_MANAGER: Role.MANAGER,
+    NetworkOp.INVITE_COORDINATOR: Role.COORDINATOR,
+}
+# An invitation button's `page`: how many people, for how many days.
+INVITE_PRESETS = {1: (1, 7), 2: (10, 30)}
+# A label button's `page`: the status asked for.
+STATUS_INDEX = [LabelStatus.ACTIVE, LabelStatus.SUSPENDED, LabelStatus.WITHDRAWN]
+# An edit button's `page`: the field typed.
+FIELDS = ["name", "city", "address", "convention_start"]
+FIELD_LABELS = {
+    "name": "le nom",
+    "city": "la ville",
+    "address": "l'adresse",
+    "convention_start": "la date de la convention",
+}
+STATUS_MARKS = {
+    LabelStatus.ACTIVE: "🟢",
+    LabelStatus.SUSPENDED: "🟠",
+    LabelStatus.WITHDRAWN: "⛔",
+}
+# What each audit record means, as the journal shows it.
+ACTION_NAMES = {
+    "caf.created": "Caf créée",
+    "caf.updated": "réglages de la Caf modifiés",
+    "partners.imported": "sites importés",
+    "partner.created": "site ajouté",
+    "partner.updated": "site modifié",
+    "label.changed": "label modifié",
+    "invitation.created": "invitation créée",
+    "person.joined": "inscription",
+    "person.revoked": "accès retiré",
+    "person.erased": "données personnelles effacées",
+    "visit.modified": "visite modifiée",
+    "visit.cancelled": "visite annulée",
+    "signal.raised": "signalement envoyé",
+    "signal.acknowledged": "signalement pris en charge",
+    "signal.replied": "réponse à un signalement",
+    "signal.answered": "réponse du site à la Caf",
+    "signal.resolved": "signalement clos",
+    "hours.declared": "horaires déclarés",
+    "closure.declared": "fermeture déclarée",
+    "closure.cancelled": "fermeture annulée",
+    "broadcast.sent": "diffusion envoyée",
+    "broadcast.scheduled": "diffusion programmée",
+    "broadcast.unscheduled": "diffusion déprogrammée",
+    "broadcast.retried": "échecs d'une diffusion relancés",
+    "broadcast.reminded": "rappel de lecture envoyé",
+    "event.created": "événement créé",
+    "event.published": "invitations envoyées",
+    "event.cancelled": "événement annulé",
+    "event.attendance": "présence notée",
+    "document.added": "document ajouté",
+    "document.moved": "document déplacé",
+    "document.removed": "document retiré",
+    "review.recorded": "visite annuelle enregistrée",
+    "review.item_done": "action du plan faite",
+    "certificate.generated": "certificat du label généré",
+    "indicators.exported": "indicateurs exportés",
+    "period.validated": "indicateurs de la période validés",
+}
+
+# Toasts.
+ALREADY_REVOKED = "Cet accès est déjà retiré."
+REVOKED = "Accès retiré."
+LINK_CREATED = "Lien créé."
+NO_CERTIFICATE = "Le label de ce site est retiré : pas de certificat."
+# Said above the site's card after a typed change.
+EDIT_SAVED = "✅ Modification enregistrée."
+SITE_ADDED = "✅ Site ajouté, label actif."
+
+
+def label_unchanged(status: LabelStatus) -> str:
+    return f"Le label est déjà {status.label}."
+
+
+def describe(action: str) -> str:
+    return ACTION_NAMES.get(action, action)
+
+
+def _button(label: str, op: NetworkOp, target: int = 0, page: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.encode(NetworkTap(op, target, page)))
+
+
+def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def _pager(page: Page[T], op: NetworkOp, target: int = 0) -> list[InlineKeyboardButton]:
+    return pager_row(page, lambda label, n: _button(label, op, target, n))
+
+
+# ------------------------------------------------------------------------------ sites
+def home(caf: Caf, sites: Sequence[Partner], people: dict[int, int], page: int) -> Screen:
+    """Every site of the Caf, eight to a page, with its label and how many people it has."""
+    shown = paginate(sites, page, PAGE_SIZE)
+    text = render(
+        "network_home",
+        caf=caf,
+        total=len(sites),
+        page=shown.number + 1,
+        pages=shown.count,
+        by_status={s: sum(1 for p in sites if p.label_status is s) for s in LabelStatus},
+    )
+    rows = [
+        [
+            _button(
+                f"{STATUS_MARKS[p.label_status]} {p.title} · {people.get(p.id, 0)} pers.",
+                NetworkOp.SITE,
+                p.id,
+            )
+        ]
+        for p in shown.items
+    ]
+    rows.append(_pager(shown, NetworkOp.HOME))
+    rows.append(
+        [_button("➕ Ajouter un site", NetworkOp.ADD), _button("👥 Coordination", NetworkOp.COORDS)]
+    )
+    rows.append([_button("📜 Journal", NetworkOp.AUDIT)])
+    return text, _markup(rows)
+
+
+def site(partner: Partner, people: Sequence[Person], tz: ZoneInfo, above: str = "") -> Screen:
+    """A site's card and what a coordinator does with it; `above`, what just happened."""
+    text = render("partner_card", partner=partner, people=people, tz=tz)
+    target = partner.id
+    label_row = []
+    if partner.label_status is not LabelStatus.ACTIVE:
+        label_row.append(_button("🟢 Réactiver le label", NetworkOp.LABEL, target, 0))
+    if partner.label_status is LabelStatus.ACTIVE:
+        label_row.append(_button("🟠 Suspendre le label", NetworkOp.LABEL, target, 1))
+    if partner.label_status is not LabelStatus.WITHDRAWN:
+        label_row.append(_button("⛔ Retirer le label", NetworkOp.LABEL, target, 2))
+    review = ReviewTap("home", target, 0)  # conversations/yearly_visit.py
+    rows = [
+        [
+            _button("👥 Personnes", NetworkOp.PEOPLE, target),
+            _button("✏️ Modifier", NetworkOp.EDIT_MENU, target),
+        ],
+        label_row,
+        [
+            _button("➕ Inviter un agent", NetworkOp.INVITE_AGENT, target),
+            _button("➕ Inviter un responsable", NetworkOp.INVITE_MANAGER, target),
+        ],
+        [
+            InlineKeyboardButton("🏛 Visite annuelle", callback_data=callbacks.encode(review)),
+            _button("📜 Certificat", NetworkOp.CERT, target),
+        ],
+        [_button("⬅️ Tous les sites", NetworkOp.HOME)],
+    ]
+    return (f"{above}\n\n{text}" if above else text), InlineKeyboardMarkup(rows)
+
+
+def label_changed(partner: Partner, people: Sequence[Person], tz: ZoneInfo) -> Screen:
+    above = render("label_changed", partner=partner, count=len(people))
+    return site(partner, people, tz, above)
+
+
+def convention_saved(
+    partner: Partner, people: Sequence[Person], tz: ZoneInfo, start: date, term: Term, today: date
+) -> Screen:
+    above = render("renewal_start_saved", start=start, term=term, today=today)
+    return site(partner, people, tz, above)
+
+
+def convention_problem(error: Exception) -> str:
+    """The typed date was not understood: why (it quotes what was typed), and ask again."""
+    return html.escape(str(error), quote=False) + "\n\n" + render("cancel_hint")
+
+
+def partner_exists(*, ask_again: bool) -> str:
+    return render("partner_exists") + ("\n\n" + render("cancel_hint") if ask_again else "")
+
+
+def edit_menu(partner: Partner) -> Screen:
+    rows = [
+        [
+            _button("Nom", NetworkOp.EDIT, partner.id, 0),
+            _button("Ville", NetworkOp.EDIT, partner.id, 1),
+            _button("Adresse", NetworkOp.EDIT, partner.id, 2),
+        ],
+        [_button("📅 Date de la convention", NetworkOp.EDIT, partner.id, 3)],
+        [_button("⬅️ Le site", NetworkOp.SITE, partner.id)],
+    ]
+    return render("partner_edit_menu", partner=partner), InlineKeyboardMarkup(rows)
+
+
+def field_prompt(partner: Partner, field: str) -> str:
+    if field == "convention_start":
+        return render("renewal_ask_start", partner=partner)
+    return render(
+        "ask_partner_field",
+        partner=partner,
+        field=FIELD_LABELS[field],
+        current=getattr(partner, field),
+    )
+
+
+def new_partner_prompt(step: str, name: str = "") -> str:
+    """The three questions of ➕ Ajouter un site: « name », « city », « address »."""
+    return render("ask_new_partner", step=step, name=name)
+
+
+def label_reason_prompt(partner: Partner, status: LabelStatus) -> str:
+    return render("ask_label_reason", partner=partner, status=status)
+
+
+def certificate_caption(partner: Partner, day: date) -> str:
+    return render("certificate_sent", partner=partner, day=day)
+
+
+def label_notice(partner: Partner, caf: Caf) -> str:
+    """What the site's people are told of their label (`partner` as changed)."""
+    status = partner.label_status
+    return render(
+        "label_notice", partner=partner, status=status, reason=partner.label_reason, caf=caf
+    )
+
+
+def label_notice_caf(partner: Partner, by: Person) -> str:
+    """What the Caf's other coordinators (and its group) are told of a site's label."""
+    status = partner.label_status
+    return render(
+        "label_notice_caf", partner=partner, status=status, reason=partner.label_reason, by=by
+    )
+
+
+def menu_under_label(who: Person, label: LabelStatus) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """The menu a person of the site has once its label is `label`, sent with the notice."""
+    return menus.main_menu(Actor(role=who.role, status=who.status, label=label))
+
+
+# ------------------------------------------------------------------------------ people
+def revoked_notice(caf: Caf) -> tuple[str, ReplyKeyboardMarkup | ReplyKeyboardRemove]:
+    """What a person whose access was taken away is told, with the menu taken away too."""
+    gone = Actor(role=Role.AGENT, status=PersonStatus.REVOKED)
+    return render("access_revoked_notice", caf=caf), menus.main_menu(gone)
+
+
+def team(
+    caf: Caf,
+    partner: Partner | None,
+    everyone: Sequence[Person],
+    page: int,
+    *,
+    by_coordinator: bool,
+) -> Screen:
+    """A site's people (revoked ones marked), or without a site the Caf's coordination."""
+    shown = paginate(everyone, page, PAGE_SIZE)
+    text = render(
+        "people_list",
+        partner=partner,
+        caf=caf,
+        total=len(everyone),
+        page=shown.number + 1,
+        pages=shown.count,
+    )
+    rows = [
+        [
+            _button(
+                f"{'🚫 ' if p.status is PersonStatus.REVOKED else ''}{p.display_name}"
+                f" · {p.role.label}",
+                NetworkOp.PERSON,
+                p.id,
+            )
+        ]
+        for p in shown.items
+    ]
+    if partner is None:
+        rows.append(_pager(shown, NetworkOp.COORDS))
+        rows.append([_button("➕ Inviter un·e coordinateur·rice", NetworkOp.INVITE_COORDINATOR)])
+        rows.append([_button("⬅️ Tous les sites", NetworkOp.HOME)])
+    else:
+        rows.append(_pager(shown, NetworkOp.PEOPLE, partner.id))
+        rows.append([_button("➕ Inviter un agent", NetworkOp.INVITE_AGENT, partner.id)])
+        if by_coordinator:
+            rows.append([_button("⬅️ Le site", NetworkOp.SITE, partner.id)])
+    return text, _markup(rows)
+
+
+def person(
+    who: Person, partner: Partner | None, tz: ZoneInfo, *, by_coordinator: bool, is_self: bool
+) -> Screen:
+    """A person's card: revoke their access, or (coordinators) erase their data."""
+    rows = []
+    if who.status is PersonStatus.ACTIVE and not is_self:
+        rows.append([_button("🚫 Retirer l'accès", NetworkOp.REVOKE, who.id)])
+    if by_coordinator and who.telegram_user_id is not None and not is_self:
+        erase = PersonalDataTap("erase", who.id, 0)  # conversations/my_data.py
+        rows.append(
+            [InlineKeyboardButton("🗑 Effacer ses données", callback_data=callbacks.encode(erase))]
+        )
+    if who.partner_id:
+        rows.append([_button("⬅️ Retour", NetworkOp.PEOPLE, who.partner_id)])
+    else:
+        rows.append([_button("⬅️ Retour", NetworkOp.COORDS)])
+    text = render("person_card", person=who, partner=partner, tz=tz)
+    return text, InlineKeyboardMarkup(rows)
+
+
+def revoke_confirm(who: Person) -> Screen:
+    rows = [
+        [_button("🚫 Oui, retirer l'accès", NetworkOp.REVOKE, who.id, 1)],
+        [_button("✖️ Non", NetworkOp.PERSON, who.id)],
+    ]
+    return render("revoke_confirm", person=who), InlineKeyboardMarkup(rows)
+
+
+# ------------------------------------------------------------------------------ invitations
+def invite_choose(op: NetworkOp, target: int, partner: Partner | None, caf: Caf) -> Screen:
+    """For one person or for a team: the invitation's presets."""
+    rows = [
+        [_button("Pour 1 personne (7 jours)", op, target, 1)],
+        [_button("Pour une équipe (10 personnes, 30 jours)", op, target, 2)],
+    ]
+    text = render("invite_choose", role=ROLE_OF_OP[op], partner=partner, caf=caf)
+    return text, InlineKeyboardMarkup(rows)
+
+
+def invite_link(
+    role: Role,
+    partner: Partner | None,
+    caf: Caf,
+    *,
+    uses: int,
+    expires: datetime,
+    link: str,
+    code: str,
+    tz: ZoneInfo,
+) -> str:
+    """The link to forward, and its code for a client that does not open it."""
+    return render(
+        "invite_link",
+        role=role,
+        partner=partner,
+        caf=caf,
+        uses=uses,
+        expires=expires,
+        tz=tz,
+        link=link,
+        code=code,
+    )
+
+
+# ------------------------------------------------------------------------------ journal
+def journal(entries: Sequence[AuditEntry], number: int, count: int, tz: ZoneInfo) -> Screen:
+    """A page of the Caf's audit log (ten records), newest first."""
+    text = render(
+        "audit_log", entries=entries, page=number + 1, pages=count, tz=tz, describe=describe
+    )
+    shown: Page[AuditEntry] = Page(entries, number, count)
+    rows = [_pager(shown, NetworkOp.AUDIT), [_button("⬅️ Tous les sites", NetworkOp.HOME)]]
+    return text, _markup(rows)

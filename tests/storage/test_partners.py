@@ -1,0 +1,178 @@
+"""Contract of storage/partners.py, through its functions only: a site is added once per name
+and town in its Caf, with an active label; its label, fields and convention change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain.permissions import LabelStatus
+from storage import partners
+from storage.db import Database
+from tests.storage import network_world
+from tests.storage.network_world import Network
+
+
+@pytest.fixture
+async def world(db: Database, clock: ManualClock) -> Network:
+    return await network_world.build(db, clock.now())
+
+
+async def test_a_new_site_has_an_active_label_and_a_convention_from_today(
+    db: Database, clock: ManualClock, world: Network
+) -> None:
+    site = await partners.add(
+        db,
+        caf_id=world.somme.id,
+        name="Centre social Étouvie",
+        city="Amiens",
+        address="12, rue du Général-Leclerc",
+        now=clock.now(),
+    )
+    assert await partners.get(db, site.id) == site
+    assert (site.caf_id, site.name, site.city, site.address) == (
+        world.somme.id,
+        "Centre social Étouvie",
+        "Amiens",
+        "12, rue du Général-Leclerc",
+    )
+    assert site.label_status is LabelStatus.ACTIVE
+    assert site.label_status_since == clock.now() and site.label_reason is None
+    assert site.convention_start == clock.now().date()
+    assert site.title == "Centre social Étouvie (Amiens)"
+    started = await partners.add(
+        db,
+        caf_id=world.somme.id,
+        name="Pôle Enfance Famille",
+        city="Péronne",
+        address="",
+        now=clock.now(),
+        convention_start=date(2025, 3, 15),
+    )
+    assert started.convention_start == date(2025, 3, 15)
+    assert await partners.get(db, started.id + 100) is None
+
+
+async def test_a_name_is_taken_once_per_town_and_caf(
+    db: Database, clock: ManualClock, world: Network
+) -> None:
+    with pytest.raises(partners.DuplicatePartner):
+        await partners.add(
+            db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham", address="", now=clock.now()
+        )
+    # Another town of the Caf, or another Caf: a site of its own.
+    await partners.add(
+        db,
+        caf_id=world.somme.id,
+        name="Mairie de Ham",
+        city="Eppeville",
+        address="",
+        now=clock.now(),
+    )
+    await partners.add(
+        db, caf_id=world.aisne.id, name="Mairie de Ham", city="Ham", address="", now=clock.now()
+    )
+    assert await partners.exists(db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham")
+    assert not await partners.exists(
+        db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham", exclude_id=world.ham.id
+    )
+    assert not await partners.exists(db, caf_id=world.somme.id, name="Mairie de Nesle", city="")
+
+
+async def test_add_many_adds_the_new_and_names_the_duplicates(
+    db: Database, clock: ManualClock, world: Network
+) -> None:
+    async with db.transaction() as tx:
+        added, skipped = await partners.add_many(
+            tx,
+            caf_id=world.somme.id,
+            rows=[
+                ("Mairie de Nesle", "Nesle", "1 place de la Mairie"),
+                ("Mairie de Ham", "Ham", ""),
+                ("Médiathèque de Roye", "Roye", "", date(2024, 9, 1)),
+            ],
+            now=clock.now(),
+        )
+    assert [p.name for p in added] == ["Mairie de Nesle", "Médiathèque de Roye"]
+    assert skipped == ["Mairie de Ham (Ham)"]
+    assert added[1].convention_start == date(2024, 9, 1)
+    assert added[0].convention_start == clock.now().date()
+
+
+async def test_sites_are_listed_by_name_and_town_within_their_caf(
+    db: Database, clock: ManualClock, world: Network
+) -> None:
+    await partners.add(
+        db,
+        caf_id=world.somme.id,
+        name="Mairie de Ham",
+        city="Eppeville",
+        address="",
+        now=clock.now(),
+    )
+    somme = await partners.list_for_caf(db, world.somme.id)
+    assert [p.title for p in somme] == [
+        "France Services Albert (Albert)",
+        "Mairie de Ham (Eppeville)",
+        "Mairie de Ham (Ham)",
+    ]
+    assert [p.id for p in await partners.list_for_caf(db, world.aisne.id)] == [world.laon.id]
+    everything = await partners.list_all(db)
+    assert {p.id for p in everything} == {p.id for p in somme} | {world.laon.id}
+    assert [p.caf_id for p in everything] == sorted(p.caf_id for p in everything)
+
+
+async def test_a_label_change_is_kept_with_its_reason_and_history(
+    db: Database, clock: ManualClock, world: Network
+) -> None:
+    clock.advance(days=3)
+    async with db.transaction() as tx:
+        first = await partners.set_label(
+            tx,
+            world.ham.id,
+            status=LabelStatus.SUSPENDED,
+            reason="Indicateurs non transmis.",
+            now=clock.now(),
+            by=None,
+        )
+    suspended = await partners.get(db, world.ham.id)
+    assert suspended is not None
+    assert suspended.label_status is LabelStatus.SUSPENDED
+    assert suspended.label_reason == "Indicateurs non transmis."
+    assert suspended.label_status_since == clock.now()
+    clock.advance(days=1)
+    second = await partners.set_label(
+        db, world.ham.id, status=LabelStatus.ACTIVE, reason="Reçus.", now=clock.now(), by=None
+    )
+    assert second > first > 0
+    active = await partners.get(db, world.ham.id)
+    assert active is not None and active.label_status is LabelStatus.ACTIVE
+    other = await partners.get(db, world.albert.id)
+    assert other == world.albert
+
+
+async def test_name_town_and_address_change_one_at_a_time(db: Database, world: Network) -> None:
+    await partners.update_field(db, world.ham.id, "address", "1 place de l'Hôtel de Ville")
+    await partners.update_field(db, world.ham.id, "name", "Mairie d'Ham")
+    await partners.update_field(db, world.ham.id, "city", "Ham (Somme)")
+    site = await partners.get(db, world.ham.id)
+    assert site is not None
+    assert (site.name, site.city, site.address) == (
+        "Mairie d'Ham",
+        "Ham (Somme)",
+        "1 place de l'Hôtel de Ville",
+    )
+    with pytest.raises(ValueError):
+        await partners.update_field(db, world.ham.id, "label_status", "withdrawn")
+    unchanged = await partners.get(db, world.ham.id)
+    assert unchanged is not None and unchanged.label_status is LabelStatus.ACTIVE
+
+
+async def test_the_convention_start_is_set(db: Database, world: Network) -> None:
+    await partners.set_convention_start(db, world.ham.id, date(2025, 3, 15))
+    site = await partners.get(db, world.ham.id)
+    assert site is not None and site.convention_start == date(2025, 3, 15)
+    other = await partners.get(db, world.albert.id)
+    assert other is not None and other.convention_start == world.albert.convention_start

@@ -1,0 +1,266 @@
+"""Contract of storage/site_reviews.py, through its functions only: a yearly visit and its
+action plan recorded, read back newest first, items marked done once, the Caf's summary per
+site, and the coordinator's draft whose revision only ever grows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain.models import Person
+from bot.domain.permissions import Role
+from bot.domain.site_reviews import ActionItem, DraftState, Owner, SiteReview, Step
+from storage import site_reviews as store
+from storage.db import Database
+from tests.storage import network_world
+from tests.storage.network_world import Network
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+async def world(db: Database, clock: ManualClock) -> Network:
+    return await network_world.build(db, clock.now())
+
+
+@pytest.fixture
+async def corinne(db: Database, clock: ManualClock, world: Network) -> Person:
+    return await network_world.join(
+        db,
+        clock.now(),
+        role=Role.COORDINATOR,
+        caf=world.somme,
+        partner=None,
+        telegram_user_id=7001,
+        name="Corinne",
+    )
+
+
+def visit(
+    day: date, *items: tuple[str, Owner, date], hours_ok: bool = True, remarks: str | None = None
+) -> DraftState:
+    """A complete visit on `day` with its plan, as the wizard leaves it."""
+    state = (
+        DraftState()
+        .with_date(day)
+        .with_check(Step.PREMISES, True)
+        .with_check(Step.EQUIPMENT, True)
+        .with_check(Step.HOURS, hours_ok)
+        .with_remarks(remarks)
+    )
+    for description, owner, due in items:
+        state = state.adding_item().with_description(description).with_owner(owner).with_due(due)
+    return state
+
+
+async def record(
+    db: Database, clock: ManualClock, world: Network, by: Person, state: DraftState, site: int = 0
+) -> tuple[SiteReview, list[ActionItem]]:
+    async with db.transaction() as tx:
+        return await store.record(
+            tx,
+            caf_id=world.somme.id,
+            partner_id=site or world.ham.id,
+            state=state,
+            by=by.id,
+            now=clock.now(),
+        )
+
+
+async def test_a_visit_and_its_plan_come_back_as_recorded(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    state = visit(
+        TODAY,
+        ("Afficher les horaires", Owner.PARTNER, TODAY + timedelta(days=90)),
+        ("Former l'agent", Owner.BOTH, TODAY + timedelta(days=30)),
+        hours_ok=False,
+        remarks="Affichage absent.",
+    )
+    review, items = await record(db, clock, world, corinne, state)
+    assert review.visited_on == TODAY and review.remarks == "Affichage absent."
+    assert (review.ok("premises"), review.ok("equipment"), review.ok("hours")) == (
+        True,
+        True,
+        False,
+    )
+    assert review.recorded_by == corinne.id and review.recorded_by_name == "Corinne"
+    assert [(i.description, i.owner) for i in items] == [
+        ("Afficher les horaires", Owner.PARTNER),
+        ("Former l'agent", Owner.BOTH),
+    ]
+    assert await store.items_of(db, review.id) == items
+    # Open items: the soonest due first.
+    assert [i.description for i in await store.open_items(db, world.ham.id)] == [
+        "Former l'agent",
+        "Afficher les horaires",
+    ]
+    assert await store.last_review(db, world.ham.id) == review
+    assert await store.last_review(db, world.albert.id) is None
+    assert await store.get_item(db, items[0].id) == items[0]
+    assert await store.get_item(db, 999_999) is None
+
+
+async def test_an_incomplete_visit_is_refused(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    with pytest.raises(ValueError, match="incomplete"):
+        await record(db, clock, world, corinne, DraftState().with_date(TODAY))
+    assert await store.last_review(db, world.ham.id) is None
+
+
+async def test_the_latest_visits_come_newest_first_by_visit_day(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    for days_ago in (300, 10, 200, 50):
+        await record(db, clock, world, corinne, visit(TODAY - timedelta(days=days_ago)))
+    recent = await store.recent_reviews(db, world.ham.id, limit=3)
+    assert [r.visited_on for r in recent] == [
+        TODAY - timedelta(days=10),
+        TODAY - timedelta(days=50),
+        TODAY - timedelta(days=200),
+    ]
+    last = await store.last_review(db, world.ham.id)
+    assert last is not None and last.visited_on == TODAY - timedelta(days=10)
+
+
+async def test_an_item_is_marked_done_once(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    _, [item] = await record(
+        db, clock, world, corinne, visit(TODAY, ("Former", Owner.CAF, TODAY + timedelta(30)))
+    )
+    assert not item.overdue(TODAY) and item.overdue(TODAY + timedelta(31))
+    clock.advance(timedelta(days=2))
+    async with db.transaction() as tx:
+        assert await store.mark_done(tx, item.id, by=corinne.id, now=clock.now())
+    async with db.transaction() as tx:
+        assert not await store.mark_done(tx, item.id, by=corinne.id, now=clock.now())
+    done = await store.get_item(db, item.id)
+    assert done is not None and done.done_at == clock.now() and done.done_by == corinne.id
+    assert not done.overdue(TODAY + timedelta(31))  # done is never late
+    assert await store.open_items(db, world.ham.id) == []
+
+
+async def test_items_due_by_a_day_across_sites_soonest_first(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    await record(
+        db,
+        clock,
+        world,
+        corinne,
+        visit(TODAY, ("Ham tard", Owner.PARTNER, TODAY + timedelta(60))),
+    )
+    await record(
+        db,
+        clock,
+        world,
+        corinne,
+        visit(TODAY, ("Albert tôt", Owner.PARTNER, TODAY + timedelta(5))),
+        site=world.albert.id,
+    )
+    until = TODAY + timedelta(days=30)
+    assert [i.description for i in await store.open_items_due_by(db, until)] == ["Albert tôt"]
+    later = await store.open_items_due_by(db, TODAY + timedelta(days=60))
+    assert [i.description for i in later] == ["Albert tôt", "Ham tard"]
+
+
+async def test_the_summary_lists_every_site_of_the_caf_and_only_those(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    _, items = await record(
+        db,
+        clock,
+        world,
+        corinne,
+        visit(
+            TODAY - timedelta(days=40),
+            ("En retard", Owner.PARTNER, TODAY - timedelta(days=1)),
+            ("À venir", Owner.CAF, TODAY + timedelta(days=10)),
+            ("Fait", Owner.BOTH, TODAY - timedelta(days=5)),
+        ),
+    )
+    async with db.transaction() as tx:
+        await store.mark_done(tx, items[2].id, by=corinne.id, now=clock.now())
+    summary = await store.summary_by_partner(db, world.somme.id, TODAY)
+    assert summary == {
+        world.ham.id: (TODAY - timedelta(days=40), 2, 1),
+        world.albert.id: (None, 0, 0),
+    }
+    last_visited_on, open_count, overdue_count = summary[world.ham.id]
+    assert (open_count, overdue_count) == (2, 1)
+    assert last_visited_on == summary[world.ham.id].last_visited_on
+    assert set(await store.summary_by_partner(db, world.aisne.id, TODAY)) == {world.laon.id}
+
+
+async def test_a_draft_moves_only_from_its_current_revision(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    assert await store.get_draft(db, corinne.id) is None
+    async with db.transaction() as tx:
+        draft = await store.start_draft(
+            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+        )
+    assert draft.state == DraftState() and draft.partner_id == world.ham.id
+    assert await store.open_draft(db, corinne.id) == draft
+    dated = DraftState().with_date(TODAY)
+    async with db.transaction() as tx:
+        moved = await store.save_draft(
+            tx, person_id=corinne.id, revision=draft.revision, state=dated, now=clock.now()
+        )
+        # A second tap on the same button: the draft is no longer at that revision.
+        again = await store.save_draft(
+            tx, person_id=corinne.id, revision=draft.revision, state=dated, now=clock.now()
+        )
+    assert moved is not None and moved.revision > draft.revision and moved.state == dated
+    assert again is None
+    assert await store.open_draft(db, corinne.id) == moved
+
+
+async def test_a_draft_is_saved_or_dropped_once_and_its_revision_only_grows(
+    db: Database, clock: ManualClock, world: Network, corinne: Person
+) -> None:
+    async with db.transaction() as tx:
+        first = await store.start_draft(
+            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+        )
+        # Starting for another site replaces the visit under way.
+        second = await store.start_draft(
+            tx, person_id=corinne.id, partner_id=world.albert.id, now=clock.now()
+        )
+    assert second.partner_id == world.albert.id and second.revision > first.revision
+    review, _ = await record(db, clock, world, corinne, visit(TODAY), site=world.albert.id)
+    async with db.transaction() as tx:
+        assert await store.consume_draft(
+            tx, corinne.id, revision=second.revision, review_id=review.id, now=clock.now()
+        )
+        assert not await store.consume_draft(
+            tx, corinne.id, revision=None, review_id=review.id, now=clock.now()
+        )
+    saved = await store.get_draft(db, corinne.id)
+    assert saved is not None and saved.state is None and saved.saved_review == review.id
+    assert saved.revision > second.revision
+    assert await store.open_draft(db, corinne.id) is None
+    async with db.transaction() as tx:
+        # Nothing open: a button of the saved visit moves nothing, /annuler drops nothing.
+        assert (
+            await store.save_draft(
+                tx,
+                person_id=corinne.id,
+                revision=saved.revision,
+                state=DraftState(),
+                now=clock.now(),
+            )
+            is None
+        )
+        assert not await store.drop_draft(tx, corinne.id, clock.now())
+        third = await store.start_draft(
+            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+        )
+        assert third.revision > saved.revision
+        assert await store.drop_draft(tx, corinne.id, clock.now())
+    dropped = await store.get_draft(db, corinne.id)
+    assert dropped is not None and dropped.state is None and dropped.saved_review is None
