@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 import pytest
 
 from bot.domain.permissions import Role
 from tests.conftest import Network, RunningBot
 from tests.fake_bot_api import FakeBotApi, FakeUser
+from tests.fuzz.harness import (
+    BROADCAST_FLOW,
+    EVENTS_FLOW,
+    FAST_OUTBOX,
+    HOURS_FLOW,
+    NETWORK_FLOW,
+    YEARLY_VISIT_FLOW,
+    Act,
+    actor_of,
+    build_world,
+    perform,
+)
 
 
 @pytest.mark.parametrize("kind", ["photo", "document", "voice", "video", "contact"])
@@ -110,3 +124,37 @@ async def test_an_inline_shortcut_to_any_menu_entry_stops_the_button_spinning(
     await agent.tap_data("m:figures", agent.last_message)
     assert "Mes chiffres" in agent.last_message.text
     assert len(agent.callback_answers) > before
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by the fuzzing (tests/fuzz/), pinned down: a date not understood is quoted back escaped.
+
+
+TYPED_DATES = [
+    (HOURS_FLOW, "calendar", "<b>24/12"),
+    (HOURS_FLOW, "effective", "demain & <i>"),
+    (BROADCAST_FLOW, "when", "<b>demain 9h"),
+    (EVENTS_FLOW, "start", "</i>15/12 à 9h"),
+    (EVENTS_FLOW, "end", "<b>17h"),
+    (EVENTS_FLOW, "deadline", "le <script>"),
+    (YEARLY_VISIT_FLOW, "date", "<b>24/11"),
+    (YEARLY_VISIT_FLOW, "due", "<i>15/03"),
+    (NETWORK_FLOW, "convention", "<b>1er mars"),
+]
+
+
+@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+async def test_a_date_not_understood_is_quoted_back_escaped(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Found by the fuzzing: the French parse errors quote what was typed, and went out as
+    HTML unescaped (Telegram refused them: the person got « incident technique »)."""
+    w = await build_world(bot, network, fake)
+    for flow, step, typed in TYPED_DATES:
+        await flow.steps[step](w)
+        who = await actor_of(w, flow.actor)
+        await perform(w, who, Act("text", typed))
+        shown = who.sender.last_message
+        [tag] = re.findall(r"<[^>]*>", typed)
+        assert tag in (shown.text or ""), (flow.name, step, shown.text)
+        assert html.escape(tag, quote=False) in (shown.html or ""), (flow.name, step, shown.html)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.domain.permissions import Role
+from bot.ui import callbacks
+from bot.ui.callbacks import IndicatorTap
 from storage import period_reports
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
 from tests.fake_bot_api import FakeBotApi, FakeUser
+from tests.fuzz.harness import FAST_OUTBOX, INDICATORS_FLOW, Act, actor_of, build_world, perform
 
 LEGAL_PERSON = [
     "Personne morale",
@@ -213,3 +217,20 @@ async def test_charts_and_files_are_answered_at_once_and_follow(
         assert "answercallbackquery" in order and sent in order
         assert order.index("answercallbackquery") < order.index(sent), label
         assert (manager.last_callback_answer or {}).get("text") == "⏳ Préparation…"
+
+
+# Found by the fuzzing (tests/fuzz/), pinned down.
+@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+async def test_a_period_at_the_calendars_edge_is_a_stale_button(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Found by the fuzzing: January of year 1 (whose previous month does not exist) or
+    December 9999 raised OverflowError instead of being refused as forged."""
+    w = await build_world(bot, network, fake)
+    who = await actor_of(w, "manager")
+    for code in (1_000_101, 2_000_101, 3_000_100, 1_999_912, 2_999_904):
+        await INDICATORS_FLOW.steps["screen"](w)
+        forged = callbacks.encode(IndicatorTap("view", network.site.id, code))
+        await perform(w, who, Act("raw", forged))
+        answer = (w.users["manager"].last_callback_answer or {}).get("text", "")
+        assert "expiré" in answer, (code, answer)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from bot.domain.models import Caf
 from bot.domain.permissions import LabelStatus, PersonStatus, Role
 from bot.ui import callbacks
 from storage import people, personal_data
@@ -13,9 +16,20 @@ from storage.personal_data import OnErase
 from storage.timefmt import to_db
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_network import open_site
+from tests.e2e.test_notifications import outbox_settled
 from tests.e2e.test_signals import report_difficulty
 from tests.e2e.test_visit import TYPICAL, log_visit
 from tests.fake_bot_api import FakeBotApi, FakeUser
+from tests.fuzz.harness import (
+    FAST_OUTBOX,
+    NETWORK_FLOW,
+    actor_of,
+    build_world,
+    compare,
+    go,
+    snapshot,
+    tap,
+)
 
 
 async def person_id(network: Network, user: FakeUser) -> int:
@@ -232,3 +246,33 @@ async def test_only_a_coordinator_of_the_same_caf_erases_and_never_themselves(
         )
         == 0
     )
+
+
+# Found by the fuzzing (tests/fuzz/), pinned down.
+@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+async def test_erasing_a_person_leaves_another_cafs_namesake_alone(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Found by the fuzzing's rights check: erasing this Caf's Chloé blanked every message
+    the bot had recorded with « Chloé » in it, the other Caf's own Chloé's included."""
+    w = await build_world(bot, network, fake)
+    who = await actor_of(w, "coordinator")
+    await NETWORK_FLOW.steps["erase"](w)
+    await outbox_settled(network)
+    before = await snapshot(w, who)
+    await go(w.users["coordinator"], w, tap("🗑 Oui, effacer définitivement"))
+    assert "Données effacées" in (w.users["coordinator"].last_message.text or "")
+    await outbox_settled(network)
+    assert not compare(before, await snapshot(w, who))
+
+    async def mentions(caf: Caf) -> int:
+        return int(
+            await network.db.fetch_value(
+                "SELECT COUNT(*) FROM outbox WHERE instr(text, 'Chloé') > 0 AND person_id IN"
+                " (SELECT id FROM people WHERE caf_id = :caf)",
+                {"caf": caf.id},
+            )
+        )
+
+    assert await mentions(network.caf) == 0  # the erased person's name is gone from here
+    assert await mentions(w.caf_b) >= 1  # and the other Caf's Chloé is still named there

@@ -7,11 +7,25 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.domain.permissions import Role
+from bot.ui import callbacks
 from storage import signals as signal_store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
+from tests.fuzz.harness import (
+    _DESCRIPTION,
+    FAST_OUTBOX,
+    _first_id,
+    build_world,
+    go,
+    outbox_clean,
+    press,
+    say,
+    tap,
+)
 
 NIR = "1 84 12 76 451 089 46"
 
@@ -324,3 +338,33 @@ async def test_a_suspended_site_still_signals_and_a_withdrawn_one_cannot(
     await network.set_label(network.site, LabelStatus.WITHDRAWN)
     await agent.send("/signaler")
     assert "retiré" in agent.last_message.text
+
+
+# Found by the fuzzing (tests/fuzz/), pinned down.
+@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Found by the fuzzing: every answer (up to 1,000 characters) was added to the signal's
+    card until it passed 4,096 characters, and neither the site nor the Caf could open it."""
+    w = await build_world(bot, network, fake)
+    agent, coordinator = w.users["agent"], w.users["coordinator"]
+    await go(agent, w, *_DESCRIPTION, say("D" * 1000))
+    signal_id = await _first_id(w, "SELECT MAX(id) FROM signals")
+    for number in range(6):
+        reply = [
+            say("/signalements"),
+            press(lambda w: callbacks.InboxTap("item", signal_id, "all", 0, 0)),
+        ]
+        await go(coordinator, w, *reply, tap("↩️ Répondre"), say(f"{number}" + "c" * 999))
+        own = [say("/signaler"), press(lambda w: callbacks.SignalTap("one", signal_id, "0", "0"))]
+        await go(agent, w, *own, tap("↩️ Répondre à la Caf"), say(f"{number}" + "a" * 999))
+        assert not bot.errors, bot.errors
+    await go(agent, w, *own)
+    await go(coordinator, w, *reply)
+    assert not bot.errors, bot.errors
+    for card in (agent.last_message.text or "", coordinator.last_message.text or ""):
+        assert "D" * 1000 in card and "8 messages plus anciens" in card
+        assert "5" + "a" * 200 in card
+    await outbox_settled(network)
+    await outbox_clean(w)

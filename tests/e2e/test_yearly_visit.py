@@ -6,16 +6,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.clock import ManualClock
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
+from bot.domain.site_reviews import DraftState, Owner, Step
 from bot.jobs import action_reminders
-from storage import hours
+from storage import hours, site_reviews
 from storage import site_reviews as store
 from tests.conftest import Network, RunningBot, make_settings, start_bot, stop_bot
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
+from tests.fuzz.harness import _DATE, FAST_OUTBOX, build_world, go, outbox_clean, say, tap
 
 IBAN = "FR14 2004 1010 0505 0001 3M02 606"
 NIR = "1 84 12 76 451 089 46"
@@ -462,3 +466,63 @@ async def test_those_who_carry_an_item_are_reminded_a_week_before_and_once_it_is
     await scheduler.run_due()
     await outbox_settled(network)
     assert len(reminders(manager, "Action en retard")) == 1  # once
+
+
+# Found by the fuzzing (tests/fuzz/), pinned down.
+@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+async def test_a_yearly_visit_at_every_limit_still_fits_in_telegrams_messages(
+    bot: RunningBot, network: Network, fake: FakeBotApi
+) -> None:
+    """Found by the fuzzing: 1,000 characters of remarks and 12 actions of 300 characters are
+    allowed, but the plan, the site's screen and the managers' notice then passed Telegram's
+    4,096 characters and were refused (« incident technique », a notice never delivered)."""
+    w = await build_world(bot, network, fake)
+    coordinator, site = w.users["coordinator"], network.site
+    async with network.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE partners SET name = :name, city = :city WHERE id = :id",
+            {"name": "N" * 200, "city": "V" * 100, "id": site.id},
+        )
+        for days in (40, 30):
+            state = (
+                DraftState()
+                .with_date(date(2026, 11, 26) - timedelta(days=days))
+                .with_check(Step.PREMISES, False)
+                .with_check(Step.EQUIPMENT, False)
+                .with_check(Step.HOURS, False)
+                .with_remarks("R" * 1000)
+            )
+            for number in range(12):
+                state = (
+                    state.adding_item()
+                    .with_description(f"{number:02d}" + "d" * 298)
+                    .with_owner(Owner.BOTH)
+                    .with_due(date(2026, 11, 1))
+                )
+            await site_reviews.record(
+                tx,
+                caf_id=network.caf.id,
+                partner_id=site.id,
+                state=state,
+                by=w.person_ids["coordinator"],
+                now=w.now(),
+            )
+    await go(coordinator, w, *_DATE, tap("Aujourd'hui", prefix=True))
+    await go(coordinator, w, tap("❌ Non"), tap("❌ Non"), tap("❌ Non"), say("r" * 1000))
+    for number in range(12):
+        await go(coordinator, w, tap("➕ Ajouter une action"), say(f"{number:02d}" + "a" * 298))
+        await go(coordinator, w, tap("Les deux"), tap("Dans 1 mois", prefix=True))
+        assert not bot.errors, bot.errors
+    assert "12." in coordinator.last_message.text
+    await go(coordinator, w, tap("✅ Enregistrer la visite"))
+    assert not bot.errors, bot.errors
+    assert "enregistrée, avec 12 actions" in coordinator.last_message.text
+    await go(coordinator, w, tap("✅ 1.", prefix=True), tap("✅ Oui, c'est fait"))
+    assert not bot.errors, bot.errors
+    await outbox_settled(network)
+    await outbox_clean(w)
+    texts = [m.text or "" for m in w.users["manager"].bot_messages]
+    notice = next(t for t in reversed(texts) if "Visite annuelle de la Caf" in t)
+    assert "Vos actions" in notice
+    # The item marked done is told to the manager too, with its (longest) description.
+    assert "Action faite" in texts[-1] and "d" * 250 in texts[-1]
