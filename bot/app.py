@@ -192,8 +192,9 @@ def register_handlers(app: BotApp) -> None:
     for entry in menus.ENTRIES:
         app.add_handler(CommandHandler(entry.command, MENU_ACTIONS[entry.key], filters=private))
     app.add_handler(MessageHandler(private & filters.Text(list(menus.BY_LABEL)), menu_entry))
-    app.add_handler(CallbackQueryHandler(menu_tap, pattern=r"^m:"))
-    app.add_handler(CallbackQueryHandler(events.on_rsvp, pattern=f"^{callbacks.RsvpTap.PREFIX}:"))
+    # Two buttons outside any tap table: the menu's (m:) and « Je participe » (r:).
+    for payload, handler in ((callbacks.MenuTap, menu_tap), (callbacks.RsvpTap, events.on_rsvp)):
+        app.add_handler(CallbackQueryHandler(handler, pattern=f"^{payload.PREFIX}:"))
     for table in TAP_TABLES:
         app.add_handler(CallbackQueryHandler(table.dispatch, pattern=table.pattern))
     attachments = (
