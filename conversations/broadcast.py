@@ -12,8 +12,6 @@ bot/jobs/scheduled_broadcasts.py. Recipients of a must-read notice answer « J'a
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -25,37 +23,24 @@ from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action
 from bot.services import broadcasts
 from bot.services.broadcasts import Media, ProgressMessage
-from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
+from bot.ui.callbacks import BroadcastTap, ReadTap
 from bot.ui.screens import broadcast as screen
 from bot.ui.screens.broadcast import BroadcastOp, Draft, ReadOp
 from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
-from conversations.taps import TapTable
+from conversations.taps import TapTable, toast
 from conversations.text_input import FileRef, TypedSteps, ask
 
 BROADCAST = Action.BROADCAST
-TAPS = TapTable(BroadcastTap, BroadcastOp)
-READ_TAPS = TapTable(ReadTap, ReadOp)
-TYPED = TypedSteps()
-
-TapHandler = Callable[[Ctx, Member, BroadcastTap, Message | None], Awaitable[str | None]]
-
-
-def _answers(handler: TapHandler) -> TapHandler:
-    """The service's expected refusals become the toast; an announcement (or a site) not of
-    this Caf is a stale button."""
-
-    @functools.wraps(handler)
-    async def translated(
-        ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None
-    ) -> str | None:
-        try:
-            return await handler(ctx, member, tap, message)
-        except broadcasts.Refused as refused:
-            return screen.refusal(refused.reason)
-        except broadcasts.Unknown:
-            raise BadCallback("not an announcement of this Caf") from None
-
-    return translated
+# The service's expected refusals are the toast; an announcement (or a site) not of this
+# Caf, or a notice the person did not get, is a stale button.
+TAPS = TapTable(
+    BroadcastTap,
+    BroadcastOp,
+    stale=(broadcasts.Unknown,),
+    refusals={broadcasts.Refused: toast(lambda refused: screen.refusal(refused.reason))},
+)
+READ_TAPS = TapTable(ReadTap, ReadOp, stale=(broadcasts.Unknown,))
+TYPED = TypedSteps(stale=(broadcasts.Unknown,))
 
 
 def _progress(message: Message | None) -> ProgressMessage | None:
@@ -97,14 +82,12 @@ async def new(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | No
 
 
 @TAPS.on(BroadcastOp.ITEM, needs=BROADCAST)
-@_answers
 async def show_item(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     view = await broadcasts.view(ctx.db, member, tap.item)
     await edit(message, *screen.item(view, ctx.settings.tz))
 
 
 @TAPS.on(BroadcastOp.AUDIENCE, needs=BROADCAST)
-@_answers
 async def choose_audience(
     ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None
 ) -> None:
@@ -115,21 +98,18 @@ async def choose_audience(
 
 
 @TAPS.on(BroadcastOp.MUST_READ, needs=BROADCAST)
-@_answers
 async def must_read(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     draft = await broadcasts.toggle_must_read(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.compose(draft))
 
 
 @TAPS.on(BroadcastOp.SITES, needs=BROADCAST)
-@_answers
 async def show_sites(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     choice = await broadcasts.site_choice(ctx.db, member, tap.item)
     await edit(message, *screen.sites(choice, tap.value))
 
 
 @TAPS.on(BroadcastOp.SITE, needs=BROADCAST)
-@_answers
 async def toggle_site(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     now = ctx.clock.now()
     choice = await broadcasts.toggle_site(ctx.db, member, tap.item, tap.value, now)
@@ -137,13 +117,11 @@ async def toggle_site(ctx: Ctx, member: Member, tap: BroadcastTap, message: Mess
 
 
 @TAPS.on(BroadcastOp.CONFIRM, needs=BROADCAST)
-@_answers
 async def confirm(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     await edit(message, *screen.confirm(await broadcasts.draft(ctx.db, member, tap.item)))
 
 
 @TAPS.on(BroadcastOp.GO, needs=BROADCAST)
-@_answers
 async def send_now(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     now, progress = ctx.clock.now(), _progress(message)
     sent = await broadcasts.send_now(ctx.db, member, tap.item, now, progress)
@@ -153,7 +131,6 @@ async def send_now(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message
 
 
 @TAPS.on(BroadcastOp.WHEN, needs=BROADCAST)
-@_answers
 async def ask_when(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     now = ctx.clock.now()
     a = await broadcasts.expect_moment(ctx.db, member, tap.item, now)
@@ -161,7 +138,6 @@ async def ask_when(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message
 
 
 @TAPS.on(BroadcastOp.AT, needs=BROADCAST)
-@_answers
 async def schedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     when = screen.morning_of(tap.value, ctx.settings.tz)
     now, progress = ctx.clock.now(), _progress(message)
@@ -171,7 +147,6 @@ async def schedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message
 
 
 @TAPS.on(BroadcastOp.UNSCHEDULE, needs=BROADCAST)
-@_answers
 async def unschedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     draft = await broadcasts.unschedule(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.compose(draft))
@@ -179,7 +154,6 @@ async def unschedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Messa
 
 
 @TAPS.on(BroadcastOp.DROP, needs=BROADCAST)
-@_answers
 async def drop(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     recent = await broadcasts.drop(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.home(recent, ctx.settings.tz))
@@ -187,7 +161,6 @@ async def drop(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | N
 
 
 @TAPS.on(BroadcastOp.RETRY, needs=BROADCAST)
-@_answers
 async def retry(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     retried = await broadcasts.retry_failed(ctx.db, member, tap.item, ctx.clock.now())
     ctx.services.wake_outbox()
@@ -196,14 +169,12 @@ async def retry(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | 
 
 
 @TAPS.on(BroadcastOp.UNREAD, needs=BROADCAST)
-@_answers
 async def unread(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     a, readers = await broadcasts.readers(ctx.db, member, tap.item)
     await edit(message, *screen.readers(a, readers))
 
 
 @TAPS.on(BroadcastOp.REMIND, needs=BROADCAST)
-@_answers
 async def remind(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     reminded = await broadcasts.remind_unread(ctx.db, member, tap.item, ctx.clock.now())
     ctx.services.wake_outbox()
@@ -215,10 +186,7 @@ async def remind(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message |
 @READ_TAPS.on(ReadOp.READ, needs=Action.READ_NEWS)
 async def read(ctx: Ctx, member: Member, tap: ReadTap, message: Message | None) -> str:
     """« J'ai lu » under a must-read notice: noted once, and the button goes."""
-    try:
-        recorded = await broadcasts.mark_read(ctx.db, member, tap.announcement, ctx.clock.now())
-    except broadcasts.Unknown:
-        raise BadCallback("not a recipient") from None
+    recorded = await broadcasts.mark_read(ctx.db, member, tap.announcement, ctx.clock.now())
     if message is not None:
         with contextlib.suppress(TelegramError):
             await message.edit_reply_markup(None)
@@ -279,8 +247,6 @@ async def on_when(
     except broadcasts.Refused as refused:
         await send(ctx, chat_id, screen.refusal(refused.reason))
         return
-    except broadcasts.Unknown:
-        raise BadCallback("not an announcement of this Caf") from None
     shown = await send(ctx, chat_id, *screen.report(report, tz))
     progress = ProgressMessage(shown.chat_id, shown.message_id)
     await broadcasts.follow(ctx.db, member, announcement_id, progress, ctx.clock.now())

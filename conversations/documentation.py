@@ -13,9 +13,7 @@ this Caf removed shows the list again), the screens bot/ui/screens/documentation
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -26,7 +24,7 @@ from bot.domain.documents import TITLE_MAX, URL_ALLOWED, URL_MAX, Direction, Doc
 from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action
 from bot.services import documentation
-from bot.ui.callbacks import BadCallback, DocTap
+from bot.ui.callbacks import DocTap
 from bot.ui.screens import documentation as screen
 from bot.ui.screens.documentation import DocOp
 from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
@@ -38,29 +36,21 @@ log = logging.getLogger(__name__)
 READ = Action.DOCUMENTATION
 EDIT = documentation.EDIT
 
-TAPS = TapTable(DocTap, DocOp)
+
+async def _removed(
+    ctx: Ctx, member: Member, tap: DocTap, message: Message | None, _: documentation.Removed
+) -> str:
+    """An item this Caf removed meanwhile (a double tap, another coordinator): the list
+    again, with a toast."""
+    await show_list(ctx, member, tap, message)
+    return screen.gone(DocOp(tap.op))
+
+
+# An item never of this Caf is a stale button.
+TAPS = TapTable(
+    DocTap, DocOp, stale=(documentation.Unknown,), refusals={documentation.Removed: _removed}
+)
 TYPED = TypedSteps()
-
-DocHandler = Callable[[Ctx, Member, DocTap, Message | None], Awaitable[str | None]]
-
-
-def _answers(handler: DocHandler) -> DocHandler:
-    """The service's two expected outcomes for a tap naming an item: one this Caf removed
-    meanwhile shows the list again with a toast; one never of this Caf is a stale button."""
-
-    @functools.wraps(handler)
-    async def translated(
-        ctx: Ctx, member: Member, tap: DocTap, message: Message | None
-    ) -> str | None:
-        try:
-            return await handler(ctx, member, tap, message)
-        except documentation.Removed:
-            await edit(message, *screen.shelf(await documentation.shelf(ctx.db, member), tap.page))
-            return screen.gone(DocOp(tap.op))
-        except documentation.Unknown:
-            raise BadCallback("not a document of this Caf") from None
-
-    return translated
 
 
 async def _send_file(ctx: Ctx, chat_id: int, document: Document) -> bool:
@@ -93,7 +83,6 @@ async def show_list(ctx: Ctx, member: Member, tap: DocTap, message: Message | No
 
 
 @TAPS.on(DocOp.OPEN, needs=READ)
-@_answers
 async def open_item(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -> str | None:
     """A link shows its card (with its URL button); a file is sent back, and coordinators
     also get its card, to move or remove it."""
@@ -109,7 +98,6 @@ async def open_item(ctx: Ctx, member: Member, tap: DocTap, message: Message | No
 
 
 @TAPS.on(DocOp.ITEM, needs=READ)
-@_answers
 async def show_item(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -> None:
     """The item's card without sending its file again (« Non » to a removal)."""
     await edit(message, *screen.card(await documentation.card(ctx.db, member, tap.item)))
@@ -127,7 +115,6 @@ async def add_file(ctx: Ctx, member: Member, tap: DocTap, message: Message | Non
 
 @TAPS.on(DocOp.UP, needs=EDIT)
 @TAPS.on(DocOp.DOWN, needs=EDIT)
-@_answers
 async def move(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -> str:
     direction = Direction(tap.op)  # the operations are named after the directions
     moved = await documentation.move(ctx.db, member, tap.item, direction, ctx.clock.now())
@@ -136,14 +123,12 @@ async def move(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -
 
 
 @TAPS.on(DocOp.REMOVE, needs=EDIT)
-@_answers
 async def ask_removal(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -> None:
     card = await documentation.card(ctx.db, member, tap.item)
     await edit(message, *screen.confirm_remove(card.document, tap.page))
 
 
 @TAPS.on(DocOp.REMOVE_CONFIRMED, needs=EDIT)
-@_answers
 async def remove(ctx: Ctx, member: Member, tap: DocTap, message: Message | None) -> str:
     shelf = await documentation.remove(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.shelf(shelf, tap.page))

@@ -13,9 +13,6 @@ The use cases are bot/services/events.py, the screens bot/ui/screens/events.py.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
 from telegram import Message, Update
 
 from bot.context import Ctx
@@ -27,31 +24,18 @@ from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
 from bot.ui.screens import events as screen
 from bot.ui.screens.events import EventOp, Reply
 from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
-from conversations.taps import TapTable
+from conversations.taps import TapTable, toast
 from conversations.text_input import TypedSteps
 
-TAPS = TapTable(EventTap, EventOp)
+# A service's expected refusal is the tap's toast; an event (or a site) out of the
+# coordinator's Caf is a stale button, like forged data.
+TAPS = TapTable(
+    EventTap,
+    EventOp,
+    stale=(events.UnknownEvent,),
+    refusals={events.Denied: toast(lambda denied: screen.denied(denied.why))},
+)
 TYPED = TypedSteps()
-
-EventHandler = Callable[[Ctx, Member, EventTap, Message | None], Awaitable[str | None]]
-
-
-def _answered(handler: EventHandler) -> EventHandler:
-    """A service's expected refusal is the tap's toast; an event (or a site) out of the
-    coordinator's Caf is a stale button, like forged data."""
-
-    @functools.wraps(handler)
-    async def answer(
-        ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-    ) -> str | None:
-        try:
-            return await handler(ctx, member, tap, message)
-        except events.Denied as denied:
-            return screen.denied(denied.why)
-        except events.UnknownEvent as unknown:
-            raise BadCallback(str(unknown)) from None
-
-    return answer
 
 
 async def _say(ctx: Ctx, member: Member, replies: list[Reply]) -> None:
@@ -87,23 +71,12 @@ async def choose_kind(ctx: Ctx, member: Member, tap: EventTap, message: Message 
 
 
 @TAPS.on(EventOp.DEFAULT, needs=Action.EVENTS)
-@_answered
-async def take_default(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
-    done = await events.take_default(ctx.db, member, tap.value, ctx.clock.now())
-    await _say(ctx, member, screen.progress(done, ctx.settings.tz))
-    return None
-
-
 @TAPS.on(EventOp.CAPACITY, needs=Action.EVENTS)
-@_answered
-async def take_capacity(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
-    done = await events.take_capacity(ctx.db, member, tap.value, ctx.clock.now())
+async def take_button(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
+    """A creation step answered in one tap: the title proposed, or a capacity."""
+    take = events.take_default if tap.op == EventOp.DEFAULT else events.take_capacity
+    done = await take(ctx.db, member, tap.value, ctx.clock.now())
     await _say(ctx, member, screen.progress(done, ctx.settings.tz))
-    return None
 
 
 @TYPED.text("event_title", max_length=120)
@@ -128,58 +101,38 @@ async def typed_step(
 
 # ------------------------------------------------------------------------------ the draft
 @TAPS.on(EventOp.ITEM, needs=Action.EVENTS)
-@_answered
-async def show_event(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def show_event(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     card = await events.card(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.card(card, ctx.settings.tz))
-    return None
 
 
 @TAPS.on(EventOp.AUDIENCE, needs=Action.EVENTS)
-@_answered
-async def choose_audience(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def choose_audience(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     kind = screen.audience_at(tap.value)
     card = await events.set_audience(ctx.db, member, tap.item, kind, ctx.clock.now())
     await edit(message, *screen.card(card, ctx.settings.tz))
-    return None
 
 
 @TAPS.on(EventOp.SITES, needs=Action.EVENTS)
-@_answered
-async def show_sites(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def show_sites(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     await edit(message, *screen.sites(await events.sites(ctx.db, member, tap.item), tap.value))
-    return None
 
 
 @TAPS.on(EventOp.SITE, needs=Action.EVENTS)
-@_answered
-async def toggle_site(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def toggle_site(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     choice = await events.toggle_site(ctx.db, member, tap.item, tap.value, ctx.clock.now())
     await edit(message, *screen.sites_showing(choice, tap.value))
-    return None
 
 
 @TAPS.on(EventOp.DROP, needs=Action.EVENTS)
-@_answered
-async def drop_draft(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def drop_draft(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str:
     lines = await events.drop(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.home(lines, ctx.settings.tz))
     return screen.DROPPED
 
 
 @TAPS.on(EventOp.PUBLISH, needs=Action.EVENTS)
-@_answered
-async def publish(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str | None:
+async def publish(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str:
     tz = ctx.settings.tz
     card, invited = await events.publish(ctx.db, member, tap.item, ctx.clock.now(), tz)
     ctx.services.wake_outbox()
@@ -189,34 +142,23 @@ async def publish(ctx: Ctx, member: Member, tap: EventTap, message: Message | No
 
 # ------------------------------------------------------------------------------ published
 @TAPS.on(EventOp.ANSWERS, needs=Action.EVENTS)
-@_answered
-async def show_answers(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def show_answers(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     await edit(message, *screen.answers(await events.answers(ctx.db, member, tap.item)))
-    return None
 
 
 @TAPS.on(EventOp.PRESENCE, needs=Action.EVENTS)
-@_answered
-async def show_presence(
-    ctx: Ctx, member: Member, tap: EventTap, message: Message | None
-) -> str | None:
+async def show_presence(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     found = await events.attendance(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.presence(found))
-    return None
 
 
 @TAPS.on(EventOp.MARK, needs=Action.EVENTS)
-@_answered
-async def mark(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str | None:
+async def mark(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     found = await events.mark(ctx.db, member, tap.item, tap.value, ctx.clock.now())
     await edit(message, *screen.presence(found))
-    return None
 
 
 @TAPS.on(EventOp.CANCEL, needs=Action.EVENTS)
-@_answered
 async def cancel(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str | None:
     """Asks to confirm (value 0), then cancels (value 1)."""
     if tap.value != 1:

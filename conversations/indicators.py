@@ -14,9 +14,7 @@ bot/ui/screens/indicators.py.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ChatAction
@@ -27,7 +25,7 @@ from bot.domain.models import Member
 from bot.domain.permissions import Action
 from bot.services import indicators, transmission
 from bot.services.indicators import FileFormat
-from bot.ui.callbacks import BadCallback, IndicatorTap, TransmitTap
+from bot.ui.callbacks import IndicatorTap, TransmitTap
 from bot.ui.screens import Screen
 from bot.ui.screens import indicators as screen
 from bot.ui.screens.indicators import IndicatorOp, Scope, TransmitOp
@@ -37,22 +35,14 @@ from conversations.taps import TapTable
 log = logging.getLogger(__name__)
 
 
-TAPS = TapTable(IndicatorTap, IndicatorOp)
-TRANSMIT = TapTable(TransmitTap, TransmitOp)
-
-
-@contextlib.contextmanager
-def _stale_if_out_of_reach() -> Iterator[None]:
-    """A tap naming a site, period or report out of this person's reach is a stale button."""
-    try:
-        yield
-    except (indicators.OutOfReach, transmission.NotThisSite) as exc:
-        raise BadCallback(str(exc)) from exc
+# A tap naming a site, period or report out of this person's reach is a stale button.
+OUT_OF_REACH = (indicators.OutOfReach, transmission.NotThisSite)
+TAPS = TapTable(IndicatorTap, IndicatorOp, stale=OUT_OF_REACH)
+TRANSMIT = TapTable(TransmitTap, TransmitOp, stale=OUT_OF_REACH)
 
 
 async def _scope(ctx: Ctx, member: Member, partner: int, period: int) -> Scope:
-    with _stale_if_out_of_reach():
-        return await indicators.scope(ctx.db, member, partner, period, ctx.clock.now())
+    return await indicators.scope(ctx.db, member, partner, period, ctx.clock.now())
 
 
 async def _in_reach(ctx: Ctx, member: Member, tap: IndicatorTap) -> None:
@@ -129,8 +119,7 @@ async def table(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | 
 @TAPS.on(IndicatorOp.SITES, needs=Action.INDICATORS)
 async def sites(ctx: Ctx, member: Member, tap: IndicatorTap, message: Message | None) -> None:
     """The Caf's sites to choose from (coordinators; `partner` carries the page)."""
-    with _stale_if_out_of_reach():
-        where, found = await indicators.sites(ctx.db, member, tap.period, ctx.clock.now())
+    where, found = await indicators.sites(ctx.db, member, tap.period, ctx.clock.now())
     await edit(message, *screen.sites(where.period, found, tap.partner))
 
 
@@ -139,8 +128,7 @@ async def follow_up(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messag
     """Who validated the period, who is waiting, who is late (coordinators; `partner`
     carries the page)."""
     now = ctx.clock.now()
-    with _stale_if_out_of_reach():
-        where, lines = await indicators.follow_up(ctx.db, member, tap.period, now)
+    where, lines = await indicators.follow_up(ctx.db, member, tap.period, now)
     day = indicators.today(member, now)
     await edit(message, *screen.transmissions(where.period, lines, day, tap.partner))
 
@@ -148,7 +136,6 @@ async def follow_up(ctx: Ctx, member: Member, tap: IndicatorTap, message: Messag
 @TRANSMIT.on(TransmitOp.OK, needs=Action.VALIDATE_PERIOD)
 async def validate(ctx: Ctx, member: Member, tap: TransmitTap, message: Message | None) -> str:
     """« ✅ Je valide et transmets »: one manager of the site validates the period."""
-    with _stale_if_out_of_reach():
-        done = await transmission.validate(ctx.db, member, tap.report, ctx.clock.now())
+    done = await transmission.validate(ctx.db, member, tap.report, ctx.clock.now())
     await edit(message, screen.validated(done, member.caf), None)
     return screen.validated_toast(done)

@@ -32,7 +32,8 @@ from conversations.taps import TapTable
 
 log = logging.getLogger(__name__)
 
-TAPS = TapTable(PersonalDataTap, PersonalDataOp)
+# Someone not of the coordinator's Caf (or the coordinator) is a stale button.
+TAPS = TapTable(PersonalDataTap, PersonalDataOp, stale=(NotTheirs,))
 
 
 @guarded
@@ -89,8 +90,6 @@ async def erase(
             await edit(message, *screen.erase_confirm(person))
             return None
         person = await personal_data.erase(ctx.db, member, tap.person, ctx.clock.now())
-    except NotTheirs as error:
-        raise BadCallback(str(error)) from None
     except personal_data.AlreadyErased:
         return screen.already_erased()
     assert person.telegram_user_id is not None

@@ -9,10 +9,7 @@ agents only — a target out of reach is answered as a stale button.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar, cast
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
@@ -33,42 +30,12 @@ from conversations.onboarding import set_commands
 from conversations.taps import TapTable
 from conversations.text_input import TypedSteps, ask
 
-TAPS = TapTable(NetworkTap, NetworkOp)
-TYPED = TypedSteps()
+# A site or person out of the member's reach is answered like forged data.
+TAPS = TapTable(NetworkTap, NetworkOp, stale=(NotTheirs,))
+TYPED = TypedSteps(stale=(NotTheirs,))
 COORDINATOR = Action.MANAGE_NETWORK
 # The ops a manager reaches too, for their own site's agents.
 COORDINATOR_OR_MANAGER = (Action.MANAGE_NETWORK, Action.MANAGE_SITE_AGENTS)
-
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
-
-
-def _in_reach(handler: F) -> F:
-    """A site or person out of the member's reach is answered like forged data."""
-
-    @functools.wraps(handler)
-    async def checked(*args: Any) -> Any:
-        try:
-            return await handler(*args)
-        except NotTheirs as exc:
-            raise BadCallback(str(exc)) from None
-
-    return cast(F, checked)
-
-
-def _on(op: NetworkOp, needs: Action | tuple[Action, ...]) -> Callable[[F], F]:
-    def register(handler: F) -> F:
-        TAPS.on(op, needs=needs)(_in_reach(handler))
-        return handler
-
-    return register
-
-
-def _typed(kind: str, **expectation: Any) -> Callable[[F], F]:
-    def register(handler: F) -> F:
-        TYPED.text(kind, **expectation)(_in_reach(handler))
-        return handler
-
-    return register
 
 
 # ------------------------------------------------------------------------------ entry points
@@ -91,19 +58,19 @@ async def open_team(update: Update, ctx: Ctx) -> None:
 
 
 # ------------------------------------------------------------------------------ sites
-@_on(NetworkOp.HOME, needs=COORDINATOR)
+@TAPS.on(NetworkOp.HOME, needs=COORDINATOR)
 async def show_home(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     found = await partners.overview(ctx.db, member.caf)
     await edit(message, *screen.home(member.caf, found.sites, found.people, tap.page))
 
 
-@_on(NetworkOp.SITE, needs=COORDINATOR)
+@TAPS.on(NetworkOp.SITE, needs=COORDINATOR)
 async def show_site(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     found = await partners.card(ctx.db, member, tap.target)
     await edit(message, *screen.site(found.partner, found.people, ctx.settings.tz))
 
 
-@_on(NetworkOp.LABEL, needs=COORDINATOR)
+@TAPS.on(NetworkOp.LABEL, needs=COORDINATOR)
 async def ask_label_reason(
     ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
 ) -> str | None:
@@ -120,14 +87,14 @@ async def ask_label_reason(
     return None
 
 
-@_on(NetworkOp.EDIT_MENU, needs=COORDINATOR)
+@TAPS.on(NetworkOp.EDIT_MENU, needs=COORDINATOR)
 async def show_edit_menu(
     ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
 ) -> None:
     await edit(message, *screen.edit_menu(await partners.site(ctx.db, member, tap.target)))
 
 
-@_on(NetworkOp.EDIT, needs=COORDINATOR)
+@TAPS.on(NetworkOp.EDIT, needs=COORDINATOR)
 async def ask_field(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     """A field of the site to type again (`on_partner_field`)."""
     if not 0 <= tap.page < len(screen.FIELDS):
@@ -138,7 +105,7 @@ async def ask_field(ctx: Ctx, member: Member, tap: NetworkTap, message: Message 
     await ask(ctx, member, "partner_field", context, screen.field_prompt(partner, field))
 
 
-@_on(NetworkOp.ADD, needs=COORDINATOR)
+@TAPS.on(NetworkOp.ADD, needs=COORDINATOR)
 async def ask_new_site(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     """➕ Ajouter un site: its name, town and address are typed in turn."""
     await ask(ctx, member, "partner_new_name", {}, screen.new_partner_prompt("name"))
@@ -148,15 +115,12 @@ async def _certifiable(ctx: Ctx, member: Member, tap: NetworkTap) -> str | None:
     """Checked before « ⏳ Préparation… »: a site of this Caf, whose label is not withdrawn."""
     try:
         await partners.certifiable(ctx.db, member, tap.target)
-    except NotTheirs as exc:
-        raise BadCallback(str(exc)) from None
     except partners.LabelWithdrawn:
         return screen.NO_CERTIFICATE
     return None
 
 
 @TAPS.on(NetworkOp.CERT, needs=COORDINATOR, slow=True, check=_certifiable)
-@_in_reach
 async def send_certificate(
     ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
 ) -> None:
@@ -171,15 +135,15 @@ async def send_certificate(
     )
 
 
-@_on(NetworkOp.AUDIT, needs=COORDINATOR)
+@TAPS.on(NetworkOp.AUDIT, needs=COORDINATOR)
 async def show_journal(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     found = await audit.journal(ctx.db, member.caf, tap.page)
     await edit(message, *screen.journal(found.entries, found.number, found.count, ctx.settings.tz))
 
 
 # ------------------------------------------------------------------------------ people
-@_on(NetworkOp.PEOPLE, needs=COORDINATOR_OR_MANAGER)
-@_on(NetworkOp.COORDS, needs=COORDINATOR)
+@TAPS.on(NetworkOp.PEOPLE, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.COORDS, needs=COORDINATOR)
 async def show_team(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     """A site's people, or (coords) the Caf's coordination."""
     site = tap.target if tap.op == NetworkOp.PEOPLE else None
@@ -190,7 +154,7 @@ async def show_team(ctx: Ctx, member: Member, tap: NetworkTap, message: Message 
     await edit(message, *shown)
 
 
-@_on(NetworkOp.PERSON, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.PERSON, needs=COORDINATOR_OR_MANAGER)
 async def show_person(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     await edit(message, *await _person_screen(ctx, member, tap.target))
 
@@ -206,7 +170,7 @@ async def _person_screen(ctx: Ctx, member: Member, person_id: int) -> Screen:
     )
 
 
-@_on(NetworkOp.REVOKE, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.REVOKE, needs=COORDINATOR_OR_MANAGER)
 async def revoke(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> str | None:
     """🚫 Retirer l'accès, confirmed by a second tap (`page` 1)."""
     try:
@@ -224,9 +188,9 @@ async def revoke(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | N
     return screen.REVOKED
 
 
-@_on(NetworkOp.INVITE_AGENT, needs=COORDINATOR_OR_MANAGER)
-@_on(NetworkOp.INVITE_MANAGER, needs=COORDINATOR)
-@_on(NetworkOp.INVITE_COORDINATOR, needs=COORDINATOR)
+@TAPS.on(NetworkOp.INVITE_AGENT, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.INVITE_MANAGER, needs=COORDINATOR)
+@TAPS.on(NetworkOp.INVITE_COORDINATOR, needs=COORDINATOR)
 async def invite(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> str | None:
     """➕ Inviter: how many people first (a new message), then the link in its place."""
     op = NetworkOp(tap.op)
@@ -266,7 +230,7 @@ def _link(ctx: Ctx, new: invitations.NewInvitation) -> str:
 
 
 # ------------------------------------------------------------------------------ typed answers
-@_typed("label_reason", max_length=500)
+@TYPED.text("label_reason", max_length=500)
 async def on_label_reason(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, reason: str
 ) -> None:
@@ -280,7 +244,7 @@ async def on_label_reason(
     await send(ctx, chat_id_of(update), *shown)
 
 
-@_typed("partner_field", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
+@TYPED.text("partner_field", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
 async def on_partner_field(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -308,7 +272,7 @@ async def on_partner_field(
     await send(ctx, chat_id_of(update), *shown)
 
 
-@_typed("partner_new_name", max_length=200)
+@TYPED.text("partner_new_name", max_length=200)
 async def on_new_name(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -317,7 +281,7 @@ async def on_new_name(
     await ask(ctx, member, "partner_new_city", {"name": value}, prompt)
 
 
-@_typed("partner_new_city", max_length=100)
+@TYPED.text("partner_new_city", max_length=100)
 async def on_new_city(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -326,7 +290,7 @@ async def on_new_city(
     await ask(ctx, member, "partner_new_address", {**expected.context, "city": value}, prompt)
 
 
-@_typed("partner_new_address", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
+@TYPED.text("partner_new_address", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
 async def on_new_address(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:

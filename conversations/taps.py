@@ -15,11 +15,19 @@ the handler and answers the callback with the toast it returns. A `slow` operati
 an export, a certificate) is answered first, so Telegram's client stops spinning at once and
 the file follows. bot/app.py registers every table under its payload's prefix, and the
 authorisation matrix reads the tables' rows.
+
+What the flow's services refuse for any of its taps is answered by the table too, rather
+than by a decorator of each flow's own: `stale=` the errors meaning "not (or no longer) this
+person's" (a stale button), `refusals=` how each expected refusal is told (the toast, after
+editing the message if it must):
+
+    TAPS = TapTable(EventTap, EventOp, stale=(events.UnknownEvent,),
+                    refusals={events.Denied: toast(lambda denied: screen.denied(denied.why))})
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
@@ -45,6 +53,21 @@ TapCheck = Callable[[Ctx, Member, Any], Awaitable[str | None]]
 #: fail): it gets the query rather than its message.
 AnsweringHandler = Callable[[Ctx, Member, Any, CallbackQuery], Awaitable[None]]
 AH = TypeVar("AH", bound=AnsweringHandler)
+#: What a flow tells for one of its services' expected refusals, in the handler's place:
+#: the toast (after editing the message to what stands now, if it must), given the tap and
+#: the error.
+RefusalAnswer = Callable[[Ctx, Member, Any, Message | None, Any], Awaitable[str | None]]
+
+
+def toast(told: Callable[[Any], str]) -> RefusalAnswer:
+    """A refusal told by a toast alone, made from the error (the message stays as it is)."""
+
+    async def answer(
+        ctx: Ctx, member: Member, tap: Any, message: Message | None, error: Exception
+    ) -> str:
+        return told(error)
+
+    return answer
 
 
 @dataclass(frozen=True)
@@ -66,12 +89,17 @@ class TapTable(Generic[P]):
         ops: type[StrEnum],
         *,
         stale: tuple[type[Exception], ...] = (),
+        refusals: Mapping[type[Exception], RefusalAnswer] | None = None,
     ) -> None:
         """`stale`: the flow's service errors meaning "this tap names something that is not
-        (or no longer) this person's", answered like a stale button."""
+        (or no longer) this person's", answered like a stale button. `refusals`: the errors
+        meaning "this tap changes nothing, for a reason to tell", each with its answer (the
+        first that fits, in their order); for the handlers whose toast is the query's answer
+        (not the slow ones, nor those that answer it themselves)."""
         self.payload = payload
         self.ops = ops
         self.stale = stale
+        self.refusals = dict(refusals or {})
         self.rows: dict[StrEnum, TapRow] = {}
         # What bot/app.py registers: refusals and stale buttons answered in French.
         self.dispatch = guarded(self._dispatch)
@@ -147,9 +175,19 @@ class TapTable(Generic[P]):
                 await query.answer(render("tap_working"))
                 await cast(TapHandler, row.handler)(ctx, member, tap, message)
             else:
-                await query.answer(await cast(TapHandler, row.handler)(ctx, member, tap, message))
+                await query.answer(await self._toast(row, ctx, member, tap, message))
         except self.stale as foreign:
             raise BadCallback(str(foreign)) from None
+
+    async def _toast(
+        self, row: TapRow, ctx: Ctx, member: Member, tap: P, message: Message | None
+    ) -> str | None:
+        """The handler's toast, or the one of the refusal it met."""
+        try:
+            return await cast(TapHandler, row.handler)(ctx, member, tap, message)
+        except tuple(self.refusals) as refused:
+            answer = next(a for kind, a in self.refusals.items() if isinstance(refused, kind))
+            return await answer(ctx, member, tap, message, refused)
 
 
 async def require_any(update: Update, ctx: Ctx, actions: tuple[Action, ...]) -> Member:

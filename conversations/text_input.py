@@ -8,9 +8,10 @@ and it is neither logged nor kept in the pending state (DESIGN §4, convention A
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -19,6 +20,7 @@ from bot.context import Ctx
 from bot.domain import privacy
 from bot.domain.models import Member, PendingInput
 from bot.services import pending_input
+from bot.ui.callbacks import BadCallback
 from bot.ui.render import render
 from conversations.common import send
 
@@ -49,6 +51,7 @@ class FileRef:
 FileHandler = Callable[[Update, Ctx, Member, PendingInput, FileRef], Awaitable[None]]
 TH = TypeVar("TH", bound=Handler)
 FH = TypeVar("FH", bound=FileHandler)
+AH = TypeVar("AH", bound=Callable[[Update, Ctx, Member, PendingInput, Any], Awaitable[None]])
 
 
 @dataclass
@@ -56,10 +59,13 @@ class TypedSteps:
     """A flow's typed answers (and the files it accepts), by the kind of pending input.
 
     Each flow declares its own; bot/app.py merges them all (`TypedSteps.merge`) into the
-    one table the fallback handlers serve typed texts and files from."""
+    one table the fallback handlers serve typed texts and files from. `stale`, as for a
+    flow's tap table (conversations/taps.py): the flow's service errors meaning that what
+    the answer is for is not (or no longer) this person's, answered like a stale button."""
 
     texts: dict[str, Expectation] = field(default_factory=dict)
     files: dict[str, FileHandler] = field(default_factory=dict)
+    stale: tuple[type[Exception], ...] = ()
 
     def text(
         self,
@@ -73,7 +79,7 @@ class TypedSteps:
         def register(handler: TH) -> TH:
             if kind in self.texts:
                 raise ValueError(f"typed step {kind!r} declared twice")
-            self.texts[kind] = Expectation(handler, max_length, allowed)
+            self.texts[kind] = Expectation(self._guarded(handler), max_length, allowed)
             return handler
 
         return register
@@ -84,10 +90,26 @@ class TypedSteps:
         def register(handler: FH) -> FH:
             if kind in self.files:
                 raise ValueError(f"file step {kind!r} declared twice")
-            self.files[kind] = handler
+            self.files[kind] = self._guarded(handler)
             return handler
 
         return register
+
+    def _guarded(self, handler: AH) -> AH:
+        if not self.stale:
+            return handler
+        stale = self.stale
+
+        @functools.wraps(handler)
+        async def checked(
+            update: Update, ctx: Ctx, member: Member, expected: PendingInput, answer: Any
+        ) -> None:
+            try:
+                await handler(update, ctx, member, expected, answer)
+            except stale as foreign:
+                raise BadCallback(str(foreign)) from None
+
+        return cast(AH, checked)
 
     @classmethod
     def merge(cls, *tables: TypedSteps) -> TypedSteps:

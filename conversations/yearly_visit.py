@@ -17,8 +17,7 @@ A text typed where a button is expected gets the step again, with a word on the 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from telegram import Message, Update
 
@@ -29,19 +28,15 @@ from bot.domain.permissions import Action
 from bot.domain.site_reviews import ReviewError, Step
 from bot.services import site_reviews as reviews
 from bot.services.network import NotTheirs
-from bot.ui.callbacks import BadCallback, ReviewTap
+from bot.ui.callbacks import ReviewTap
 from bot.ui.screens import yearly_visit as screen
 from bot.ui.screens.yearly_visit import ReviewOp
 from conversations.common import chat_id_of, edit, require, send
-from conversations.taps import TapTable
+from conversations.taps import TapTable, toast
 from conversations.text_input import TypedSteps
 
 ACTION = Action.MANAGE_NETWORK
 
-TAPS = TapTable(ReviewTap, ReviewOp)
-TYPED = TypedSteps()
-
-ReviewHandler = Callable[[Ctx, Member, ReviewTap, Message | None], Awaitable[str | None]]
 
 #: The wizard's buttons that move the draft on: how each reads its value.
 MOVES: dict[ReviewOp, Callable[[int], reviews.Move]] = {
@@ -55,41 +50,44 @@ MOVES: dict[ReviewOp, Callable[[int], reviews.Move]] = {
 }
 
 
-def _answers(handler: ReviewHandler) -> ReviewHandler:
-    """The service's expected refusals: forged or foreign ids are a stale button; a button
-    of a visit saved or abandoned since shows the site's screen, one of an earlier step the
-    visit's current step, each with its toast; a refused answer is told in the toast."""
+async def _finished(
+    ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None, error: reviews.Finished
+) -> str:
+    """A button of a visit saved or abandoned since: the site's screen."""
+    await edit(message, *screen.home(error.home))
+    return screen.finished_toast(error.saved)
 
-    @functools.wraps(handler)
-    async def translated(
-        ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None
-    ) -> str | None:
-        try:
-            return await handler(ctx, member, tap, message)
-        except (NotTheirs, reviews.Forged) as error:
-            raise BadCallback(str(error)) from None
-        except reviews.Finished as finished:
-            await edit(message, *screen.home(finished.home))
-            return screen.finished_toast(finished.saved)
-        except reviews.Outdated as outdated:
-            await edit(message, *screen.step(outdated.step))
-            return screen.OUTDATED
-        except ReviewError as error:
-            return screen.refused_toast(error)
 
-    return translated
+async def _outdated(
+    ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None, error: reviews.Outdated
+) -> str:
+    """A button of an earlier step: the visit's current step."""
+    await edit(message, *screen.step(error.step))
+    return screen.OUTDATED
+
+
+# Forged or foreign ids are a stale button; a refused answer is told in the toast.
+TAPS = TapTable(
+    ReviewTap,
+    ReviewOp,
+    stale=(NotTheirs, reviews.Forged),
+    refusals={
+        reviews.Finished: _finished,
+        reviews.Outdated: _outdated,
+        ReviewError: toast(screen.refused_toast),
+    },
+)
+TYPED = TypedSteps(stale=(NotTheirs,))
 
 
 # ------------------------------------------------------------------------------ the site
 @TAPS.on(ReviewOp.HOME, needs=ACTION)
-@_answers
 async def show_home(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> None:
     """The site's visits and plan (from its card, or back from the wizard)."""
     await edit(message, *screen.home(await reviews.home(ctx.db, member, tap.item, ctx.clock.now())))
 
 
 @TAPS.on(ReviewOp.DONE, needs=ACTION)
-@_answers
 async def mark_done(
     ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None
 ) -> str | None:
@@ -105,7 +103,6 @@ async def mark_done(
 
 # ------------------------------------------------------------------------------ the wizard
 @TAPS.on(ReviewOp.NEW, needs=ACTION)
-@_answers
 async def start(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> str | None:
     started = await reviews.start(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.step(started.step))
@@ -119,7 +116,6 @@ async def start(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | Non
 @TAPS.on(ReviewOp.OWNER, needs=ACTION)
 @TAPS.on(ReviewOp.DUE, needs=ACTION)
 @TAPS.on(ReviewOp.REMOVE, needs=ACTION)
-@_answers
 async def move_on(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> str | None:
     """A button of the current step: the draft moves on and the next step shows."""
     op = ReviewOp(tap.op)
@@ -130,7 +126,6 @@ async def move_on(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | N
 
 
 @TAPS.on(ReviewOp.BACK, needs=ACTION)
-@_answers
 async def back(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> None:
     """The previous step; from the date, the site's screen (the visit kept to resume)."""
     await edit(
@@ -139,14 +134,12 @@ async def back(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None
 
 
 @TAPS.on(ReviewOp.STEP, needs=ACTION)
-@_answers
 async def show_step(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> None:
     step = await reviews.current_step(ctx.db, member, tap.item, ctx.clock.now())
     await edit(message, *screen.step(step))
 
 
 @TAPS.on(ReviewOp.DROP, needs=ACTION)
-@_answers
 async def drop(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> str | None:
     """« ✖️ Abandonner » asks; « Oui, abandonner » (value 1) drops the visit."""
     result = await reviews.drop(
@@ -157,7 +150,6 @@ async def drop(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None
 
 
 @TAPS.on(ReviewOp.SAVE, needs=ACTION)
-@_answers
 async def save(ctx: Ctx, member: Member, tap: ReviewTap, message: Message | None) -> str:
     saved = await reviews.save(ctx.db, member, tap.item, ctx.clock.now())
     ctx.services.wake_outbox()
@@ -177,8 +169,6 @@ async def on_typed(
     except ReviewError as error:
         await send(ctx, chat_id, screen.typed_refused(error))
         return
-    except NotTheirs as error:  # a draft for a site out of reach: nothing to answer
-        raise BadCallback(str(error)) from None
     if answered is None:
         await send(ctx, chat_id, screen.no_draft())
         return

@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from bot.domain.labelled import Labelled
 from bot.domain.permissions import Role
 
 
-class AudienceKind(StrEnum):
-    ALL = "all"
-    MANAGERS = "managers"
-    AGENTS = "agents"
-    PARTNERS = "partners"
-
-    @property
-    def label(self) -> str:
-        return {
-            "all": "toutes les personnes de la Caf",
-            "managers": "les responsables de site",
-            "agents": "les agents d'accueil",
-            "partners": "les personnes des sites choisis",
-        }[self.value]
+class AudienceKind(Labelled):
+    ALL = "all", "toutes les personnes de la Caf"
+    MANAGERS = "managers", "les responsables de site"
+    AGENTS = "agents", "les agents d'accueil"
+    PARTNERS = "partners", "les personnes des sites choisis"
 
     @property
     def roles(self) -> tuple[Role, ...]:

@@ -80,15 +80,7 @@ MONTH_NAMES: tuple[str, ...] = (
     "novembre",
     "décembre",
 )
-WEEKDAY_NAMES: tuple[str, ...] = (
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-)
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 _MAX_TEXT_LENGTH = 100
 _EXAMPLE_SPAN_DAYS = 7

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.audience import Audience
+from bot.domain.labelled import Labelled
 from bot.domain.models import Model
 
 REMINDER_DAYS_BEFORE = (7, 1)
@@ -26,38 +27,19 @@ STEPS = ("title", "start", "end", "place", "capacity", "deadline")
 CAPACITIES = (None, 10, 20, 50, 100)
 
 
-class EventKind(StrEnum):
-    TRAINING_DAY = "training_day"
-    COMMITTEE_PARTNER = "committee_partner"
-    COMMITTEE_NETWORK = "committee_network"
-    YEARLY_VISIT = "yearly_visit"
-    MEETING = "meeting"
-
-    @property
-    def label(self) -> str:
-        return {
-            "training_day": "Journée annuelle de formation",
-            "committee_partner": "Comité de pilotage du partenaire",
-            "committee_network": "Comité de pilotage du réseau",
-            "yearly_visit": "Visite annuelle",
-            "meeting": "Réunion",
-        }[self.value]
+class EventKind(Labelled):
+    TRAINING_DAY = "training_day", "Journée annuelle de formation"
+    COMMITTEE_PARTNER = "committee_partner", "Comité de pilotage du partenaire"
+    COMMITTEE_NETWORK = "committee_network", "Comité de pilotage du réseau"
+    YEARLY_VISIT = "yearly_visit", "Visite annuelle"
+    MEETING = "meeting", "Réunion"
 
 
-class Answer(StrEnum):
-    INVITED = "invited"
-    GOING = "going"
-    WAITING = "waiting"
-    DECLINED = "declined"
-
-    @property
-    def label(self) -> str:
-        return {
-            "invited": "sans réponse",
-            "going": "participe",
-            "waiting": "liste d'attente",
-            "declined": "ne peut pas",
-        }[self.value]
+class Answer(Labelled):
+    INVITED = "invited", "sans réponse"
+    GOING = "going", "participe"
+    WAITING = "waiting", "liste d'attente"
+    DECLINED = "declined", "ne peut pas"
 
 
 class Event(Model):

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.audience import Audience
+from bot.domain.labelled import Labelled
 from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
 
 
-class ReportingPeriod(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-
-    @property
-    def label(self) -> str:
-        return {"monthly": "mensuelle", "quarterly": "trimestrielle"}[self.value]
+class ReportingPeriod(Labelled):
+    MONTHLY = "monthly", "mensuelle"
+    QUARTERLY = "quarterly", "trimestrielle"
 
 
 class Model(BaseModel):

@@ -26,6 +26,8 @@ from datetime import time
 from itertools import pairwise
 from typing import Any
 
+from bot.domain.closure_dates import WEEKDAY_NAMES
+
 __all__ = [
     "COMMON_SLOTS",
     "DAY_NAMES",
@@ -49,15 +51,8 @@ __all__ = [
     "visits_outside",
 ]
 
-DAY_NAMES: tuple[str, ...] = (
-    "Lundi",
-    "Mardi",
-    "Mercredi",
-    "Jeudi",
-    "Vendredi",
-    "Samedi",
-    "Dimanche",
-)
+#: The days as a week's schedule lists them, Monday first.
+DAY_NAMES = tuple(name.capitalize() for name in WEEKDAY_NAMES)
 MAX_PERIODS_PER_DAY = 2
 NOON = time(13, 0)
 """Start of the afternoon half-day (the morning is everything before)."""

@@ -10,19 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.labelled import Labelled
 
-class Role(StrEnum):
-    AGENT = "agent"
-    MANAGER = "manager"
-    COORDINATOR = "coordinator"
 
-    @property
-    def label(self) -> str:
-        return {
-            "agent": "agent d'accueil",
-            "manager": "responsable de site",
-            "coordinator": "coordinateur·rice Caf",
-        }[self.value]
+class Role(Labelled):
+    AGENT = "agent", "agent d'accueil"
+    MANAGER = "manager", "responsable de site"
+    COORDINATOR = "coordinator", "coordinateur·rice Caf"
 
 
 class PersonStatus(StrEnum):
@@ -30,14 +24,10 @@ class PersonStatus(StrEnum):
     REVOKED = "revoked"
 
 
-class LabelStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return {"active": "actif", "suspended": "suspendu", "withdrawn": "retiré"}[self.value]
+class LabelStatus(Labelled):
+    ACTIVE = "active", "actif"
+    SUSPENDED = "suspended", "suspendu"
+    WITHDRAWN = "withdrawn", "retiré"
 
 
 class Action(StrEnum):

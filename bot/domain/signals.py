@@ -19,6 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.calendar import working_days_between
+from bot.domain.labelled import Labelled
 from bot.domain.models import Model
 
 ACK_DEADLINE_WORKING_DAYS = 3
@@ -26,42 +27,18 @@ DESCRIPTION_MAX = 1000
 NOTE_MAX = 500
 
 
-class SignalKind(StrEnum):
-    HOURS = "hours"
-    CLOSURE = "closure"
-    TRAINING = "training"
-    DIFFICULTY = "difficulty"
-    LABEL_RISK = "label_risk"
-
-    @property
-    def label(self) -> str:
-        return {
-            "hours": "Horaires",
-            "closure": "Fermeture",
-            "training": "Besoin de formation",
-            "difficulty": "Difficulté",
-            "label_risk": "Label à risque",
-        }[self.value]
-
-    @property
-    def emoji(self) -> str:
-        return {
-            "hours": "🕘",
-            "closure": "🚪",
-            "training": "🎓",
-            "difficulty": "⚠️",
-            "label_risk": "🚨",
-        }[self.value]
+class SignalKind(Labelled):
+    HOURS = "hours", "Horaires", "🕘"
+    CLOSURE = "closure", "Fermeture", "🚪"
+    TRAINING = "training", "Besoin de formation", "🎓"
+    DIFFICULTY = "difficulty", "Difficulté", "⚠️"
+    LABEL_RISK = "label_risk", "Label à risque", "🚨"
 
 
-class SignalStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-    @property
-    def label(self) -> str:
-        return {"open": "reçu", "acknowledged": "pris en charge", "resolved": "traité"}[self.value]
+class SignalStatus(Labelled):
+    OPEN = "open", "reçu"
+    ACKNOWLEDGED = "acknowledged", "pris en charge"
+    RESOLVED = "resolved", "traité"
 
 
 class Op(StrEnum):

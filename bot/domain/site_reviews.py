@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from bot.domain import closure_dates
+from bot.domain.labelled import Labelled
 from bot.domain.models import Model
 
 MAX_DAYS_BACK = 366
@@ -38,16 +39,12 @@ MAX_ITEMS = 12
 DUE_CHOICES_MONTHS = (1, 3, 6)
 
 
-class Owner(StrEnum):
+class Owner(Labelled):
     """Who carries an action item; the codes are the `action_items.owner` CHECK constraint."""
 
-    PARTNER = "partner"
-    CAF = "caf"
-    BOTH = "both"
-
-    @property
-    def label(self) -> str:
-        return {"partner": "Partenaire", "caf": "Caf", "both": "Les deux"}[self.value]
+    PARTNER = "partner", "Partenaire"
+    CAF = "caf", "Caf"
+    BOTH = "both", "Les deux"
 
     @property
     def concerns_partner(self) -> bool:

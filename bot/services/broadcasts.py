@@ -28,6 +28,7 @@ from bot.domain.broadcasts import (
     Status,
 )
 from bot.domain.models import Announcement, Member
+from bot.services import audit, notify
 from bot.ui.screens.broadcast import (
     Draft,
     Figures,
@@ -37,8 +38,8 @@ from bot.ui.screens.broadcast import (
     recipient_text,
     reminder_text,
 )
-from storage import announcements, audiences, audit, outbox, partners, pending, scheduled
-from storage.db import Conn, Database, Tx
+from storage import announcements, audiences, outbox, partners, pending, scheduled
+from storage.db import Conn, Database
 
 SEND_KIND = "broadcast_send"
 WHEN_KIND = "broadcast_when"  # the typed moment of a programmed sending
@@ -240,7 +241,7 @@ async def send_now(
         count = await announcements.send(
             tx, a, text=recipient_text(a), reply_markup=read_markup(a), now=now
         )
-        await _record(tx, member, a, "broadcast.sent", now, count=count)
+        await audit.record(tx, member, "broadcast.sent", now, _on(a), details={"count": count})
     return Outcome(await _report(db, await _own(db, member, a.id)), count)
 
 
@@ -282,7 +283,8 @@ async def schedule(
             now=now,
         )
         await pending.clear(tx, member.person.id)
-        await _record(tx, member, a, "broadcast.scheduled", now, when=when.isoformat())
+        details = {"when": when.isoformat()}
+        await audit.record(tx, member, "broadcast.scheduled", now, _on(a), details=details)
     return await _report(db, await _own(db, member, a.id))
 
 
@@ -311,7 +313,7 @@ async def unschedule(db: Database, member: Member, announcement_id: int, now: da
         if a.status != Status.SCHEDULED:
             raise Refused(Refusal.NOT_SCHEDULED)
         await announcements.update(tx, a.id, now, status=Status.DRAFT.value, scheduled_for=None)
-        await _record(tx, member, a, "broadcast.unscheduled", now)
+        await audit.record(tx, member, "broadcast.unscheduled", now, _on(a))
     return await draft(db, member, announcement_id)
 
 
@@ -336,7 +338,9 @@ async def retry_failed(
         a = await _own(tx, member, announcement_id)
         count = await announcements.retry_failed(tx, a, now)
         if count:
-            await _record(tx, member, a, "broadcast.retried", now, count=count)
+            await audit.record(
+                tx, member, "broadcast.retried", now, _on(a), details={"count": count}
+            )
     return Outcome(await _report(db, await _own(db, member, a.id)), count)
 
 
@@ -350,28 +354,19 @@ async def remind_unread(
             raise Unknown("not a must-read notice")
         unread = [r for r in await announcements.readers(tx, a.id) if r.read_at is None]
         round_ = await announcements.next_reminder_round(tx, a.id)
-        text, markup = reminder_text(a), read_markup(a)
-        sent = await outbox.enqueue_many(
+        media = {"media_kind": a.media_kind, "media": a.media_file_id, "media_name": a.media_name}
+        sent = await notify.to_each(
             tx,
-            (
-                outbox.OutboxItem(
-                    kind=f"{a.kind}:reminder",
-                    dedup_key=f"{a.kind}:reminder{round_}:p{r.person_id}",
-                    chat_id=r.telegram_user_id,
-                    person_id=r.person_id,
-                    text=text,
-                    reply_markup=markup,
-                    media_kind=a.media_kind,
-                    media=a.media_file_id,
-                    media_name=a.media_name,
-                )
-                for r in unread
-                if r.telegram_user_id is not None
-            ),
-            now,
+            unread,
+            kind=f"{a.kind}:reminder",
+            key=f"{a.kind}:reminder{round_}",
+            text=reminder_text(a),
+            now=now,
+            markup=read_markup(a),
+            attachment=lambda _: media,
         )
         await announcements.note_reminded(tx, a.id, [r.person_id for r in unread], round_)
-        await _record(tx, member, a, "broadcast.reminded", now, count=sent)
+        await audit.record(tx, member, "broadcast.reminded", now, _on(a), details={"count": sent})
     return Outcome(await _report(db, await _own(db, member, a.id)), sent)
 
 
@@ -439,16 +434,6 @@ async def _report(conn: Conn, a: Announcement) -> Report:
     return Report(a, await figures(conn, a))
 
 
-async def _record(
-    tx: Tx, member: Member, a: Announcement, action: str, now: datetime, **details: object
-) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action=action,
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="announcement",
-        target_id=a.id,
-        details=details or None,
-    )
+def _on(a: Announcement) -> tuple[str, int]:
+    """What the audit records of a broadcast are about."""
+    return ("announcement", a.id)

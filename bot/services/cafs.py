@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.models import Caf, Member, ReportingPeriod
-from storage import audit, cafs
+from bot.services import audit
+from storage import cafs
 from storage.cafs import DuplicateCaf
 from storage.db import Database
 
@@ -59,15 +60,7 @@ async def add(
         caf = await cafs.add(
             tx, name=name, period=period, timezone=timezone, notify_chat_id=notify_chat_id, now=now
         )
-        await audit.record(
-            tx,
-            at=now,
-            action="caf.created",
-            actor_id=by.person.id if by else None,
-            caf_id=caf.id,
-            target_type="caf",
-            target_id=caf.id,
-        )
+        await audit.record(tx, by, "caf.created", now, ("caf", caf.id), caf_id=caf.id)
     return caf
 
 
@@ -92,15 +85,9 @@ async def update(
         )
         if changes.logo_path is not None or changes.clear_logo:
             await cafs.set_logo(tx, caf.id, changes.logo_path)
+        details = changes.audited()
         await audit.record(
-            tx,
-            at=now,
-            action="caf.updated",
-            actor_id=by.person.id if by else None,
-            caf_id=caf.id,
-            target_type="caf",
-            target_id=caf.id,
-            details=changes.audited(),
+            tx, by, "caf.updated", now, ("caf", caf.id), caf_id=caf.id, details=details
         )
         updated = await cafs.get(tx, caf.id)
     assert updated is not None

@@ -16,10 +16,10 @@ from bot.domain import signals as rules
 from bot.domain.closure_dates import ClosureDateError
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
-from bot.domain.signals import SignalKind, SignalStatus
-from bot.services import notify, signal_notices
+from bot.domain.signals import Op, SignalKind, SignalStatus
+from bot.services import audit, notify, signal_notices
 from bot.ui.render import render
-from storage import audit, closures, pending
+from storage import closures, pending
 from storage import signals as signal_store
 from storage.closures import Closure
 from storage.db import Database, Tx
@@ -145,19 +145,13 @@ async def _announce(tx: Tx, member: Member, closure: Closure, now: datetime, tz:
         dedup_key=f"closure:{closure.id}",
         now=now,
     )
+    details = {
+        "start": closure.start_date.isoformat(),
+        "end": closure.end_date.isoformat(),
+        "reason": closure.reason,
+    }
     await audit.record(
-        tx,
-        at=now,
-        action="closure.declared",
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="closure",
-        target_id=closure.id,
-        details={
-            "start": closure.start_date.isoformat(),
-            "end": closure.end_date.isoformat(),
-            "reason": closure.reason,
-        },
+        tx, member, "closure.declared", now, ("closure", closure.id), details=details
     )
     await signal_notices.announce(tx, member.caf, signal, tz=tz, now=now)
     await notify.to_site(
@@ -219,25 +213,11 @@ async def cancel(
 
 
 async def _tell_cancelled(tx: Tx, member: Member, closure: Closure, now: datetime) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action="closure.cancelled",
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="closure",
-        target_id=closure.id,
-    )
+    await audit.record(tx, member, "closure.cancelled", now, ("closure", closure.id))
     signal = await signal_store.by_ref(tx, SignalKind.CLOSURE, closure.id)
     if signal is not None and signal.status is not SignalStatus.RESOLVED:
-        await signal_store.set_status(
-            tx,
-            signal.id,
-            status=SignalStatus.RESOLVED,
-            expected=signal.status,
-            by=member.person.id,
-            now=now,
-            resolution=CANCELLED_RESOLUTION,
+        await signal_notices.move(
+            tx, signal, Op.RESOLVE, by=member.person, now=now, resolution=CANCELLED_RESOLUTION
         )
     text = _notice(member, closure, cancelled=True)
     await notify.to_coordinators(

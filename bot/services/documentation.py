@@ -13,10 +13,11 @@ from datetime import datetime
 from bot.domain.documents import Direction, Document, FileKind, url_problem
 from bot.domain.models import Member
 from bot.domain.permissions import Action, decide
+from bot.services import audit
 from bot.ui.screens.documentation import Card, Shelf
-from storage import audit, pending
 from storage import documents as store
-from storage.db import Conn, Database, Tx
+from storage import pending
+from storage.db import Conn, Database
 
 # Who keeps the list: the Caf's coordinators, through their "manage the network" right.
 EDIT = Action.MANAGE_NETWORK
@@ -72,15 +73,8 @@ async def move(
         document = await _own(tx, member, document_id)
         moved = await store.move(tx, document.id, direction)
         if moved is not None:
-            await _record(
-                tx,
-                member,
-                "document.moved",
-                moved.id,
-                now,
-                direction=direction.value,
-                position=moved.position,
-            )
+            details = {"direction": direction.value, "position": moved.position}
+            await audit.record(tx, member, "document.moved", now, _on(moved), details=details)
         return Moved(await _card(tx, member, moved or document), moved is not None)
 
 
@@ -140,7 +134,7 @@ async def _add(
         )
         await pending.clear(tx, member.person.id)
         kind = "link" if url is not None else str(file_kind)
-        await _record(tx, member, "document.added", document.id, now, kind=kind)
+        await audit.record(tx, member, "document.added", now, _on(document), details={"kind": kind})
     return Added(document, await shelf(db, member))
 
 
@@ -159,16 +153,6 @@ async def _card(conn: Conn, member: Member, document: Document) -> Card:
     return Card(document, index, len(items), is_editor(member))
 
 
-async def _record(
-    tx: Tx, member: Member, action: str, document_id: int, now: datetime, **details: object
-) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action=action,
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="document",
-        target_id=document_id,
-        details=details,
-    )
+def _on(document: Document) -> tuple[str, int]:
+    """What the audit records of an item are about."""
+    return ("document", document.id)

@@ -26,6 +26,7 @@ from bot.domain.audience import Audience, AudienceKind
 from bot.domain.events import CAPACITIES, STEPS, Answer, Event, EventKind, Why
 from bot.domain.models import Caf, Member, PendingInput, Person
 from bot.exports.event_calendar import event_ics, ics_filename
+from bot.services import audit, notify
 from bot.ui.render import render
 from bot.ui.screens import events as screens
 from bot.ui.screens.events import (
@@ -37,7 +38,7 @@ from bot.ui.screens.events import (
     SitesChoice,
     Step,
 )
-from storage import audiences, audit, outbox, partners, pending, people, scheduled
+from storage import audiences, partners, pending, people, scheduled
 from storage import events as store
 from storage.db import Conn, Database, Tx
 
@@ -239,7 +240,7 @@ async def _advance(
             now=now,
         )
         await pending.clear(tx, member.person.id)
-        await _record(tx, member, event, "event.created", now)
+        await audit.record(tx, member, "event.created", now, ("event", event.id))
         return Created(await _card(tx, event, now))
 
 
@@ -367,21 +368,10 @@ async def publish(
         await store.set_fields(tx, event.id, now, status="published")
         invited = await store.invite_audience(tx, event)
         text, markup = screens.invitation(event, member.caf, tz)
-        await outbox.enqueue_many(
-            tx,
-            (
-                outbox.OutboxItem(
-                    kind=f"event:{event.id}:invitation",
-                    dedup_key=f"event:{event.id}:invitation:p{i.person_id}",
-                    chat_id=i.telegram_user_id,
-                    person_id=i.person_id,
-                    text=text,
-                    reply_markup=markup.to_json(),
-                )
-                for i in sorted(await store.invitations(tx, event.id), key=lambda i: i.person_id)
-                if i.telegram_user_id is not None
-            ),
-            now,
+        everyone = sorted(await store.invitations(tx, event.id), key=lambda i: i.person_id)
+        key = f"event:{event.id}:invitation"
+        await notify.to_each(
+            tx, everyone, kind=key, key=key, text=text, now=now, markup=markup.to_json()
         )
         for reminder in rules.reminders(event.starts_at, event.rsvp_deadline, now):
             await scheduled.schedule(
@@ -392,7 +382,8 @@ async def publish(
                 payload={"event": event.id, "reminder": reminder.key},
                 now=now,
             )
-        await _record(tx, member, event, "event.published", now, invited=len(invited))
+        details = {"invited": len(invited)}
+        await audit.record(tx, member, "event.published", now, ("event", event.id), details=details)
         return await _card(tx, await _own(tx, member, event.id), now), len(invited)
 
 
@@ -407,20 +398,17 @@ async def cancel(db: Database, member: Member, event_id: int, now: datetime, tz:
             await scheduled.cancel(tx, f"event:{event.id}:{key}", now)
         text = render("event_cancelled", event=event, tz=tz)
         removal = _ics(event, member.caf, cancelled=True)
-        for invitation in await store.invitations(tx, event.id):
-            if invitation.telegram_user_id is None:
-                continue
-            await outbox.enqueue(
-                tx,
-                kind=f"event:{event.id}:cancelled",
-                dedup_key=f"event:{event.id}:cancelled:p{invitation.person_id}",
-                chat_id=invitation.telegram_user_id,
-                person_id=invitation.person_id,
-                text=text,
-                now=now,
-                **removal if invitation.status is Answer.GOING else {},
-            )
-        await _record(tx, member, event, "event.cancelled", now)
+        kind = f"event:{event.id}:cancelled"
+        await notify.to_each(
+            tx,
+            await store.invitations(tx, event.id),
+            kind=kind,
+            key=kind,
+            text=text,
+            now=now,
+            attachment=lambda i: removal if i.status is Answer.GOING else {},
+        )
+        await audit.record(tx, member, "event.cancelled", now, ("event", event.id))
         return await _card(tx, await _own(tx, member, event.id), now)
 
 
@@ -437,7 +425,10 @@ async def mark(
             raise Denied(Why.NOT_STARTED)
         following = {None: True, True: False, False: None}[invitation.attended]
         await store.set_attended(tx, event.id, invitation.person_id, following)
-        await _record(tx, member, event, "event.attendance", now, person=invitation.person_id)
+        details = {"person": invitation.person_id}
+        await audit.record(
+            tx, member, "event.attendance", now, ("event", event.id), details=details
+        )
         return Attendance(event, await store.invitations(tx, event.id, Answer.GOING))
 
 
@@ -482,7 +473,6 @@ async def send_reminder(db: Database, event_id: int, key: str, at: datetime, tz:
     """One reminder of a published event: to the participants 7 and 1 days before, to those
     who have not answered 2 days before the deadline (with the buttons to answer). Returns
     the messages queued; a second run queues none (one key per person)."""
-    queued = 0
     async with db.transaction() as tx:
         event = await store.get(tx, event_id)
         if event is None or event.status != "published":
@@ -491,20 +481,9 @@ async def send_reminder(db: Database, event_id: int, key: str, at: datetime, tz:
         text = render("event_reminder", event=event, tz=tz, key=key)
         markup = screens.rsvp_markup(event.id).to_json() if to_silent else None
         wanted = Answer.INVITED if to_silent else Answer.GOING
-        for invitation in await store.invitations(tx, event.id, wanted):
-            if invitation.telegram_user_id is None:
-                continue
-            queued += await outbox.enqueue(
-                tx,
-                kind=f"event:{event.id}:reminder",
-                dedup_key=f"event:{event.id}:{key}:p{invitation.person_id}",
-                chat_id=invitation.telegram_user_id,
-                person_id=invitation.person_id,
-                text=text,
-                reply_markup=markup,
-                now=at,
-            )
-    return queued
+        told = await store.invitations(tx, event.id, wanted)
+        kind, each = f"event:{event.id}:reminder", f"event:{event.id}:{key}"
+        return await notify.to_each(tx, told, kind=kind, key=each, text=text, now=at, markup=markup)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -513,32 +492,10 @@ async def _send_file(
 ) -> None:
     """A message with the event's calendar file (keyed by the moment: an answer may change
     and change back)."""
-    if person.telegram_user_id is None:
-        return
-    await outbox.enqueue(
-        tx,
-        kind=f"event:{event.id}:{what}",
-        dedup_key=f"event:{event.id}:{what}:p{person.id}:{now.isoformat()}",
-        chat_id=person.telegram_user_id,
-        person_id=person.id,
-        text=text,
-        now=now,
-        **_ics(event, caf),
-    )
-
-
-async def _record(
-    tx: Tx, member: Member, event: Event, action: str, now: datetime, **details: object
-) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action=action,
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="event",
-        target_id=event.id,
-        details=details or None,
+    key = f"event:{event.id}:{what}"
+    stamped = f"{key}:p{person.id}:{now.isoformat()}"
+    await notify.to_person(
+        tx, person, kind=key, key=stamped, text=text, now=now, attachment=_ics(event, caf)
     )
 
 

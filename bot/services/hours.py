@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from bot.domain import closure_dates, opening_hours
 from bot.domain.models import Member, Partner
 from bot.domain.opening_hours import Compliance, Period, WeeklySchedule
-from bot.domain.signals import SignalKind, SignalStatus
-from bot.services import signal_notices
-from storage import audit, closures, hours, pending
+from bot.domain.signals import Op, SignalKind
+from bot.services import audit, signal_notices
+from storage import closures, hours, pending
 from storage import signals as signal_store
 from storage.closures import Closure
 from storage.db import Conn, Database, Tx
@@ -322,20 +322,13 @@ async def _declare(
         by=member.person.id,
         now=now,
     )
-    await audit.record(
-        tx,
-        at=now,
-        action="hours.declared",
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="partner",
-        target_id=draft.partner_id,
-        details={
-            "effective_from": effective.isoformat(),
-            "compliant": declaration.compliant,
-            "declaration": declaration.id,
-        },
-    )
+    details = {
+        "effective_from": effective.isoformat(),
+        "compliant": declaration.compliant,
+        "declaration": declaration.id,
+    }
+    on = ("partner", draft.partner_id)
+    await audit.record(tx, member, "hours.declared", now, on, details=details)
     return declaration
 
 
@@ -368,12 +361,6 @@ async def _close_label_risks(
         tx, member.caf.id, kind=SignalKind.LABEL_RISK, partner_id=declaration.partner_id, limit=50
     )
     for risk in open_risks:
-        await signal_store.set_status(
-            tx,
-            risk.id,
-            status=SignalStatus.RESOLVED,
-            expected=risk.status,
-            by=member.person.id,
-            now=now,
-            resolution=RISK_RESOLVED,
+        await signal_notices.move(
+            tx, risk, Op.RESOLVE, by=member.person, now=now, resolution=RISK_RESOLVED
         )

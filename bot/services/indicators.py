@@ -23,7 +23,7 @@ from bot.domain.periods import PeriodError, from_code, reporting_period_of
 from bot.domain.permissions import Role
 from bot.exports import indicators as export
 from bot.exports.indicators import IndicatorReport
-from bot.services import transmission
+from bot.services import audit, transmission
 from bot.ui.screens.indicators import (
     NO_SCHEDULE_CAF,
     NO_SCHEDULE_SITE,
@@ -33,7 +33,7 @@ from bot.ui.screens.indicators import (
     Scope,
     title,
 )
-from storage import audit, hours, partners
+from storage import hours, partners
 from storage.db import Conn, Database
 
 
@@ -183,14 +183,7 @@ async def export_file(
     else:
         content = export.to_csv(report).encode("utf-8")
     async with db.transaction() as tx:
-        await audit.record(
-            tx,
-            at=now,
-            action="indicators.exported",
-            actor_id=member.person.id,
-            caf_id=member.caf.id,
-            target_type="partner" if where.partner else "caf",
-            target_id=where.partner.id if where.partner else member.caf.id,
-            details={"period": where.period.key, "format": file_format.value},
-        )
+        details = {"period": where.period.key, "format": file_format.value}
+        on = ("partner", where.partner.id) if where.partner else ("caf", member.caf.id)
+        await audit.record(tx, member, "indicators.exported", now, on, details=details)
     return File(content, export.filename(report, file_format.value))

@@ -19,9 +19,9 @@ from bot.domain.invitations import InvitationProblem, Throttle, ThrottleScope
 from bot.domain.models import Caf, Invitation, Member, Partner, Person
 from bot.domain.permissions import Role
 from bot.domain.signals import NEW_AGENT_TOPIC, SignalKind
-from bot.services import signal_notices
+from bot.services import audit, signal_notices
 from bot.services.network import NotTheirs, own_partner
-from storage import audit, cafs, invitations, partners, people
+from storage import cafs, invitations, partners, people
 from storage import signals as signal_store
 from storage.db import Database, Tx
 
@@ -105,16 +105,9 @@ async def create(
             created_by=by.person.id if by else None,
             now=now,
         )
-        await audit.record(
-            tx,
-            at=now,
-            action="invitation.created",
-            actor_id=by.person.id if by else None,
-            caf_id=caf.id,
-            target_type="invitation",
-            target_id=invitation.id,
-            details={"role": role.value, "partner": partner_id, "uses": uses},
-        )
+        details = {"role": role.value, "partner": partner_id, "uses": uses}
+        on = ("invitation", invitation.id)
+        await audit.record(tx, by, "invitation.created", now, on, caf_id=caf.id, details=details)
     return NewInvitation(code, invitation, caf, partner)
 
 
@@ -154,16 +147,9 @@ async def redeem(
                 invitation=invitation,
                 now=now,
             )
-            await audit.record(
-                tx,
-                at=now,
-                action="person.joined",
-                actor_id=person.id,
-                caf_id=person.caf_id,
-                target_type="invitation",
-                target_id=invitation.id,
-                details={"role": person.role.value},
-            )
+            details = {"role": person.role.value}
+            on = ("invitation", invitation.id)
+            await audit.record(tx, person, "person.joined", now, on, details=details)
             notices = await _new_agent_training(tx, person, settings.tz, now)
     if problem is not None:
         # Never the code itself: only why it was refused.
@@ -185,22 +171,19 @@ async def throttle(
     a genuine link included, waits for the end of a global pause: codes cannot be told apart
     without checking them. A pause ends at most one window after the last code checked.
     """
+    # This account's window, then everyone's (None: all accounts): (account, seconds, limit).
+    windows = [
+        (telegram_user_id, settings.invite_failure_window_seconds, settings.invite_max_failures),
+        (None, settings.invite_global_window_seconds, settings.invite_global_max_failures),
+    ]
     async with db.read() as conn:
-        account = await invitations.failure_window(
-            conn,
-            telegram_user_id=telegram_user_id,
-            now=now,
-            window=timedelta(seconds=settings.invite_failure_window_seconds),
-            limit=settings.invite_max_failures,
-        )
-        everyone = await invitations.failure_window(
-            conn,
-            telegram_user_id=None,
-            now=now,
-            window=timedelta(seconds=settings.invite_global_window_seconds),
-            limit=settings.invite_global_max_failures,
-        )
-    wait = rules.throttle([account, everyone], now)
+        counted = [
+            await invitations.failure_window(
+                conn, telegram_user_id=who, now=now, window=timedelta(seconds=s), limit=limit
+            )
+            for who, s, limit in windows
+        ]
+    wait = rules.throttle(counted, now)
     if wait is not None:
         # Neither the code nor the account: how many wrong codes, from whom, for how long.
         log.warning(

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from bot.domain.models import Member, Partner
 from bot.domain.permissions import LabelStatus
-from bot.services import notify
+from bot.services import audit, notify
 from bot.services.network import own_partner
 from bot.services.partners import SiteCard
 from bot.ui.screens import network as screen
-from storage import audit, partners, pending, people
+from storage import partners, pending, people
 from storage.db import Database
 
 
@@ -52,16 +52,8 @@ async def change(
             tx, partner.id, status=status, reason=reason, now=now, by=by.person.id
         )
         await pending.clear(tx, by.person.id)
-        await audit.record(
-            tx,
-            at=now,
-            action="label.changed",
-            actor_id=by.person.id,
-            caf_id=by.caf.id,
-            target_type="partner",
-            target_id=partner.id,
-            details={"from": partner.label_status.value, "to": status.value},
-        )
+        details = {"from": partner.label_status.value, "to": status.value}
+        await audit.record(tx, by, "label.changed", now, ("partner", partner.id), details=details)
         changed = partner.model_copy(update={"label_status": status, "label_reason": reason})
         site_people = await people.list_for_partner(tx, partner.id)
         key = f"label:{history_id}"

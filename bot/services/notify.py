@@ -6,7 +6,9 @@ sent to that Caf's coordinators (DESIGN §1).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
@@ -18,6 +20,19 @@ from storage.db import Tx
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
+class Recipient(Protocol):
+    """Someone a message is queued for: a person, an event's guest, a notice's reader."""
+
+    @property
+    def person_id(self) -> int: ...
+
+    @property
+    def telegram_user_id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=Recipient)
+
+
 async def to_person(
     tx: Tx,
     person: Person,
@@ -27,7 +42,9 @@ async def to_person(
     text: str,
     now: datetime,
     markup: Markup | None = None,
+    attachment: Mapping[str, Any] | None = None,
 ) -> bool:
+    """`attachment`: a file's outbox fields (`media_kind`, `media`, `media_name`)."""
     if person.telegram_user_id is None:  # erased: nobody to tell
         return False
     return await outbox.enqueue(
@@ -39,6 +56,40 @@ async def to_person(
         person_id=person.id,
         reply_markup=markup.to_dict() if markup else None,
         now=now,
+        **(attachment or {}),
+    )
+
+
+async def to_each(
+    tx: Tx,
+    recipients: Iterable[R],
+    *,
+    kind: str,
+    key: str,
+    text: str,
+    now: datetime,
+    markup: str | None = None,
+    attachment: Callable[[R], Mapping[str, Any]] | None = None,
+) -> int:
+    """The same message to each recipient who can be reached, keyed `key:p<person id>`, in
+    one write (an event's guests, a notice's readers); `attachment` gives a recipient's file
+    fields, if any. Returns how many were queued."""
+    return await outbox.enqueue_many(
+        tx,
+        (
+            outbox.OutboxItem(
+                kind=kind,
+                dedup_key=f"{key}:p{r.person_id}",
+                chat_id=r.telegram_user_id,
+                person_id=r.person_id,
+                text=text,
+                reply_markup=markup,
+                **attachment(r) if attachment else {},
+            )
+            for r in recipients
+            if r.telegram_user_id is not None
+        ),
+        now,
     )
 
 

@@ -18,8 +18,9 @@ from bot.domain import renewal
 from bot.domain.models import Caf, Member, Partner, Person
 from bot.domain.permissions import LabelStatus
 from bot.exports import certificate as certificates
+from bot.services import audit
 from bot.services.network import own_partner
-from storage import audit, partners, pending, people
+from storage import partners, pending, people
 from storage.db import Conn, Database
 from storage.partners import DuplicatePartner, PartnerRow
 
@@ -114,7 +115,7 @@ async def add(
             partner = None
         await pending.clear(tx, by.person.id)
         if partner is not None:
-            await _record(tx, by, "partner.created", partner, now)
+            await audit.record(tx, by, "partner.created", now, _on(partner))
     if partner is None:
         raise DuplicatePartner(f"{name} ({city})")
     return SiteCard(partner, [])
@@ -141,7 +142,8 @@ async def edit(
             raise DuplicatePartner(value)
         await partners.update_field(tx, partner.id, field, value)
         await pending.clear(tx, by.person.id)
-        await _record(tx, by, "partner.updated", partner, now, {"field": field})
+        details = {"field": field}
+        await audit.record(tx, by, "partner.updated", now, _on(partner), details=details)
     return await card(db, by, partner_id)
 
 
@@ -163,7 +165,7 @@ async def set_convention_start(
             "from": before,
             "to": start.isoformat(),
         }
-        await _record(tx, by, "partner.updated", partner, now, details)
+        await audit.record(tx, by, "partner.updated", now, _on(partner), details=details)
     site_card = await card(db, by, partner_id)
     return ConventionStart(site_card, start, today, renewal.next_notice(start, today))
 
@@ -175,14 +177,8 @@ async def import_many(
     skipped and named, the rest added with an active label, in one transaction."""
     async with db.transaction() as tx:
         added, skipped = await partners.add_many(tx, caf_id=caf.id, rows=rows, now=now)
-        await audit.record(
-            tx,
-            at=now,
-            action="partners.imported",
-            actor_id=by.person.id if by else None,
-            caf_id=caf.id,
-            details={"added": len(added), "skipped": len(skipped)},
-        )
+        details = {"added": len(added), "skipped": len(skipped)}
+        await audit.record(tx, by, "partners.imported", now, caf_id=caf.id, details=details)
     return Imported(added, skipped)
 
 
@@ -211,25 +207,11 @@ async def certificate(db: Database, by: Member, partner_id: int, now: datetime) 
         logo_path=Path(by.caf.logo_path) if by.caf.logo_path else None,
     )
     async with db.transaction() as tx:
-        await _record(tx, by, "certificate.generated", partner, now, {"date": day.isoformat()})
+        details = {"date": day.isoformat()}
+        await audit.record(tx, by, "certificate.generated", now, _on(partner), details=details)
     return Certificate(partner, day, content, certificates.certificate_filename(partner.name))
 
 
-async def _record(
-    tx: Conn,
-    by: Member,
-    action: str,
-    partner: Partner,
-    now: datetime,
-    details: dict[str, object] | None = None,
-) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action=action,
-        actor_id=by.person.id,
-        caf_id=by.caf.id,
-        target_type="partner",
-        target_id=partner.id,
-        details=details,
-    )
+def _on(partner: Partner) -> tuple[str, int]:
+    """What the audit records of a site are about."""
+    return ("partner", partner.id)

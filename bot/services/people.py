@@ -8,10 +8,10 @@ from datetime import datetime
 
 from bot.domain.models import Caf, Member, Partner, Person
 from bot.domain.permissions import PersonStatus, Role
-from bot.services import notify
+from bot.services import audit, notify
 from bot.services.network import NotTheirs, is_coordinator, own_partner, own_person
 from bot.ui.screens import network as screen
-from storage import audit, partners, pending, people
+from storage import partners, pending, people
 from storage import visits as visit_store
 from storage.db import Conn, Database
 
@@ -79,15 +79,7 @@ async def revoke(db: Database, by: Member, person_id: int, now: datetime) -> Mem
         await people.set_status(tx, person.id, PersonStatus.REVOKED, now)
         await pending.clear(tx, person.id)
         await visit_store.abandon_open(tx, person.id, now)
-        await audit.record(
-            tx,
-            at=now,
-            action="person.revoked",
-            actor_id=by.person.id,
-            caf_id=by.caf.id,
-            target_type="person",
-            target_id=person.id,
-        )
+        await audit.record(tx, by, "person.revoked", now, ("person", person.id))
         text, menu = screen.revoked_notice(by.caf)
         await notify.to_person(
             tx,

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import Member, Person
 from bot.domain.personal_data import Summary
+from bot.services import audit
 from bot.services.network import NotTheirs, own_person
 from bot.ui.render import render
-from storage import audit, invitations, personal_data
+from storage import invitations, personal_data
 from storage.db import Conn, Database
 
 TITLE = "Vos données dans l'assistant des Points numériques Caf"
@@ -87,14 +88,6 @@ async def erase(db: Database, by: Member, person_id: int, now: datetime) -> Pers
         person = await _erasable(tx, by, person_id)
         erased = await personal_data.erase(tx, person.id, now)
         assert erased  # read under the same lock: not erased in between
-        await audit.record(
-            tx,
-            at=now,
-            action="person.erased",
-            actor_id=by.person.id,
-            caf_id=by.caf.id,
-            target_type="person",
-            target_id=person.id,
-            details={"role": person.role.value},
-        )
+        details = {"role": person.role.value}
+        await audit.record(tx, by, "person.erased", now, ("person", person.id), details=details)
     return person

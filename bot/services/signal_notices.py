@@ -1,8 +1,9 @@
-"""How a signal is shown and told, inside the caller's transaction.
+"""How a signal is shown, told and moved on, inside the caller's transaction.
 
 Every flow that raises a signal (📣 Signaler, 🕘 Horaires et fermetures, an agent's arrival)
 tells the Caf with `announce`; the inbox tells the reporter of each step with
-`tell_reporter`. The texts and buttons are those of bot/ui/screens/signals.py and inbox.py.
+`tell_reporter`; the inbox, a closure cancelled and hours back above the minimum move a
+signal on with `move`. The texts and buttons are those of bot/ui/screens/signals.py and inbox.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import opening_hours
 from bot.domain import signals as rules
 from bot.domain.models import Caf, Person
-from bot.domain.signals import Signal, SignalKind
+from bot.domain.signals import Op, Signal, SignalKind
 from bot.services import notify
 from bot.ui.screens import inbox as inbox_screen
 from bot.ui.screens import signals as screen
@@ -60,6 +61,23 @@ async def announce(tx: Tx, caf: Caf, signal: Signal, *, tz: ZoneInfo, now: datet
     )
     return await notify.to_coordinators(
         tx, caf, kind="signal_new", key=f"signal:{signal.id}:new", text=text, now=now, markup=markup
+    )
+
+
+async def move(
+    tx: Tx,
+    signal: Signal,
+    op: Op,
+    *,
+    by: Person,
+    now: datetime,
+    resolution: str | None = None,
+) -> bool:
+    """The signal, as it was read, moved on by `op` to the status the rule gives (SignalError
+    when it cannot be); False when someone moved it first."""
+    status, expected = rules.after(signal.status, op), signal.status
+    return await signal_store.set_status(
+        tx, signal.id, status=status, expected=expected, by=by.id, now=now, resolution=resolution
     )
 
 

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from bot.domain import signals as rules
 from bot.domain.models import Member
 from bot.domain.signals import Op, Signal, SignalKind, SignalStatus
-from bot.services import notify, signal_notices
+from bot.services import audit, notify, signal_notices
 from bot.ui.screens import inbox as inbox_screen
 from bot.ui.screens.inbox import Inbox
 from bot.ui.screens.paging import Page
 from bot.ui.screens.signals import SignalView, Step
-from storage import audit, pending
+from storage import pending
 from storage import signals as signal_store
 from storage.db import Conn, Database, Tx
 
@@ -178,15 +178,9 @@ async def raise_signal(
             now=now,
         )
         if new:
+            details = {"kind": kind.value}
             await audit.record(
-                tx,
-                at=now,
-                action="signal.raised",
-                actor_id=member.person.id,
-                caf_id=member.caf.id,
-                target_type="signal",
-                target_id=signal.id,
-                details={"kind": kind.value},
+                tx, member, "signal.raised", now, ("signal", signal.id), details=details
             )
             await signal_notices.announce(tx, member.caf, signal, tz=tz, now=now)
         await pending.clear(tx, member.person.id)
@@ -204,15 +198,7 @@ async def answer(db: Database, member: Member, signal: Signal, body: str, now: d
         message_id = await signal_store.add_message(
             tx, signal.id, author_id=member.person.id, from_caf=False, body=body, now=now
         )
-        await audit.record(
-            tx,
-            at=now,
-            action="signal.answered",
-            actor_id=member.person.id,
-            caf_id=member.caf.id,
-            target_type="signal",
-            target_id=signal.id,
-        )
+        await audit.record(tx, member, "signal.answered", now, ("signal", signal.id))
         text, markup = inbox_screen.answer_notice(signal, author=member.person, body=body)
         await notify.to_coordinators(
             tx,
@@ -228,16 +214,9 @@ async def answer(db: Database, member: Member, signal: Signal, body: str, now: d
 
 # ------------------------------------------------------------------------------ the Caf
 async def _record(tx: Tx, member: Member, signal: Signal, action: str, now: datetime) -> None:
-    await audit.record(
-        tx,
-        at=now,
-        action=action,
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="signal",
-        target_id=signal.id,
-        details={"kind": signal.kind.value, "partner": signal.partner_id},
-    )
+    """A step of the Caf's work on the signal, audited with what the signal is."""
+    details = {"kind": signal.kind.value, "partner": signal.partner_id}
+    await audit.record(tx, member, action, now, ("signal", signal.id), details=details)
 
 
 async def acknowledge(db: Database, member: Member, signal: Signal, now: datetime) -> Acknowledged:
@@ -247,14 +226,7 @@ async def acknowledge(db: Database, member: Member, signal: Signal, now: datetim
     except rules.SignalError as error:
         return Acknowledged(signal, moved=False, refusal=str(error))
     async with db.transaction() as tx:
-        moved = await signal_store.set_status(
-            tx,
-            signal.id,
-            status=SignalStatus.ACKNOWLEDGED,
-            expected=signal.status,
-            by=member.person.id,
-            now=now,
-        )
+        moved = await signal_notices.move(tx, signal, Op.ACKNOWLEDGE, by=member.person, now=now)
         if moved:
             await _record(tx, member, signal, "signal.acknowledged", now)
             await signal_notices.tell_reporter(
@@ -280,14 +252,7 @@ async def reply(
             tx, signal.id, author_id=member.person.id, from_caf=True, body=body, now=now
         )
         if fresh.status is SignalStatus.OPEN:
-            await signal_store.set_status(
-                tx,
-                signal.id,
-                status=rules.after(fresh.status, Op.REPLY),
-                expected=fresh.status,
-                by=member.person.id,
-                now=now,
-            )
+            await signal_notices.move(tx, fresh, Op.REPLY, by=member.person, now=now)
         await _record(tx, member, signal, "signal.replied", now)
         await signal_notices.tell_reporter(
             tx,
@@ -310,14 +275,8 @@ async def resolve(db: Database, member: Member, signal: Signal, note: str, now: 
         await pending.clear(tx, member.person.id)
         fresh = await signal_store.get(tx, signal.id)
         assert fresh is not None
-        moved = fresh.status is not SignalStatus.RESOLVED and await signal_store.set_status(
-            tx,
-            signal.id,
-            status=rules.after(fresh.status, Op.RESOLVE),
-            expected=fresh.status,
-            by=member.person.id,
-            now=now,
-            resolution=note,
+        moved = fresh.status is not SignalStatus.RESOLVED and await signal_notices.move(
+            tx, fresh, Op.RESOLVE, by=member.person, now=now, resolution=note
         )
         if moved:
             await _record(tx, member, signal, "signal.resolved", now)

@@ -35,10 +35,10 @@ from bot.domain.site_reviews import (
     SiteReview,
     Step,
 )
-from bot.services import action_plan, notify
+from bot.services import action_plan, audit, notify
 from bot.services.network import NotTheirs, own_partner
 from bot.ui.render import render
-from storage import audit, hours, pending
+from storage import hours, pending
 from storage import site_reviews as store
 from storage.db import Conn, Database, Tx
 from storage.hours import Declaration
@@ -183,16 +183,9 @@ async def mark_done(
             tx, item.id, by=member.person.id, now=now
         )
         if done:
-            await audit.record(
-                tx,
-                at=now,
-                action="review.item_done",
-                actor_id=member.person.id,
-                caf_id=member.caf.id,
-                target_type="action_item",
-                target_id=item.id,
-                details={"partner": partner.id, "review": item.review_id},
-            )
+            details = {"partner": partner.id, "review": item.review_id}
+            on = ("action_item", item.id)
+            await audit.record(tx, member, "review.item_done", now, on, details=details)
             await action_plan.tell_done(tx, partner, item, now)
         outcome = DoneOutcome.DONE if done else DoneOutcome.ALREADY
         return ItemDone(outcome, item, partner, today, await _home(tx, member, partner, today))
@@ -327,20 +320,13 @@ async def save(db: Database, member: Member, revision: int, now: datetime) -> Sa
             tx, member.person.id, revision=draft.revision, review_id=review.id, now=now
         )
         await pending.clear(tx, member.person.id)
-        await audit.record(
-            tx,
-            at=now,
-            action="review.recorded",
-            actor_id=member.person.id,
-            caf_id=member.caf.id,
-            target_type="partner",
-            target_id=partner.id,
-            details={
-                "review": review.id,
-                "visited_on": review.visited_on.isoformat(),
-                "items": len(items),
-            },
-        )
+        details = {
+            "review": review.id,
+            "visited_on": review.visited_on.isoformat(),
+            "items": len(items),
+        }
+        on = ("partner", partner.id)
+        await audit.record(tx, member, "review.recorded", now, on, details=details)
         told = await _tell_managers(tx, partner, review, items, now)
         return Saved(review, items, told, await _home(tx, member, partner, today))
 

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from bot.domain.models import Caf, Member
 from bot.domain.period_reports import ReportStatus
 from bot.domain.periods import Period, parse_period
+from bot.services import audit
 from bot.ui.screens.indicators import FollowUpLine, Scope, Transmission, Validation
-from storage import audit, partners, people, period_reports
+from storage import partners, people, period_reports
 from storage.db import Conn, Database
 
 
@@ -79,16 +80,9 @@ async def validate(db: Database, member: Member, report_id: int, now: datetime) 
             tx, report.id, person_id=member.person.id, visits=visits, now=now
         )
         if newly:
-            await audit.record(
-                tx,
-                at=now,
-                action="period.validated",
-                actor_id=member.person.id,
-                caf_id=member.caf.id,
-                target_type="partner",
-                target_id=report.partner_id,
-                details={"period": report.period, "visits": visits},
-            )
+            details = {"period": report.period, "visits": visits}
+            on = ("partner", report.partner_id)
+            await audit.record(tx, member, "period.validated", now, on, details=details)
         fresh = await period_reports.get(tx, report.id)
         assert fresh is not None and fresh.validated_at is not None
         by = await people.get(tx, fresh.validated_by) if fresh.validated_by else None

@@ -49,7 +49,8 @@ from bot.domain.visits import (
     validate_complete,
     visit_time,
 )
-from storage import audit, period_reports
+from bot.services import audit
+from storage import period_reports
 from storage import visits as store
 from storage.db import Database, Tx
 
@@ -296,15 +297,7 @@ async def _replace(
     # Its period, and the one it was in if its time changed.
     instants = [visited_at] + ([before.visited_at] if before else [])
     await _reopen_periods(tx, member, record.partner_id, instants, now)
-    await audit.record(
-        tx,
-        at=now,
-        action="visit.modified",
-        actor_id=member.person.id,
-        caf_id=member.caf.id,
-        target_type="visit",
-        target_id=visit_id,
-    )
+    await audit.record(tx, member, "visit.modified", now, ("visit", visit_id))
     return visit_id
 
 
@@ -337,15 +330,7 @@ async def undo(
         deleted = await store.delete_visit(tx, visit.id, training=training)
         if deleted and not training:
             await _reopen_periods(tx, member, visit.partner_id, [visit.visited_at], now)
-            await audit.record(
-                tx,
-                at=now,
-                action="visit.cancelled",
-                actor_id=member.person.id,
-                caf_id=member.caf.id,
-                target_type="visit",
-                target_id=visit.id,
-            )
+            await audit.record(tx, member, "visit.cancelled", now, ("visit", visit.id))
     return Undone(deleted)
 
 

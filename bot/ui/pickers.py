@@ -5,16 +5,31 @@ a broadcast or of an event). A Caf has up to a few hundred sites and Telegram sh
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.models import Partner
+from bot.ui.render import render
+from bot.ui.screens import Screen
 from bot.ui.screens.paging import pager_row, paginate
 
 SITES_PAGE = 8
 
 #: (label, op, value) -> a button of the flow's own callback type and item.
 ButtonOf = Callable[[str, str, int], InlineKeyboardButton]
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class SiteChoice(Generic[S]):
+    """What the sites are chosen for (a draft of news, an event), the Caf's sites, and the
+    ids of those ticked."""
+
+    subject: S
+    sites: list[Partner]
+    chosen: frozenset[int]
 
 
 def site_checklist(
@@ -36,3 +51,12 @@ def page_of(sites: Sequence[Partner], partner_id: int) -> int:
     """The checklist page that shows this site (the first page if it is not listed)."""
     index = next((i for i, p in enumerate(sites) if p.id == partner_id), 0)
     return index // SITES_PAGE
+
+
+def sites_screen(
+    choice: SiteChoice[Any], page: int, button: ButtonOf, done: InlineKeyboardButton
+) -> Screen:
+    """The sites to tick, a page at a time, then `done` (« ✔️ Terminé »)."""
+    rows = site_checklist(choice.sites, choice.chosen, page, button)
+    rows.append([done])
+    return render("broadcast_sites", count=len(choice.chosen)), InlineKeyboardMarkup(rows)

@@ -40,15 +40,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import app as bot_app
 from bot.domain.events import CAPACITIES, Answer, EventKind
 from bot.domain.periods import reporting_period_of
-from bot.domain.permissions import (
-    Action,
-    Actor,
-    LabelStatus,
-    PersonStatus,
-    Refusal,
-    Role,
-    decide,
-)
+from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Refusal, Role, decide
 from bot.domain.signals import CLOSURE_REASONS, DIFFICULTY_CATEGORIES, TRAINING_TOPICS, URGENCIES
 from bot.domain.site_reviews import (
     CHECK_KEYS,
@@ -60,28 +52,8 @@ from bot.domain.site_reviews import (
 )
 from bot.domain.visits import Op
 from bot.ui import callbacks, menus
-from bot.ui.callbacks import (
-    BroadcastTap,
-    Callback,
-    ComplianceTap,
-    DocTap,
-    EventTap,
-    HoursTap,
-    InboxTap,
-    IndicatorTap,
-    MenuTap,
-    NetworkTap,
-    PersonalDataTap,
-    ReadTap,
-    ReviewTap,
-    RsvpTap,
-    SavedVisit,
-    SignalTap,
-    TransmitTap,
-    VisitStep,
-)
+from bot.ui.callbacks import BroadcastTap, DocTap, EventTap, HoursTap, NetworkTap, SignalTap
 from bot.ui.render import render
-from bot.ui.screens.broadcast import read_markup, recipient_text
 from conversations.taps import TapTable
 from storage import announcements, closures, documents, people, period_reports
 from storage import events as event_store
@@ -93,6 +65,7 @@ from storage.timefmt import to_db
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
 from tests.fake_bot_api import FakeMessage, FakeUser
+from tests.fuzz.harness import news, sent_notice
 
 
 @pytest.fixture
@@ -290,61 +263,29 @@ async def _caf_objects(world: World) -> None:
         document = await documents.add(
             tx, caf_id=caf_id, title="Guide", url="https://www.caf.fr/", created_by=None, now=now
         )
-        draft = await announcements.create(
-            tx,
-            caf_id=caf_id,
-            author_id=coordinator,
-            body="Brouillon",
-            media_kind=None,
-            media_file_id=None,
-            media_name=None,
-            now=now,
-        )
-        sent = await announcements.create(
-            tx,
-            caf_id=caf_id,
-            author_id=coordinator,
-            body="À lire",
-            media_kind=None,
-            media_file_id=None,
-            media_name=None,
-            now=now,
-        )
-        await announcements.update(tx, sent.id, now, must_read=1)
-        sent = await announcements.get(tx, sent.id)
-        assert sent is not None
-        await announcements.send(
-            tx, sent, text=recipient_text(sent), reply_markup=read_markup(sent), now=now
-        )
-        times = {
-            "starts_at": now + timedelta(days=30),
-            "ends_at": now + timedelta(days=30, hours=3),
-            "rsvp_deadline": now + timedelta(days=20),
-        }
-        draft_event = await event_store.create(
-            tx,
-            caf_id=caf_id,
-            kind=EventKind.TRAINING_DAY,
-            title="Journée de formation",
-            place="Amiens",
-            visio_url=None,
-            capacity=None,
-            created_by=coordinator,
-            now=now,
-            **times,
-        )
-        event = await event_store.create(
-            tx,
-            caf_id=caf_id,
-            kind=EventKind.COMMITTEE_NETWORK,
-            title="Comité de pilotage",
-            place="Amiens",
-            visio_url=None,
-            capacity=None,
-            created_by=coordinator,
-            now=now,
-            **times,
-        )
+        draft = await news(tx, caf_id, coordinator, "Brouillon", now)
+        sent = await sent_notice(tx, caf_id, coordinator, "À lire", now, read_button=True)
+        # A draft event and a published one, a month ahead.
+        draft_event, event = [
+            await event_store.create(
+                tx,
+                caf_id=caf_id,
+                kind=kind,
+                title=title,
+                place="Amiens",
+                visio_url=None,
+                capacity=None,
+                created_by=coordinator,
+                now=now,
+                starts_at=now + timedelta(days=30),
+                ends_at=now + timedelta(days=30, hours=3),
+                rsvp_deadline=now + timedelta(days=20),
+            )
+            for kind, title in (
+                (EventKind.TRAINING_DAY, "Journée de formation"),
+                (EventKind.COMMITTEE_NETWORK, "Comité de pilotage"),
+            )
+        ]
         await event_store.set_fields(tx, event.id, now, status="published")
         invited = await event_store.invite_audience(tx, event)
         await event_store.set_answer(tx, event.id, world.person_ids["agent"], Answer.GOING, now)
@@ -427,7 +368,7 @@ def invited(world: World, kind: Kind) -> bool:
 
 
 # ------------------------------------------------------------------------------ the table
-Payload = Callable[[World], Callback | Awaitable[Callback]]
+Payload = Callable[[World], callbacks.Callback | Awaitable[callbacks.Callback]]
 
 
 @dataclass(frozen=True)
@@ -467,7 +408,7 @@ def _visit_value(op: Op) -> str:
 def _review_at(op: str, state: Callable[[World], DraftState], value: int = 0) -> Payload:
     """The coordinator's yearly-visit draft put at the step this button belongs to."""
 
-    async def build(world: World) -> Callback:
+    async def build(world: World) -> callbacks.Callback:
         person = world.person_ids["coordinator"]
         async with world.db.transaction() as tx:
             started = await review_store.start_draft(
@@ -477,7 +418,7 @@ def _review_at(op: str, state: Callable[[World], DraftState], value: int = 0) ->
                 tx, person_id=person, revision=started.revision, state=state(world), now=world.now
             )
         assert draft is not None
-        return ReviewTap(op, draft.revision, value)
+        return callbacks.ReviewTap(op, draft.revision, value)
 
     return build
 
@@ -495,15 +436,19 @@ TAPS: dict[tuple[str, str], Tap] = {
     **{
         ("v", op.value): _table_tap(
             only("agent"),
-            lambda w, op=op: VisitStep(w.draft, w.draft_revision, op.value, _visit_value(op)),
+            lambda w, op=op: callbacks.VisitStep(
+                w.draft, w.draft_revision, op.value, _visit_value(op)
+            ),
             on_draft=True,
         )
         for op in Op
     },
     # visit.SAVED_TAPS: the visit must be the person's own.
-    ("sv", "undo"): _table_tap(only("agent"), lambda w: SavedVisit(w.visit, "undo")),
-    ("sv", "edit"): _table_tap(only("agent"), lambda w: SavedVisit(w.visit, "edit")),
-    ("sv", "tundo"): _table_tap(only("agent"), lambda w: SavedVisit(w.training_visit, "tundo")),
+    ("sv", "undo"): _table_tap(only("agent"), lambda w: callbacks.SavedVisit(w.visit, "undo")),
+    ("sv", "edit"): _table_tap(only("agent"), lambda w: callbacks.SavedVisit(w.visit, "edit")),
+    ("sv", "tundo"): _table_tap(
+        only("agent"), lambda w: callbacks.SavedVisit(w.training_visit, "tundo")
+    ),
     # network.TAPS: the coordinators' screens, and those a manager reaches for their own
     # site's agents.
     ("n", "home"): _table_tap(anyone, lambda w: NetworkTap("home", 0, 0)),
@@ -571,11 +516,13 @@ TAPS: dict[tuple[str, str], Tap] = {
     ("h", "ccx"): _table_tap(this_site, lambda w: HoursTap("ccx", w.closure, 1, 0)),
     # inbox.TAPS: INBOX for every button; signals of this Caf only.
     **{
-        ("ib", op): _table_tap(anyone, lambda w, op=op: InboxTap(op, 0, "all", 0, 0))
+        ("ib", op): _table_tap(anyone, lambda w, op=op: callbacks.InboxTap(op, 0, "all", 0, 0))
         for op in ("list", "kinds", "sites")
     },
     **{
-        ("ib", op): _table_tap(this_caf, lambda w, op=op: InboxTap(op, w.signal, "all", 0, 0))
+        ("ib", op): _table_tap(
+            this_caf, lambda w, op=op: callbacks.InboxTap(op, w.signal, "all", 0, 0)
+        )
         for op in ("item", "ack", "reply", "resolve")
     },
     # documentation.TAPS: DOCUMENTATION to read, MANAGE_NETWORK to change the list; this
@@ -606,7 +553,7 @@ TAPS: dict[tuple[str, str], Tap] = {
         for op in ("retry", "unread", "remind")
     },
     # broadcast.READ_TAPS: the person must be one of the recipients.
-    ("rd", ""): _table_tap(readers, lambda w: ReadTap(w.must_read)),
+    ("rd", ""): _table_tap(readers, lambda w: callbacks.ReadTap(w.must_read)),
     # events.TAPS: this Caf's events only.
     **{
         ("e", op): _table_tap(anyone, lambda w, op=op: EventTap(op, 0, 0))
@@ -626,32 +573,38 @@ TAPS: dict[tuple[str, str], Tap] = {
     # events.on_rsvp: require(ANSWER_INVITATION); the person must be invited.
     **{
         ("r", answer): _tap(
-            A.ANSWER_INVITATION, invited, lambda w, answer=answer: RsvpTap(w.event, answer)
+            A.ANSWER_INVITATION,
+            invited,
+            lambda w, answer=answer: callbacks.RsvpTap(w.event, answer),
         )
         for answer in ("yes", "no")
     },
     # indicators.TAPS: a coordinator's own Caf and its sites, a manager's own site; sites and
     # transmissions are for coordinators.
     **{
-        ("ix", op): _table_tap(this_site, lambda w, op=op: IndicatorTap(op, w.sites[S], w.period))
+        ("ix", op): _table_tap(
+            this_site, lambda w, op=op: callbacks.IndicatorTap(op, w.sites[S], w.period)
+        )
         for op in ("view", "show", "charts", "xlsx", "csv")
     },
     **{
-        ("ix", op): _table_tap(coordinators, lambda w, op=op: IndicatorTap(op, 0, w.period))
+        ("ix", op): _table_tap(
+            coordinators, lambda w, op=op: callbacks.IndicatorTap(op, 0, w.period)
+        )
         for op in ("sites", "tr")
     },
     # indicators.TRANSMIT: the report of the manager's own site.
-    ("tr", "ok"): _table_tap(this_site, lambda w: TransmitTap("ok", w.report)),
+    ("tr", "ok"): _table_tap(this_site, lambda w: callbacks.TransmitTap("ok", w.report)),
     # compliance.TAPS: sites of this Caf.
-    ("cf", "list"): _table_tap(anyone, lambda w: ComplianceTap("list", 0, 0)),
-    ("cf", "site"): _table_tap(this_site, lambda w: ComplianceTap("site", w.sites[S], 0)),
+    ("cf", "list"): _table_tap(anyone, lambda w: callbacks.ComplianceTap("list", 0, 0)),
+    ("cf", "site"): _table_tap(this_site, lambda w: callbacks.ComplianceTap("site", w.sites[S], 0)),
     # yearly_visit.TAPS: sites of this Caf; the wizard's buttons move the coordinator's own
     # draft.
     **{
-        ("yv", op): _table_tap(this_site, lambda w, op=op: ReviewTap(op, w.sites[S], 0))
+        ("yv", op): _table_tap(this_site, lambda w, op=op: callbacks.ReviewTap(op, w.sites[S], 0))
         for op in ("home", "new")
     },
-    ("yv", "done"): _table_tap(this_site, lambda w: ReviewTap("done", w.action_item, 1)),
+    ("yv", "done"): _table_tap(this_site, lambda w: callbacks.ReviewTap("done", w.action_item, 1)),
     ("yv", "day"): _table_tap(only("coordinator"), _review_at("day", lambda w: DraftState())),
     ("yv", "check"): _table_tap(
         only("coordinator"),
@@ -694,9 +647,9 @@ TAPS: dict[tuple[str, str], Tap] = {
     },
 }
 # my_data.TAPS: « 📥 Télécharger » for anyone with their data; erasing a person of this Caf.
-TAPS[("pd", "dl")] = _table_tap(anyone, lambda w: PersonalDataTap("dl", 0, 0))
+TAPS[("pd", "dl")] = _table_tap(anyone, lambda w: callbacks.PersonalDataTap("dl", 0, 0))
 TAPS[("pd", "erase")] = _table_tap(
-    this_caf, lambda w: PersonalDataTap("erase", w.person_ids["agent"], 1)
+    this_caf, lambda w: callbacks.PersonalDataTap("erase", w.person_ids["agent"], 1)
 )
 # app.menu_tap: an inline shortcut runs the menu entry's own handler.
 TAPS.update(
@@ -704,7 +657,7 @@ TAPS.update(
         ("m", entry.key): _tap(
             entry.action,
             anyone,
-            lambda w, key=entry.key: MenuTap(key),
+            lambda w, key=entry.key: callbacks.MenuTap(key),
             informational=entry.action is Action.HELP,
         )
         for entry in menus.ENTRIES

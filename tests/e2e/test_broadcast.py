@@ -7,6 +7,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.domain.permissions import Role
 from storage.timefmt import to_db
 from tests.cli_runner import run_cli
@@ -40,13 +42,9 @@ def got(user: FakeUser, needle: str = "procédure RSA") -> bool:
     return any(needle in (m.text or "") for m in user.bot_messages)
 
 
+@pytest.mark.usefixtures("bot")
 async def test_a_news_item_reaches_the_chosen_audience_formatted_with_its_report(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
     other = await network.join(Role.AGENT, partner=network.other_site, first_name="Olga")
     await compose(coordinator)
@@ -90,16 +88,11 @@ async def test_a_news_item_reaches_the_chosen_audience_formatted_with_its_report
     )
 
 
+@pytest.mark.usefixtures("bot")
 async def test_must_read_receipts_are_counted_once_and_the_silent_are_reminded(
-    tmp_path: Path,
-    db_path: Path,
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    db_path: Path, network: Network, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
+    fake = network.fake
     await compose(coordinator, "Consigne : nouveaux justificatifs", [])
     await coordinator.tap("☐ À lire obligatoirement")
     assert "☑️ À lire obligatoirement" in coordinator.last_message.labels
@@ -129,7 +122,7 @@ async def test_must_read_receipts_are_counted_once_and_the_silent_are_reminded(
     # The receipts, exported as a coordinator's Excel would read them.
     done = await asyncio.to_thread(
         run_cli,
-        tmp_path,
+        db_path.parent,
         network.clock.now(),
         "export",
         "broadcasts",
@@ -275,14 +268,8 @@ async def test_a_photo_news_item_keeps_only_the_file_id_and_an_nir_caption_is_re
     assert "4500" in coordinator.last_message.text.replace("\u202f", "").replace(" ", "")
 
 
-async def test_a_kill_in_the_middle_of_a_500_recipient_broadcast_loses_nobody(
-    network: Network, bot_process: StartBot, fake: FakeBotApi
-) -> None:
-    settings = {"BROADCAST_MAX_RATE": "150", "BROADCAST_PROGRESS_SECONDS": "0.5"}
-    process = await bot_process(**settings)
-    coordinator = await network.join(Role.COORDINATOR, first_name="Corinne")
-    # 500 registered agents, written straight to the database (joining one by one through
-    # the bot would only slow the test down); each has a chat on the fake Telegram.
+async def add_recipients(network: Network, fake: FakeBotApi, count: int) -> list[FakeUser]:
+    """Agents registered straight in the database (joining through the bot is slow)."""
     now = to_db(network.clock.now())
     first_id = 50_000
     async with network.db.transaction() as tx:
@@ -298,10 +285,19 @@ async def test_a_kill_in_the_middle_of_a_500_recipient_broadcast_loses_nobody(
                     "site": network.site.id,
                     "now": now,
                 }
-                for i in range(500)
+                for i in range(count)
             ],
         )
-    team = [fake.user(first_id + i, f"Agent {i}") for i in range(500)]
+    return [fake.user(first_id + i, f"Agent {i}") for i in range(count)]
+
+
+async def test_a_kill_in_the_middle_of_a_500_recipient_broadcast_loses_nobody(
+    network: Network, bot_process: StartBot, fake: FakeBotApi
+) -> None:
+    settings = {"BROADCAST_MAX_RATE": "150", "BROADCAST_PROGRESS_SECONDS": "0.5"}
+    process = await bot_process(**settings)
+    coordinator = await network.join(Role.COORDINATOR, first_name="Corinne")
+    team = await add_recipients(network, fake, 500)  # each with a chat on the fake Telegram
 
     await compose(coordinator, "Nouvelle procédure RSA, à lire", [])
     await coordinator.tap("📨 Envoyer maintenant")

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 
@@ -38,12 +39,9 @@ async def certificates_made(network: Network) -> int:
     )
 
 
+@pytest.mark.usefixtures("bot")
 async def test_a_coordinator_receives_the_sites_certificate_and_keeps_the_card(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    coordinator: FakeUser,
-    tmp_path: Path,
+    network: Network, coordinator: FakeUser, tmp_path: Path
 ) -> None:
     logo = tmp_path / "caf.png"
     Image.new("RGB", (400, 150), (11, 79, 138)).save(logo, "PNG")
@@ -109,12 +107,9 @@ async def test_no_certificate_for_a_withdrawn_label(
     assert await certificates_made(network) == 0
 
 
+@pytest.mark.usefixtures("bot")
 async def test_agents_managers_and_other_cafs_cannot_have_one_made(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
+    network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser
 ) -> None:
     forged = callbacks.encode(callbacks.NetworkTap("cert", network.site.id, 0))
     # The manager of the very site: the certificate is the Caf's to give.

@@ -7,30 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
 from tests.conftest import BotProcess, Network
+from tests.e2e.test_onboarding import AGENT_MENU, COORDINATOR_MENU, MANAGER_MENU
 from tests.e2e.test_visit import TYPICAL
 from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
-AGENT_MENU = [
-    ["📝 Nouvelle visite"],
-    ["📊 Mes chiffres", "🎓 Mode formation"],
-    ["📣 Signaler", "📚 Documentation"],
-    ["❓ Aide"],
-]
-MANAGER_MENU = [
-    ["📝 Nouvelle visite"],
-    ["📊 Mes chiffres", "🎓 Mode formation"],
-    ["📣 Signaler", "🕘 Horaires et fermetures"],
-    ["📈 Indicateurs", "👥 Mon équipe"],
-    ["📚 Documentation", "❓ Aide"],
-]
-COORDINATOR_MENU = [
-    ["📥 Signalements"],
-    ["📢 Diffuser", "📅 Événements"],
-    ["📈 Indicateurs", "🏢 Réseau"],
-    ["✅ Conformité", "📚 Documentation"],
-    ["❓ Aide"],
-]
 
 
 async def test_people_stay_registered_across_a_kill(

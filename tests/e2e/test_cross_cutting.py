@@ -93,11 +93,7 @@ async def test_forged_callback_is_refused_and_changes_nothing(
 
 
 async def test_error_is_told_in_french_and_logged_without_token_or_text(
-    bot: RunningBot,
-    network: Network,
-    agent: FakeUser,
-    fake: FakeBotApi,
-    caplog: pytest.LogCaptureFixture,
+    bot: RunningBot, agent: FakeUser, fake: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.fail("sendMessage", status=400, description="Bad Request: boom", chat_id=agent.chat_id)
     with caplog.at_level(logging.ERROR):

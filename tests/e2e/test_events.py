@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 
 from bot.domain.permissions import Role
@@ -45,13 +46,9 @@ def ics_files(fake: FakeBotApi, user: FakeUser) -> list[Calendar]:
 
 
 async def test_a_training_day_with_capacity_waiting_list_reminders_and_attendance(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    bot: RunningBot, network: Network, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
+    fake = network.fake
     other = await network.join(Role.AGENT, partner=network.other_site, first_name="Olga")
     await create_event(coordinator, capacity="1")
     draft = coordinator.last_message.text
@@ -120,13 +117,9 @@ async def test_a_training_day_with_capacity_waiting_list_reminders_and_attendanc
     await outbox_settled(network)
 
 
+@pytest.mark.usefixtures("bot")
 async def test_cancelling_an_event_tells_everyone_and_closes_the_answers(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
     await create_event(coordinator)
     await coordinator.tap("Responsables")

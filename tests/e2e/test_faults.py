@@ -29,9 +29,8 @@ from bot.domain.models import Partner
 from bot.domain.permissions import Role
 from bot.domain.visits import Draft
 from bot.ui import callbacks
-from storage.timefmt import to_db
 from tests.conftest import ROOT, BotProcess, Network, RunningBot
-from tests.e2e.test_broadcast import got, report
+from tests.e2e.test_broadcast import add_recipients, got, report
 from tests.e2e.test_visit import TYPICAL
 from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
@@ -210,29 +209,6 @@ async def assert_drafts_readable(network: Network) -> None:
         " GROUP BY person_id HAVING COUNT(*) > 1)"
     )
     assert open_twice == 0, "someone has two open drafts"
-
-
-async def add_recipients(network: Network, fake: FakeBotApi, count: int) -> list[FakeUser]:
-    """Agents registered straight in the database (joining through the bot is slow)."""
-    now = to_db(network.clock.now())
-    first_id = 50_000
-    async with network.db.transaction() as tx:
-        await tx.executemany(
-            "INSERT INTO people (telegram_user_id, display_name, role, caf_id, partner_id,"
-            " status, joined_at, last_seen_at) VALUES (:t, :n, 'agent', :caf, :site,"
-            " 'active', :now, :now)",
-            [
-                {
-                    "t": first_id + i,
-                    "n": f"Agent {i}",
-                    "caf": network.caf.id,
-                    "site": network.site.id,
-                    "now": now,
-                }
-                for i in range(count)
-            ],
-        )
-    return [fake.user(first_id + i, f"Agent {i}") for i in range(count)]
 
 
 def shows(user: FakeUser, text: str) -> Callable[[], bool]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-from bot.clock import ManualClock
+import pytest
+
 from bot.domain.permissions import Role
-from tests.conftest import Network, RunningBot, make_settings, start_bot, stop_bot
+from tests.conftest import Network, RunningBot
+from tests.e2e.conftest import Restart
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
@@ -174,13 +175,9 @@ async def test_a_schedule_can_apply_from_a_future_date(
     assert "Nouveaux horaires" not in manager.last_message.text
 
 
+@pytest.mark.usefixtures("bot")
 async def test_a_closure_over_the_new_year_picked_on_the_calendar_tells_the_caf_and_the_site(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    manager: FakeUser,
-    agent: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, manager: FakeUser, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     await manager.tap("🕘 Horaires et fermetures")
     await manager.tap("➕ Fermeture exceptionnelle")
@@ -252,13 +249,9 @@ async def test_typed_closure_dates_are_parsed_or_refused_clearly(
     assert len(await signals_of(network, "closure")) == 1
 
 
+@pytest.mark.usefixtures("bot")
 async def test_an_agent_declares_the_site_closed_today_and_can_undo_it(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
     await agent.tap("📣 Signaler")
     await agent.tap("🚪 Le site est fermé aujourd'hui")
@@ -300,12 +293,7 @@ async def test_hours_and_closures_are_refused_to_agents_and_coordinators(
 
 
 async def test_a_restart_in_the_middle_of_an_edit_loses_nothing(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    manager: FakeUser,
-    clock: ManualClock,
-    db_path: Path,
+    restart: Restart, network: Network, manager: FakeUser
 ) -> None:
     await manager.tap("🕘 Horaires et fermetures")
     await manager.tap("✏️ Modifier les horaires")
@@ -313,18 +301,13 @@ async def test_a_restart_in_the_middle_of_an_edit_loses_nothing(
     await set_day(manager, "Mardi", "Matin 9 h – 12 h")
     week = manager.last_message
     [next_data] = [data for row in week.inline_buttons for label, data in row if "Suivant" in label]
-    await stop_bot(bot)
-    restarted = await start_bot(fake, network.db, clock, make_settings(fake, db_path))
-    try:
-        await manager.tap("Suivant ▶️", week)
-        assert "Lundi : 9 h – 12 h, 14 h – 17 h" in manager.last_message.text
-        assert "Mardi : 9 h – 12 h" in manager.last_message.text
-        await manager.tap("✅ Enregistrer et prévenir la Caf")
-        assert "Horaires enregistrés" in manager.last_message.text
-        # An old "Suivant" finds no edit in progress: a fresh one, with nothing to save.
-        await manager.tap_data(next_data, week)
-        assert "rien à enregistrer" in manager.last_message.text
-        assert await network.db.fetch_value("SELECT COUNT(*) FROM opening_hours") == 1
-    finally:
-        await stop_bot(restarted)
-        assert not restarted.errors
+    await restart()
+    await manager.tap("Suivant ▶️", week)
+    assert "Lundi : 9 h – 12 h, 14 h – 17 h" in manager.last_message.text
+    assert "Mardi : 9 h – 12 h" in manager.last_message.text
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    assert "Horaires enregistrés" in manager.last_message.text
+    # An old "Suivant" finds no edit in progress: a fresh one, with nothing to save.
+    await manager.tap_data(next_data, week)
+    assert "rien à enregistrer" in manager.last_message.text
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM opening_hours") == 1

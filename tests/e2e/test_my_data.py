@@ -127,12 +127,9 @@ async def references(db: Database, person: int, telegram_user_id: int) -> dict[s
     return left
 
 
+@pytest.mark.usefixtures("bot")
 async def test_a_coordinator_erases_an_agent_whose_visits_stay_as_anonymous_figures(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    coordinator: FakeUser,
+    network: Network, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     agent_id = await person_id(network, agent)
     assert await log_visit(agent, TYPICAL) == 8
@@ -210,12 +207,9 @@ async def test_a_coordinator_erases_an_agent_whose_visits_stay_as_anonymous_figu
     assert await person_id(network, agent) != agent_id
 
 
+@pytest.mark.usefixtures("bot")
 async def test_only_a_coordinator_of_the_same_caf_erases_and_never_themselves(
-    bot: RunningBot,
-    network: Network,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    network: Network, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
     agent_id = await person_id(network, agent)
     coordinator_id = await person_id(network, coordinator)

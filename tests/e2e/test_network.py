@@ -24,13 +24,9 @@ async def open_site(coordinator: FakeUser, title: str) -> None:
     await coordinator.tap(label)
 
 
+@pytest.mark.usefixtures("bot")
 async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    manager: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, agent: FakeUser, manager: FakeUser, coordinator: FakeUser
 ) -> None:
     colleague = await network.join(Role.COORDINATOR, first_name="Claire")
     group = fake.group(-100777, "Équipe Caf")
@@ -74,13 +70,9 @@ async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
     assert await log_visit(agent, TYPICAL) == 8
 
 
+@pytest.mark.usefixtures("bot", "agent")
 async def test_an_iban_in_a_label_reason_is_refused_and_appears_nowhere(
-    bot: RunningBot,
-    network: Network,
-    agent: FakeUser,
-    coordinator: FakeUser,
-    db_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    network: Network, coordinator: FakeUser, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     quiet_third_party()  # what `python -m bot run` does at any LOG_LEVEL

@@ -29,6 +29,16 @@ COORDINATOR_MENU = [
     ["✅ Conformité", "📚 Documentation"],
     ["❓ Aide"],
 ]
+# The commands Telegram offers each role, in their order.
+AGENT_COMMANDS = "start visite chiffres formation signaler documentation aide mesdonnees annuler"
+COORDINATOR_COMMANDS = (
+    "start signalements diffuser evenements indicateurs reseau conformite documentation aide"
+    " mesdonnees annuler"
+)
+
+
+def commands(user: FakeUser) -> str:
+    return " ".join(name for name, _ in user.commands or [])
 
 
 async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, network: Network) -> None:
@@ -42,37 +52,14 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
     member = await people.member_by_telegram_id(network.db, user.user_id)
     assert member is not None and member.person.role is Role.AGENT
     assert member.partner is not None and member.partner.id == network.site.id
-    commands = [name for name, _ in user.commands or []]
-    assert commands == [
-        "start",
-        "visite",
-        "chiffres",
-        "formation",
-        "signaler",
-        "documentation",
-        "aide",
-        "mesdonnees",
-        "annuler",
-    ]
+    assert commands(user) == AGENT_COMMANDS
 
 
 async def test_coordinator_joins_without_visit_entries(bot: RunningBot, network: Network) -> None:
     user = await network.join(Role.COORDINATOR)
     assert "coordinateur" in user.last_message.text
     assert user.reply_keyboard == COORDINATOR_MENU
-    assert [name for name, _ in user.commands or []] == [
-        "start",
-        "signalements",
-        "diffuser",
-        "evenements",
-        "indicateurs",
-        "reseau",
-        "conformite",
-        "documentation",
-        "aide",
-        "mesdonnees",
-        "annuler",
-    ]
+    assert commands(user) == COORDINATOR_COMMANDS
 
 
 async def test_manager_menu_has_visit_entries(bot: RunningBot, network: Network) -> None:
@@ -188,10 +175,9 @@ async def test_suspended_site_cannot_log_but_keeps_the_rest(
         ["📣 Signaler", "📚 Documentation"],
         ["❓ Aide"],
     ]
-    await agent.send("📝 Nouvelle visite")
-    assert "suspendu" in agent.last_message.text
-    await agent.send("/visite")
-    assert "suspendu" in agent.last_message.text
+    for entry in ("📝 Nouvelle visite", "/visite"):
+        await agent.send(entry)
+        assert "suspendu" in agent.last_message.text, entry
     await agent.send("📊 Mes chiffres")
     assert "Mes chiffres" in agent.last_message.text
 
@@ -200,12 +186,9 @@ async def test_withdrawn_site_gets_an_explanation_only(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
     await network.set_label(network.site, LabelStatus.WITHDRAWN)
-    await agent.send("/start")
-    assert "a été retiré" in agent.last_message.text
-    await agent.send("📊 Mes chiffres")
-    assert "a été retiré" in agent.last_message.text
-    await agent.send("/chiffres")
-    assert "a été retiré" in agent.last_message.text
+    for entry in ("/start", "📊 Mes chiffres", "/chiffres"):
+        await agent.send(entry)
+        assert "a été retiré" in agent.last_message.text, entry
 
 
 async def test_revoked_person_gets_an_explanation_only(
@@ -214,10 +197,9 @@ async def test_revoked_person_gets_an_explanation_only(
     member = await people.member_by_telegram_id(network.db, agent.user_id)
     assert member is not None
     await people.set_status(network.db, member.person.id, PersonStatus.REVOKED, network.clock.now())
-    await agent.send("📝 Nouvelle visite")
-    assert "accès à l'assistant a été retiré" in agent.last_message.text
-    await agent.send("/start")
-    assert "accès à l'assistant a été retiré" in agent.last_message.text
+    for entry in ("📝 Nouvelle visite", "/start"):
+        await agent.send(entry)
+        assert "accès à l'assistant a été retiré" in agent.last_message.text, entry
     assert agent.reply_keyboard is None or agent.reply_keyboard == [["❓ Aide"]]
 
 

@@ -25,7 +25,7 @@ from tests import render_jobs
 from tests.conftest import ROOT, Network, RunningBot
 from tests.e2e.test_network import open_site
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
+from tests.fake_bot_api import FakeUser
 
 LIBRARIES = ("matplotlib", "numpy", "openpyxl", "reportlab", "PIL")
 # Our modules that import one of them at their top.
@@ -98,12 +98,9 @@ def test_the_bot_starts_without_the_drawing_libraries() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.usefixtures("bot")
 async def test_charts_a_workbook_and_a_certificate_are_made_outside_the_bot_process(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    agent: FakeUser,
-    coordinator: FakeUser,
+    network: Network, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     await log_visit(agent, TYPICAL)
     loaded_before = {m for m in sys.modules if heavy(m)}
@@ -131,7 +128,6 @@ async def test_charts_a_workbook_and_a_certificate_are_made_outside_the_bot_proc
 
 async def test_charts_whose_process_is_killed_get_the_usual_error_and_the_next_try_works(
     bot: RunningBot,
-    network: Network,
     agent: FakeUser,
     manager: FakeUser,
     monkeypatch: pytest.MonkeyPatch,

@@ -15,17 +15,8 @@ from storage import signals as signal_store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
-from tests.fuzz.harness import (
-    _DESCRIPTION,
-    FAST_OUTBOX,
-    _first_id,
-    build_world,
-    go,
-    outbox_clean,
-    press,
-    say,
-    tap,
-)
+from tests.fuzz import harness
+from tests.fuzz.harness import go, say, tap
 
 NIR = "1 84 12 76 451 089 46"
 
@@ -341,23 +332,26 @@ async def test_a_suspended_site_still_signals_and_a_withdrawn_one_cannot(
 
 
 # Found by the fuzzing (tests/fuzz/), pinned down.
-@pytest.mark.parametrize("settings_overrides", [FAST_OUTBOX], ids=["fast_outbox"])
+@pytest.mark.parametrize("settings_overrides", [harness.FAST_OUTBOX], ids=["fast_outbox"])
 async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
     bot: RunningBot, network: Network, fake: FakeBotApi
 ) -> None:
     """Found by the fuzzing: every answer (up to 1,000 characters) was added to the signal's
     card until it passed 4,096 characters, and neither the site nor the Caf could open it."""
-    w = await build_world(bot, network, fake)
+    w = await harness.build_world(bot, network, fake)
     agent, coordinator = w.users["agent"], w.users["coordinator"]
-    await go(agent, w, *_DESCRIPTION, say("D" * 1000))
-    signal_id = await _first_id(w, "SELECT MAX(id) FROM signals")
+    await go(agent, w, *harness._DESCRIPTION, say("D" * 1000))
+    signal_id = await harness._first_id(w, "SELECT MAX(id) FROM signals")
     for number in range(6):
         reply = [
             say("/signalements"),
-            press(lambda w: callbacks.InboxTap("item", signal_id, "all", 0, 0)),
+            harness.press(lambda w: callbacks.InboxTap("item", signal_id, "all", 0, 0)),
         ]
         await go(coordinator, w, *reply, tap("↩️ Répondre"), say(f"{number}" + "c" * 999))
-        own = [say("/signaler"), press(lambda w: callbacks.SignalTap("one", signal_id, "0", "0"))]
+        own = [
+            say("/signaler"),
+            harness.press(lambda w: callbacks.SignalTap("one", signal_id, "0", "0")),
+        ]
         await go(agent, w, *own, tap("↩️ Répondre à la Caf"), say(f"{number}" + "a" * 999))
         assert not bot.errors, bot.errors
     await go(agent, w, *own)
@@ -367,4 +361,4 @@ async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
         assert "D" * 1000 in card and "8 messages plus anciens" in card
         assert "5" + "a" * 200 in card
     await outbox_settled(network)
-    await outbox_clean(w)
+    await harness.outbox_clean(w)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
 from bot.domain.site_reviews import DraftState, Owner, Step
 from bot.jobs import action_reminders
 from storage import hours, site_reviews
 from storage import site_reviews as store
-from tests.conftest import Network, RunningBot, make_settings, start_bot, stop_bot
+from tests.conftest import Network, RunningBot
+from tests.e2e.conftest import Restart
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
@@ -100,13 +100,9 @@ async def declare_weekday_hours(network: Network) -> None:
         )
 
 
+@pytest.mark.usefixtures("bot")
 async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_manager(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    manager: FakeUser,
-    agent: FakeUser,
-    coordinator: FakeUser,
+    network: Network, fake: FakeBotApi, manager: FakeUser, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     await declare_weekday_hours(network)
     await open_review(coordinator)
@@ -226,12 +222,7 @@ async def test_an_item_marked_done_and_an_item_overdue_once_the_clock_moves(
 
 
 async def test_a_restart_in_the_middle_of_the_wizard_keeps_the_draft(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    coordinator: FakeUser,
-    clock: ManualClock,
-    db_path: Path,
+    restart: Restart, network: Network, coordinator: FakeUser
 ) -> None:
     await open_review(coordinator)
     await coordinator.tap("➕ Enregistrer une visite")
@@ -239,19 +230,14 @@ async def test_a_restart_in_the_middle_of_the_wizard_keeps_the_draft(
     await coordinator.tap("❌ Non")
     await coordinator.tap("✅ Oui")
     before = coordinator.last_message
-    await stop_bot(bot)
-    restarted = await start_bot(fake, network.db, clock, make_settings(fake, db_path))
-    try:
-        await coordinator.tap("✅ Oui", before)  # hours: the button made before the restart
-        assert "Remarques" in coordinator.last_message.text
-        await coordinator.send(REMARKS)  # the typed step survived too
-        await coordinator.tap("✅ Enregistrer la visite")
-        assert "Visite du mercredi 25 novembre 2026 enregistrée" in coordinator.last_message.text
-        review = await store.last_review(network.db, network.site.id)
-        assert review is not None and not review.premises_ok and review.remarks == REMARKS
-    finally:
-        await stop_bot(restarted)
-        assert not restarted.errors
+    await restart()
+    await coordinator.tap("✅ Oui", before)  # hours: the button made before the restart
+    assert "Remarques" in coordinator.last_message.text
+    await coordinator.send(REMARKS)  # the typed step survived too
+    await coordinator.tap("✅ Enregistrer la visite")
+    assert "Visite du mercredi 25 novembre 2026 enregistrée" in coordinator.last_message.text
+    review = await store.last_review(network.db, network.site.id)
+    assert review is not None and not review.premises_ok and review.remarks == REMARKS
 
 
 async def test_identifiers_in_remarks_or_an_action_are_refused_and_never_stored(
@@ -411,12 +397,7 @@ async def test_typing_where_a_button_is_expected_and_going_back_and_cancelling(
 
 
 async def test_those_who_carry_an_item_are_reminded_a_week_before_and_once_it_is_late(
-    bot: RunningBot,
-    network: Network,
-    fake: FakeBotApi,
-    manager: FakeUser,
-    agent: FakeUser,
-    coordinator: FakeUser,
+    bot: RunningBot, network: Network, manager: FakeUser, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     await record_visit(
         coordinator,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bot.domain import signals as signal_rules
 from bot.domain import taxonomy
 from bot.domain.events import EventKind
-from bot.domain.models import Caf, Partner
+from bot.domain.models import Announcement, Caf, Partner
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import PersonStatus, Role
 from bot.domain.signals import SignalKind
@@ -33,7 +33,7 @@ from bot.ui.callbacks import (
     NetworkTap,
     ReviewTap,
 )
-from bot.ui.screens.broadcast import recipient_text
+from bot.ui.screens.broadcast import read_markup, recipient_text
 from conversations import (
     broadcast,
     compliance,
@@ -52,6 +52,7 @@ from storage import events as event_store
 from storage import hours as hours_store
 from storage import signals as signal_store
 from storage import visits as visit_store
+from storage.db import Conn
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeChat, FakeGroup, FakeMessage, FakeUser
@@ -210,22 +211,7 @@ async def seed_objects(w: World) -> None:
             )
             await event_store.set_fields(tx, event.id, now, status="published")
             await event_store.invite_audience(tx, event)
-            notice = await announcements.create(
-                tx,
-                caf_id=caf.id,
-                author_id=ids[coordinator],
-                body="Nouvelle procédure.",
-                media_kind=None,
-                media_file_id=None,
-                media_name=None,
-                now=now,
-            )
-            await announcements.update(tx, notice.id, now, must_read=1)
-            fresh = await announcements.get(tx, notice.id)
-            assert fresh is not None
-            await announcements.send(
-                tx, fresh, text=recipient_text(fresh), reply_markup=None, now=now
-            )
+            await sent_notice(tx, caf.id, ids[coordinator], "Nouvelle procédure.", now)
             state = (
                 DraftState()
                 .with_date(today - timedelta(days=3))
@@ -285,6 +271,30 @@ _FOREIGN_PERSON = (
     "({col} IN (SELECT id FROM people WHERE caf_id != :caf OR (:coord = 0 AND id != :me"
     " AND NOT (:role = 'manager' AND partner_id = :site AND role = 'agent'))))"
 )
+
+
+TEXT_ONLY = dict.fromkeys(("media_kind", "media_file_id", "media_name"))
+
+
+async def news(conn: Conn, caf_id: int, author_id: int, body: str, now: datetime) -> Announcement:
+    """A coordinator's draft of news, text only, written straight to the database."""
+    return await announcements.create(
+        conn, caf_id=caf_id, author_id=author_id, body=body, now=now, **TEXT_ONLY
+    )
+
+
+async def sent_notice(
+    conn: Conn, caf_id: int, author_id: int, body: str, now: datetime, *, read_button: bool = False
+) -> Announcement:
+    """A must-read notice sent to the whole Caf: its messages queued in the outbox, with
+    « J'ai lu » under them when `read_button`."""
+    notice = await news(conn, caf_id, author_id, body, now)
+    await announcements.update(conn, notice.id, now, must_read=1)
+    sent = await announcements.get(conn, notice.id)
+    assert sent is not None
+    markup = read_markup(sent) if read_button else None
+    await announcements.send(conn, sent, text=recipient_text(sent), reply_markup=markup, now=now)
+    return sent
 
 
 def _fp(col: str) -> str:

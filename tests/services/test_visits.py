@@ -3,13 +3,14 @@ tap by tap, and the rule that a change to a validated period's visits reopens it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.models import Member, ReportingPeriod
+from bot.domain.models import Member, Partner
 from bot.domain.periods import quarter_of
 from bot.domain.permissions import Role
 from bot.domain.visit_log import (
@@ -26,8 +27,9 @@ from bot.domain.visit_log import (
 )
 from bot.domain.visits import Op
 from bot.services import visits
-from storage import audit, cafs, invitations, partners, people, period_reports
+from storage import audit, people, period_reports
 from storage.db import Database
+from tests.storage import world
 
 TYPICAL = [
     "femme",
@@ -44,54 +46,29 @@ WINDOW = timedelta(minutes=10)
 MAX_AGE = timedelta(hours=24)
 
 
-async def _member(db: Database, clock: ManualClock, caf_id: int, partner_id: int, n: int) -> Member:
+@pytest.fixture
+async def ham(db: Database, clock: ManualClock) -> Partner:
+    """A site of a Caf that reports by quarter (tests/storage/world.py)."""
+    return (await world.build(db, clock)).ham
+
+
+async def member(db: Database, clock: ManualClock, site: Partner, n: int) -> Member:
+    """Agent n of the site."""
     async with db.transaction() as tx:
-        _, invitation = await invitations.create(
-            tx,
-            role=Role.AGENT,
-            caf_id=caf_id,
-            partner_id=partner_id,
-            uses=1,
-            expires_at=clock.now() + timedelta(days=7),
-            created_by=None,
-            now=clock.now(),
-        )
-        person = await people.register(
-            tx,
-            telegram_user_id=7000 + n,
-            display_name=f"Agent {n}",
-            invitation=invitation,
-            now=clock.now(),
-        )
-    member = await people.member(db, person.id)
-    assert member is not None
-    return member
+        person = await world.join(tx, clock.now(), Role.AGENT, site, 7000 + n, f"Agent {n}")
+    found = await people.member(db, person.id)
+    assert found is not None
+    return found
 
 
 @pytest.fixture
-async def agents(db: Database, clock: ManualClock) -> tuple[Member, Member]:
-    """Two agents of one site of a Caf that reports by quarter."""
-    async with db.transaction() as tx:
-        caf = await cafs.add(
-            tx,
-            name="Caf de la Somme",
-            period=ReportingPeriod.QUARTERLY,
-            timezone="Europe/Paris",
-            notify_chat_id=None,
-            now=clock.now() - timedelta(days=400),
-        )
-        site = await partners.add(
-            tx,
-            caf_id=caf.id,
-            name="Mairie de Ham",
-            city="Ham",
-            address="",
-            now=clock.now() - timedelta(days=400),
-        )
-    return (
-        await _member(db, clock, caf.id, site.id, 1),
-        await _member(db, clock, caf.id, site.id, 2),
-    )
+async def agent(db: Database, clock: ManualClock, ham: Partner) -> Member:
+    return await member(db, clock, ham, 1)
+
+
+@pytest.fixture
+async def colleague(db: Database, clock: ManualClock, ham: Partner) -> Member:
+    return await member(db, clock, ham, 2)
 
 
 async def begin(db: Database, member: Member, now: datetime) -> DraftRecord:
@@ -101,24 +78,35 @@ async def begin(db: Database, member: Member, now: datetime) -> DraftRecord:
     return opened.record
 
 
+@dataclass
+class Message:
+    """A visit's message as Telegram delivers its taps: its draft, its id, the time."""
+
+    db: Database
+    record: DraftRecord
+    now: datetime
+    message_id: int = MESSAGE
+
+    async def tap(self, who: Member, revision: int, value: str, op: Op = Op.ANSWER) -> object:
+        return await visits.tap(
+            self.db,
+            who,
+            self.record.id,
+            revision=revision,
+            op=op,
+            value=value,
+            message_id=self.message_id,
+            now=self.now,
+        )
+
+
 async def answer(
     db: Database, member: Member, record: DraftRecord, values: list[str], now: datetime
 ) -> list[object]:
-    outcomes: list[object] = []
-    for revision, value in enumerate(values, start=record.revision):
-        outcomes.append(
-            await visits.tap(
-                db,
-                member,
-                record.id,
-                revision=revision,
-                op=Op.ANSWER,
-                value=value,
-                message_id=MESSAGE,
-                now=now,
-            )
-        )
-    return outcomes
+    """Each value tapped in turn, from the draft's revision on."""
+    message = Message(db, record, now)
+    revisions = range(record.revision, record.revision + len(values))
+    return [await message.tap(member, r, value) for r, value in zip(revisions, values, strict=True)]
 
 
 async def log(db: Database, member: Member, now: datetime) -> int:
@@ -160,9 +148,8 @@ async def status(db: Database, report_id: int) -> str:
 
 
 async def test_a_typical_visit_is_saved_once(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member
 ) -> None:
-    agent, _ = agents
     now = clock.now()
     record = await begin(db, agent, now)
     outcomes = await answer(db, agent, record, TYPICAL, now)
@@ -170,52 +157,29 @@ async def test_a_typical_visit_is_saved_once(
     assert isinstance(saved, Saved) and saved.visit is not None and not saved.modified
     assert saved.visit.answers.resolution == "oui"
     # The last answer tapped again: the same visit, not a second one.
-    again = await visits.tap(
-        db,
-        agent,
-        record.id,
-        revision=record.revision + len(TYPICAL) - 1,
-        op=Op.ANSWER,
-        value="oui",
-        message_id=MESSAGE,
-        now=now,
-    )
+    again = await Message(db, record, now).tap(agent, record.revision + len(TYPICAL) - 1, "oui")
     assert isinstance(again, Saved) and not again.first
     assert again.visit is not None and again.visit.id == saved.visit.id
 
 
 async def test_a_stale_or_foreign_tap_changes_nothing(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member, colleague: Member
 ) -> None:
-    agent, colleague = agents
     now = clock.now()
     record = await begin(db, agent, now)
     await answer(db, agent, record, TYPICAL[:2], now)
-    stale = await visits.tap(
-        db, agent, record.id, revision=0, op=Op.ANSWER, value="homme", message_id=MESSAGE, now=now
-    )
+    message = Message(db, record, now)
+    stale = await message.tap(agent, 0, "homme")
     assert isinstance(stale, Seen) and stale.shown.record.draft.answers.sexe == "femme"
-    elsewhere = await visits.tap(
-        db, agent, record.id, revision=2, op=Op.ANSWER, value="allocataire", message_id=1, now=now
-    )
+    elsewhere = await Message(db, record, now, message_id=1).tap(agent, 2, "allocataire")
     assert elsewhere == Expired(Expiry.NEWER)
     with pytest.raises(visits.NotYours):
-        await visits.tap(
-            db,
-            colleague,
-            record.id,
-            revision=2,
-            op=Op.ANSWER,
-            value="allocataire",
-            message_id=MESSAGE,
-            now=now,
-        )
+        await message.tap(colleague, 2, "allocataire")
 
 
 async def test_saving_modifying_and_undoing_reopen_a_validated_period(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member
 ) -> None:
-    agent, _ = agents
     now = clock.now()
     report_id = await validated_quarter(db, agent, now)
 
@@ -228,21 +192,12 @@ async def test_saving_modifying_and_undoing_reopen_a_validated_period(
         db, agent, visit_id, chat_id=agent.person.id, message_id=MESSAGE + 1, now=now
     )
     assert isinstance(shown, Shown) and shown.record.editing_visit_id == visit_id
-    record = shown.record
+    record, edited = shown.record, Message(db, shown.record, now, MESSAGE + 1)
     for revision, (op, value) in enumerate(
         [(Op.SECTION, "resolution"), (Op.ANSWER, "partiellement"), (Op.SAVE, "x")],
         start=record.revision,
     ):
-        outcome = await visits.tap(
-            db,
-            agent,
-            record.id,
-            revision=revision,
-            op=op,
-            value=value,
-            message_id=MESSAGE + 1,
-            now=now,
-        )
+        outcome = await edited.tap(agent, revision, value, op)
     assert isinstance(outcome, Saved) and outcome.modified and outcome.visit is not None
     assert (outcome.visit.id, outcome.visit.answers.resolution) == (visit_id, "partiellement")
     assert await status(db, report_id) == "modified"
@@ -258,9 +213,8 @@ async def test_saving_modifying_and_undoing_reopen_a_validated_period(
 
 
 async def test_training_visits_leave_a_validated_period_alone(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member
 ) -> None:
-    agent, _ = agents
     now = clock.now()
     report_id = await validated_quarter(db, agent, now)
     assert await visits.toggle_training(db, agent)
@@ -274,9 +228,8 @@ async def test_training_visits_leave_a_validated_period_alone(
 
 
 async def test_undo_is_refused_after_the_window(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member, colleague: Member
 ) -> None:
-    agent, colleague = agents
     visit_id = await log(db, agent, clock.now())
     with pytest.raises(visits.NotYours):
         await visits.undo(db, colleague, visit_id, training=False, now=clock.now(), window=WINDOW)
@@ -286,9 +239,8 @@ async def test_undo_is_refused_after_the_window(
 
 
 async def test_my_figures_count_mine_and_the_sites(
-    db: Database, clock: ManualClock, agents: tuple[Member, Member]
+    db: Database, clock: ManualClock, agent: Member, colleague: Member
 ) -> None:
-    agent, colleague = agents
     await log(db, agent, clock.now())
     await log(db, colleague, clock.now())
     figures = await visits.figures(db, agent, clock.now())

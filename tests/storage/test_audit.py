@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.clock import ManualClock
-from bot.domain.permissions import Role
+from bot.domain.models import Person
 from storage import audit
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
-
-
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
+from tests.storage.world import Network
 
 
 async def test_records_are_read_newest_first_within_their_caf(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
     async with db.transaction() as tx:
         await audit.record(
-            tx, at=clock.now(), action="caf.created", actor_id=None, caf_id=world.somme.id
+            tx, at=clock.now(), action="caf.created", actor_id=None, caf_id=network.somme.id
         )
     clock.advance(minutes=5)
     await audit.record(
@@ -33,23 +25,23 @@ async def test_records_are_read_newest_first_within_their_caf(
         at=clock.now(),
         action="label.changed",
         actor_id=None,
-        caf_id=world.somme.id,
+        caf_id=network.somme.id,
         target_type="partner",
-        target_id=world.ham.id,
+        target_id=network.ham.id,
         details={"from": "active", "to": "suspended", "motif": "Locaux fermés"},
     )
     await audit.record(
-        db, at=clock.now(), action="caf.created", actor_id=None, caf_id=world.aisne.id
+        db, at=clock.now(), action="caf.created", actor_id=None, caf_id=network.aisne.id
     )
 
-    somme = await audit.list_for_caf(db, world.somme.id)
+    somme = await audit.list_for_caf(db, network.somme.id)
     assert [e.action for e in somme] == ["label.changed", "caf.created"]
     newest = somme[0]
     assert (newest.at, newest.caf_id, newest.target_type, newest.target_id) == (
         clock.now(),
-        world.somme.id,
+        network.somme.id,
         "partner",
-        world.ham.id,
+        network.ham.id,
     )
     assert newest.details is not None
     assert json.loads(newest.details) == {
@@ -58,24 +50,15 @@ async def test_records_are_read_newest_first_within_their_caf(
         "motif": "Locaux fermés",
     }
     assert somme[1].details is None and somme[1].target_type is None
-    assert [e.action for e in await audit.list_for_caf(db, world.aisne.id)] == ["caf.created"]
-    assert [e.action for e in await audit.list_for_caf(db, world.somme.id, limit=1, offset=1)] == [
-        "caf.created"
-    ]
+    assert [e.action for e in await audit.list_for_caf(db, network.aisne.id)] == ["caf.created"]
+    assert [
+        e.action for e in await audit.list_for_caf(db, network.somme.id, limit=1, offset=1)
+    ] == ["caf.created"]
 
 
 async def test_a_page_names_the_actors_and_counts_the_whole_log(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
-    corinne = await network_world.join(
-        db,
-        clock.now(),
-        role=Role.COORDINATOR,
-        caf=world.somme,
-        partner=None,
-        telegram_user_id=4242,
-        name="Corinne",
-    )
     for number in range(12):
         clock.advance(minutes=1)
         await audit.record(
@@ -83,17 +66,17 @@ async def test_a_page_names_the_actors_and_counts_the_whole_log(
             at=clock.now(),
             action="partner.updated",
             actor_id=corinne.id if number % 2 else None,  # None: the command line
-            caf_id=world.somme.id,
+            caf_id=network.somme.id,
             target_type="partner",
-            target_id=world.ham.id,
+            target_id=network.ham.id,
             details={"n": number},
         )
-    first, total = await audit.page_for_caf(db, world.somme.id, limit=10, offset=0)
+    first, total = await audit.page_for_caf(db, network.somme.id, limit=10, offset=0)
     assert total == 12 and len(first) == 10
     assert [json.loads(e.details or "{}")["n"] for e in first] == list(range(11, 1, -1))
     assert [e.actor_name for e in first[:2]] == ["Corinne", None]
-    last, total = await audit.page_for_caf(db, world.somme.id, limit=10, offset=10)
+    last, total = await audit.page_for_caf(db, network.somme.id, limit=10, offset=10)
     assert total == 12 and [json.loads(e.details or "{}")["n"] for e in last] == [1, 0]
-    beyond, total = await audit.page_for_caf(db, world.somme.id, limit=10, offset=20)
+    beyond, total = await audit.page_for_caf(db, network.somme.id, limit=10, offset=20)
     assert beyond == [] and total == 12
-    assert await audit.page_for_caf(db, world.aisne.id, limit=10, offset=0) == ([], 0)
+    assert await audit.page_for_caf(db, network.aisne.id, limit=10, offset=0) == ([], 0)

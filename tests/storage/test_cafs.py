@@ -9,19 +9,13 @@ from bot.clock import ManualClock
 from bot.domain.models import ReportingPeriod
 from storage import cafs
 from storage.db import Database
-from tests.storage.network_world import add_caf
+from tests.storage.world import add_caf
 
 
 async def test_a_caf_is_read_back_as_added(db: Database, clock: ManualClock) -> None:
+    guyane = {"timezone": "America/Cayenne", "notify_chat_id": -100123}
     async with db.transaction() as tx:
-        caf = await cafs.add(
-            tx,
-            name="Caf de Guyane",
-            period=ReportingPeriod.QUARTERLY,
-            timezone="America/Cayenne",
-            notify_chat_id=-100123,
-            now=clock.now(),
-        )
+        caf = await add_caf(tx, "Caf de Guyane", clock.now(), ReportingPeriod.QUARTERLY, **guyane)
     again = await cafs.get(db, caf.id)
     assert again == caf
     assert (caf.name, caf.reporting_period, caf.timezone, caf.notify_chat_id) == (
@@ -55,7 +49,7 @@ async def test_cafs_are_listed_by_name(db: Database, clock: ManualClock) -> None
 
 
 async def test_each_setting_changes_alone(db: Database, clock: ManualClock) -> None:
-    caf = await add_caf(db, "Caf de la Somme", clock.now())
+    caf = await add_caf(db, "Caf de la Somme", clock.now(), ReportingPeriod.MONTHLY)
     other = await add_caf(db, "Caf de l'Oise", clock.now())
 
     await cafs.update(db, caf.id, period=ReportingPeriod.QUARTERLY)

@@ -3,30 +3,26 @@ files, positions 1, 2, 3… without gaps, and ids never reused after a removal."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.clock import ManualClock
 from bot.domain.documents import Direction, Document, FileKind
 from storage import documents
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
+from tests.storage.world import Network
 
 
-@pytest.fixture
-async def network(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
-
-
-async def link(db: Database, clock: ManualClock, caf_id: int, title: str) -> Document:
+async def add(
+    db: Database, clock: ManualClock, caf_id: int, title: str, **content: Any
+) -> Document:
+    """A document added now by nobody (the command line): a link to caf.fr, unless `content`
+    says what it is (its url, or its file_id, file_kind and file_name)."""
+    content = content or {"url": "https://www.caf.fr/"}
     async with db.transaction() as tx:
         return await documents.add(
-            tx,
-            caf_id=caf_id,
-            title=title,
-            url="https://www.caf.fr/",
-            created_by=None,
-            now=clock.now(),
+            tx, caf_id=caf_id, title=title, created_by=None, now=clock.now(), **content
         )
 
 
@@ -38,9 +34,9 @@ async def test_items_are_appended_in_order_each_caf_its_own_list(
     db: Database, clock: ManualClock, network: Network
 ) -> None:
     somme, aisne = network.somme.id, network.aisne.id
-    guide = await link(db, clock, somme, "Guide")
-    await link(db, clock, aisne, "Annuaire")
-    await link(db, clock, somme, "Fiches")
+    guide = await add(db, clock, somme, "Guide")
+    await add(db, clock, aisne, "Annuaire")
+    await add(db, clock, somme, "Fiches")
     assert await titles(db, somme) == [(1, "Guide"), (2, "Fiches")]
     assert await titles(db, aisne) == [(1, "Annuaire")]
     found = await documents.get(db, guide.id)
@@ -53,51 +49,28 @@ async def test_a_file_keeps_its_id_only_and_its_kind_shows_in_its_name(
     db: Database, clock: ManualClock, network: Network
 ) -> None:
     caf = network.somme.id
-    async with db.transaction() as tx:
-        photo = await documents.add(
-            tx,
-            caf_id=caf,
-            title="Affiche",
-            file_id="AgAD-photo",
-            file_kind=FileKind.PHOTO,
-            file_name="ignored.jpg",
-            created_by=None,
-            now=clock.now(),
-        )
-        nameless = await documents.add(
-            tx,
-            caf_id=caf,
-            title="Guide",
-            file_id="BQAD-doc",
-            file_kind=FileKind.DOCUMENT,
-            created_by=None,
-            now=clock.now(),
-        )
+    photo = await add(
+        db, clock, caf, "Affiche", file_id="AgAD-photo", file_kind=FileKind.PHOTO, file_name="a.jpg"
+    )  # a photo's name is not kept
+    nameless = await add(db, clock, caf, "Guide", file_id="BQAD-doc", file_kind=FileKind.DOCUMENT)
     assert (photo.file_kind, photo.file_name, photo.is_link) == (FileKind.PHOTO, None, False)
     assert (nameless.file_kind, nameless.file_name) == (FileKind.DOCUMENT, "document")
-    async with db.transaction() as tx:
-        with pytest.raises(ValueError):  # both a link and a file
-            await documents.add(
-                tx,
-                caf_id=caf,
-                title="X",
-                url="https://a.fr/",
-                file_id="F",
-                file_kind=FileKind.PHOTO,
-                created_by=None,
-                now=clock.now(),
-            )
-        with pytest.raises(ValueError):  # a file without its kind
-            await documents.add(
-                tx, caf_id=caf, title="X", file_id="F", created_by=None, now=clock.now()
-            )
+    with pytest.raises(ValueError):  # both a link and a file
+        await add(db, clock, caf, "X", url="https://a.fr/", file_id="F", file_kind=FileKind.PHOTO)
+    with pytest.raises(ValueError):  # a file without its kind
+        await add(db, clock, caf, "X", file_id="F")
+
+
+@pytest.fixture
+async def abc(db: Database, clock: ManualClock, network: Network) -> list[Document]:
+    """Links A, B and C, in this order, in the Somme's list."""
+    return [await add(db, clock, network.somme.id, title) for title in "ABC"]
 
 
 async def test_moving_swaps_with_the_neighbour_and_stops_at_the_ends(
-    db: Database, clock: ManualClock, network: Network
+    db: Database, network: Network, abc: list[Document]
 ) -> None:
-    caf = network.somme.id
-    a, b, c = [await link(db, clock, caf, title) for title in "ABC"]
+    caf, (a, b, c) = network.somme.id, abc
     async with db.transaction() as tx:
         moved = await documents.move(tx, c.id, Direction.UP)
     assert moved is not None and moved.position == 2
@@ -110,10 +83,9 @@ async def test_moving_swaps_with_the_neighbour_and_stops_at_the_ends(
 
 
 async def test_removing_closes_the_gap_once_and_leaves_a_tombstone(
-    db: Database, clock: ManualClock, network: Network
+    db: Database, clock: ManualClock, network: Network, abc: list[Document]
 ) -> None:
-    caf = network.somme.id
-    a, b, _ = [await link(db, clock, caf, title) for title in "ABC"]
+    caf, (a, b, _) = network.somme.id, abc
     async with db.transaction() as tx:
         removed = await documents.remove(tx, b.id, actor_id=None, now=clock.now())
     assert removed is not None and removed.title == "B"
@@ -130,9 +102,9 @@ async def test_an_id_is_never_given_again_after_a_removal(
     db: Database, clock: ManualClock, network: Network
 ) -> None:
     caf = network.somme.id
-    last = await link(db, clock, caf, "Dernier")
+    last = await add(db, clock, caf, "Dernier")
     async with db.transaction() as tx:
         await documents.remove(tx, last.id, actor_id=None, now=clock.now())
-    newer = await link(db, clock, caf, "Nouveau")
+    newer = await add(db, clock, caf, "Nouveau")
     assert newer.id > last.id
     assert newer.position == 1

@@ -13,40 +13,9 @@ from bot.clock import ManualClock
 from bot.domain.audience import Audience, AudienceKind
 from bot.domain.events import Answer, Event, EventKind
 from bot.domain.models import Caf, Person
-from bot.domain.permissions import Role
 from storage import events
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
-
-
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
-
-
-async def cast(db: Database, clock: ManualClock, world: Network) -> dict[str, Person]:
-    """Ham: a manager and an agent; Albert: an agent; the Somme: a coordinator; Laon: an
-    agent of the other Caf."""
-    people = [
-        ("Marc", Role.MANAGER, world.ham),
-        ("Zoé", Role.AGENT, world.ham),
-        ("Bruno", Role.AGENT, world.albert),
-        ("Corinne", Role.COORDINATOR, None),
-        ("Lucie", Role.AGENT, world.laon),
-    ]
-    found = {}
-    for number, (name, role, site) in enumerate(people, start=1):
-        found[name] = await network_world.join(
-            db,
-            clock.now(),
-            role=role,
-            caf=world.aisne if site is world.laon else world.somme,
-            partner=site,
-            telegram_user_id=7000 + number,
-            name=name,
-        )
-    return found
+from tests.storage.world import Network, Staff
 
 
 async def new_event(
@@ -89,12 +58,12 @@ async def answer(db: Database, event: Event, person: Person, status: Answer, now
 
 
 async def test_an_event_comes_back_as_it_was_created_as_a_draft_for_everyone(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    event = await new_event(db, clock, world.somme, capacity=20)
+    event = await new_event(db, clock, network.somme, capacity=20)
     assert await events.get(db, event.id) == event
     assert (event.caf_id, event.kind, event.title, event.capacity) == (
-        world.somme.id,
+        network.somme.id,
         EventKind.TRAINING_DAY,
         "Journée annuelle de formation",
         20,
@@ -108,32 +77,32 @@ async def test_an_event_comes_back_as_it_was_created_as_a_draft_for_everyone(
 
 
 async def test_a_caf_lists_its_own_events_latest_first_without_abandoned_drafts(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    soon = await new_event(db, clock, world.somme, title="Comité", in_days=10)
-    later = await new_event(db, clock, world.somme, title="Formation", in_days=40)
-    abandoned = await new_event(db, clock, world.somme, title="Réunion", in_days=20)
-    called_off = await new_event(db, clock, world.somme, title="Visite", in_days=5)
-    await new_event(db, clock, world.aisne, title="Ailleurs")
+    soon = await new_event(db, clock, network.somme, title="Comité", in_days=10)
+    later = await new_event(db, clock, network.somme, title="Formation", in_days=40)
+    abandoned = await new_event(db, clock, network.somme, title="Réunion", in_days=20)
+    called_off = await new_event(db, clock, network.somme, title="Visite", in_days=5)
+    await new_event(db, clock, network.aisne, title="Ailleurs")
     async with db.transaction() as tx:
         await events.set_fields(tx, abandoned.id, clock.now(), status="cancelled")
         await events.set_fields(
             tx, called_off.id, clock.now(), status="cancelled", cancelled_at=clock.now()
         )
-    listed = await events.for_caf(db, world.somme.id)
+    listed = await events.for_caf(db, network.somme.id)
     assert [e.id for e in listed] == [later.id, soon.id, called_off.id]
-    assert [e.id for e in await events.for_caf(db, world.somme.id, limit=2)] == [
+    assert [e.id for e in await events.for_caf(db, network.somme.id, limit=2)] == [
         later.id,
         soon.id,
     ]
 
 
 async def test_set_fields_changes_the_audience_and_status_and_refuses_other_fields(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    event = await new_event(db, clock, world.somme)
+    event = await new_event(db, clock, network.somme)
     clock.advance(timedelta(minutes=5))
-    chosen = Audience(AudienceKind.PARTNERS, frozenset({world.ham.id}))
+    chosen = Audience(AudienceKind.PARTNERS, frozenset({network.ham.id}))
     async with db.transaction() as tx:
         await events.set_fields(tx, event.id, clock.now(), audience=chosen.to_json())
     changed = await events.get(db, event.id)
@@ -146,36 +115,36 @@ async def test_set_fields_changes_the_audience_and_status_and_refuses_other_fiel
 
 
 async def test_the_audience_is_invited_once_and_coordinators_are_not(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network, staff: Staff
 ) -> None:
-    people = await cast(db, clock, world)
-    event = await new_event(db, clock, world.somme)
+    people = staff.by_name()
+    event = await new_event(db, clock, network.somme)
     invited = await published(db, clock, event)
-    somme = {people[name].id for name in ("Marc", "Zoé", "Bruno")}
+    somme = {people[name].id for name in ("Marc", "Agnès", "Bruno")}
     assert set(invited) == somme
     async with db.transaction() as tx:  # a redelivered publication
         assert set(await events.invite_audience(tx, event)) == somme
     everyone = await events.invitations(db, event.id)
     assert sorted(i.person_id for i in everyone) == sorted(somme)
     assert {i.status for i in everyone} == {Answer.INVITED}
-    zoe = await events.invitation(db, event.id, people["Zoé"].id)
-    assert zoe is not None
-    assert (zoe.display_name, zoe.partner, zoe.telegram_user_id) == (
-        "Zoé",
+    agnes = await events.invitation(db, event.id, people["Agnès"].id)
+    assert agnes is not None
+    assert (agnes.display_name, agnes.partner, agnes.telegram_user_id) == (
+        "Agnès",
         "Mairie de Ham",
-        people["Zoé"].telegram_user_id,
+        people["Agnès"].telegram_user_id,
     )
-    assert (zoe.answered_at, zoe.waiting_since, zoe.attended) == (None, None, None)
+    assert (agnes.answered_at, agnes.waiting_since, agnes.attended) == (None, None, None)
     assert await events.invitation(db, event.id, people["Corinne"].id) is None
     assert await events.invitation(db, event.id, people["Lucie"].id) is None
 
 
 async def test_an_audience_of_chosen_sites_invites_their_people_only(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network, staff: Staff
 ) -> None:
-    people = await cast(db, clock, world)
-    event = await new_event(db, clock, world.somme)
-    albert = Audience(AudienceKind.PARTNERS, frozenset({world.albert.id}))
+    people = staff.by_name()
+    event = await new_event(db, clock, network.somme)
+    albert = Audience(AudienceKind.PARTNERS, frozenset({network.albert.id}))
     async with db.transaction() as tx:
         await events.set_fields(tx, event.id, clock.now(), audience=albert.to_json())
     fresh = await events.get(db, event.id)
@@ -184,13 +153,13 @@ async def test_an_audience_of_chosen_sites_invites_their_people_only(
 
 
 async def test_answers_are_counted_and_the_waiting_list_is_served_first_come(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network, staff: Staff
 ) -> None:
-    people = await cast(db, clock, world)
-    event = await new_event(db, clock, world.somme, capacity=1)
+    people = staff.by_name()
+    event = await new_event(db, clock, network.somme, capacity=1)
     await published(db, clock, event)
-    marc, zoe, bruno = people["Marc"], people["Zoé"], people["Bruno"]
-    await answer(db, event, zoe, Answer.GOING, clock.now())
+    marc, agnes, bruno = people["Marc"], people["Agnès"], people["Bruno"]
+    await answer(db, event, agnes, Answer.GOING, clock.now())
     clock.advance(timedelta(minutes=1))
     await answer(db, event, bruno, Answer.WAITING, clock.now())
     clock.advance(timedelta(minutes=1))
@@ -206,13 +175,13 @@ async def test_answers_are_counted_and_the_waiting_list_is_served_first_come(
     assert waiting[0].waiting_since == clock.now() - timedelta(minutes=1)
 
     clock.advance(timedelta(minutes=1))
-    await answer(db, event, zoe, Answer.DECLINED, clock.now())
+    await answer(db, event, agnes, Answer.DECLINED, clock.now())
     async with db.transaction() as tx:
         assert await events.promote_first_waiting(tx, event.id, clock.now()) == bruno.id
     promoted = await events.invitation(db, event.id, bruno.id)
     assert promoted is not None
     assert (promoted.status, promoted.waiting_since) == (Answer.GOING, None)
-    declined = await events.invitation(db, event.id, zoe.id)
+    declined = await events.invitation(db, event.id, agnes.id)
     assert declined is not None and declined.answered_at == clock.now()
     async with db.transaction() as tx:
         assert await events.promote_first_waiting(tx, event.id, clock.now()) == marc.id
@@ -221,22 +190,22 @@ async def test_answers_are_counted_and_the_waiting_list_is_served_first_come(
 
 
 async def test_attendance_is_recorded_and_counted_per_event(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network, staff: Staff
 ) -> None:
-    people = await cast(db, clock, world)
-    event = await new_event(db, clock, world.somme)
-    other = await new_event(db, clock, world.somme, title="Comité")
+    people = staff.by_name()
+    event = await new_event(db, clock, network.somme)
+    other = await new_event(db, clock, network.somme, title="Comité")
     for e in (event, other):
         await published(db, clock, e)
-        for name in ("Marc", "Zoé"):
+        for name in ("Marc", "Agnès"):
             await answer(db, e, people[name], Answer.GOING, clock.now())
     async with db.transaction() as tx:
         await events.set_attended(tx, event.id, people["Marc"].id, True)
-        await events.set_attended(tx, event.id, people["Zoé"].id, False)
+        await events.set_attended(tx, event.id, people["Agnès"].id, False)
     assert await events.attended_count(db, event.id) == 1
     assert await events.attended_count(db, other.id) == 0
     going = await events.invitations(db, event.id, Answer.GOING)
-    assert {i.display_name: i.attended for i in going} == {"Marc": True, "Zoé": False}
+    assert {i.display_name: i.attended for i in going} == {"Marc": True, "Agnès": False}
     async with db.transaction() as tx:
         await events.set_attended(tx, event.id, people["Marc"].id, None)
     marc = await events.invitation(db, event.id, people["Marc"].id)

@@ -9,100 +9,81 @@ so the assertions speak of visits, not of SQL; these tests serve any database en
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.domain.indicators import CountRows, Indicators, build, total
+from bot.domain.models import Caf
 from bot.domain.periods import Period, parse_period
-from storage.db import Database
 from storage.indicators import count_rows
-from tests.storage.reporting_world import PARIS, World, paris
-from tests.storage.reporting_world import build as build_world
+from tests.storage.world import PARIS, Network, answers, paris
 
 Q3, Q4 = parse_period("2026-Q3"), parse_period("2026-Q4")
 
 
 @pytest.fixture
-async def world(db: Database, clock: ManualClock) -> World:
-    world = await build_world(db, clock.now())
+async def world(network: Network) -> Network:
+    """The network, and the visits of its sites' agents in Q3 and Q4 2026."""
     # Q3 (summer time all along)
-    await world.visit(
-        world.ham,
+    await network.visit(
+        network.ham,
         paris(2026, 7, 1, 0, 30),  # the first minutes of the quarter: 30 June in UTC
-        requests=(("simulation", ("info_conseil", "orientation")), ("paiements", ("orientation",))),
-        themes=("logement_cadre_de_vie", "petite_enfance"),
+        answers(
+            requests=(
+                ("simulation", ("info_conseil", "orientation")),
+                ("paiements", ("orientation",)),
+            ),
+            themes=("logement_cadre_de_vie", "petite_enfance"),
+        ),
     )
-    await world.visit(
-        world.ham,
+    await network.visit(
+        network.ham,
         paris(2026, 9, 30, 23, 30),  # its last evening: 30 September in UTC too
-        sexe="homme",
-        age="plus_60",
-        resolution="non",
-        requests=(("demande_prestation", ("aide_redactionnelle",)),),
-        themes=(),
+        answers(
+            sexe="homme",
+            age="plus_60",
+            resolution="non",
+            requests=(("demande_prestation", ("aide_redactionnelle",)),),
+            themes=(),
+        ),
     )
-    await world.visit(
-        world.albert, paris(2026, 8, 12, 10), sexe="personne_morale", age=None,
-        resolution="partiellement",
-    )  # fmt: skip
-    await world.visit(world.ham, paris(2026, 8, 3, 10), training=True)  # never counted
-    await world.visit(world.laon, paris(2026, 8, 12, 10))  # another Caf's
+    legal_person = answers(sexe="personne_morale", resolution="partiellement")  # no age asked
+    await network.visit(network.albert, paris(2026, 8, 12, 10), legal_person)
+    await network.visit(network.ham, paris(2026, 8, 3, 10), training=True)  # never counted
+    await network.visit(network.laon, paris(2026, 8, 12, 10))  # another Caf's
     # Q4, across the end of summer time (25 October 2026)
-    await world.visit(world.ham, paris(2026, 10, 1, 0, 30))
-    await world.visit(world.ham, paris(2026, 11, 2, 9))
-    return world
+    await network.visit(network.ham, paris(2026, 10, 1, 0, 30))
+    await network.visit(network.ham, paris(2026, 11, 2, 9))
+    return network
 
 
-async def count(
-    world: World,
-    period: Period,
-    *,
-    caf_id: int | None = None,
-    partner_id: int | None = None,
-    by_site: bool = True,
-    with_time: bool = True,
-    summary_only: bool = False,
-) -> CountRows:
+async def count(world: Network, period: Period, caf: Caf | None = None, **asked: Any) -> CountRows:
+    """The rows of the period for the Somme (or `caf`), with count_rows' defaults unless asked."""
     start, end = period.bounds(PARIS)
+    caf_id = (caf or world.somme).id
     async with world.db.read() as snapshot:
-        return await count_rows(
-            snapshot,
-            caf_id=caf_id or world.caf.id,
-            start=start,
-            end=end,
-            tz=PARIS,
-            partner_id=partner_id,
-            by_site=by_site,
-            with_time=with_time,
-            summary_only=summary_only,
-        )
+        return await count_rows(snapshot, caf_id=caf_id, start=start, end=end, tz=PARIS, **asked)
 
 
 async def by_site(
-    world: World,
-    period: Period,
-    *,
-    caf_id: int | None = None,
-    partner_id: int | None = None,
-    by_site: bool = True,
+    world: Network, period: Period, caf: Caf | None = None, **asked: Any
 ) -> dict[int, Indicators]:
-    rows = await count(world, period, caf_id=caf_id, partner_id=partner_id, by_site=by_site)
-    return build(rows, PARIS)
+    return build(await count(world, period, caf, **asked), PARIS)
 
 
-async def test_each_site_s_visits_of_the_period_and_nothing_else(world: World) -> None:
+async def test_each_site_s_visits_of_the_period_and_nothing_else(world: Network) -> None:
     sites = await by_site(world, Q3)
     assert {site: figures.visits for site, figures in sites.items()} == {
         world.ham.id: 2,
         world.albert.id: 1,
     }
     assert {s: f.visits for s, f in (await by_site(world, Q4)).items()} == {world.ham.id: 2}
-    other = await by_site(world, Q3, caf_id=world.other_caf.id)
+    other = await by_site(world, Q3, world.aisne)
     assert {s: f.visits for s, f in other.items()} == {world.laon.id: 1}
 
 
-async def test_the_whole_caf_as_one_or_one_site_alone(world: World) -> None:
+async def test_the_whole_caf_as_one_or_one_site_alone(world: Network) -> None:
     whole = await by_site(world, Q3, by_site=False)
     assert list(whole) == [0] and whole[0].visits == 3
     assert whole[0] == total(await by_site(world, Q3))
@@ -112,7 +93,7 @@ async def test_the_whole_caf_as_one_or_one_site_alone(world: World) -> None:
     assert await by_site(world, Q3, partner_id=world.laon.id) == {}
 
 
-async def test_profile_grid_themes_and_resolution_of_each_visit(world: World) -> None:
+async def test_profile_grid_themes_and_resolution_of_each_visit(world: Network) -> None:
     sites = await by_site(world, Q3)
     ham, albert = sites[world.ham.id], sites[world.albert.id]
     assert ham.profile["sexe"]["femme"] == 1 and ham.profile["sexe"]["homme"] == 1
@@ -129,7 +110,7 @@ async def test_profile_grid_themes_and_resolution_of_each_visit(world: World) ->
     assert albert.resolution["partiellement"] == 1
 
 
-async def test_a_summary_counts_only_what_a_comparison_needs(world: World) -> None:
+async def test_a_summary_counts_only_what_a_comparison_needs(world: Network) -> None:
     rows = await count(world, Q3, summary_only=True)
     assert rows.cells == [] and rows.themes == [] and rows.local_hours == []
     assert {question for _, question, _, _ in rows.answers} == {"resolution", "age"}
@@ -140,7 +121,7 @@ async def test_a_summary_counts_only_what_a_comparison_needs(world: World) -> No
 
 
 async def test_local_hours_either_side_of_summer_time_and_none_when_not_asked(
-    world: World,
+    world: Network,
 ) -> None:
     rows = await count(world, Q4)
     assert sorted((day, hour, n) for _, day, hour, n in rows.local_hours) == [

@@ -6,65 +6,52 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.clock import ManualClock
 from bot.domain import invitations as rules
 from bot.domain.invitations import ThrottleScope
 from bot.domain.permissions import Role
 from storage import invitations
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
+from tests.storage import world
+from tests.storage.world import Network
 
 WINDOW = timedelta(minutes=15)
 
 
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
-
-
 async def invite(
-    db: Database, clock: ManualClock, world: Network, *, uses: int = 1, days: int = 7
+    db: Database, network: Network, *, uses: int = 1, days: int = 7
 ) -> tuple[str, int]:
+    """An agent's invitation to Ham."""
     async with db.transaction() as tx:
-        code, invitation = await invitations.create(
-            tx,
-            role=Role.AGENT,
-            caf_id=world.somme.id,
-            partner_id=world.ham.id,
-            uses=uses,
-            expires_at=clock.now() + timedelta(days=days),
-            created_by=None,
-            now=clock.now(),
+        code, invitation = await world.invite(
+            tx, network.now, Role.AGENT, network.ham, uses=uses, days=days
         )
     return code, invitation.id
 
 
 async def test_an_invitation_is_found_by_its_clear_code(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    code, invitation_id = await invite(db, clock, world, uses=3)
+    code, invitation_id = await invite(db, network, uses=3)
     assert rules.well_formed(code)
     found = await invitations.find_by_code(db, code)
     assert found is not None and found == await invitations.get(db, invitation_id)
     assert (found.role, found.caf_id, found.partner_id, found.uses_left) == (
         Role.AGENT,
-        world.somme.id,
-        world.ham.id,
+        network.somme.id,
+        network.ham.id,
         3,
     )
     assert found.expires_at == clock.now() + timedelta(days=7) and found.revoked_at is None
     assert await invitations.find_by_code(db, code[:-1] + ("A" if code[-1] != "A" else "B")) is None
-    other, _ = await invite(db, clock, world)
+    other, _ = await invite(db, network)
     assert other != code  # random, never reused
 
 
 async def test_each_use_is_taken_once_until_none_is_left(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    _, invitation_id = await invite(db, clock, world, uses=2)
+    _, invitation_id = await invite(db, network, uses=2)
     assert await invitations.consume(db, invitation_id, clock.now())
     assert await invitations.consume(db, invitation_id, clock.now())
     assert not await invitations.consume(db, invitation_id, clock.now())
@@ -73,10 +60,10 @@ async def test_each_use_is_taken_once_until_none_is_left(
 
 
 async def test_an_expired_or_revoked_invitation_gives_no_use(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    _, expiring = await invite(db, clock, world, uses=5, days=1)
-    _, revoked = await invite(db, clock, world, uses=5)
+    _, expiring = await invite(db, network, uses=5, days=1)
+    _, revoked = await invite(db, network, uses=5)
     await invitations.revoke(db, revoked, clock.now())
     cancelled = await invitations.get(db, revoked)
     assert cancelled is not None and cancelled.revoked_at == clock.now()

@@ -3,41 +3,10 @@ is expected to type next), through their functions only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.clock import ManualClock
-from bot.domain.models import ReportingPeriod
-from bot.domain.permissions import Role
-from storage import cafs, invitations, kv, pending, people
+from bot.domain.models import Person
+from storage import kv, pending
 from storage.db import Database
-
-
-async def coordinator(db: Database, clock: ManualClock) -> int:
-    """A person, registered the way the bot registers one: through an invitation."""
-    now = clock.now()
-    async with db.transaction() as tx:
-        caf = await cafs.add(
-            tx,
-            name="Caf de la Somme",
-            period=ReportingPeriod.QUARTERLY,
-            timezone="Europe/Paris",
-            notify_chat_id=None,
-            now=now,
-        )
-        _, invitation = await invitations.create(
-            tx,
-            role=Role.COORDINATOR,
-            caf_id=caf.id,
-            partner_id=None,
-            uses=1,
-            expires_at=now + timedelta(days=7),
-            created_by=None,
-            now=now,
-        )
-        person = await people.register(
-            tx, telegram_user_id=42, display_name="Corinne", invitation=invitation, now=now
-        )
-    return person.id
 
 
 async def test_a_fact_is_stored_replaced_and_read_back(db: Database) -> None:
@@ -50,8 +19,10 @@ async def test_a_fact_is_stored_replaced_and_read_back(db: Database) -> None:
     assert await kv.get(db, "autre") == "é"
 
 
-async def test_a_person_expects_one_answer_at_a_time(db: Database, clock: ManualClock) -> None:
-    person = await coordinator(db, clock)
+async def test_a_person_expects_one_answer_at_a_time(
+    db: Database, clock: ManualClock, corinne: Person
+) -> None:
+    person = corinne.id  # a person registered the way the bot registers one
     assert await pending.get(db, person) is None
 
     await pending.expect(

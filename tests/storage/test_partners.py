@@ -11,29 +11,19 @@ from bot.clock import ManualClock
 from bot.domain.permissions import LabelStatus
 from storage import partners
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
-
-
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
+from tests.storage.world import Network, add_site
 
 
 async def test_a_new_site_has_an_active_label_and_a_convention_from_today(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
+    somme, now, address = network.somme.id, clock.now(), "12, rue du Général-Leclerc"
     site = await partners.add(
-        db,
-        caf_id=world.somme.id,
-        name="Centre social Étouvie",
-        city="Amiens",
-        address="12, rue du Général-Leclerc",
-        now=clock.now(),
+        db, caf_id=somme, name="Centre social Étouvie", city="Amiens", address=address, now=now
     )
     assert await partners.get(db, site.id) == site
     assert (site.caf_id, site.name, site.city, site.address) == (
-        world.somme.id,
+        network.somme.id,
         "Centre social Étouvie",
         "Amiens",
         "12, rue du Général-Leclerc",
@@ -44,11 +34,11 @@ async def test_a_new_site_has_an_active_label_and_a_convention_from_today(
     assert site.title == "Centre social Étouvie (Amiens)"
     started = await partners.add(
         db,
-        caf_id=world.somme.id,
+        caf_id=somme,
         name="Pôle Enfance Famille",
         city="Péronne",
         address="",
-        now=clock.now(),
+        now=now,
         convention_start=date(2025, 3, 15),
     )
     assert started.convention_start == date(2025, 3, 15)
@@ -56,38 +46,28 @@ async def test_a_new_site_has_an_active_label_and_a_convention_from_today(
 
 
 async def test_a_name_is_taken_once_per_town_and_caf(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
+    somme, aisne = network.somme.id, network.aisne.id
     with pytest.raises(partners.DuplicatePartner):
-        await partners.add(
-            db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham", address="", now=clock.now()
-        )
+        await add_site(db, somme, "Mairie de Ham", "Ham", clock.now())
     # Another town of the Caf, or another Caf: a site of its own.
-    await partners.add(
-        db,
-        caf_id=world.somme.id,
-        name="Mairie de Ham",
-        city="Eppeville",
-        address="",
-        now=clock.now(),
-    )
-    await partners.add(
-        db, caf_id=world.aisne.id, name="Mairie de Ham", city="Ham", address="", now=clock.now()
-    )
-    assert await partners.exists(db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham")
+    await add_site(db, somme, "Mairie de Ham", "Eppeville", clock.now())
+    await add_site(db, aisne, "Mairie de Ham", "Ham", clock.now())
+    assert await partners.exists(db, caf_id=somme, name="Mairie de Ham", city="Ham")
     assert not await partners.exists(
-        db, caf_id=world.somme.id, name="Mairie de Ham", city="Ham", exclude_id=world.ham.id
+        db, caf_id=somme, name="Mairie de Ham", city="Ham", exclude_id=network.ham.id
     )
-    assert not await partners.exists(db, caf_id=world.somme.id, name="Mairie de Nesle", city="")
+    assert not await partners.exists(db, caf_id=somme, name="Mairie de Nesle", city="")
 
 
 async def test_add_many_adds_the_new_and_names_the_duplicates(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
     async with db.transaction() as tx:
         added, skipped = await partners.add_many(
             tx,
-            caf_id=world.somme.id,
+            caf_id=network.somme.id,
             rows=[
                 ("Mairie de Nesle", "Nesle", "1 place de la Mairie"),
                 ("Mairie de Ham", "Ham", ""),
@@ -102,62 +82,55 @@ async def test_add_many_adds_the_new_and_names_the_duplicates(
 
 
 async def test_sites_are_listed_by_name_and_town_within_their_caf(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
-    await partners.add(
-        db,
-        caf_id=world.somme.id,
-        name="Mairie de Ham",
-        city="Eppeville",
-        address="",
-        now=clock.now(),
-    )
-    somme = await partners.list_for_caf(db, world.somme.id)
+    await add_site(db, network.somme.id, "Mairie de Ham", "Eppeville", clock.now())
+    somme = await partners.list_for_caf(db, network.somme.id)
     assert [p.title for p in somme] == [
         "France Services Albert (Albert)",
         "Mairie de Ham (Eppeville)",
         "Mairie de Ham (Ham)",
     ]
-    assert [p.id for p in await partners.list_for_caf(db, world.aisne.id)] == [world.laon.id]
+    assert [p.id for p in await partners.list_for_caf(db, network.aisne.id)] == [network.laon.id]
     everything = await partners.list_all(db)
-    assert {p.id for p in everything} == {p.id for p in somme} | {world.laon.id}
+    assert {p.id for p in everything} == {p.id for p in somme} | {network.laon.id}
     assert [p.caf_id for p in everything] == sorted(p.caf_id for p in everything)
 
 
 async def test_a_label_change_is_kept_with_its_reason_and_history(
-    db: Database, clock: ManualClock, world: Network
+    db: Database, clock: ManualClock, network: Network
 ) -> None:
     clock.advance(days=3)
     async with db.transaction() as tx:
         first = await partners.set_label(
             tx,
-            world.ham.id,
+            network.ham.id,
             status=LabelStatus.SUSPENDED,
             reason="Indicateurs non transmis.",
             now=clock.now(),
             by=None,
         )
-    suspended = await partners.get(db, world.ham.id)
+    suspended = await partners.get(db, network.ham.id)
     assert suspended is not None
     assert suspended.label_status is LabelStatus.SUSPENDED
     assert suspended.label_reason == "Indicateurs non transmis."
     assert suspended.label_status_since == clock.now()
     clock.advance(days=1)
     second = await partners.set_label(
-        db, world.ham.id, status=LabelStatus.ACTIVE, reason="Reçus.", now=clock.now(), by=None
+        db, network.ham.id, status=LabelStatus.ACTIVE, reason="Reçus.", now=clock.now(), by=None
     )
     assert second > first > 0
-    active = await partners.get(db, world.ham.id)
+    active = await partners.get(db, network.ham.id)
     assert active is not None and active.label_status is LabelStatus.ACTIVE
-    other = await partners.get(db, world.albert.id)
-    assert other == world.albert
+    other = await partners.get(db, network.albert.id)
+    assert other == network.albert
 
 
-async def test_name_town_and_address_change_one_at_a_time(db: Database, world: Network) -> None:
-    await partners.update_field(db, world.ham.id, "address", "1 place de l'Hôtel de Ville")
-    await partners.update_field(db, world.ham.id, "name", "Mairie d'Ham")
-    await partners.update_field(db, world.ham.id, "city", "Ham (Somme)")
-    site = await partners.get(db, world.ham.id)
+async def test_name_town_and_address_change_one_at_a_time(db: Database, network: Network) -> None:
+    await partners.update_field(db, network.ham.id, "address", "1 place de l'Hôtel de Ville")
+    await partners.update_field(db, network.ham.id, "name", "Mairie d'Ham")
+    await partners.update_field(db, network.ham.id, "city", "Ham (Somme)")
+    site = await partners.get(db, network.ham.id)
     assert site is not None
     assert (site.name, site.city, site.address) == (
         "Mairie d'Ham",
@@ -165,14 +138,14 @@ async def test_name_town_and_address_change_one_at_a_time(db: Database, world: N
         "1 place de l'Hôtel de Ville",
     )
     with pytest.raises(ValueError):
-        await partners.update_field(db, world.ham.id, "label_status", "withdrawn")
-    unchanged = await partners.get(db, world.ham.id)
+        await partners.update_field(db, network.ham.id, "label_status", "withdrawn")
+    unchanged = await partners.get(db, network.ham.id)
     assert unchanged is not None and unchanged.label_status is LabelStatus.ACTIVE
 
 
-async def test_the_convention_start_is_set(db: Database, world: Network) -> None:
-    await partners.set_convention_start(db, world.ham.id, date(2025, 3, 15))
-    site = await partners.get(db, world.ham.id)
+async def test_the_convention_start_is_set(db: Database, network: Network) -> None:
+    await partners.set_convention_start(db, network.ham.id, date(2025, 3, 15))
+    site = await partners.get(db, network.ham.id)
     assert site is not None and site.convention_start == date(2025, 3, 15)
-    other = await partners.get(db, world.albert.id)
-    assert other is not None and other.convention_start == world.albert.convention_start
+    other = await partners.get(db, network.albert.id)
+    assert other is not None and other.convention_start == network.albert.convention_start

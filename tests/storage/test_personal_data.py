@@ -7,68 +7,37 @@ tests/test_retention.py goes through the whole nightly run and the inventory of 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-import pytest
+from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.domain.models import Person
-from bot.domain.permissions import PersonStatus, Role
+from bot.domain.permissions import PersonStatus
 from bot.domain.personal_data import erased_name, retention_marker
 from bot.domain.site_reviews import Owner
 from storage import audit, pending, people, personal_data
 from storage import site_reviews as reviews
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
-from tests.storage.test_site_reviews import visit
-
-TODAY = date(2026, 11, 26)
+from tests.storage.test_site_reviews import record, visit
+from tests.storage.world import TODAY, Network, Staff
 
 
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
-
-
-async def join(
-    db: Database, clock: ManualClock, world: Network, name: str, role: Role, tg: int
-) -> Person:
-    site = None if role is Role.COORDINATOR else world.ham
-    return await network_world.join(
-        db, clock.now(), role=role, caf=world.somme, partner=site, telegram_user_id=tg, name=name
-    )
-
-
-@pytest.fixture
-async def corinne(db: Database, clock: ManualClock, world: Network) -> Person:
-    return await join(db, clock, world, "Corinne", Role.COORDINATOR, 7001)
-
-
-async def yearly_visit(db: Database, clock: ManualClock, world: Network, by: Person) -> int:
+async def yearly_visit(db: Database, clock: ManualClock, network: Network, by: Person) -> int:
     """A visit with remarks and one action item, marked done; returns the item's id."""
     due = TODAY + timedelta(days=30)
     state = visit(TODAY, ("Afficher les horaires", Owner.PARTNER, due), remarks="Très bon accueil.")
+    _, [item] = await record(network, by, state)
     async with db.transaction() as tx:
-        _, [item] = await reviews.record(
-            tx,
-            caf_id=world.somme.id,
-            partner_id=world.ham.id,
-            state=state,
-            by=by.id,
-            now=clock.now(),
-        )
         assert await reviews.mark_done(tx, item.id, by=by.id, now=clock.now())
     return item.id
 
 
 async def test_the_summary_counts_what_names_the_person(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
-    await yearly_visit(db, clock, world, corinne)
+    await yearly_visit(db, clock, network, corinne)
     async with db.transaction() as tx:
         await audit.record(
-            tx, at=clock.now(), action="test.act", actor_id=corinne.id, caf_id=world.somme.id
+            tx, at=clock.now(), action="test.act", actor_id=corinne.id, caf_id=network.somme.id
         )
     summary = await personal_data.summary(db, corinne.id)
     assert summary is not None
@@ -85,10 +54,10 @@ async def test_the_summary_counts_what_names_the_person(
 
 
 async def test_the_export_has_every_section_and_reads_json_as_json(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
-    await yearly_visit(db, clock, world, corinne)
-    await pending.expect(db, corinne.id, "review_remarks", {"partner": world.ham.id}, clock.now())
+    await yearly_visit(db, clock, network, corinne)
+    await pending.expect(db, corinne.id, "review_remarks", {"partner": network.ham.id}, clock.now())
     data = await personal_data.export(db, corinne.id)
     assert data is not None
     assert set(personal_data.SECTION_KEYS) <= set(data)
@@ -98,18 +67,18 @@ async def test_the_export_has_every_section_and_reads_json_as_json(
     assert recorded["site"] == "Mairie de Ham" and recorded["remarques"] == "Très bon accueil."
     assert data["actions_du_plan_faites"][0]["description"] == "Afficher les horaires"
     [expected] = data["reponse_attendue"]
-    assert expected["contexte"] == {"partner": world.ham.id}  # JSON, not a string of it
+    assert expected["contexte"] == {"partner": network.ham.id}  # JSON, not a string of it
     assert await personal_data.export(db, 999_999) is None
 
 
 async def test_an_erasure_happens_once_and_keeps_what_the_convention_needs(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
-    await yearly_visit(db, clock, world, corinne)
+    await yearly_visit(db, clock, network, corinne)
     await pending.expect(db, corinne.id, "review_date", {}, clock.now())
     async with db.transaction() as tx:
         await reviews.start_draft(
-            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+            tx, person_id=corinne.id, partner_id=network.ham.id, now=clock.now()
         )
         assert await personal_data.erase(tx, corinne.id, clock.now())
     async with db.transaction() as tx:
@@ -126,17 +95,16 @@ async def test_an_erasure_happens_once_and_keeps_what_the_convention_needs(
     assert await pending.get(db, corinne.id) is None
     assert await reviews.get_draft(db, corinne.id) is None
     # …the yearly visit stays, now recorded by « someone ».
-    review = await reviews.last_review(db, world.ham.id)
+    review = await reviews.last_review(db, network.ham.id)
     assert review is not None and review.remarks == "Très bon accueil."
     assert review.recorded_by == corinne.id
     assert review.recorded_by_name == erased_name(corinne.id)
 
 
 async def test_the_nightly_run_erases_people_revoked_before_the_cut_only(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, staff: Staff
 ) -> None:
-    agent = await join(db, clock, world, "Agnès", Role.AGENT, 7002)
-    manager = await join(db, clock, world, "Marc", Role.MANAGER, 7003)
+    agent, manager = staff.agent, staff.manager  # Agnès, Marc: at Ham
     long_ago = clock.now() - timedelta(days=800)
     async with db.transaction() as tx:
         await people.set_status(tx, agent.id, PersonStatus.REVOKED, long_ago)
@@ -149,14 +117,14 @@ async def test_the_nightly_run_erases_people_revoked_before_the_cut_only(
 
 
 async def test_old_free_texts_become_the_marker_once_and_young_ones_stay(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
-    item_id = await yearly_visit(db, clock, world, corinne)
+    item_id = await yearly_visit(db, clock, network, corinne)
     marker = retention_marker(24)
     async with db.transaction() as tx:
         young = await personal_data.purge_texts(tx, clock.now() - timedelta(days=1), marker)
     assert young["site_reviews.remarks"] == 0 and young["action_items.description"] == 0
-    review = await reviews.last_review(db, world.ham.id)
+    review = await reviews.last_review(db, network.ham.id)
     assert review is not None and review.remarks == "Très bon accueil."
 
     later = clock.now() + timedelta(days=1)
@@ -165,7 +133,7 @@ async def test_old_free_texts_become_the_marker_once_and_young_ones_stay(
         again = await personal_data.purge_texts(tx, later, marker)
     assert purged["site_reviews.remarks"] == 1 and purged["action_items.description"] == 1
     assert again["site_reviews.remarks"] == 0 and again["action_items.description"] == 0
-    review = await reviews.last_review(db, world.ham.id)
+    review = await reviews.last_review(db, network.ham.id)
     item = await reviews.get_item(db, item_id)
     assert review is not None and review.remarks == marker
     assert item is not None and item.description == marker

@@ -9,33 +9,11 @@ from datetime import date, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.models import Person
-from bot.domain.permissions import Role
+from bot.domain.models import Partner, Person
 from bot.domain.site_reviews import ActionItem, DraftState, Owner, SiteReview, Step
 from storage import site_reviews as store
 from storage.db import Database
-from tests.storage import network_world
-from tests.storage.network_world import Network
-
-TODAY = date(2026, 11, 26)
-
-
-@pytest.fixture
-async def world(db: Database, clock: ManualClock) -> Network:
-    return await network_world.build(db, clock.now())
-
-
-@pytest.fixture
-async def corinne(db: Database, clock: ManualClock, world: Network) -> Person:
-    return await network_world.join(
-        db,
-        clock.now(),
-        role=Role.COORDINATOR,
-        caf=world.somme,
-        partner=None,
-        telegram_user_id=7001,
-        name="Corinne",
-    )
+from tests.storage.world import TODAY, Network
 
 
 def visit(
@@ -56,21 +34,18 @@ def visit(
 
 
 async def record(
-    db: Database, clock: ManualClock, world: Network, by: Person, state: DraftState, site: int = 0
+    network: Network, by: Person, state: DraftState, site: Partner | None = None
 ) -> tuple[SiteReview, list[ActionItem]]:
-    async with db.transaction() as tx:
+    """The visit recorded now at the site (Ham unless told)."""
+    site = site or network.ham
+    async with network.db.transaction() as tx:
         return await store.record(
-            tx,
-            caf_id=world.somme.id,
-            partner_id=site or world.ham.id,
-            state=state,
-            by=by.id,
-            now=clock.now(),
+            tx, caf_id=site.caf_id, partner_id=site.id, state=state, by=by.id, now=network.now
         )
 
 
 async def test_a_visit_and_its_plan_come_back_as_recorded(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, network: Network, corinne: Person
 ) -> None:
     state = visit(
         TODAY,
@@ -79,7 +54,7 @@ async def test_a_visit_and_its_plan_come_back_as_recorded(
         hours_ok=False,
         remarks="Affichage absent.",
     )
-    review, items = await record(db, clock, world, corinne, state)
+    review, items = await record(network, corinne, state)
     assert review.visited_on == TODAY and review.remarks == "Affichage absent."
     assert (review.ok("premises"), review.ok("equipment"), review.ok("hours")) == (
         True,
@@ -93,44 +68,44 @@ async def test_a_visit_and_its_plan_come_back_as_recorded(
     ]
     assert await store.items_of(db, review.id) == items
     # Open items: the soonest due first.
-    assert [i.description for i in await store.open_items(db, world.ham.id)] == [
+    assert [i.description for i in await store.open_items(db, network.ham.id)] == [
         "Former l'agent",
         "Afficher les horaires",
     ]
-    assert await store.last_review(db, world.ham.id) == review
-    assert await store.last_review(db, world.albert.id) is None
+    assert await store.last_review(db, network.ham.id) == review
+    assert await store.last_review(db, network.albert.id) is None
     assert await store.get_item(db, items[0].id) == items[0]
     assert await store.get_item(db, 999_999) is None
 
 
 async def test_an_incomplete_visit_is_refused(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, network: Network, corinne: Person
 ) -> None:
     with pytest.raises(ValueError, match="incomplete"):
-        await record(db, clock, world, corinne, DraftState().with_date(TODAY))
-    assert await store.last_review(db, world.ham.id) is None
+        await record(network, corinne, DraftState().with_date(TODAY))
+    assert await store.last_review(db, network.ham.id) is None
 
 
 async def test_the_latest_visits_come_newest_first_by_visit_day(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, network: Network, corinne: Person
 ) -> None:
     for days_ago in (300, 10, 200, 50):
-        await record(db, clock, world, corinne, visit(TODAY - timedelta(days=days_ago)))
-    recent = await store.recent_reviews(db, world.ham.id, limit=3)
+        await record(network, corinne, visit(TODAY - timedelta(days=days_ago)))
+    recent = await store.recent_reviews(db, network.ham.id, limit=3)
     assert [r.visited_on for r in recent] == [
         TODAY - timedelta(days=10),
         TODAY - timedelta(days=50),
         TODAY - timedelta(days=200),
     ]
-    last = await store.last_review(db, world.ham.id)
+    last = await store.last_review(db, network.ham.id)
     assert last is not None and last.visited_on == TODAY - timedelta(days=10)
 
 
 async def test_an_item_is_marked_done_once(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
     _, [item] = await record(
-        db, clock, world, corinne, visit(TODAY, ("Former", Owner.CAF, TODAY + timedelta(30)))
+        network, corinne, visit(TODAY, ("Former", Owner.CAF, TODAY + timedelta(30)))
     )
     assert not item.overdue(TODAY) and item.overdue(TODAY + timedelta(31))
     clock.advance(timedelta(days=2))
@@ -141,26 +116,22 @@ async def test_an_item_is_marked_done_once(
     done = await store.get_item(db, item.id)
     assert done is not None and done.done_at == clock.now() and done.done_by == corinne.id
     assert not done.overdue(TODAY + timedelta(31))  # done is never late
-    assert await store.open_items(db, world.ham.id) == []
+    assert await store.open_items(db, network.ham.id) == []
 
 
 async def test_items_due_by_a_day_across_sites_soonest_first(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, network: Network, corinne: Person
 ) -> None:
     await record(
-        db,
-        clock,
-        world,
+        network,
         corinne,
         visit(TODAY, ("Ham tard", Owner.PARTNER, TODAY + timedelta(60))),
     )
     await record(
-        db,
-        clock,
-        world,
+        network,
         corinne,
         visit(TODAY, ("Albert tôt", Owner.PARTNER, TODAY + timedelta(5))),
-        site=world.albert.id,
+        site=network.albert,
     )
     until = TODAY + timedelta(days=30)
     assert [i.description for i in await store.open_items_due_by(db, until)] == ["Albert tôt"]
@@ -169,12 +140,10 @@ async def test_items_due_by_a_day_across_sites_soonest_first(
 
 
 async def test_the_summary_lists_every_site_of_the_caf_and_only_those(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
     _, items = await record(
-        db,
-        clock,
-        world,
+        network,
         corinne,
         visit(
             TODAY - timedelta(days=40),
@@ -185,26 +154,26 @@ async def test_the_summary_lists_every_site_of_the_caf_and_only_those(
     )
     async with db.transaction() as tx:
         await store.mark_done(tx, items[2].id, by=corinne.id, now=clock.now())
-    summary = await store.summary_by_partner(db, world.somme.id, TODAY)
+    summary = await store.summary_by_partner(db, network.somme.id, TODAY)
     assert summary == {
-        world.ham.id: (TODAY - timedelta(days=40), 2, 1),
-        world.albert.id: (None, 0, 0),
+        network.ham.id: (TODAY - timedelta(days=40), 2, 1),
+        network.albert.id: (None, 0, 0),
     }
-    last_visited_on, open_count, overdue_count = summary[world.ham.id]
+    last_visited_on, open_count, overdue_count = summary[network.ham.id]
     assert (open_count, overdue_count) == (2, 1)
-    assert last_visited_on == summary[world.ham.id].last_visited_on
-    assert set(await store.summary_by_partner(db, world.aisne.id, TODAY)) == {world.laon.id}
+    assert last_visited_on == summary[network.ham.id].last_visited_on
+    assert set(await store.summary_by_partner(db, network.aisne.id, TODAY)) == {network.laon.id}
 
 
 async def test_a_draft_moves_only_from_its_current_revision(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
     assert await store.get_draft(db, corinne.id) is None
     async with db.transaction() as tx:
         draft = await store.start_draft(
-            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+            tx, person_id=corinne.id, partner_id=network.ham.id, now=clock.now()
         )
-    assert draft.state == DraftState() and draft.partner_id == world.ham.id
+    assert draft.state == DraftState() and draft.partner_id == network.ham.id
     assert await store.open_draft(db, corinne.id) == draft
     dated = DraftState().with_date(TODAY)
     async with db.transaction() as tx:
@@ -221,18 +190,18 @@ async def test_a_draft_moves_only_from_its_current_revision(
 
 
 async def test_a_draft_is_saved_or_dropped_once_and_its_revision_only_grows(
-    db: Database, clock: ManualClock, world: Network, corinne: Person
+    db: Database, clock: ManualClock, network: Network, corinne: Person
 ) -> None:
     async with db.transaction() as tx:
         first = await store.start_draft(
-            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+            tx, person_id=corinne.id, partner_id=network.ham.id, now=clock.now()
         )
         # Starting for another site replaces the visit under way.
         second = await store.start_draft(
-            tx, person_id=corinne.id, partner_id=world.albert.id, now=clock.now()
+            tx, person_id=corinne.id, partner_id=network.albert.id, now=clock.now()
         )
-    assert second.partner_id == world.albert.id and second.revision > first.revision
-    review, _ = await record(db, clock, world, corinne, visit(TODAY), site=world.albert.id)
+    assert second.partner_id == network.albert.id and second.revision > first.revision
+    review, _ = await record(network, corinne, visit(TODAY), site=network.albert)
     async with db.transaction() as tx:
         assert await store.consume_draft(
             tx, corinne.id, revision=second.revision, review_id=review.id, now=clock.now()
@@ -258,7 +227,7 @@ async def test_a_draft_is_saved_or_dropped_once_and_its_revision_only_grows(
         )
         assert not await store.drop_draft(tx, corinne.id, clock.now())
         third = await store.start_draft(
-            tx, person_id=corinne.id, partner_id=world.ham.id, now=clock.now()
+            tx, person_id=corinne.id, partner_id=network.ham.id, now=clock.now()
         )
         assert third.revision > saved.revision
         assert await store.drop_draft(tx, corinne.id, clock.now())

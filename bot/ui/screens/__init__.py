@@ -6,6 +6,12 @@ the HTML text and its inline keyboard. Button labels and toasts live here, never
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 Screen = tuple[str, InlineKeyboardMarkup]
+
+
+def question(text: str, yes: InlineKeyboardButton, no: InlineKeyboardButton) -> Screen:
+    """Asked before what cannot be undone (a removal, a cancellation): « Oui … » above
+    « Non … »."""
+    return text, InlineKeyboardMarkup([[yes], [no]])

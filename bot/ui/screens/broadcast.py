@@ -13,10 +13,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.audience import Audience, AudienceKind
 from bot.domain.broadcasts import Reader, Refusal, Status, next_morning
-from bot.domain.models import Announcement, Partner
-from bot.ui import callbacks
+from bot.domain.models import Announcement
+from bot.ui import callbacks, pickers
 from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
-from bot.ui.pickers import page_of, site_checklist
+from bot.ui.pickers import page_of
 from bot.ui.render import render
 from bot.ui.screens import Screen
 
@@ -89,11 +89,8 @@ class Draft:
     chosen: list[str]
 
 
-@dataclass(frozen=True)
-class SiteChoice:
-    announcement: Announcement
-    sites: list[Partner]
-    chosen: frozenset[int]
+#: The sites a draft goes to.
+SiteChoice = pickers.SiteChoice[Announcement]
 
 
 @dataclass(frozen=True)
@@ -206,15 +203,13 @@ def audience_of(value: int) -> Audience:
 
 def sites(choice: SiteChoice, page: int) -> Screen:
     """The sites to tick, a page at a time."""
-    a = choice.announcement
-    rows = site_checklist(
-        choice.sites,
-        choice.chosen,
+    a = choice.subject
+    return pickers.sites_screen(
+        choice,
         page,
         lambda label, op, value: _button(label, BroadcastOp(op), a.id, value),
+        _button("✔️ Terminé", BroadcastOp.ITEM, a.id),
     )
-    rows.append([_button("✔️ Terminé", BroadcastOp.ITEM, a.id)])
-    return render("broadcast_sites", count=len(choice.chosen)), InlineKeyboardMarkup(rows)
 
 
 def sites_around(choice: SiteChoice, partner_id: int) -> Screen:
@@ -322,15 +317,16 @@ def readers(a: Announcement, everyone: Sequence[Reader]) -> Screen:
 
 
 # ------------------------------------------------------------------------------ toasts
-REFUSALS = {
+SCHEDULED = "Envoi programmé."
+UNSCHEDULED = "Envoi programmé annulé : le message est de nouveau en brouillon."
+DROPPED = "Brouillon abandonné : rien n'a été envoyé."
+# What a tap that changes nothing is told.
+REFUSALS: dict[Refusal, str] = {
     Refusal.NOT_A_DRAFT: "Cette diffusion est déjà partie ou programmée.",
     Refusal.ALREADY_SENT: "Cette diffusion est déjà partie.",
     Refusal.PAST: "Ce moment est passé : choisissez un moment à venir.",
     Refusal.NOT_SCHEDULED: "Cette diffusion n'est plus programmée (elle est peut-être partie).",
 }
-SCHEDULED = "Envoi programmé."
-UNSCHEDULED = "Envoi programmé annulé : le message est de nouveau en brouillon."
-DROPPED = "Brouillon abandonné : rien n'a été envoyé."
 
 
 def refusal(reason: Refusal) -> str:

@@ -12,6 +12,7 @@ from bot.domain.models import Caf
 from bot.ui import callbacks
 from bot.ui.callbacks import DocTap
 from bot.ui.render import render
+from bot.ui.screens import question
 from bot.ui.screens.paging import pager_row, paginate
 
 PAGE_SIZE = 8
@@ -116,11 +117,9 @@ def card(found: Card) -> Reply:
 
 
 def confirm_remove(document: Document, page: int) -> Reply:
-    rows = [
-        [_button("🗑 Oui, retirer", DocOp.REMOVE_CONFIRMED, document.id, page)],
-        [_button("✖️ Non", DocOp.ITEM, document.id, page)],
-    ]
-    return render("doc_remove_confirm", document=document), InlineKeyboardMarkup(rows)
+    yes = _button("🗑 Oui, retirer", DocOp.REMOVE_CONFIRMED, document.id, page)
+    no = _button("✖️ Non", DocOp.ITEM, document.id, page)
+    return question(render("doc_remove_confirm", document=document), yes, no)
 
 
 def added(document: Document, found: Shelf) -> Reply:

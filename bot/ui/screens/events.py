@@ -21,12 +21,12 @@ from bot.domain.events import (
     Invitation,
     Why,
 )
-from bot.domain.models import Caf, Partner
-from bot.ui import callbacks
+from bot.domain.models import Caf
+from bot.ui import callbacks, pickers
 from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
-from bot.ui.pickers import page_of, site_checklist
+from bot.ui.pickers import page_of
 from bot.ui.render import render
-from bot.ui.screens import Screen
+from bot.ui.screens import Screen, question
 
 #: A message to send and its keyboard, if it has one.
 Reply = tuple[str, InlineKeyboardMarkup | None]
@@ -70,11 +70,8 @@ class Created:
     card: Card
 
 
-@dataclass(frozen=True)
-class SitesChoice:
-    event: Event
-    sites: list[Partner]
-    chosen: frozenset[int]
+#: The sites an event invites.
+SitesChoice = pickers.SiteChoice[Event]
 
 
 @dataclass(frozen=True)
@@ -269,15 +266,13 @@ def audience_at(value: int) -> AudienceKind:
 
 def sites(choice: SitesChoice, page: int) -> Screen:
     """The Caf's sites to tick, a page at a time."""
-    event_id = choice.event.id
-    rows = site_checklist(
-        choice.sites,
-        choice.chosen,
+    event_id = choice.subject.id
+    return pickers.sites_screen(
+        choice,
         page,
         lambda label, op, value: _button(label, EventOp(op), event_id, value),
+        _button("✔️ Terminé", EventOp.ITEM, event_id),
     )
-    rows.append([_button("✔️ Terminé", EventOp.ITEM, event_id)])
-    return render("broadcast_sites", count=len(choice.chosen)), InlineKeyboardMarkup(rows)
 
 
 def sites_showing(choice: SitesChoice, partner_id: int) -> Screen:
@@ -321,11 +316,9 @@ def presence(found: Attendance) -> Screen:
 
 
 def cancel_confirm(event: Event) -> Screen:
-    rows = [
-        [_button("✖️ Oui, annuler et prévenir les invités", EventOp.CANCEL, event.id, 1)],
-        [_button("⬅️ Non", EventOp.ITEM, event.id)],
-    ]
-    return render("event_cancel_confirm", event=event), InlineKeyboardMarkup(rows)
+    yes = _button("✖️ Oui, annuler et prévenir les invités", EventOp.CANCEL, event.id, 1)
+    no = _button("⬅️ Non", EventOp.ITEM, event.id)
+    return question(render("event_cancel_confirm", event=event), yes, no)
 
 
 # ------------------------------------------------------------------------------ the invited

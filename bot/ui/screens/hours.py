@@ -25,7 +25,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, HoursTap, SignalTap
 from bot.ui.formatting import MONTHS
 from bot.ui.render import render
-from bot.ui.screens import Screen
+from bot.ui.screens import Screen, question
 
 WEEKDAYS_SHORT = ("L", "M", "M", "J", "V", "S", "D")
 CLOSURES_LISTED = 5  # cancel buttons on the home screen, soonest first
@@ -372,11 +372,8 @@ def closure_dates_refused(error: ClosureDateError) -> Screen:
 
 def cancel_confirm(closure: Closure) -> Screen:
     text = render("closure_cancel_confirm", closure=closure, reason=_reason(closure.reason))
-    rows = [
-        [_button("✖️ Oui, annuler la fermeture", HoursOp.CLOSURE_CANCEL, closure.id, 1)],
-        [_button("⬅️ Non, la garder", HoursOp.HOME)],
-    ]
-    return text, InlineKeyboardMarkup(rows)
+    yes = _button("✖️ Oui, annuler la fermeture", HoursOp.CLOSURE_CANCEL, closure.id, 1)
+    return question(text, yes, _button("⬅️ Non, la garder", HoursOp.HOME))
 
 
 def closure_cancelled(closure: Closure, then: Home) -> Screen:

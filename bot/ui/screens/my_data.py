@@ -13,7 +13,7 @@ from bot.domain.personal_data import Summary, erased_name
 from bot.ui import callbacks
 from bot.ui.callbacks import NetworkTap, PersonalDataTap
 from bot.ui.render import render
-from bot.ui.screens import Screen
+from bot.ui.screens import Screen, question
 
 
 class PersonalDataOp(StrEnum):
@@ -55,16 +55,11 @@ def file_caption(day: date) -> str:
 
 
 def erase_confirm(person: Person) -> Screen:
-    rows = [
-        [
-            _button(
-                "🗑 Oui, effacer définitivement",
-                PersonalDataTap(PersonalDataOp.ERASE, person.id, 1),
-            )
-        ],
-        [_button("✖️ Non", NetworkTap("person", person.id, 0))],
-    ]
-    return render("erase_confirm", person=person), InlineKeyboardMarkup(rows)
+    yes = _button(
+        "🗑 Oui, effacer définitivement", PersonalDataTap(PersonalDataOp.ERASE, person.id, 1)
+    )
+    no = _button("✖️ Non", NetworkTap("person", person.id, 0))
+    return question(render("erase_confirm", person=person), yes, no)
 
 
 def erased(person: Person) -> Screen:

@@ -23,7 +23,7 @@ from bot.domain.renewal import Term
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import NetworkTap, PersonalDataTap, ReviewTap
 from bot.ui.render import render
-from bot.ui.screens import Screen
+from bot.ui.screens import Screen, question
 from bot.ui.screens.paging import Page, pager_row, paginate
 
 PAGE_SIZE = 8
@@ -350,11 +350,9 @@ def person(
 
 
 def revoke_confirm(who: Person) -> Screen:
-    rows = [
-        [_button("🚫 Oui, retirer l'accès", NetworkOp.REVOKE, who.id, 1)],
-        [_button("✖️ Non", NetworkOp.PERSON, who.id)],
-    ]
-    return render("revoke_confirm", person=who), InlineKeyboardMarkup(rows)
+    yes = _button("🚫 Oui, retirer l'accès", NetworkOp.REVOKE, who.id, 1)
+    no = _button("✖️ Non", NetworkOp.PERSON, who.id)
+    return question(render("revoke_confirm", person=who), yes, no)
 
 
 # ------------------------------------------------------------------------------ invitations

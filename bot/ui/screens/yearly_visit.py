@@ -31,7 +31,7 @@ from bot.services.site_reviews import (
 from bot.ui import callbacks
 from bot.ui.callbacks import NetworkTap, ReviewTap
 from bot.ui.render import render
-from bot.ui.screens import Screen
+from bot.ui.screens import Screen, question
 
 #: Action items with a « ✅ » button; a message holds 4,096 characters: the others are counted.
 ITEM_BUTTONS = 15
@@ -137,12 +137,9 @@ def item_done(result: ItemDone) -> Screen:
     """The question « is it done? », or the site's screen once it is."""
     if result.home is None:
         item, partner = result.item, result.partner
-        rows = [
-            [_button("✅ Oui, c'est fait", ReviewOp.DONE, item.id, 1)],
-            [_button("⬅️ Non, revenir", ReviewOp.HOME, partner.id)],
-        ]
         text = render("review_done_confirm", item=item, partner=partner, today=result.today)
-        return text, InlineKeyboardMarkup(rows)
+        yes = _button("✅ Oui, c'est fait", ReviewOp.DONE, item.id, 1)
+        return question(text, yes, _button("⬅️ Non, revenir", ReviewOp.HOME, partner.id))
     done = result.outcome is DoneOutcome.DONE
     return home(result.home, render("review_item_done", item=result.item) if done else None)
 
@@ -156,11 +153,9 @@ def dropped(result: Dropped) -> Screen:
     """« Abandonner ? », or the site's screen once abandoned."""
     if result.home is not None:
         return home(result.home)
-    rows = [
-        [_button("✖️ Oui, abandonner", ReviewOp.DROP, result.revision, 1)],
-        [_button("⬅️ Non, continuer", ReviewOp.STEP, result.revision)],
-    ]
-    return render("review_drop_confirm", partner=result.partner), InlineKeyboardMarkup(rows)
+    yes = _button("✖️ Oui, abandonner", ReviewOp.DROP, result.revision, 1)
+    no = _button("⬅️ Non, continuer", ReviewOp.STEP, result.revision)
+    return question(render("review_drop_confirm", partner=result.partner), yes, no)
 
 
 def shown(view: StepView | Home) -> Screen:
