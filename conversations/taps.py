@@ -99,6 +99,7 @@ class TapTable(Generic[P]):
         self.payload = payload
         self.ops = ops
         self.stale = stale
+        self.stale_or_forged: tuple[type[Exception], ...] = (BadCallback, *stale)
         self.refusals = dict(refusals or {})
         self.rows: dict[StrEnum, TapRow] = {}
         # What bot/app.py registers: refusals and stale buttons answered in French.
@@ -173,7 +174,14 @@ class TapTable(Generic[P]):
                     await query.answer(refusal)
                     return
                 await query.answer(render("tap_working"))
-                await cast(TapHandler, row.handler)(ctx, member, tap, message)
+                try:
+                    await cast(TapHandler, row.handler)(ctx, member, tap, message)
+                except self.stale_or_forged:
+                    # Found out after the query's one answer (the object went meanwhile):
+                    # said in the chat, since the query cannot be answered again.
+                    await ctx.bot.send_message(
+                        member.person.telegram_user_id or 0, render("stale_button")
+                    )
             else:
                 await query.answer(await self._toast(row, ctx, member, tap, message))
         except self.stale as foreign:
