@@ -66,14 +66,14 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
     """The menu entry 📢 Diffuser."""
     member = await open_flow(update, ctx, BROADCAST)
     recent = await broadcasts.recent(ctx.db, member)
-    await send(ctx, chat_id_of(update), *screen.home(recent, ctx.settings.tz))
+    await send(ctx, chat_id_of(update), *screen.home(recent, member.caf.zone))
 
 
 # ------------------------------------------------------------------------------ taps
 @TAPS.on(BroadcastOp.HOME, needs=BROADCAST)
 async def show_home(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     recent = await broadcasts.recent(ctx.db, member)
-    await edit(message, *screen.home(recent, ctx.settings.tz))
+    await edit(message, *screen.home(recent, member.caf.zone))
 
 
 @TAPS.on(BroadcastOp.NEW, needs=BROADCAST)
@@ -84,7 +84,7 @@ async def new(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | No
 @TAPS.on(BroadcastOp.ITEM, needs=BROADCAST)
 async def show_item(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     view = await broadcasts.view(ctx.db, member, tap.item)
-    await edit(message, *screen.item(view, ctx.settings.tz))
+    await edit(message, *screen.item(view, member.caf.zone))
 
 
 @TAPS.on(BroadcastOp.AUDIENCE, needs=BROADCAST)
@@ -126,7 +126,7 @@ async def send_now(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message
     now, progress = ctx.clock.now(), _progress(message)
     sent = await broadcasts.send_now(ctx.db, member, tap.item, now, progress)
     ctx.services.wake_outbox()
-    await edit(message, *screen.report(sent.report, ctx.settings.tz))
+    await edit(message, *screen.report(sent.report, member.caf.zone))
     return screen.launched(sent.count)
 
 
@@ -134,15 +134,15 @@ async def send_now(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message
 async def ask_when(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     now = ctx.clock.now()
     a = await broadcasts.expect_moment(ctx.db, member, tap.item, now)
-    await edit(message, *screen.when(a, now, ctx.settings.tz))
+    await edit(message, *screen.when(a, now, member.caf.zone))
 
 
 @TAPS.on(BroadcastOp.AT, needs=BROADCAST)
 async def schedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
-    when = screen.morning_of(tap.value, ctx.settings.tz)
+    when = screen.morning_of(tap.value, member.caf.zone)
     now, progress = ctx.clock.now(), _progress(message)
     report = await broadcasts.schedule(ctx.db, member, tap.item, when, now, progress)
-    await edit(message, *screen.report(report, ctx.settings.tz))
+    await edit(message, *screen.report(report, member.caf.zone))
     return screen.SCHEDULED
 
 
@@ -156,7 +156,7 @@ async def unschedule(ctx: Ctx, member: Member, tap: BroadcastTap, message: Messa
 @TAPS.on(BroadcastOp.DROP, needs=BROADCAST)
 async def drop(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     recent = await broadcasts.drop(ctx.db, member, tap.item, ctx.clock.now())
-    await edit(message, *screen.home(recent, ctx.settings.tz))
+    await edit(message, *screen.home(recent, member.caf.zone))
     return screen.DROPPED
 
 
@@ -164,7 +164,7 @@ async def drop(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | N
 async def retry(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     retried = await broadcasts.retry_failed(ctx.db, member, tap.item, ctx.clock.now())
     ctx.services.wake_outbox()
-    await edit(message, *screen.report(retried.report, ctx.settings.tz))
+    await edit(message, *screen.report(retried.report, member.caf.zone))
     return screen.retried(retried.count)
 
 
@@ -178,7 +178,7 @@ async def unread(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message |
 async def remind(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> str:
     reminded = await broadcasts.remind_unread(ctx.db, member, tap.item, ctx.clock.now())
     ctx.services.wake_outbox()
-    await edit(message, *screen.report(reminded.report, ctx.settings.tz))
+    await edit(message, *screen.report(reminded.report, member.caf.zone))
     return screen.reminded(reminded.count)
 
 
@@ -238,7 +238,7 @@ async def on_when(
     """The moment typed for a programmed sending (« 3/12 à 14h30 »)."""
     member = await require(update, ctx, BROADCAST)
     chat_id, announcement_id = chat_id_of(update), int(expected.context["announcement"])
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         report = await broadcasts.schedule_typed(ctx.db, member, announcement_id, text, now, tz)
     except moments.MomentError as error:

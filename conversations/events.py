@@ -50,12 +50,12 @@ async def open_menu(update: Update, ctx: Ctx) -> None:
     """The menu entry 📅 Événements."""
     member = await open_flow(update, ctx, Action.EVENTS)
     lines = await events.overview(ctx.db, member.caf)
-    await send(ctx, chat_id_of(update), *screen.home(lines, ctx.settings.tz))
+    await send(ctx, chat_id_of(update), *screen.home(lines, member.caf.zone))
 
 
 @TAPS.on(EventOp.HOME, needs=Action.EVENTS)
 async def show_home(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
-    await edit(message, *screen.home(await events.home(ctx.db, member), ctx.settings.tz))
+    await edit(message, *screen.home(await events.home(ctx.db, member), member.caf.zone))
 
 
 # ------------------------------------------------------------------------------ creation
@@ -76,7 +76,7 @@ async def take_button(ctx: Ctx, member: Member, tap: EventTap, message: Message 
     """A creation step answered in one tap: the title proposed, or a capacity."""
     take = events.take_default if tap.op == EventOp.DEFAULT else events.take_capacity
     done = await take(ctx.db, member, tap.value, ctx.clock.now())
-    await _say(ctx, member, screen.progress(done, ctx.settings.tz))
+    await _say(ctx, member, screen.progress(done, member.caf.zone))
 
 
 @TYPED.text("event_title", max_length=120)
@@ -90,7 +90,7 @@ async def typed_step(
 ) -> None:
     """A creation step typed: the next step, or the draft's card once all are given."""
     member = await require(update, ctx, Action.EVENTS)
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         done = await events.answer_step(ctx.db, member, expected, text, now, tz)
     except events.InvalidAnswer as error:
@@ -103,14 +103,14 @@ async def typed_step(
 @TAPS.on(EventOp.ITEM, needs=Action.EVENTS)
 async def show_event(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     card = await events.card(ctx.db, member, tap.item, ctx.clock.now())
-    await edit(message, *screen.card(card, ctx.settings.tz))
+    await edit(message, *screen.card(card, member.caf.zone))
 
 
 @TAPS.on(EventOp.AUDIENCE, needs=Action.EVENTS)
 async def choose_audience(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> None:
     kind = screen.audience_at(tap.value)
     card = await events.set_audience(ctx.db, member, tap.item, kind, ctx.clock.now())
-    await edit(message, *screen.card(card, ctx.settings.tz))
+    await edit(message, *screen.card(card, member.caf.zone))
 
 
 @TAPS.on(EventOp.SITES, needs=Action.EVENTS)
@@ -127,13 +127,13 @@ async def toggle_site(ctx: Ctx, member: Member, tap: EventTap, message: Message 
 @TAPS.on(EventOp.DROP, needs=Action.EVENTS)
 async def drop_draft(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str:
     lines = await events.drop(ctx.db, member, tap.item, ctx.clock.now())
-    await edit(message, *screen.home(lines, ctx.settings.tz))
+    await edit(message, *screen.home(lines, member.caf.zone))
     return screen.DROPPED
 
 
 @TAPS.on(EventOp.PUBLISH, needs=Action.EVENTS)
 async def publish(ctx: Ctx, member: Member, tap: EventTap, message: Message | None) -> str:
-    tz = ctx.settings.tz
+    tz = member.caf.zone
     card, invited = await events.publish(ctx.db, member, tap.item, ctx.clock.now(), tz)
     ctx.services.wake_outbox()
     await edit(message, *screen.card(card, tz))
@@ -165,7 +165,7 @@ async def cancel(ctx: Ctx, member: Member, tap: EventTap, message: Message | Non
         event = await events.cancellable(ctx.db, member, tap.item)
         await edit(message, *screen.cancel_confirm(event))
         return None
-    tz = ctx.settings.tz
+    tz = member.caf.zone
     card = await events.cancel(ctx.db, member, tap.item, ctx.clock.now(), tz)
     ctx.services.wake_outbox()
     await edit(message, *screen.card(card, tz))
@@ -181,7 +181,7 @@ async def on_rsvp(update: Update, ctx: Ctx) -> None:
     tap = callbacks.decode(query.data, expect=RsvpTap)
     wants = screen.wants(tap)
     member = await require(update, ctx, Action.ANSWER_INVITATION)
-    tz = ctx.settings.tz
+    tz = member.caf.zone
     try:
         event, decision = await events.answer(ctx.db, member, tap.event, wants, ctx.clock.now(), tz)
     except events.UnknownEvent:

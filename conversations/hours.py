@@ -41,21 +41,21 @@ HOURS = Action.MANAGE_HOURS
 CLOSURES = Action.MANAGE_CLOSURES
 
 
-def _today(ctx: Ctx) -> date:
-    return hours.local_day(ctx.clock.now(), ctx.settings.tz)
+def _today(ctx: Ctx, member: Member) -> date:
+    return hours.local_day(ctx.clock.now(), member.caf.zone)
 
 
 @guarded
 async def open_hours(update: Update, ctx: Ctx) -> None:
     """The menu entry 🕘 Horaires et fermetures."""
     member = await open_flow(update, ctx, HOURS)
-    view = await hours.home(ctx.db, member, ctx.clock.now(), ctx.settings.tz)
+    view = await hours.home(ctx.db, member, ctx.clock.now(), member.caf.zone)
     await send(ctx, chat_id_of(update), *screen.home(view))
 
 
 @TAPS.on(HoursOp.HOME, needs=HOURS)
 async def show_home(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> None:
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     await edit(message, *screen.home(await hours.home(ctx.db, member, now, tz, forget_typing=True)))
 
 
@@ -94,21 +94,21 @@ async def copy_monday(ctx: Ctx, member: Member, tap: HoursTap, message: Message 
 
 @TAPS.on(HoursOp.DROP, needs=HOURS)
 async def drop(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> str:
-    view = await hours.drop(ctx.db, member, ctx.clock.now(), ctx.settings.tz)
+    view = await hours.drop(ctx.db, member, ctx.clock.now(), member.caf.zone)
     await edit(message, *screen.home(view))
     return screen.DROPPED
 
 
 @TAPS.on(HoursOp.REVIEW, needs=HOURS)
 async def show_review(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> None:
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     view = await hours.review(ctx.db, member, now, tz, forget_typing=True)
     await edit(message, *screen.review(view))
 
 
 @TAPS.on(HoursOp.FROM, needs=HOURS)
 async def ask_effective(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> None:
-    today = await hours.ask_effective(ctx.db, member, ctx.clock.now(), ctx.settings.tz)
+    today = await hours.ask_effective(ctx.db, member, ctx.clock.now(), member.caf.zone)
     await edit(message, *screen.effective_from(today))
 
 
@@ -118,7 +118,7 @@ async def set_effective(
 ) -> str | None:
     day = screen.from_number(tap.a)
     try:
-        view = await hours.set_effective(ctx.db, member, day, ctx.clock.now(), ctx.settings.tz)
+        view = await hours.set_effective(ctx.db, member, day, ctx.clock.now(), member.caf.zone)
     except hours.EffectiveDateRefused as refused:
         return screen.EFFECTIVE_REFUSED[refused.why]
     await edit(message, *screen.review(view))
@@ -128,7 +128,7 @@ async def set_effective(
 @TAPS.on(HoursOp.SAVE, needs=HOURS)
 async def save(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> str:
     try:
-        declared = await hours.declare(ctx.db, member, tap.a, ctx.clock.now(), ctx.settings.tz)
+        declared = await hours.declare(ctx.db, member, tap.a, ctx.clock.now(), member.caf.zone)
     except hours.AlreadySaved as done:
         await edit(message, *screen.home(done.home))
         return screen.ALREADY_SAVED
@@ -145,14 +145,14 @@ async def save(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None)
 @TAPS.on(HoursOp.HISTORY, needs=HOURS)
 async def show_history(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> None:
     declarations = await hours.history(ctx.db, member)
-    await edit(message, *screen.history(member.partner, declarations, ctx.settings.tz))
+    await edit(message, *screen.history(member.partner, declarations, member.caf.zone))
 
 
 # ------------------------------------------------------------------------------ closures
 @TAPS.on(HoursOp.CALENDAR, needs=CLOSURES)
 async def show_calendar(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> None:
     """A month of the calendar; `tap.b` is the first day when it is picked already."""
-    today = _today(ctx)
+    today = _today(ctx, member)
     year, month = screen.month_of(tap.a, today)
     start = screen.from_number(tap.b) if tap.b else None
     if start is None:
@@ -163,14 +163,14 @@ async def show_calendar(ctx: Ctx, member: Member, tap: HoursTap, message: Messag
 @TAPS.on(HoursOp.PICK, needs=CLOSURES)
 async def pick_day(ctx: Ctx, member: Member, tap: HoursTap, message: Message | None) -> str | None:
     """A day of the calendar: the first of the closure, or (`tap.b` set) its last."""
-    today, day = _today(ctx), screen.from_number(tap.a)
+    today, day = _today(ctx, member), screen.from_number(tap.a)
     year, month = screen.month_of(tap.c, today)
     if not tap.b:
         if day < today:
             return screen.DAY_PAST
         await edit(message, *screen.calendar(member.partner, today, year, month, day))
         return None
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         start, end = await closures.choose_dates(
             ctx.db, member, screen.from_number(tap.b), day, now, tz
@@ -204,7 +204,7 @@ async def _declare(
     ctx: Ctx, member: Member, start: date, end: date, reason: str, note: str | None
 ) -> tuple[Screen, bool]:
     """The closure declared and what to show; True when it is new (or was refused)."""
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         closure, new = await closures.declare(
             ctx.db,
@@ -228,7 +228,7 @@ async def cancel_closure(
     ctx: Ctx, member: Member, tap: HoursTap, message: Message | None
 ) -> str | None:
     """✖️ Annuler la fermeture: asked to confirm first (`tap.b` is 1 once confirmed)."""
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         if tap.b != 1:
             closure = await closures.cancellable(ctx.db, member, tap.a, now, tz)
@@ -251,7 +251,7 @@ async def _cancel_refused(
     if refused.why is closures.CancelRefused.Why.CANCELLED:
         await edit(
             message,
-            *screen.home(await hours.home(ctx.db, member, ctx.clock.now(), ctx.settings.tz)),
+            *screen.home(await hours.home(ctx.db, member, ctx.clock.now(), member.caf.zone)),
         )
     return screen.CANCEL_REFUSED[refused.why]
 
@@ -277,7 +277,7 @@ async def on_hours_from(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     member = await require(update, ctx, HOURS)
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         view = await hours.set_effective_typed(ctx.db, member, text, now, tz)
     except ClosureDateError as error:
@@ -294,7 +294,7 @@ async def on_closure_dates(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
 ) -> None:
     member = await require(update, ctx, CLOSURES)
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         start, end = await closures.typed_dates(ctx.db, member, text, now, tz)
     except ClosureDateError as error:

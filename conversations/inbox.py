@@ -42,13 +42,13 @@ async def _list(
     box = await signals.inbox(
         ctx.db, member.caf.id, kind=screen.kind_filter(kind), partner_id=partner, page=page
     )
-    return screen.inbox(box, tz=ctx.settings.tz, now=ctx.clock.now())
+    return screen.inbox(box, tz=member.caf.zone, now=ctx.clock.now())
 
 
-async def _item(ctx: Ctx, signal: Signal, tap: InboxTap | None = None) -> Screen:
+async def _item(ctx: Ctx, member: Member, signal: Signal, tap: InboxTap | None = None) -> Screen:
     """The signal's card; « ⬅️ » goes back to the list the tap came from (unfiltered)."""
     view = await signals.view(ctx.db, signal)
-    return screen.item(view, tz=ctx.settings.tz, now=ctx.clock.now(), back=tap)
+    return screen.item(view, tz=member.caf.zone, now=ctx.clock.now(), back=tap)
 
 
 @guarded
@@ -77,7 +77,7 @@ async def show_sites(ctx: Ctx, member: Member, tap: InboxTap, message: Message |
 
 @TAPS.on(InboxOp.ITEM, needs=Action.INBOX)
 async def show_item(ctx: Ctx, member: Member, tap: InboxTap, message: Message | None) -> None:
-    await edit(message, *await _item(ctx, await _signal(ctx, member, tap.item), tap))
+    await edit(message, *await _item(ctx, member, await _signal(ctx, member, tap.item), tap))
 
 
 @TAPS.on(InboxOp.ACKNOWLEDGE, needs=Action.INBOX)
@@ -87,7 +87,7 @@ async def acknowledge(
     signal = await _signal(ctx, member, tap.item)
     done = await signals.acknowledge(ctx.db, member, signal, ctx.clock.now())
     ctx.services.wake_outbox()
-    await edit(message, *await _item(ctx, done.signal, tap))
+    await edit(message, *await _item(ctx, member, done.signal, tap))
     if done.refusal is not None:
         return done.refusal
     return screen.ACKNOWLEDGED if done.moved else screen.ALREADY_ACKNOWLEDGED
@@ -117,7 +117,7 @@ async def on_reply(
     if updated is None:
         await send(ctx, chat_id_of(update), screen.REPLY_TOO_LATE)
         return
-    await send(ctx, chat_id_of(update), *screen.replied(await _item(ctx, updated)))
+    await send(ctx, chat_id_of(update), *screen.replied(await _item(ctx, member, updated)))
 
 
 @TYPED.text("inbox_resolution", max_length=rules.NOTE_MAX)

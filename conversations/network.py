@@ -67,7 +67,7 @@ async def show_home(ctx: Ctx, member: Member, tap: NetworkTap, message: Message 
 @TAPS.on(NetworkOp.SITE, needs=COORDINATOR)
 async def show_site(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     found = await partners.card(ctx.db, member, tap.target)
-    await edit(message, *screen.site(found.partner, found.people, ctx.settings.tz))
+    await edit(message, *screen.site(found.partner, found.people, member.caf.zone))
 
 
 @TAPS.on(NetworkOp.LABEL, needs=COORDINATOR)
@@ -138,7 +138,7 @@ async def send_certificate(
 @TAPS.on(NetworkOp.AUDIT, needs=COORDINATOR)
 async def show_journal(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
     found = await audit.journal(ctx.db, member.caf, tap.page)
-    await edit(message, *screen.journal(found.entries, found.number, found.count, ctx.settings.tz))
+    await edit(message, *screen.journal(found.entries, found.number, found.count, member.caf.zone))
 
 
 # ------------------------------------------------------------------------------ people
@@ -164,7 +164,7 @@ async def _person_screen(ctx: Ctx, member: Member, person_id: int) -> Screen:
     return screen.person(
         found.person,
         found.partner,
-        ctx.settings.tz,
+        member.caf.zone,
         by_coordinator=found.by_coordinator,
         is_self=found.is_self,
     )
@@ -217,6 +217,7 @@ async def invite(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | N
 
 
 def _link(ctx: Ctx, new: invitations.NewInvitation) -> str:
+    """The link as shown to its maker, in the zone of the Caf it opens."""
     return screen.invite_link(
         new.role,
         new.partner,
@@ -225,7 +226,7 @@ def _link(ctx: Ctx, new: invitations.NewInvitation) -> str:
         expires=new.invitation.expires_at,
         link=new.link(ctx.bot.username),
         code=new.code,
-        tz=ctx.settings.tz,
+        tz=new.caf.zone,
     )
 
 
@@ -240,7 +241,7 @@ async def on_label_reason(
     ctx.services.wake_outbox()
     for told in change.told:
         await set_commands(ctx, told)
-    shown = screen.label_changed(change.card.partner, change.card.people, ctx.settings.tz)
+    shown = screen.label_changed(change.card.partner, change.card.people, member.caf.zone)
     await send(ctx, chat_id_of(update), *shown)
 
 
@@ -252,7 +253,7 @@ async def on_partner_field(
     partner_id, field = int(expected.context["partner"]), str(expected.context["field"])
     if field not in screen.FIELDS:
         raise BadCallback("unknown field")
-    now, tz = ctx.clock.now(), ctx.settings.tz
+    now, tz = ctx.clock.now(), member.caf.zone
     try:
         if field == partners.CONVENTION_START:
             saved = await partners.set_convention_start(ctx.db, member, partner_id, value, now)
@@ -303,5 +304,5 @@ async def on_new_address(
     except partners.DuplicatePartner:
         await send(ctx, chat_id_of(update), screen.partner_exists(ask_again=False))
         return
-    shown = screen.site(card.partner, card.people, ctx.settings.tz, screen.SITE_ADDED)
+    shown = screen.site(card.partner, card.people, member.caf.zone, screen.SITE_ADDED)
     await send(ctx, chat_id_of(update), *shown)

@@ -30,8 +30,8 @@ TAPS = TapTable(SignalTap, SignalOp)
 TYPED = TypedSteps()
 
 
-def _today(ctx: Ctx) -> date:
-    return ctx.clock.now().astimezone(ctx.settings.tz).date()
+def _today(ctx: Ctx, member: Member) -> date:
+    return ctx.clock.now().astimezone(member.caf.zone).date()
 
 
 async def _own(ctx: Ctx, member: Member, signal_id: int) -> Signal:
@@ -95,7 +95,7 @@ async def on_difficulty_description(
         description=text,
         typed=(typed.chat_id, typed.message_id),
         now=ctx.clock.now(),
-        tz=ctx.settings.tz,
+        tz=member.caf.zone,
     )
     ctx.services.wake_outbox()
     await show_menu(update, ctx, member, screen.sent(raised.signal))
@@ -126,7 +126,7 @@ async def _training_need(
         prompt=prompt,
         note=note,
         now=ctx.clock.now(),
-        tz=ctx.settings.tz,
+        tz=member.caf.zone,
     )
     ctx.services.wake_outbox()
     return raised
@@ -157,7 +157,7 @@ async def on_training_note(
 # ------------------------------------------------------------------------------ closed today
 @TAPS.on(SignalOp.CLOSED_TODAY, needs=Action.CLOSED_TODAY)
 async def ask_reason(ctx: Ctx, member: Member, tap: SignalTap, message: Message | None) -> None:
-    await edit(message, *screen.closed_today(member.partner, _today(ctx)))
+    await edit(message, *screen.closed_today(member.partner, _today(ctx, member)))
 
 
 @TAPS.on(SignalOp.CLOSED_TODAY_REASON, needs=Action.CLOSED_TODAY)
@@ -165,7 +165,7 @@ async def declare_closed_today(
     ctx: Ctx, member: Member, tap: SignalTap, message: Message | None
 ) -> str | None:
     reason = screen.choice(rules.CLOSURE_REASONS, tap.a)
-    today = _today(ctx)
+    today = _today(ctx, member)
     closure, new = await closures.declare(
         ctx.db,
         member,
@@ -174,7 +174,7 @@ async def declare_closed_today(
         reason=reason,
         note=None,
         now=ctx.clock.now(),
-        tz=ctx.settings.tz,
+        tz=member.caf.zone,
     )
     ctx.services.wake_outbox()
     await edit(message, *screen.closure_saved(closure, new=new))
@@ -186,7 +186,7 @@ async def cancel_closure(
     ctx: Ctx, member: Member, tap: SignalTap, message: Message | None
 ) -> str | None:
     try:
-        closure = await closures.cancel(ctx.db, member, tap.ref, ctx.clock.now(), ctx.settings.tz)
+        closure = await closures.cancel(ctx.db, member, tap.ref, ctx.clock.now(), member.caf.zone)
     except closures.CancelRefused as refused:
         if refused.why is closures.CancelRefused.Why.NOT_YOURS:
             raise BadCallback("not a closure this person may cancel") from None
@@ -203,13 +203,13 @@ async def cancel_closure(
 @TAPS.on(SignalOp.MINE, needs=Action.OWN_SIGNALS)
 async def show_mine(ctx: Ctx, member: Member, tap: SignalTap, message: Message | None) -> None:
     mine = await signals.mine(ctx.db, member)
-    await edit(message, *screen.mine(mine, tz=ctx.settings.tz))
+    await edit(message, *screen.mine(mine, tz=member.caf.zone))
 
 
 @TAPS.on(SignalOp.ONE, needs=Action.OWN_SIGNALS)
 async def show_one(ctx: Ctx, member: Member, tap: SignalTap, message: Message | None) -> None:
     view = await signals.view(ctx.db, await _own(ctx, member, tap.ref))
-    await edit(message, *screen.one(view, tz=ctx.settings.tz, now=ctx.clock.now()))
+    await edit(message, *screen.one(view, tz=member.caf.zone, now=ctx.clock.now()))
 
 
 @TAPS.on(SignalOp.REPLY, needs=Action.OWN_SIGNALS)

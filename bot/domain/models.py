@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +31,11 @@ class Caf(Model):
     created_at: datetime
     # A logo file on the server, printed on label certificates (Annexe 1).
     logo_path: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Every date and hour shown, asked or scheduled for this Caf is in this zone."""
+        return ZoneInfo(self.timezone)
 
 
 class Partner(Model):
