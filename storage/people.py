@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -80,6 +80,8 @@ async def register(
     )
     person = await get(conn, int(person_id or 0))
     assert person is not None
+    if invitation.partner_id is not None:
+        await add_site(conn, person.id, invitation.partner_id, now)
     return person
 
 
@@ -95,9 +97,10 @@ async def list_for_partner(
     conn: Conn, partner_id: int, *, active_only: bool = True
 ) -> list[Person]:
     rows = await conn.fetch_all(
-        "SELECT * FROM people WHERE partner_id = :partner"
-        + (" AND status = 'active'" if active_only else "")
-        + " ORDER BY role DESC, display_name",
+        "SELECT p.* FROM person_sites s JOIN people p ON p.id = s.person_id"
+        " WHERE s.partner_id = :partner"
+        + (" AND p.status = 'active'" if active_only else "")
+        + " ORDER BY p.role DESC, p.display_name",
         {"partner": partner_id},
     )
     return [Person.model_validate(dict(row)) for row in rows]
@@ -130,8 +133,8 @@ async def set_status(conn: Conn, person_id: int, status: PersonStatus, now: date
 
 async def count_active_by_partner(conn: Conn, caf_id: int) -> dict[int, int]:
     rows = await conn.fetch_all(
-        "SELECT partner_id, COUNT(*) AS n FROM people WHERE caf_id = :caf AND status = 'active'"
-        " AND partner_id IS NOT NULL GROUP BY partner_id",
+        "SELECT s.partner_id, COUNT(*) AS n FROM person_sites s JOIN people p ON p.id ="
+        " s.person_id WHERE p.caf_id = :caf AND p.status = 'active' GROUP BY s.partner_id",
         {"caf": caf_id},
     )
     return {int(row["partner_id"]): int(row["n"]) for row in rows}
@@ -140,8 +143,85 @@ async def count_active_by_partner(conn: Conn, caf_id: int) -> dict[int, int]:
 async def sites_with_manager(conn: Conn, caf_id: int) -> set[int]:
     """The Caf's sites that have an active manager (the others cannot validate a period)."""
     rows = await conn.fetch_all(
-        "SELECT DISTINCT partner_id FROM people WHERE caf_id = :caf AND role = 'manager'"
-        " AND status = 'active'",
+        "SELECT DISTINCT s.partner_id FROM person_sites s JOIN people p ON p.id = s.person_id"
+        " WHERE p.caf_id = :caf AND p.role = 'manager' AND p.status = 'active'",
         {"caf": caf_id},
     )
     return {row["partner_id"] for row in rows}
+
+
+# ------------------------------------------------------------------------------ several sites
+async def sites_of(conn: Conn, person_id: int) -> list[Partner]:
+    """Every site the person belongs to, by name."""
+    rows = await conn.fetch_all(
+        "SELECT pa.* FROM person_sites s JOIN partners pa ON pa.id = s.partner_id"
+        " WHERE s.person_id = :person ORDER BY pa.name, pa.id",
+        {"person": person_id},
+    )
+    return [Partner.model_validate(dict(row)) for row in rows]
+
+
+async def add_site(conn: Conn, person_id: int, partner_id: int, now: datetime) -> bool:
+    """The person works at this site too; False when they already did."""
+    params = {"person": person_id, "partner": partner_id, "now": to_db(now)}
+    if await conn.fetch_value(
+        "SELECT 1 FROM person_sites WHERE person_id = :person AND partner_id = :partner", params
+    ):
+        return False
+    await conn.execute(
+        "INSERT INTO person_sites (person_id, partner_id, since) VALUES (:person, :partner, :now)",
+        params,
+    )
+    return True
+
+
+async def remove_site(conn: Conn, person_id: int, partner_id: int) -> None:
+    """The person no longer works at this site; their current site is never removed here."""
+    await conn.execute(
+        "DELETE FROM person_sites WHERE person_id = :person AND partner_id = :partner"
+        " AND partner_id != (SELECT COALESCE(partner_id, 0) FROM people WHERE id = :person)",
+        {"person": person_id, "partner": partner_id},
+    )
+
+
+async def set_current_site(
+    conn: Conn, person_id: int, partner_id: int, chosen_on: date | None
+) -> None:
+    """The site the person works at now (one of theirs), and the local day they said so."""
+    await conn.execute(
+        "UPDATE people SET partner_id = :partner, site_chosen_on = :day WHERE id = :person"
+        " AND EXISTS (SELECT 1 FROM person_sites WHERE person_id = :person"
+        " AND partner_id = :partner)",
+        {
+            "person": person_id,
+            "partner": partner_id,
+            "day": chosen_on.isoformat() if chosen_on else None,
+        },
+    )
+
+
+async def set_role(conn: Conn, person_id: int, role: Role) -> None:
+    """Agent ↔ manager only: a coordinator belongs to no site (the table's CHECK)."""
+    await conn.execute(
+        "UPDATE people SET role = :role WHERE id = :id AND role != 'coordinator'",
+        {"role": role.value, "id": person_id},
+    )
+
+
+async def reactivate(conn: Conn, person_id: int, invitation: Invitation, now: datetime) -> None:
+    """A revoked person back through a new invitation: its role, Caf and site, history kept.
+
+    The sites they had before are dropped: they come back where the invitation says."""
+    await conn.execute("DELETE FROM person_sites WHERE person_id = :id", {"id": person_id})
+    await conn.execute(
+        "UPDATE people SET status = 'active', revoked_at = NULL, role = :role, caf_id = :caf,"
+        " partner_id = :partner, site_chosen_on = NULL WHERE id = :id",
+        {
+            "role": invitation.role.value,
+            "caf": invitation.caf_id,
+            "partner": invitation.partner_id,
+            "id": person_id,
+        },
+    )
+    if invitation.partner_id is not None:
+        await add_site(conn, person_id, invitation.partner_id, now)

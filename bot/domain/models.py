@@ -68,6 +68,8 @@ class Person(Model):
     revoked_at: datetime | None
     # Telegram said the bot is blocked: nothing is sent until the person writes again.
     unreachable_since: datetime | None = None
+    # The local day a person with several sites last said which one they work at.
+    site_chosen_on: date | None = None
 
 
 class Member(Model):
