@@ -53,6 +53,8 @@ class PersonColumn:
 PERSON_COLUMNS: tuple[PersonColumn, ...] = (
     PersonColumn("people", "telegram_user_id", "identite", OnErase.IDENTITY, telegram=True),
     PersonColumn("label_history", "changed_by", "labels_modifies", OnErase.KEPT),
+    # Where they worked stays with their (anonymised) row, as their visits do.
+    PersonColumn("person_sites", "person_id", "sites", OnErase.KEPT),
     PersonColumn("invitations", "created_by", "invitations_creees", OnErase.KEPT),
     PersonColumn(
         "invitation_failures", "telegram_user_id", "codes_errones", OnErase.DELETED, telegram=True
@@ -183,6 +185,13 @@ SECTIONS: tuple[Section, ...] = (
         "Documents ajoutés",
         "SELECT id, title AS titre, created_at AS ajoute_le FROM documents"
         " WHERE created_by = :person ORDER BY id",
+    ),
+    Section(
+        "sites",
+        "Sites où vous travaillez",
+        "SELECT pa.name AS site, pa.city AS commune, s.since AS depuis FROM person_sites s "
+        + _SITE.format(alias="s")
+        + " WHERE s.person_id = :person ORDER BY pa.name",
     ),
     Section(
         "invitations_creees",
@@ -399,9 +408,9 @@ _ERASE_ROWS = (
 async def erase(tx: Tx, person_id: int, now: datetime) -> bool:
     """Erases the person (see the module's docstring); False when already erased or unknown.
 
-    Copies of their name in messages already sent to others are blanked too (those rows
-    only record what was sent); what Telegram already shows in people's chats is beyond
-    the bot's reach.
+    Messages to others that name them are deleted while still waiting to be sent, blanked
+    in every other status (sending, sent, failed, unreachable: those rows only record what
+    was tried); what Telegram already shows in people's chats is beyond the bot's reach.
     """
     row = await tx.fetch_one(
         "SELECT telegram_user_id, display_name, caf_id FROM people WHERE id = :person",
@@ -421,16 +430,21 @@ async def erase(tx: Tx, person_id: int, now: datetime) -> bool:
         forms = name_forms(name)
         may_name = " OR ".join(f"instr(text, :form{i}) > 0" for i in range(len(forms)))
         candidates = await tx.fetch_all(
-            f"SELECT id, text FROM outbox WHERE status = 'sent' AND ({may_name})"
+            f"SELECT id, text, status FROM outbox WHERE ({may_name})"
             " AND (person_id IN (SELECT id FROM people WHERE caf_id = :caf)"
             " OR chat_id IN (SELECT notify_chat_id FROM cafs WHERE id = :caf))",
             {**{f"form{i}": form for i, form in enumerate(forms)}, "caf": row["caf_id"]},
         )
-        naming = [
-            {"id": c["id"], "blank": ERASED_TEXT} for c in candidates if pattern.search(c["text"])
-        ]
+        naming = [c for c in candidates if pattern.search(c["text"])]
+        # Not sent yet: never sent at all, rather than sent after the erasure. Every other
+        # status keeps its row (the sender's bookkeeping), emptied.
         await tx.executemany(
-            "UPDATE outbox SET text = :blank, reply_markup = NULL WHERE id = :id", naming
+            "DELETE FROM outbox WHERE id = :id AND status = 'pending'",
+            [{"id": c["id"]} for c in naming if c["status"] == "pending"],
+        )
+        await tx.executemany(
+            "UPDATE outbox SET text = :blank, reply_markup = NULL WHERE id = :id",
+            [{"id": c["id"], "blank": ERASED_TEXT} for c in naming if c["status"] != "pending"],
         )
     await tx.execute(
         "UPDATE people SET telegram_user_id = NULL, display_name = :name, status = 'revoked',"

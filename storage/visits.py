@@ -364,3 +364,22 @@ async def training_mode(conn: Conn, person_id: int) -> bool:
     return bool(
         await conn.fetch_value("SELECT training_mode FROM people WHERE id = :id", {"id": person_id})
     )
+
+
+# ------------------------------------------------------------------------------ nightly clean-up
+async def abandon_stale_drafts(conn: Conn, cut: datetime, now: datetime) -> None:
+    """Drafts left open since before `cut` are abandoned (their buttons then say so)."""
+    await conn.execute(
+        "UPDATE visit_drafts SET status = 'abandoned', updated_at = :now,"
+        " revision = revision + 1 WHERE status = 'open' AND updated_at < :cut",
+        {"now": to_db(now), "cut": to_db(cut)},
+    )
+
+
+async def delete_abandoned_drafts(conn: Conn) -> None:
+    """Abandoned drafts serve nobody: gone (a draft a visit was saved from stays with it)."""
+    await conn.execute(
+        "DELETE FROM visit_drafts WHERE status = 'abandoned'"
+        " AND id NOT IN (SELECT draft_id FROM visits)"
+        " AND id NOT IN (SELECT draft_id FROM training_visits)"
+    )

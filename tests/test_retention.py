@@ -489,3 +489,43 @@ async def test_erasure_blanks_the_messages_naming_the_person_not_those_containin
     )
     left = {row["dedup_key"]: row["text"] for row in rows}
     assert left == {"naming": ERASED_TEXT, "town": texts["town"], "longer": texts["longer"]}
+
+
+async def test_a_visit_left_half_filled_is_abandoned_one_night_and_deleted_the_next(
+    site: Site,
+) -> None:
+    """Issue #16: abandoned drafts served nobody and stayed for ever."""
+    clock = ManualClock(T0)
+
+    async def draft(status: str, tg_chat: int) -> int:
+        return await site.insert(
+            "INSERT INTO visit_drafts (person_id, partner_id, chat_id, state, status,"
+            " created_at, updated_at) VALUES (:m, :site, :chat, '{}', :status, :at, :at)",
+            m=site.ids["manager"],
+            site=site.ids["site"],
+            chat=tg_chat,
+            status=status,
+            at=to_db(T0 - timedelta(hours=1)),  # more than a day old at the first run
+        )
+
+    left_open = await draft("open", 501)
+    saved = await draft("saved", 501)
+    await site.insert(
+        "INSERT INTO visits (draft_id, caf_id, partner_id, person_id, visited_at, sexe, age,"
+        " statut, autonomie, resolution, created_at, updated_at) VALUES (:d, :caf, :site, :m,"
+        " :at, 'femme', '25_60', 'allocataire', 'debutant', 'oui', :at, :at)",
+        d=saved,
+        caf=site.ids["caf"],
+        site=site.ids["site"],
+        m=site.ids["manager"],
+        at=to_db(T0),
+    )
+
+    async def status(draft_id: int) -> str | None:
+        value = await site.value("SELECT status FROM visit_drafts WHERE id = :id", id=draft_id)
+        return None if value is None else str(value)
+
+    await nightly_run(site.db, clock)
+    assert (await status(left_open), await status(saved)) == ("abandoned", "saved")
+    await nightly_run(site.db, clock)
+    assert (await status(left_open), await status(saved)) == (None, "saved")

@@ -1,7 +1,8 @@
 """Nightly clean-up, run by the scheduler: nothing is kept longer than it serves.
 
 Wrong-code records only serve to slow guessing (a day is plenty); a visit left half-filled
-for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text); free
+for longer than DRAFT_MAX_AGE_HOURS is abandoned (it holds codes only, never text) and deleted
+the next night, as every abandoned draft; free
 texts older than RETENTION_MONTHS are purged and people revoked that long ago erased
 (bot/jobs/retention.py). Nothing here messages anyone: what people should read goes out
 with the morning run (bot/jobs/morning.py).
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import Settings
 from bot.jobs import retention
-from storage import scheduled
+from storage import scheduled, visits
 from storage.db import Database
 from storage.scheduled import ScheduledJob
 from storage.timefmt import to_db
@@ -47,10 +48,11 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
             "DELETE FROM invitation_failures WHERE at < :cut",
             {"cut": to_db(now - timedelta(days=1))},
         )
-        await tx.execute(
-            "UPDATE visit_drafts SET status = 'abandoned', updated_at = :now,"
-            " revision = revision + 1 WHERE status = 'open' AND updated_at < :cut",
-            {"now": to_db(now), "cut": to_db(now - timedelta(hours=settings.draft_max_age_hours))},
+        # Abandoned the night before (or by their agent) first, so that a draft left open
+        # keeps its buttons saying « abandonnée » for a day before it is deleted.
+        await visits.delete_abandoned_drafts(tx)
+        await visits.abandon_stale_drafts(
+            tx, now - timedelta(hours=settings.draft_max_age_hours), now
         )
     await retention.run(db, now, settings.retention_months)
     await ensure_scheduled(db, clock, settings.tz)

@@ -14,7 +14,7 @@ from bot.domain.models import Person
 from bot.domain.permissions import PersonStatus
 from bot.domain.personal_data import erased_name, retention_marker
 from bot.domain.site_reviews import Owner
-from storage import audit, pending, people, personal_data
+from storage import audit, outbox, pending, people, personal_data
 from storage import site_reviews as reviews
 from storage.db import Database
 from tests.storage.test_site_reviews import record, visit
@@ -137,3 +137,50 @@ async def test_old_free_texts_become_the_marker_once_and_young_ones_stay(
     item = await reviews.get_item(db, item_id)
     assert review is not None and review.remarks == marker
     assert item is not None and item.description == marker
+
+
+async def test_an_erasure_deletes_unsent_messages_naming_the_person_and_blanks_the_others(
+    db: Database, clock: ManualClock, network: Network, staff: Staff
+) -> None:
+    """Issue #16: a pending « Nouveau signalement de Agnès » was delivered after the erasure."""
+    agnes, corinne = staff.agent, staff.coordinator
+    about_her = f"📣 Nouveau signalement de {staff.agent.display_name} (Mairie de Ham)"
+    ids: dict[str, int] = {}
+    async with db.transaction() as tx:
+        for status in ("pending", "sending", "sent", "failed", "unreachable"):
+            assert await outbox.enqueue(
+                tx,
+                kind="test",
+                dedup_key=f"about-her:{status}",
+                chat_id=7001,
+                person_id=corinne.id,
+                text=about_her,
+                now=clock.now(),
+            )
+            ids[status] = int(
+                await tx.fetch_value(
+                    "SELECT id FROM outbox WHERE dedup_key = :k", {"k": f"about-her:{status}"}
+                )
+            )
+            await tx.execute(
+                "UPDATE outbox SET status = :s WHERE id = :id", {"s": status, "id": ids[status]}
+            )
+        assert await outbox.enqueue(
+            tx,
+            kind="test",
+            dedup_key="about-someone-else",
+            chat_id=7001,
+            person_id=corinne.id,
+            text="📣 Nouveau signalement de Bruno",
+            now=clock.now(),
+        )
+        assert await personal_data.erase(tx, agnes.id, clock.now())
+
+    assert await outbox.get(db, ids["pending"]) is None  # never sent after the erasure
+    for status in ("sending", "sent", "failed", "unreachable"):
+        kept = await outbox.get(db, ids[status])
+        assert kept is not None and agnes.display_name not in kept.text, status
+    untouched = await db.fetch_value(
+        "SELECT text FROM outbox WHERE dedup_key = 'about-someone-else'"
+    )
+    assert untouched == "📣 Nouveau signalement de Bruno"
