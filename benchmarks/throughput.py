@@ -13,8 +13,9 @@ followed by an edit of the same message (editMessageText).
 Two bots are driven by the same harness, each in a fresh process per run, runs interleaved:
 - `visit`: the real Application of bot/app.py (`build_application`, `prepare`, polling as
   tests/conftest.py `start_bot` does), a real SQLite file in WAL, the agents registered
-  beforehand through invitations (`/start CODE`), every update handled one at a time by
-  bot/processing.py `TimedSerialUpdateProcessor`, which times it;
+  beforehand through invitations (`/start CODE`), updates handled by bot/processing.py
+  `TimedUpdateProcessor` (several people's at once, each person's in order, each account
+  held to its limit, which agents who wait for each screen never reach), which times them;
 - `baseline`: a python-telegram-bot Application without database, templates or domain
   code, built with the same update processor, rate limiter and polling, that makes the same
   Bot API calls per update: a message with an inline keyboard for the text, then for each
@@ -25,9 +26,10 @@ otherwise the limiter would be what is measured.
 
 The fake Bot API runs in the measuring process, on the same event loop, as in the tests.
 Updates per second = the timed updates ÷ the wall time from the first tap to the last
-update handled, after one warm-up visit. Handling time = TimedSerialUpdateProcessor's
-figure: from the start of an update's handlers to their end, the two Bot API round trips
-included. `--profile KIND` runs one more process of that kind under cProfile and prints
+update handled, after one warm-up visit. Handling time = TimedUpdateProcessor's figure:
+from an update's turn to the end of its handlers, the two Bot API round trips included (for
+the visit flow, parsing what the agent sent too: the bot parses it at its turn, the
+baseline on arrival). `--profile KIND` runs one more process of that kind under cProfile and prints
 where its time went.
 """
 
@@ -68,7 +70,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import Role
-from bot.processing import TimedSerialUpdateProcessor
+from bot.processing import TimedUpdateProcessor
 from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
 
 NAME = "throughput"
@@ -135,7 +137,7 @@ async def _baseline_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-def build_baseline(settings: Settings, processor: TimedSerialUpdateProcessor) -> Application:  # type: ignore[type-arg]
+def build_baseline(settings: Settings, processor: TimedUpdateProcessor) -> Application:  # type: ignore[type-arg]
     app = (
         ApplicationBuilder()
         .token(settings.token())
@@ -311,7 +313,7 @@ async def measure(kind: str, agents: int, sites: int, visits: int, profile: bool
     db = None
     try:
         settings = _settings(fake, folder / "bench.sqlite3")
-        processor = TimedSerialUpdateProcessor()
+        processor = TimedUpdateProcessor()
         settler = Settler()
         processor.listeners.append(settler.on_done)
         if kind == "visit":
@@ -533,8 +535,9 @@ def report(
         f"between taps (« {MENU} » + 8 taps: {UPDATES_PER_VISIT} updates a visit), "
         f"{common.number(updates)} updates timed per run after one warm-up visit",
         "- Each bot in a fresh process per run, runs interleaved; the fake Bot API (aiohttp, "
-        "127.0.0.1) in that process, long polling (`getUpdates`, timeout 1 s), one update "
-        "handled at a time (`TimedSerialUpdateProcessor`), AIORateLimiter with its overall "
+        "127.0.0.1) in that process, long polling (`getUpdates`, timeout 1 s), updates of "
+        "different people handled at once, each person's in order (`TimedUpdateProcessor`), "
+        "AIORateLimiter with its overall "
         f"cap raised to {common.number(OVERALL_RATE)}/s for both (`TELEGRAM_MAX_RATE` for the "
         "visit flow)",
         "- Baseline: a python-telegram-bot Application with no database that answers each "

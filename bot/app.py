@@ -27,14 +27,15 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotApp, Ctx, Services
-from bot.jobs import event_reminders, housekeeping, morning, scheduled_broadcasts
+from bot.jobs import event_reminders, housekeeping, morning, new_agents, scheduled_broadcasts
 from bot.jobs.broadcast_progress import BroadcastProgress
 from bot.jobs.outbox_sender import OutboxSender
 from bot.jobs.scheduler import Scheduler
-from bot.processing import TimedSerialUpdateProcessor
+from bot.processing import AccountGate, TimedUpdateProcessor
 from bot.ui import callbacks, menus
 from conversations import (
     broadcast,
+    caf_settings,
     compliance,
     documentation,
     events,
@@ -43,12 +44,15 @@ from conversations import (
     hours,
     inbox,
     indicators,
+    links,
     my_data,
     network,
+    news,
     onboarding,
     signals,
     text_input,
     visit,
+    work_site,
     yearly_visit,
 )
 from conversations.common import guarded
@@ -65,25 +69,31 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 # Every flow's buttons, each table registered under its payload's prefix.
 TAP_TABLES: list[TapTable[Any]] = [
+    caf_settings.TAPS,
     compliance.TAPS,
     yearly_visit.TAPS,
     my_data.TAPS,
     indicators.TAPS,
     indicators.TRANSMIT,
     hours.TAPS,
+    hours.SITE_TAPS,
     network.TAPS,
+    links.TAPS,
     signals.TAPS,
     inbox.TAPS,
     visit.TAPS,
     visit.SAVED_TAPS,
+    visit.MY_TAPS,
     documentation.TAPS,
     broadcast.TAPS,
     broadcast.READ_TAPS,
     events.TAPS,
+    news.TAPS,
 ]
 # Every flow's typed answers and expected files, served by the fallback handlers.
 TYPED_STEPS = TypedSteps.merge(
     broadcast.TYPED,
+    caf_settings.TYPED,
     documentation.TYPED,
     events.TYPED,
     hours.TYPED,
@@ -95,7 +105,9 @@ TYPED_STEPS = TypedSteps.merge(
 
 MENU_ACTIONS = {
     "visit": visit.new_visit,
+    "myvisits": visit.my_visits,
     "figures": figures.my_figures,
+    "news": news.open_news,
     "training": visit.toggle_training,
     "signal": signals.open_signals,
     "hours": hours.open_hours,
@@ -106,9 +118,13 @@ MENU_ACTIONS = {
     "compliance": compliance.open_compliance,
     "docs": documentation.open_documentation,
     "network": network.open_network,
+    "caf": caf_settings.open_caf,
     "team": network.open_team,
+    "site": work_site.open_switch,
     "help": onboarding.help_command,
 }
+# Those that depend on the site first ask a person of several sites where they work today.
+MENU_ACTIONS = work_site.asking_site_first(MENU_ACTIONS)
 
 
 @guarded
@@ -141,8 +157,9 @@ def build_application(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
-    processor: TimedSerialUpdateProcessor | None = None,
+    processor: TimedUpdateProcessor | None = None,
 ) -> BotApp:
+    processor = processor or TimedUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .token(settings.token())
@@ -150,7 +167,8 @@ def build_application(
         .base_file_url(settings.telegram_api_file_base_url)
         .context_types(ContextTypes(context=Ctx))
         .rate_limiter(rate_limiter(settings))
-        .concurrent_updates(processor or TimedSerialUpdateProcessor())
+        .get_updates_request(processor.updates_request())
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -162,6 +180,8 @@ def build_application(
     app.bot_data["services"] = services
     app.bot_data["owns_db"] = db is None
     app.bot_data[text_input.BOT_DATA_KEY] = TYPED_STEPS
+    # Before any handler, each account is held to its limit (bot/processing.py).
+    processor.attach(app, AccountGate(settings))
     register_handlers(app)
     return app
 
@@ -192,8 +212,14 @@ def register_handlers(app: BotApp) -> None:
     for entry in menus.ENTRIES:
         app.add_handler(CommandHandler(entry.command, MENU_ACTIONS[entry.key], filters=private))
     app.add_handler(MessageHandler(private & filters.Text(list(menus.BY_LABEL)), menu_entry))
-    # Two buttons outside any tap table: the menu's (m:) and « Je participe » (r:).
-    for payload, handler in ((callbacks.MenuTap, menu_tap), (callbacks.RsvpTap, events.on_rsvp)):
+    # Buttons outside any tap table: the menu's (m:), « Je participe » (r:), and the site of
+    # the day (ws:), which goes on into a menu entry.
+    outside: list[tuple[type[callbacks.Callback], Any]] = [
+        (callbacks.MenuTap, menu_tap),
+        (callbacks.RsvpTap, events.on_rsvp),
+        (callbacks.WorkSiteTap, work_site.on_tap),
+    ]
+    for payload, handler in outside:
         app.add_handler(CallbackQueryHandler(handler, pattern=f"^{payload.PREFIX}:"))
     for table in TAP_TABLES:
         app.add_handler(CallbackQueryHandler(table.dispatch, pattern=table.pattern))
@@ -253,7 +279,6 @@ async def prepare(app: BotApp) -> None:
         functools.partial(
             event_reminders.run,
             db=services.db,
-            tz=services.settings.tz,
             wake=lambda: services.wake_outbox(),
         ),
     )
@@ -261,6 +286,15 @@ async def prepare(app: BotApp) -> None:
         morning.KIND,
         functools.partial(
             morning.run, db=services.db, clock=services.clock, settings=services.settings
+        ),
+    )
+    scheduler.register(
+        new_agents.KIND,
+        functools.partial(
+            new_agents.run,
+            db=services.db,
+            clock=services.clock,
+            wake=lambda: services.wake_outbox(),
         ),
     )
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
@@ -293,11 +327,7 @@ def start_progress(app: BotApp) -> None:
     """The loop that keeps broadcasts' progress messages up to date."""
     services: Services = app.bot_data["services"]
     progress = BroadcastProgress(
-        app.bot,
-        services.db,
-        services.clock,
-        services.settings.tz,
-        services.settings.broadcast_progress_seconds,
+        app.bot, services.db, services.clock, services.settings.broadcast_progress_seconds
     )
     stop = asyncio.Event()
     task = asyncio.create_task(progress.run(stop), name="broadcast-progress")

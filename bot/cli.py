@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import logging
 import os
 import re
@@ -23,7 +21,7 @@ import zoneinfo
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError, load_settings
@@ -31,10 +29,13 @@ from bot.domain.invitations import parse_duration
 from bot.domain.models import Caf, ReportingPeriod
 from bot.domain.permissions import LabelStatus, Role
 from bot.logs import configure_logging
-from bot.processing import TimedSerialUpdateProcessor
+from bot.processing import TimedUpdateProcessor
 from storage import cafs, kv, partners
 from storage.db import Database, DatabaseTooNew
 from storage.setup import storage
+
+if TYPE_CHECKING:  # the rules of an import load the privacy screen: only when importing
+    from bot.domain.site_import import SiteTable
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -154,12 +155,38 @@ def build_parser() -> Parser:
         help="validité : 7d, 12h, 30m, 2w (défaut : DEFAULT_INVITE_EXPIRY_DAYS)",
     )
 
+    links_cmd = commands.add_parser(
+        "invitations", help="voir et annuler les liens d'invitation en cours"
+    )
+    links_sub = links_cmd.add_subparsers(
+        dest="action", required=True, parser_class=Parser, metavar="ACTION"
+    )
+    links_list = links_sub.add_parser(
+        "list",
+        help="les liens en cours d'une Caf ou d'un site (numéro en premier)",
+        description=(
+            "Les liens d'invitation qui peuvent encore faire entrer quelqu'un, un par ligne : "
+            "numéro, rôle, site (- pour un lien de coordination), utilisations restantes, "
+            "expiration à l'heure de la Caf, auteur (- : la ligne de commande)."
+        ),
+    )
+    links_list.add_argument("--caf", required=True, help="nom ou numéro de la Caf")
+    links_list.add_argument(
+        "--site", "--partner", dest="site", type=int, help="identifiant du site (partners list)"
+    )
+    links_cancel = links_sub.add_parser(
+        "cancel", help="annuler un lien : son code sera refusé (les inscrits restent)"
+    )
+    links_cancel.add_argument("id", type=int, help="numéro du lien (invitations list)")
+
     partners_cmd = commands.add_parser("partners", help="gérer les sites partenaires")
     partners_sub = partners_cmd.add_subparsers(
         dest="action", required=True, parser_class=Parser, metavar="ACTION"
     )
     imp = partners_sub.add_parser(
-        "import", help="importer des sites d'un CSV name,city,address[,convention_start]"
+        "import",
+        help="importer des sites d'un CSV ou d'un classeur Excel (.xlsx) :"
+        " name,city,address[,convention_start]",
     )
     imp.add_argument("file", type=Path)
     imp.add_argument("--caf", required=True)
@@ -262,7 +289,7 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     clock: Clock | None = None,
-    processor: TimedSerialUpdateProcessor | None = None,
+    processor: TimedUpdateProcessor | None = None,
 ) -> int:
     """`python -m bot …`. `clock` and `processor` are for the tests' entry point
     (tests/clocked_bot.py) only: `python -m bot` always runs on the system clock, whatever
@@ -297,7 +324,7 @@ def run_bot(
     *,
     webhook: bool,
     clock: Clock,
-    processor: TimedSerialUpdateProcessor | None = None,
+    processor: TimedUpdateProcessor | None = None,
 ) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
@@ -337,6 +364,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -
             await cafs_command(args, settings, db, clock)
         elif args.command == "invite":
             await invite_command(args, settings, db, clock)
+        elif args.command == "invitations":
+            await invitations_command(args, db, clock)
         elif args.command == "partners":
             await partners_command(args, db, clock)
         elif args.command == "export":
@@ -415,15 +444,12 @@ async def cafs_command(
         notify: int | None = None
         clear = False
         if args.notify_chat is not None:
-            if args.notify_chat.lower() == "none":
-                clear = True
-            else:
-                try:
-                    notify = int(args.notify_chat)
-                except ValueError:
-                    raise CliError(
-                        "--notify-chat attend un identifiant numérique ou « none »"
-                    ) from None
+            try:  # as a coordinator types it in the bot
+                notify = caf_service.parse_notify_chat(args.notify_chat)
+            except caf_service.NotAChatId:
+                wanted = "--notify-chat attend un identifiant numérique ou « none »"
+                raise CliError(wanted) from None
+            clear = notify is None
         if not any([args.period, args.timezone, args.notify_chat, args.rename, args.logo]):
             raise CliError(
                 "rien à modifier : --period, --timezone, --notify-chat, --rename ou --logo"
@@ -534,13 +560,53 @@ async def bot_username(settings: Settings, db: Database) -> str | None:
     return username
 
 
+async def invitations_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
+    """`invitations list` and `invitations cancel`: the operator's view of the bot's own
+    🔗 Liens d'invitation (the same use cases, audited as the command line's)."""
+    from bot.services import links
+    from bot.services.network import NotTheirs
+
+    if args.action == "list":
+        caf = await links.caf_named(db, args.caf)
+        if caf is None:
+            raise CliError(f"Caf inconnue : « {args.caf} » (voir python -m bot cafs list)")
+        try:
+            found = await links.listing(db, None, args.site, clock.now(), caf=caf)
+        except NotTheirs:
+            raise CliError(
+                f"site inconnu dans {caf.name} : {args.site} (voir partners list)"
+            ) from None
+        for link in found.links:
+            expires = link.expires_at.astimezone(caf.zone)
+            cells = [str(link.id), link.role.value, link.site or "-", str(link.uses_left)]
+            cells += [f"{expires:%Y-%m-%d %H:%M} {caf.timezone}", link.maker_name or "-"]
+            print("\t".join(cells))
+        if not found.links:
+            where = found.partner.title if found.partner else caf.name
+            print(f"Aucun lien d'invitation en cours pour {where}.")
+    elif args.action == "cancel":
+        try:
+            link = await links.cancel(db, None, args.id, clock.now())
+        except links.UnknownLink:
+            raise CliError(f"lien inconnu : {args.id} (voir invitations list)") from None
+        except links.NotLive:
+            raise CliError(
+                f"le lien {args.id} n'est plus actif (annulé, expiré ou épuisé)"
+            ) from None
+        where = link.site or "coordination"
+        print(f"Lien {link.id} annulé ({link.role.label}, {where}) : son code est refusé.")
+
+
 async def partners_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
-    from bot.services import partners as partner_service
+    from bot.services import site_import
 
     if args.action == "import":
         caf = await _caf_by_name(db, args.caf)
-        rows = read_partner_csv(args.file)
-        imported = await partner_service.import_many(db, caf, rows, clock.now())
+        table = await read_sites_file(args.file)
+        # The operator re-imports at will: a site the Caf has already is skipped and named.
+        imported = await site_import.import_sites(
+            db, caf, table.rows, clock.now(), skip_existing=True
+        )
         added, skipped = imported.added, imported.skipped
         for partner in added:
             print(f"{partner.id}\t{partner.name}\t{partner.city}")
@@ -563,48 +629,39 @@ async def partners_command(args: argparse.Namespace, db: Database, clock: Clock)
             print(f"{partner.id}\t{partner.name}\t{partner.city}\t{partner.label_status.label}")
 
 
+async def read_sites_file(path: Path) -> SiteTable:
+    """The sites of a CSV or an Excel workbook (.xlsx), read and checked as the bot reads a
+    coordinator's file (bot/services/site_import.py); the first problem is the error."""
+    from bot.services import site_import
+
+    xlsx = path.suffix.lower() == ".xlsx"
+    kind = site_import.FileKind.XLSX if xlsx else site_import.FileKind.CSV
+    return _sites_or_error(path, await site_import.read(_file_bytes(path), kind))
+
+
 def read_partner_csv(path: Path) -> list[partners.PartnerRow]:
     """Reads `name,city,address[,convention_start]` (comma or semicolon, as Excel writes it
     in France); `convention_start` is an ISO date (2025-03-15), empty for the import's day."""
+    from bot.domain import site_import as rules
+
+    table = rules.parse(rules.csv_lines(_file_bytes(path)))
+    return [row.values() for row in _sites_or_error(path, table).rows]
+
+
+def _file_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise CliError(f"lecture impossible de {path} : {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    first_line = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    if header[:3] != ["name", "city", "address"]:
-        raise CliError(
-            f"{path} : l'en-tête doit être « name,city,address » (trouvé : « {','.join(header)} »)"
-        )
-    with_start = header[3:4] == ["convention_start"]
-    rows: list[partners.PartnerRow] = []
-    for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) < 3:
-            raise CliError(f"{path}, ligne {number} : 3 colonnes attendues (name,city,address)")
-        name, city, address = (cell.strip() for cell in cells[:3])
-        if not name:
-            raise CliError(f"{path}, ligne {number} : le nom du site est vide")
-        if len(name) > 200 or len(city) > 100 or len(address) > 300:
-            raise CliError(f"{path}, ligne {number} : valeur trop longue")
-        start = cells[3].strip() if with_start and len(cells) > 3 else ""
-        try:
-            rows.append((name, city, address, date.fromisoformat(start) if start else None))
-        except ValueError:
-            raise CliError(
-                f"{path}, ligne {number} : convention_start « {start} » n'est pas une date"
-                " AAAA-MM-JJ"
-            ) from None
-    if not rows:
-        raise CliError(f"{path} : aucun site à importer")
-    return rows
+
+
+def _sites_or_error(path: Path, table: SiteTable) -> SiteTable:
+    if table.errors:
+        error, others = table.errors[0], len(table.errors) - 1
+        where = f"{path}, ligne {error.line}" if error.line is not None else str(path)
+        more = f" (et {others} autre(s) erreur(s))" if others else ""
+        raise CliError(f"{where} : {error.text}{more}")
+    return table
 
 
 # ------------------------------------------------------------------------------ export
@@ -628,18 +685,11 @@ async def export_command(args: argparse.Namespace, db: Database, clock: Clock) -
 async def export_directory(
     args: argparse.Namespace, db: Database, caf: Caf, now: datetime
 ) -> tuple[bytes, str]:
-    from bot.exports import directory
+    from bot.services.directory import DirectoryFormat, directory_file
 
-    async with db.read() as snapshot:  # one consistent view, even while the bot writes
-        entries = await directory.collect(snapshot, caf, now.date())
-    if args.format == "json":
-        content = directory.to_json(entries, caf, now).encode("utf-8")
-    elif args.format == "csv":
-        content = directory.to_csv(entries).encode("utf-8")
-    else:
-        content = directory.to_ics(entries, caf, now)
-    closures = sum(len(entry.closures) for entry in entries)
-    return content, f"annuaire de {caf.name}, {len(entries)} site(s), {closures} fermeture(s)"
+    made = await directory_file(db, caf, DirectoryFormat(args.format), now)
+    summary = f"{made.sites} site(s), {made.closures} fermeture(s)"
+    return made.content, f"annuaire de {caf.name}, {summary}"
 
 
 async def export_indicators(

@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     # After this many wrong invitation codes within the window, further tries wait.
     invite_max_failures: int = Field(default=5, ge=1)
     invite_failure_window_seconds: int = Field(default=900, ge=1)
-    # Across all accounts: this many wrong codes within the window pause every code check
-    # (a guess from many accounts is slowed down as much as one from a single account).
+    # Across all accounts: beyond this many wrong codes within the window, each account waits
+    # after one wrong code and a warning is logged; a valid code is never refused for it.
     invite_global_max_failures: int = Field(default=30, ge=1)
     invite_global_window_seconds: int = Field(default=900, ge=1)
     default_invite_expiry_days: int = Field(default=7, ge=1, le=365)
@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=5, ge=1, le=50)
     # How often the periodic job looks for due scheduled work.
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+
+    # Per account, before any handler (bot/domain/rate_limit.py): how many updates a person
+    # may send ahead of the bot's answers at once (BURST), and in how many seconds that
+    # allowance comes back whole. Someone who waits for each answer is never limited.
+    # Registered: two visits (9 taps each) tapped without waiting for a single screen.
+    flood_registered_burst: int = Field(default=20, ge=1, le=10_000)
+    flood_registered_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # Strangers (nobody registered with this Telegram account): /start, a code, a question.
+    flood_stranger_burst: int = Field(default=5, ge=1, le=10_000)
+    flood_stranger_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("timezone")
     @classmethod

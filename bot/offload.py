@@ -16,8 +16,9 @@ Decisions:
   ours is on its command line either.
 * No process kept warm: each request pays an interpreter's start (0.07 s) and its library's
   import (about half a second for matplotlib; benchmarks/README.md), the price of giving
-  the memory back. Updates are handled one at a time (bot/processing.py), so there is at
-  most one child at a time.
+  the memory back. Several people's updates are handled at once (bot/processing.py), so
+  at most `MAX_CHILDREN` children run at a time and the others wait their turn: a few
+  exports asked together cost a few children's memory, not eight.
 * The job is a function of a module that is cheap to import (bot.charts,
   bot.exports.indicators, bot.exports.certificate load their heavy library inside the
   functions), given plain arguments: it and they go to the child pickled on stdin, the
@@ -43,6 +44,7 @@ import resource
 import sys
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -54,6 +56,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 TIMEOUT_SECONDS = 60.0
+MAX_CHILDREN = 2
 """A Caf's 102-sheet workbook takes about a second: a minute only catches a stuck child."""
 FORWARDED_LEVEL = logging.WARNING
 STDERR_TAIL = 2_000  # characters of a dead child's stderr kept in the error
@@ -75,8 +78,20 @@ def _name(job: Callable[..., Any]) -> str:
     return f"{named.__module__}.{getattr(named, '__qualname__', type(named).__name__)}"
 
 
+# One bound per event loop (each test runs its own loop; a bot has one).
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def run(job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """`job(*args, **kwargs)` in a child process of its own; its result, or `RenderFailed`."""
+    slots = _SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_CHILDREN))
+    async with slots:
+        return await _run(job, *args, **kwargs)
+
+
+async def _run(job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     name = _name(job)
     # Pickled here, so that an argument that cannot cross is a plain error in the bot.
     payload = pickle.dumps(sys.path) + pickle.dumps((job, args, kwargs))

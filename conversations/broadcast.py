@@ -6,7 +6,8 @@ send now or at a chosen time (cancellable until it leaves). The use cases are
 bot/services/broadcasts.py, the screens bot/ui/screens/broadcast.py; the progress message is
 kept up to date by bot/jobs/broadcast_progress.py, and programmed broadcasts leave through
 bot/jobs/scheduled_broadcasts.py. Recipients of a must-read notice answer « J'ai lu »
-(`READ_TAPS`); the coordinator sees who has not and can remind them.
+(`READ_TAPS`, or from 📰 Actualités); the coordinator sees who has read and when, who has
+not, and can remind them.
 """
 
 from __future__ import annotations
@@ -171,7 +172,14 @@ async def retry(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | 
 @TAPS.on(BroadcastOp.UNREAD, needs=BROADCAST)
 async def unread(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
     a, readers = await broadcasts.readers(ctx.db, member, tap.item)
-    await edit(message, *screen.readers(a, readers))
+    await edit(message, *screen.readers(a, readers, tap.value))
+
+
+@TAPS.on(BroadcastOp.READ_BY, needs=BROADCAST)
+async def read_by(ctx: Ctx, member: Member, tap: BroadcastTap, message: Message | None) -> None:
+    """Who has read a must-read notice, with when."""
+    a, readers = await broadcasts.readers(ctx.db, member, tap.item)
+    await edit(message, *screen.read_by(a, readers, tap.value, member.caf.zone))
 
 
 @TAPS.on(BroadcastOp.REMIND, needs=BROADCAST)

@@ -30,6 +30,7 @@ from bot.services import members, pending_input
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
+from conversations import live_screen
 
 log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -69,26 +70,30 @@ async def open_flow(update: Update, ctx: Ctx, action: Action) -> Member:
 
 
 async def send(ctx: Ctx, chat_id: int, text: str, markup: Markup | None = None) -> Message:
-    return await ctx.bot.send_message(
+    sent = await ctx.bot.send_message(
         chat_id,
         text,
         parse_mode=ParseMode.HTML,
         reply_markup=markup,
         disable_web_page_preview=True,
     )
+    live_screen.noted_sent(ctx.bot, sent, text, markup)  # the chat's current step
+    return sent
 
 
 async def edit(message: Message | None, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Edits a bot message in place; "not modified" (a double tap) is not an error."""
     if message is None:
         return
+    edited: Message | bool = message
     try:
-        await message.edit_text(
+        edited = await message.edit_text(
             text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
         )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+    live_screen.noted_edit(message, text, markup, edited)  # the chat's current step
 
 
 def chat_id_of(update: Update) -> int:

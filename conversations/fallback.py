@@ -1,14 +1,16 @@
 """What the bot does with everything no flow expects: files, groups, unknown input, errors.
 
 Typed answers and expected files are served here from the flows' tables
-(`conversations.text_input`); /annuler drops what was half done (bot/services/unfinished.py);
-the texts are bot/ui/screens/fallback.py.
+(`conversations.text_input`); text typed where a flow has buttons shows that flow's current
+step again (`conversations.live_screen`); /annuler drops what was half done
+(bot/services/unfinished.py); the texts are bot/ui/screens/fallback.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -16,8 +18,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.context import Ctx
 from bot.services import unfinished
 from bot.ui.screens import fallback as screen
-from conversations import text_input, visit
-from conversations.common import current_member, guarded, send, show_menu
+from conversations import live_screen, text_input, visit
+from conversations.common import chat_id_of, current_member, guarded, send, show_menu
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,26 @@ async def unknown_command(update: Update, ctx: Ctx) -> None:
 
 @guarded
 async def unknown_text(update: Update, ctx: Ctx) -> None:
-    """Text where buttons are expected: the visit in progress is shown again, else the menu."""
+    """Text where buttons are expected: the current step of the flow in progress is shown
+    again (the visit's open draft, else the latest screen of any flow), else the menu."""
     member = await current_member(update, ctx)
     if member is not None and await text_input.handle_text(update, ctx, member):
         return
     if member is not None and await visit.resend_open_draft(update, ctx, member):
         return
+    if await _current_step_again(update, ctx):
+        return
     await show_menu(update, ctx, member, screen.unknown_input())
+
+
+async def _current_step_again(update: Update, ctx: Ctx) -> bool:
+    """The chat's latest flow screen in a new message, the old copy without its buttons
+    (conversations/live_screen.py); False when no flow showed one lately."""
+    message = update.effective_message
+    max_age = timedelta(hours=ctx.settings.draft_max_age_hours)
+    typed_at = message.date if message else None
+    notice = screen.use_the_buttons()
+    return await live_screen.reshow(ctx, chat_id_of(update), typed_at, max_age, notice)
 
 
 @guarded

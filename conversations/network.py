@@ -18,6 +18,7 @@ from bot.context import Ctx
 from bot.domain import renewal
 from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action, LabelStatus, Role
+from bot.domain.person_sites import CannotChange
 from bot.domain.privacy import IdentifierKind
 from bot.services import audit, invitations, labels, partners, people
 from bot.services.network import NotTheirs
@@ -27,11 +28,17 @@ from bot.ui.screens import network as screen
 from bot.ui.screens.network import NetworkOp
 from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
 from conversations.onboarding import set_commands
-from conversations.taps import TapTable
+from conversations.taps import TapTable, toast
 from conversations.text_input import TypedSteps, ask
 
-# A site or person out of the member's reach is answered like forged data.
-TAPS = TapTable(NetworkTap, NetworkOp, stale=(NotTheirs,))
+# A site or person out of the member's reach is answered like forged data; a change of role
+# or sites that cannot be made, by its reason.
+TAPS = TapTable(
+    NetworkTap,
+    NetworkOp,
+    stale=(NotTheirs,),
+    refusals={CannotChange: toast(lambda refused: screen.cannot_change(refused.why))},
+)
 TYPED = TypedSteps(stale=(NotTheirs,))
 COORDINATOR = Action.MANAGE_NETWORK
 # The ops a manager reaches too, for their own site's agents.
@@ -160,14 +167,105 @@ async def show_person(ctx: Ctx, member: Member, tap: NetworkTap, message: Messag
 
 
 async def _person_screen(ctx: Ctx, member: Member, person_id: int) -> Screen:
-    found = await people.card(ctx.db, member, person_id)
+    return _card(member, await people.card(ctx.db, member, person_id))
+
+
+def _card(member: Member, found: people.PersonCard, above: str = "") -> Screen:
     return screen.person(
         found.person,
         found.partner,
         member.caf.zone,
         by_coordinator=found.by_coordinator,
         is_self=found.is_self,
+        sites=found.sites,
+        may_place=found.may_place,
+        back_to=found.back_to,
+        above=above,
     )
+
+
+# ------------------------------------------------------------------------------ role and sites
+def _role_of(tap: NetworkTap) -> Role:
+    if tap.page not in screen.ROLE_OF_PAGE:
+        raise BadCallback("unknown role")
+    return screen.ROLE_OF_PAGE[tap.page]
+
+
+@TAPS.on(NetworkOp.ROLE, needs=COORDINATOR)
+async def ask_role(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
+    """⬆️ / ⬇️ agent ↔ manager, confirmed by « ✅ Oui » (`ROLE_OK`)."""
+    role = _role_of(tap)
+    found = await people.role_question(ctx.db, member, tap.target, role)
+    await edit(message, *screen.role_confirm(found.person, role, found.partner))
+
+
+@TAPS.on(NetworkOp.ROLE_OK, needs=COORDINATOR)
+async def change_role(
+    ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
+) -> str | None:
+    now = ctx.clock.now()
+    changed = await people.change_role(ctx.db, member, tap.target, _role_of(tap), now)
+    await _after_change(ctx, member, message, changed, "role")
+    return screen.ROLE_CHANGED
+
+
+@TAPS.on(NetworkOp.MOVE, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.SITES, needs=COORDINATOR_OR_MANAGER)
+async def show_placing(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> None:
+    """🏠 Changer de site (one site to choose) or 🗂 Ses sites (a checklist), a page of them."""
+    found = await people.placing(ctx.db, member, tap.target)
+    shown = screen.move_choice if tap.op == NetworkOp.MOVE else screen.sites_checklist
+    args = (found.person, found.sites, found.theirs, tap.page)
+    await edit(message, *shown(*args, by_coordinator=found.by_coordinator))
+
+
+@TAPS.on(NetworkOp.MOVE_TO, needs=COORDINATOR_OR_MANAGER)
+async def move(ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None) -> str | None:
+    """The site tapped becomes the person's only one (of the member's), where they work now."""
+    changed = await people.move(ctx.db, member, tap.target, tap.page, ctx.clock.now())
+    await _after_change(ctx, member, message, changed, "moved")
+    return screen.MOVED
+
+
+@TAPS.on(NetworkOp.SITE_ADD, needs=COORDINATOR_OR_MANAGER)
+@TAPS.on(NetworkOp.SITE_DROP, needs=COORDINATOR_OR_MANAGER)
+async def toggle_site(
+    ctx: Ctx, member: Member, tap: NetworkTap, message: Message | None
+) -> str | None:
+    """A site of the checklist ticked (added) or unticked (removed); the checklist stays."""
+    adding = tap.op == NetworkOp.SITE_ADD
+    use = people.add_site if adding else people.remove_site
+    changed = await use(ctx.db, member, tap.target, tap.page, ctx.clock.now())
+    if await _after_change(ctx, member, message, changed, ""):
+        found = await people.placing(ctx.db, member, tap.target)
+        page = screen.checklist_page(found.sites, tap.page)
+        args = (found.person, found.sites, found.theirs, page)
+        await edit(message, *screen.sites_checklist(*args, by_coordinator=found.by_coordinator))
+    return screen.SITE_GIVEN if adding else screen.SITE_TAKEN
+
+
+async def _after_change(
+    ctx: Ctx, member: Member, message: Message | None, changed: people.Changed, what: str
+) -> bool:
+    """The person's notice goes out and their command list follows; the card shows what
+    changed (`what`; none: the caller shows its own screen). False when the person is now
+    out of the member's reach (a manager placed them at another partner's site only)."""
+    ctx.services.wake_outbox()
+    if changed.member is not None:
+        await set_commands(ctx, changed.member)
+    if changed.card is None:
+        await _team_of_member(ctx, member, message)
+        return False
+    if what:
+        above = screen.person_changed(changed.card.person, what, changed.site)
+        await edit(message, *_card(member, changed.card, above))
+    return True
+
+
+async def _team_of_member(ctx: Ctx, member: Member, message: Message | None) -> None:
+    found = await people.team(ctx.db, member, member.person.partner_id)
+    shown = screen.team(found.caf, found.partner, found.people, 0, by_coordinator=False)
+    await edit(message, *shown)
 
 
 @TAPS.on(NetworkOp.REVOKE, needs=COORDINATOR_OR_MANAGER)

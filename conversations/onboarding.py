@@ -1,7 +1,8 @@
-"""Joining the bot with an invitation, the main menu, /aide, and per-person commands.
+"""Joining the bot with an invitation (or coming back with one), the main menu, /aide, and
+per-person commands.
 
-Redeeming a code (throttling, expiry, the new person, an agent's training need) is
-bot/services/invitations.py; what is said, bot/ui/screens/onboarding.py.
+Redeeming a code (throttling, expiry, the new or returning person, an agent's training need)
+is bot/services/invitations.py; what is said, bot/ui/screens/onboarding.py.
 """
 
 from __future__ import annotations
@@ -23,20 +24,20 @@ log = logging.getLogger(__name__)
 
 @guarded
 async def start(update: Update, ctx: Ctx) -> None:
-    """/start [code]: join with an invitation, or see the menu again."""
+    """/start [code]: join with an invitation (or come back with one), or see the menu again."""
     code = ctx.args[0] if ctx.args else None
     member = await current_member(update, ctx)
-    if member is not None:
-        text = screen.already_registered(member) if code else screen.welcome_back(member)
-        await show_menu(update, ctx, member, text)
-    elif code:
-        await join(update, ctx, code)
+    if code:
+        await join(update, ctx, code, member)
+    elif member is not None:
+        await show_menu(update, ctx, member, screen.welcome_back(member))
     else:
         await show_menu(update, ctx, None, screen.stranger())
 
 
-async def join(update: Update, ctx: Ctx, code: str) -> None:
-    """A stranger's code: their welcome and menu, or why the code did not serve."""
+async def join(update: Update, ctx: Ctx, code: str, member: Member | None) -> None:
+    """A code: the welcome (or welcome back) and menu, or why the code did not serve (under
+    the menu `member`, a revoked person or None, has meanwhile)."""
     user = update.effective_user
     assert user is not None
     try:
@@ -48,16 +49,18 @@ async def join(update: Update, ctx: Ctx, code: str) -> None:
             code=code,
             now=ctx.clock.now(),
         )
+    except invitations.AlreadyRegistered as known:
+        await show_menu(update, ctx, known.member, screen.already_registered(known.member))
+        return
     except invitations.Throttled as wait:
-        await show_menu(update, ctx, None, screen.throttled(wait.scope, wait.minutes))
+        await show_menu(update, ctx, member, screen.throttled(wait.scope, wait.minutes))
         return
     except invitations.CodeRefused as refused:
-        await show_menu(update, ctx, None, screen.code_refused(refused.problem))
+        await show_menu(update, ctx, member, screen.code_refused(refused.problem))
         return
-    if joined.notices:
-        ctx.services.wake_outbox()
     await set_commands(ctx, joined.member)
-    await show_menu(update, ctx, joined.member, screen.welcome(joined.member))
+    welcome = screen.rejoined if joined.rejoined else screen.welcome
+    await show_menu(update, ctx, joined.member, welcome(joined.member))
 
 
 async def set_commands(ctx: Ctx, member: Member) -> None:

@@ -5,8 +5,13 @@ restart continues it; a tap whose revision is not the draft's current one (a dou
 update redelivered after a crash) changes nothing and the current step is shown again. The
 confirmation is sent only after the transaction that stored the visit has committed.
 
-The use cases are bot/services/visits.py, the screens and toasts bot/ui/screens/visit.py.
-Both tap tables answer each tap before its message is edited (`TapTable.answering`).
+🗂 Mes visites (/mesvisites) lists one's visits of the last 7 days; a card's « ✏️ Modifier » is
+the confirmation's own button (`SAVED_TAPS`); its « 🗑 » (`MY_TAPS`), a correction like ✏️, has
+no time window and asks first.
+
+The use cases are bot/services/visits.py, the screens and toasts bot/ui/screens/visit.py and
+bot/ui/screens/my_visits.py. The draft's and the saved visit's tap tables answer each tap
+before its message is edited (`TapTable.answering`).
 """
 
 from __future__ import annotations
@@ -23,16 +28,19 @@ from bot.domain.permissions import Action
 from bot.domain.visit_log import DraftRecord, Expired, Gone, Shown
 from bot.domain.visits import Op
 from bot.services import visits
-from bot.ui.callbacks import SavedVisit, VisitStep
+from bot.ui.callbacks import MyVisitsTap, SavedVisit, VisitStep
+from bot.ui.screens import my_visits as listed
 from bot.ui.screens import visit as screen
-from bot.ui.screens.visit import SavedOp
-from conversations.common import chat_id_of, edit, guarded, require, send
+from bot.ui.screens.visit import MyVisitsOp, SavedOp
+from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
 from conversations.taps import TapTable
 
 # Both answer each tap themselves, before its message is edited: « Visite enregistrée ✅ »
 # reaches the person even when the edit fails, and a tap that does not fit gets an alert.
 TAPS = TapTable(VisitStep, Op, stale=(visits.NotYours,))
 SAVED_TAPS = TapTable(SavedVisit, SavedOp, stale=(visits.NotYours,))
+# 🗂 Mes visites: another's visit named by a tap is a stale button.
+MY_TAPS = TapTable(MyVisitsTap, MyVisitsOp, stale=(visits.NotYours,))
 # Every button of a step but those that end or replace the draft.
 STEP_OPS = tuple(op for op in Op if op not in (Op.QUIT, Op.RESUME, Op.RESTART))
 
@@ -173,9 +181,53 @@ async def on_edit(ctx: Ctx, member: Member, tap: SavedVisit, query: CallbackQuer
     await edit(message, *screen.step(outcome, now, _tz(member)))
 
 
+# ------------------------------------------------------------------------------ 🗂 Mes visites
+@guarded
+async def my_visits(update: Update, ctx: Ctx) -> None:
+    """The menu entry (and /mesvisites): one's visits of the last 7 days, newest first."""
+    member = await open_flow(update, ctx, Action.LOG_VISIT)
+    listing = await visits.my_visits(ctx.db, member, ctx.clock.now())
+    await send(ctx, chat_id_of(update), *listed.visit_list(listing, 0, _tz(member)))
+
+
+@MY_TAPS.on(MyVisitsOp.LIST, needs=Action.LOG_VISIT)
+async def show_list(ctx: Ctx, member: Member, tap: MyVisitsTap, message: Message | None) -> None:
+    """A page of the list, or back to it from a card or a confirmation."""
+    listing = await visits.my_visits(ctx.db, member, ctx.clock.now())
+    await edit(message, *listed.visit_list(listing, tap.page, _tz(member)))
+
+
+@MY_TAPS.answering(MyVisitsOp.OPEN, MyVisitsOp.TRAINING_OPEN, needs=Action.LOG_VISIT)
+async def show_visit(ctx: Ctx, member: Member, tap: MyVisitsTap, query: CallbackQuery) -> None:
+    """A visit's card (or back to it from « ⬅️ Non »), with ✏️ and 🗑."""
+    now = ctx.clock.now()
+    training = tap.op == MyVisitsOp.TRAINING_OPEN
+    found = await visits.my_visit(ctx.db, member, tap.visit, training=training, now=now)
+    await _answer(query, listed.opened(found, tap.page, now, _tz(member)))
+
+
+@MY_TAPS.answering(MyVisitsOp.CANCEL, MyVisitsOp.TRAINING_CANCEL, needs=Action.LOG_VISIT)
+async def ask_cancel(ctx: Ctx, member: Member, tap: MyVisitsTap, query: CallbackQuery) -> None:
+    """🗑 Annuler la visite: « Annuler définitivement cette visite ? » in the card's message."""
+    now = ctx.clock.now()
+    training = tap.op == MyVisitsOp.TRAINING_CANCEL
+    found = await visits.my_visit(ctx.db, member, tap.visit, training=training, now=now)
+    await _answer(query, listed.asked(found, tap.page, now, _tz(member)))
+
+
+@MY_TAPS.answering(
+    MyVisitsOp.CONFIRM_CANCEL, MyVisitsOp.TRAINING_CONFIRM_CANCEL, needs=Action.LOG_VISIT
+)
+async def cancel_visit(ctx: Ctx, member: Member, tap: MyVisitsTap, query: CallbackQuery) -> None:
+    """🗑 Oui, l'annuler: the visit goes, at any time while the list shows it; then the list."""
+    training = tap.op == MyVisitsOp.TRAINING_CONFIRM_CANCEL
+    done = await visits.cancel(ctx.db, member, tap.visit, training=training, now=ctx.clock.now())
+    await _answer(query, listed.cancel_reply(done, tap.page, _tz(member)))
+
+
 # ------------------------------------------------------------------------------ helpers
 def _tz(member: Member) -> ZoneInfo:
-    return ZoneInfo(member.caf.timezone)
+    return member.caf.zone
 
 
 def _undo_window(ctx: Ctx) -> int:

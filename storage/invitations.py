@@ -1,10 +1,13 @@
-"""Invitations: only the hash of a code is stored; a use is consumed atomically."""
+"""Invitations: only the hash of a code is stored; a use is consumed atomically; the live
+links of a Caf or a site are listed with their makers, and cancelled one by one or all
+those of one maker."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from bot.domain import invitations as rules
+from bot.domain.invitations import InvitationLink
 from bot.domain.models import Invitation
 from bot.domain.permissions import Role
 from storage.db import Conn
@@ -73,6 +76,70 @@ async def revoke(conn: Conn, invitation_id: int, now: datetime) -> None:
     )
 
 
+# ------------------------------------------------------------------------------ live links
+_LINK_SELECT = (
+    "SELECT i.*, m.display_name AS maker_name, p.name AS partner_name, p.city AS partner_city"
+    " FROM invitations i LEFT JOIN people m ON m.id = i.created_by"
+    " LEFT JOIN partners p ON p.id = i.partner_id"
+)
+
+
+def _live(alias: str = "") -> str:
+    """What `rules.is_live` says, in SQL (`:now` in the database's format)."""
+    return f"{alias}revoked_at IS NULL AND {alias}uses_left > 0 AND {alias}expires_at > :now"
+
+
+async def link(conn: Conn, invitation_id: int) -> InvitationLink | None:
+    """One invitation, live or not, with its maker's name and its site."""
+    row = await conn.fetch_one(f"{_LINK_SELECT} WHERE i.id = :id", {"id": invitation_id})
+    return InvitationLink.model_validate(dict(row)) if row else None
+
+
+async def live_links(
+    conn: Conn,
+    *,
+    caf_id: int,
+    now: datetime,
+    partner_id: int | None = None,
+    role: Role | None = None,
+) -> list[InvitationLink]:
+    """The Caf's links that can still let someone in (only the site's, with `partner_id`;
+    only those of `role`), newest first."""
+    sql = f"{_LINK_SELECT} WHERE i.caf_id = :caf AND {_live('i.')}"
+    if partner_id is not None:
+        sql += " AND i.partner_id = :partner"
+    if role is not None:
+        sql += " AND i.role = :role"
+    params = {
+        "caf": caf_id,
+        "now": to_db(now),
+        "partner": partner_id,
+        "role": role.value if role else None,
+    }
+    rows = await conn.fetch_all(sql + " ORDER BY i.created_at DESC, i.id DESC", params)
+    return [InvitationLink.model_validate(dict(row)) for row in rows]
+
+
+async def cancel(conn: Conn, invitation_id: int, now: datetime) -> bool:
+    """Cancels a live link; False when it was no longer live (cancelled, expired, used up)."""
+    row = await conn.fetch_one(
+        f"UPDATE invitations SET revoked_at = :now WHERE id = :id AND {_live()} RETURNING id",
+        {"id": invitation_id, "now": to_db(now)},
+    )
+    return row is not None
+
+
+async def cancel_made_by(conn: Conn, person_id: int, now: datetime) -> list[Invitation]:
+    """Cancels every live link this person made (they are revoked or erased); those links."""
+    rows = await conn.fetch_all(
+        f"UPDATE invitations SET revoked_at = :now WHERE created_by = :person AND {_live()}"
+        " RETURNING *",
+        {"person": person_id, "now": to_db(now)},
+    )
+    return sorted((Invitation.model_validate(dict(row)) for row in rows), key=lambda i: i.id)
+
+
+# ------------------------------------------------------------------------------ wrong codes
 async def record_failure(conn: Conn, telegram_user_id: int, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO invitation_failures (telegram_user_id, at) VALUES (:tg, :now)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,8 +25,11 @@ def _pick(row: Any, alias: str, model: type[BaseModel]) -> dict[str, Any]:
     return {name: row[f"{alias}_{name}"] for name in model.model_fields}
 
 
+# How many sites the person belongs to comes with them (person_sites' primary key starts
+# with person_id): every update knows whether to ask for the day's site, at no extra query.
 _MEMBER_SELECT = (
-    f"SELECT {_columns(Person, 'p')}, {_columns(Partner, 'pa')}, {_columns(Caf, 'c')}"
+    f"SELECT {_columns(Person, 'p')}, {_columns(Partner, 'pa')}, {_columns(Caf, 'c')},"
+    " (SELECT COUNT(*) FROM person_sites s WHERE s.person_id = p.id) AS site_count"
     " FROM people p JOIN cafs c ON c.id = p.caf_id"
     " LEFT JOIN partners pa ON pa.id = p.partner_id"
 )
@@ -37,6 +41,7 @@ def _member(row: Any) -> Member:
         person=Person.model_validate(_pick(row, "p", Person)),
         partner=Partner.model_validate(partner) if partner["id"] is not None else None,
         caf=Caf.model_validate(_pick(row, "c", Caf)),
+        site_count=int(row["site_count"]),
     )
 
 
@@ -197,6 +202,28 @@ async def set_current_site(
             "partner": partner_id,
             "day": chosen_on.isoformat() if chosen_on else None,
         },
+    )
+
+
+async def set_sites(
+    conn: Conn, person_id: int, sites: Set[int], current: int, now: datetime
+) -> None:
+    """The person belongs to exactly `sites` from now on (those they kept keep their date),
+    working at `current`, one of them. The day they last chose is forgotten: with several
+    sites they say again where they work."""
+    if current not in sites:
+        raise ValueError("the current site must be one of the person's sites")
+    for site in sorted(sites):
+        await add_site(conn, person_id, site, now)
+    await conn.execute(
+        "UPDATE people SET partner_id = :current, site_chosen_on = NULL WHERE id = :person",
+        {"current": current, "person": person_id},
+    )
+    kept = {f"s{i}": site for i, site in enumerate(sorted(sites))}
+    await conn.execute(
+        "DELETE FROM person_sites WHERE person_id = :person"
+        f" AND partner_id NOT IN ({', '.join(':' + name for name in kept)})",
+        {"person": person_id, **kept},
     )
 
 

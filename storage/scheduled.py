@@ -14,7 +14,9 @@ Life of a row::
 
 Idempotent scheduling: `schedule` is insert-or-ignore (the first schedule of a key wins,
 whatever its state now), `reschedule` is insert-or-move (a still pending row gets the new
-due time; a row already running, done, cancelled or failed is left alone).
+due time; a row already running, done, cancelled or failed is left alone), `rearm` is
+insert-or-revive (the row is pending at the new time whatever became of it: for work that
+is armed, cancelled and armed again, and whose handler checks by itself that it is wanted).
 """
 
 from __future__ import annotations
@@ -115,6 +117,40 @@ async def reschedule(
     return row is not None
 
 
+async def rearm(
+    conn: Conn,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    """Adds the work, or makes its row pending again at `due_at` whatever became of it.
+
+    For work that can be cancelled and then wanted again (a programmed broadcast taken back
+    to draft, then programmed anew): a `reschedule` would leave a cancelled or done row
+    alone and the work would never run. Only for handlers that check by themselves whether
+    the work is still wanted, since a row revived while it runs runs again at `due_at`
+    (`finish` and `fail` then leave it pending). Attempts and the last error start afresh;
+    `payload` replaces the stored one.
+    """
+    await conn.execute(
+        "INSERT INTO scheduled_jobs (kind, key, due_at, payload, created_at, updated_at)"
+        " VALUES (:kind, :key, :due, :payload, :now, :now)"
+        " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
+        " payload = excluded.payload, status = 'pending', attempts = 0, last_error = NULL,"
+        " done_at = NULL, updated_at = excluded.updated_at",
+        {
+            "kind": kind,
+            "key": key,
+            "due": to_db(due_at),
+            "payload": _payload(payload),
+            "now": to_db(now),
+        },
+    )
+
+
 async def cancel(conn: Conn, key: str, now: datetime) -> bool:
     """Cancels pending work; True if it was pending (running work cannot be stopped here)."""
     row = await conn.fetch_one(
@@ -205,3 +241,12 @@ async def recover_running(conn: Conn, now: datetime) -> int:
         {"now": to_db(now)},
     )
     return len(rows)
+
+
+async def purge_done(conn: Conn, kind: str, before: datetime) -> None:
+    """Forgets `kind`'s rows done before `before`: for work whose keys never come back (an
+    hourly run's key holds its hour), the row's idempotency is no longer needed."""
+    await conn.execute(
+        "DELETE FROM scheduled_jobs WHERE kind = :kind AND status = 'done' AND done_at < :before",
+        {"kind": kind, "before": to_db(before)},
+    )

@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime
 
 from bot.domain import taxonomy
-from bot.domain.visit_log import DraftRecord, VisitRecord
+from bot.domain.visit_log import DraftRecord, VisitLine, VisitRecord
 from bot.domain.visits import Answers, Draft, Profile, RequestAnswer
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
@@ -263,6 +263,29 @@ async def get_training_visit(conn: Conn, visit_id: int) -> VisitRecord | None:
         answers=Answers.model_validate_json(row["answers"]),
         training=True,
     )
+
+
+async def recent_of_person(
+    conn: Conn, person_id: int, since: datetime, *, limit: int = 500
+) -> list[VisitLine]:
+    """The person's visits, training ones too, from `since` on, newest first (🗂 Mes visites).
+    The two tables number their rows apart: a line says which one it comes from."""
+    rows = await conn.fetch_all(
+        "SELECT v.id, 0 AS training, v.visited_at, v.created_at, v.resolution,"
+        " (SELECT a.demande FROM visit_actions a WHERE a.visit_id = v.id"
+        "  ORDER BY a.position LIMIT 1) AS demande,"
+        " (SELECT COUNT(*) FROM visit_actions a WHERE a.visit_id = v.id AND a.lead = 1)"
+        "  AS requests"
+        " FROM visits v WHERE v.person_id = :p AND v.visited_at >= :since"
+        " UNION ALL"
+        " SELECT t.id, 1, t.visited_at, t.created_at, json_extract(t.answers, '$.resolution'),"
+        " json_extract(t.answers, '$.requests[0].demande'),"
+        " json_array_length(t.answers, '$.requests')"
+        " FROM training_visits t WHERE t.person_id = :p AND t.visited_at >= :since"
+        " ORDER BY visited_at DESC, created_at DESC, training, id DESC LIMIT :limit",
+        {"p": person_id, "since": to_db(since), "limit": limit},
+    )
+    return [VisitLine.model_validate(dict(row)) for row in rows]
 
 
 async def delete_visit(tx: Tx, visit_id: int, *, training: bool) -> bool:

@@ -33,7 +33,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.processing import TimedSerialUpdateProcessor
+from bot.processing import TimedUpdateProcessor
 
 #: Where the child reports each update it has handled, on the fake Bot API's own server.
 REPORT_PATH = "/__tests__/handled"
@@ -93,7 +93,7 @@ class ChildClock:
         self.set(max(self.now(), floor))
 
 
-class ReportingProcessor(TimedSerialUpdateProcessor):
+class ReportingProcessor(TimedUpdateProcessor):
     """The bot's own update processor, telling the fake Bot API of each update handled."""
 
     def __init__(self, api_base_url: str) -> None:
@@ -111,7 +111,8 @@ class ReportingProcessor(TimedSerialUpdateProcessor):
             data=json.dumps({"update_id": update_id}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        # Blocking on purpose, and on 127.0.0.1: the report is out before the next update.
+        # Blocking on purpose, and on 127.0.0.1: the report is out before this person's next
+        # update is let in (the processor calls its listeners before that).
         with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=5):
             pass
 

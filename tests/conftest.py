@@ -29,7 +29,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.models import Caf, Partner, ReportingPeriod
 from bot.domain.permissions import LabelStatus, Role
-from bot.processing import TimedSerialUpdateProcessor
+from bot.processing import TimedUpdateProcessor
 from storage import cafs, invitations, partners
 from storage.db import Database
 from storage.setup import open_storage
@@ -109,7 +109,7 @@ class RunningBot:
 async def start_bot(
     fake: FakeBotApi, db: Database, clock: ManualClock, settings: Settings
 ) -> RunningBot:
-    processor = TimedSerialUpdateProcessor()
+    processor = TimedUpdateProcessor()
     app = build_application(settings, db=db, clock=clock, processor=processor)
     running = RunningBot(app=app, settings=settings)
     changed = asyncio.Event()
@@ -236,13 +236,19 @@ class Network:
         assert "Bienvenue" in user.last_message.text, user.last_message.text
         return user
 
-    async def add_caf(self, name: str) -> Caf:
+    async def add_caf(
+        self,
+        name: str,
+        *,
+        timezone: str = "Europe/Paris",
+        period: ReportingPeriod = ReportingPeriod.MONTHLY,
+    ) -> Caf:
         async with self.db.transaction() as tx:
             return await cafs.add(
                 tx,
                 name=name,
-                period=ReportingPeriod.MONTHLY,
-                timezone="Europe/Paris",
+                period=period,
+                timezone=timezone,
                 notify_chat_id=None,
                 now=self.clock.now(),
             )

@@ -636,10 +636,10 @@ class FakeUser(FakeChat):
         return await self._server._user_media(self, self, "photo", "photo.jpg", caption)
 
     async def send_document(
-        self, file_name: str = "piece.pdf", caption: str | None = None
+        self, file_name: str = "piece.pdf", caption: str | None = None, data: bytes | None = None
     ) -> FakeMessage:
-        """Send a document; its bytes can be downloaded by the bot via getFile."""
-        return await self._server._user_media(self, self, "document", file_name, caption)
+        """Send a document (`data`, or a few fixed bytes); the bot may download it (getFile)."""
+        return await self._server._user_media(self, self, "document", file_name, caption, data)
 
     async def send_voice(self) -> FakeMessage:
         """Send a voice note."""
@@ -1152,9 +1152,18 @@ class FakeBotApi:
         return message
 
     async def _user_media(
-        self, chat: FakeChat, user: FakeUser, kind: str, name: str, caption: str | None
+        self,
+        chat: FakeChat,
+        user: FakeUser,
+        kind: str,
+        name: str,
+        caption: str | None,
+        data: bytes | None = None,
     ) -> FakeMessage:
-        data = b"%PDF-1.4\n% fake\n%%EOF\n" if name.endswith(".pdf") else f"fake {kind}".encode()
+        if data is None:
+            data = (
+                b"%PDF-1.4\n% fake\n%%EOF\n" if name.endswith(".pdf") else f"fake {kind}".encode()
+            )
         stored = self._store_file(name, data)
         return await self._user_message(
             chat,

@@ -285,6 +285,9 @@ HELP_COMMANDS = [
     ("cafs", "list"),
     ("cafs", "set"),
     ("invite",),
+    ("invitations",),
+    ("invitations", "list"),
+    ("invitations", "cancel"),
     ("partners",),
     ("partners", "import"),
     ("partners", "list"),
@@ -342,7 +345,7 @@ def test_top_level_help_lists_every_command(
     help_outcomes: dict[tuple[str, ...], Outcome],
 ) -> None:
     text = help_outcomes[()].stdout
-    for command in ("run", "migrate", "backup", "cafs", "invite", "partners"):
+    for command in ("run", "migrate", "backup", "cafs", "invite", "invitations", "partners"):
         assert re.search(rf"^\s+{command}\s", text, re.MULTILINE), text
 
 
@@ -556,6 +559,62 @@ class Refusal:
     env: tuple[tuple[str, str], ...] = ()
 
 
+# ------------------------------------------------------------------------------ invitation links
+def test_an_operator_lists_the_live_links_and_cancels_one(operator: Operator, seed: Seed) -> None:
+    """Issue #16: `invitations list --caf N [--site M]` and `invitations cancel ID`, the
+    operator's view of the bot's « 🔗 Liens d'invitation »."""
+    agents = invitation_code(
+        operator.run("invite", "--role", "agent", "--partner", str(seed.ham), "--uses", "5")
+    )
+    coordinators = invitation_code(operator.run("invite", "--role", "coordinator", "--caf", CAF))
+    operator.run("invite", "--role", "coordinator", "--caf", OTHER_CAF).ok()
+
+    def link_id(code: str) -> int:
+        return int(
+            operator.value("SELECT id FROM invitations WHERE code_hash = ?", (sha256(code),))
+        )
+
+    albert_id = seed.sites["France Services Albert"]
+    by_name, by_number, ham, albert = operator.run_all(
+        [
+            (("invitations", "list", "--caf", CAF), {}),
+            (("invitations", "list", "--caf", "1"), {}),
+            (("invitations", "list", "--caf", CAF, "--site", str(seed.ham)), {}),
+            (("invitations", "list", "--caf", CAF, "--site", str(albert_id)), {}),
+        ]
+    )
+    rows = [line.split("\t") for line in by_name.ok().lines]
+    assert [row[:4] for row in rows] == [
+        [str(link_id(coordinators)), "coordinator", "-", "1"],
+        [str(link_id(agents)), "agent", "Mairie de Ham (Ham)", "5"],
+    ], by_name.describe()
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d Europe/Paris", row[4]) for row in rows)
+    assert all(row[5] == "-" for row in rows)  # made at the command line
+    assert by_number.ok().lines == by_name.lines
+    assert [line.split("\t")[0] for line in ham.ok().lines] == [str(link_id(agents))]
+    assert albert.ok().lines == [
+        "Aucun lien d'invitation en cours pour France Services Albert (Albert)."
+    ]
+
+    cancelled = operator.run("invitations", "cancel", str(link_id(agents))).ok()
+    assert cancelled.lines == [
+        f"Lien {link_id(agents)} annulé (agent d'accueil, Mairie de Ham (Ham)) :"
+        " son code est refusé."
+    ]
+    revoked_at = operator.value(
+        "SELECT revoked_at FROM invitations WHERE id = ?", (link_id(agents),)
+    )
+    assert revoked_at is not None
+    audit = operator.sql(
+        "SELECT actor_id, caf_id, target_id FROM audit_log WHERE action = 'invitation.cancelled'"
+    )
+    assert audit == [(None, 1, link_id(agents))]
+    listed = operator.run("invitations", "list", "--caf", CAF).ok()
+    assert [line.split("\t")[0] for line in listed.lines] == [str(link_id(coordinators))]
+    again = operator.run("invitations", "cancel", str(link_id(agents)))
+    assert "n'est plus actif" in again.single_error()
+
+
 REFUSALS: dict[str, Refusal] = {
     "unknown command": Refusal(("frobnicate",), "frobnicate"),
     "no command": Refusal((), "COMMANDE"),
@@ -599,6 +658,15 @@ REFUSALS: dict[str, Refusal] = {
     "invite unknown duration": Refusal(
         ("invite", "--role", "agent", "--partner", "{ham}", "--expires", "5x"), "5x"
     ),
+    "invitations list without caf": Refusal(("invitations", "list"), "--caf"),
+    "invitations list unknown caf": Refusal(
+        ("invitations", "list", "--caf", "Caf du Nord"), "Caf du Nord"
+    ),
+    "invitations list site of another caf": Refusal(
+        ("invitations", "list", "--caf", OTHER_CAF, "--site", "{ham}"), "site inconnu"
+    ),
+    "invitations cancel unknown link": Refusal(("invitations", "cancel", "999"), "999"),
+    "invitations cancel not a number": Refusal(("invitations", "cancel", "n1"), "n1"),
     "import missing file": Refusal(
         ("partners", "import", "absent.csv", "--caf", CAF), "absent.csv"
     ),

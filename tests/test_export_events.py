@@ -4,7 +4,8 @@ One database is seeded once: a Caf on Paris time with two sites, a coordinator, 
 two agents and an agent whose data was erased; three events of that Caf (a draft in
 summer time that nobody was invited to, a published training day with a capacity, answers
 of every kind and attendance recorded, and a cancelled visio committee) and an event of
-another Caf that must not show. Events and invitations are written with plain SQL into the
+another Caf, on La Réunion's time, that must not show there and shows in its own Caf's
+export at its own hours. Events and invitations are written with plain SQL into the
 0007 tables, as the bot's events flow would leave them. The renderers are tested on what
 `collect` reads; the real command line runs on a copy, its clock set in the evening of
 New Year's Eve in UTC (already 2027 in Paris).
@@ -45,6 +46,7 @@ SEEDED_AT = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 # 23:30 UTC on 31 December: 00:30 on 1 January 2027 in Paris.
 CLI_NOW = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
+ZONES = {CAF: "Europe/Paris", OTHER_CAF: "Indian/Reunion"}
 GENERATED_AT = datetime(2026, 12, 1, 11, 0, tzinfo=PARIS)
 TIMEOUT = 30.0
 
@@ -155,7 +157,7 @@ async def _seed(db_path: Path) -> Seeded:
                     tx,
                     name=name,
                     period=ReportingPeriod.MONTHLY,
-                    timezone="Europe/Paris",
+                    timezone=ZONES[name],
                     notify_chat_id=None,
                     now=now,
                 )
@@ -426,6 +428,33 @@ def test_export_sheet_says_which_caf_when_and_how(workbook: Any) -> None:
     assert "ligne de commande" in about["Généré par"]
     assert about["Fuseau horaire"].startswith("Europe/Paris")
     assert (about["Événements"], about["Invitations"]) == (3, 7)
+
+
+async def _collect_other(db_path: Path) -> EventsExport:
+    async with storage(db_path) as db:
+        caf = await cafs.get_by_name(db, OTHER_CAF)
+        assert caf is not None
+        async with db.read() as snapshot:
+            return await events.collect(snapshot, caf)
+
+
+def test_each_caf_exports_its_own_events_at_its_own_hours(seeded: Seeded) -> None:
+    export = asyncio.run(_collect_other(seeded.db_path))
+    [visit] = export.events
+    assert visit.title == "Visite annuelle"
+    # 09:00 UTC is 13:00 in La Réunion, in the Caf's own export.
+    assert visit.starts_at.isoformat() == "2026-11-20T13:00:00+04:00"
+    [laure] = export.answers
+    assert laure.answered_at is not None
+    assert laure.answered_at.isoformat() == "2026-11-10T14:00:00+04:00"
+    row = read_csv(events.to_csv(export))[1]
+    assert (row[3], row[10]) == ("20/11/2026 13:00", "10/11/2026 14:00")
+    made = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    book = load_workbook(io.BytesIO(events.to_xlsx(export, made, "…")))
+    assert book["Réponses"]["D2"].value == datetime(2026, 11, 20, 13, 0)
+    about = {row[0]: row[1] for row in book["Export"].iter_rows(values_only=True)}
+    assert about["Généré le"] == datetime(2026, 12, 1, 12, 0)
+    assert about["Fuseau horaire"].startswith("Indian/Reunion")
 
 
 # ------------------------------------------------------------------------------ ICS

@@ -5,15 +5,21 @@ Past capacity a « Je participe » goes on the waiting list (first come, first s
 participant withdraws, the first on the list is promoted and told. Answers close at the
 RSVP deadline and on a cancelled event, each with its own French reason.
 
+Every hour of an event is its Caf's: the reminders fall at the Caf's reminder hour on their
+day as the Caf counts days (`reminders` takes the Caf's zone), so an event at 14:00 in
+La Réunion is reminded at 9:00 in La Réunion, not at 9:00 in Paris.
+
 The models live here rather than in storage so that the screens, which may not import
 storage, can name them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.domain.audience import Audience
 from bot.domain.labelled import Labelled
@@ -21,10 +27,15 @@ from bot.domain.models import Model
 
 REMINDER_DAYS_BEFORE = (7, 1)
 DEADLINE_REMINDER_DAYS_BEFORE = 2
-#: What a coordinator gives, in this order, to create an event.
-STEPS = ("title", "start", "end", "place", "capacity", "deadline")
+#: What a coordinator gives, in this order, to create an event (the first by a button).
+STEPS = ("kind", "title", "start", "end", "place", "capacity", "deadline")
 #: The capacities offered in one tap (None: no limit); any other number is typed.
-CAPACITIES = (None, 10, 20, 50, 100)
+CAPACITIES = (None, 10, 20, 30, 50, 100)
+MAX_CAPACITY = 10_000
+TITLE_MAX = 120
+PLACE_MAX = 300
+#: The answer deadlines offered in one tap, in days before the start: the first still ahead.
+DEADLINE_DAYS_BEFORE = (2, 1, 0)
 
 
 class EventKind(Labelled):
@@ -94,7 +105,13 @@ class Why(StrEnum):
     PAST = "past"
     END_FIRST = "end_first"
     BAD_LINK = "bad_link"
-    BAD_CAPACITY = "bad_capacity"
+    BAD_CAPACITY = "bad_capacity"  # not a whole number
+    TOO_FEW_PLACES = "too_few_places"  # 0 or less
+    TOO_MANY_PLACES = "too_many_places"  # over MAX_CAPACITY
+    TITLE_TOO_LONG = "title_too_long"
+    PLACE_TOO_LONG = "place_too_long"
+    DEADLINE_AFTER_START = "deadline_after_start"
+    DEADLINE_OVER = "deadline_over"  # a deadline already passed
 
 
 @dataclass(frozen=True)
@@ -144,29 +161,82 @@ class Reminder:
     to_unanswered: bool  # else: to participants
 
 
-def reminders(starts_at: datetime, deadline: datetime, now: datetime) -> list[Reminder]:
-    """The reminders still ahead: participants 7 and 1 days before, the silent 2 days
-    before the deadline."""
+def reminders(
+    starts_at: datetime, deadline: datetime, now: datetime, *, zone: ZoneInfo, hour: int
+) -> list[Reminder]:
+    """The reminders still ahead, each at `hour` o'clock in the Caf's `zone` on its day:
+    participants 7 days and the day before the event, those who have not answered 2 days
+    before the deadline's day. Days are counted on the Caf's calendar (a change of summer
+    time in between moves nothing)."""
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=zone)
+
+    start_day = starts_at.astimezone(zone).date()
     planned = [
-        Reminder(f"j{days}", starts_at - timedelta(days=days), False)
+        Reminder(f"j{days}", at(start_day - timedelta(days=days)), False)
         for days in REMINDER_DAYS_BEFORE
     ]
+    deadline_day = deadline.astimezone(zone).date()
     planned.append(
-        Reminder("deadline", deadline - timedelta(days=DEADLINE_REMINDER_DAYS_BEFORE), True)
+        Reminder("deadline", at(deadline_day - timedelta(days=DEADLINE_REMINDER_DAYS_BEFORE)), True)
     )
     return [r for r in planned if r.due_at > now]
 
 
 def validate_times(
     *, starts_at: datetime, ends_at: datetime, deadline: datetime, now: datetime
-) -> str | None:
-    """None when the times make sense; else a French reason."""
+) -> Why | None:
+    """None when the times make sense; else why not."""
     if starts_at <= now:
-        return "La date de l'événement est passée : choisissez une date à venir."
+        return Why.PAST
     if ends_at <= starts_at:
-        return "L'heure de fin doit être après l'heure de début."
+        return Why.END_FIRST
     if deadline > starts_at:
-        return "La date limite de réponse doit précéder l'événement."
+        return Why.DEADLINE_AFTER_START
     if deadline <= now:
-        return "La date limite de réponse est déjà passée."
+        return Why.DEADLINE_OVER
     return None
+
+
+def default_deadline(starts_at: datetime, now: datetime) -> int | None:
+    """The answer deadline offered in one tap, in days before the start (2 days, the day
+    before, the start itself): the first still ahead; None when the event has begun."""
+    for days in DEADLINE_DAYS_BEFORE:
+        if starts_at - timedelta(days=days) > now:
+            return days
+    return None
+
+
+class CapacityError(ValueError):
+    """A typed number of places that cannot be used; `why` is told in French."""
+
+    def __init__(self, why: Why) -> None:
+        super().__init__(why.value)
+        self.why = why
+
+
+# « 37 », « 37 places », « 1 000 » (with any of the spaces French separates thousands with).
+_PLACES = re.compile(
+    r"(?P<sign>[-−]?)\s*(?P<n>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"
+    r"\s*(?:places?|personnes?|pers\.?|participants?|inscrits?)?",
+    re.IGNORECASE,
+)
+_UNLIMITED = frozenset({"sans limite", "illimité", "illimite", "pas de limite", "aucune limite"})
+
+
+def parse_capacity(text: str) -> int | None:
+    """A number of places typed: a whole number from 1 to MAX_CAPACITY, or « sans limite »
+    (None). Raises CapacityError."""
+    cleaned = " ".join(text.split()).strip(" .!")
+    if cleaned.lower() in _UNLIMITED:
+        return None
+    match = _PLACES.fullmatch(cleaned)
+    if match is None:
+        raise CapacityError(Why.BAD_CAPACITY)
+    number = int(re.sub(r"\D", "", match["n"]))
+    if match["sign"] or number < 1:
+        raise CapacityError(Why.TOO_FEW_PLACES)
+    if number > MAX_CAPACITY:
+        raise CapacityError(Why.TOO_MANY_PLACES)
+    return number

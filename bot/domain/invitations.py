@@ -1,4 +1,5 @@
-"""Invitation codes: random, single use or limited, expiring, stored only as a hash."""
+"""Invitation codes: random, single use or limited, expiring, stored only as a hash; the
+links as their makers see them; and when the Caf hears of agents who join together."""
 
 from __future__ import annotations
 
@@ -38,6 +39,27 @@ def well_formed(code: str) -> bool:
     return bool(_CODE_SHAPE.fullmatch(code))
 
 
+class InvitationLink(Invitation):
+    """An invitation as its list shows it: who made it, for which site."""
+
+    maker_name: str | None  # None: the server's operator, at the command line
+    partner_name: str | None  # None: a coordinator's link, to the Caf itself
+    partner_city: str | None
+
+    @property
+    def site(self) -> str | None:
+        if self.partner_name is None:
+            return None
+        return (
+            f"{self.partner_name} ({self.partner_city})" if self.partner_city else self.partner_name
+        )
+
+
+def is_live(invitation: Invitation, now: datetime) -> bool:
+    """Can still let someone in: neither cancelled, nor expired, nor used up."""
+    return problem_with(invitation, now) is None
+
+
 def problem_with(invitation: Invitation | None, now: datetime) -> InvitationProblem | None:
     """Why an invitation cannot be used now, or None when it can."""
     if invitation is None:
@@ -52,8 +74,13 @@ def problem_with(invitation: Invitation | None, now: datetime) -> InvitationProb
 
 
 class ThrottleScope(StrEnum):
-    ACCOUNT = "account"  # this Telegram account sent too many wrong codes
-    EVERYONE = "everyone"  # all accounts together did: every code check waits
+    ACCOUNT = "account"  # this Telegram account sent its share of wrong codes
+    EVERYONE = "everyone"  # wrong codes pour in from many accounts: each account's share is one
+
+
+# While wrong codes from all accounts together are over their limit (a storm), each account
+# may send this many within its window before it waits.
+STORM_SHARE = 1
 
 
 @dataclass(frozen=True)
@@ -81,19 +108,55 @@ class Throttle:
     until: datetime
 
 
-def throttle(windows: list[FailureWindow], now: datetime) -> Throttle | None:
-    """Whether a code may be checked now; when not, the longest wait wins.
+def account_share(everyone: FailureWindow, share: int) -> int:
+    """How many wrong codes one account may send within its window: `share`, or during a
+    storm of wrong codes from all accounts (`everyone` over its limit) `STORM_SHARE`.
 
-    A throttled attempt is answered without looking at the code and is not recorded, so
-    the guesser gets no answer and cannot stretch the pause: at most `limit` codes are ever
-    checked per window, from one account and from all of them together.
+    This is all that is left of the global brake: it never refuses a valid code, it only
+    makes each account of a storm wait after fewer wrong codes (and the service logs it).
     """
-    waits = [w for w in windows if w.exceeded and w.release_at is not None and w.release_at > now]
-    if not waits:
+    return min(share, STORM_SHARE) if everyone.exceeded else share
+
+
+def throttle(account: FailureWindow, now: datetime, *, share: int) -> Throttle | None:
+    """Whether this account must wait before any code of its own is looked at again.
+
+    Only failures pause, and only the account that sent them: a newcomer's valid code is
+    never held back by anybody else's wrong codes. Guessing is no reason to do more: a code
+    is 18 random bytes (144 bits, `new_code`: 24 URL-safe characters; `well_formed` only
+    turns away what cannot be a code before any lookup, and narrows nothing a guesser must
+    try), so with even 10 000 live links a guess has one chance in 2 × 10^39 of hitting
+    one; a million accounts sending `INVITE_MAX_FAILURES` (5) codes every 15 minutes for a
+    year make 1.75 × 10^11 guesses, one chance in 10^28 of a single hit. Looking a code up
+    before any global brake therefore gives a guesser nothing the per-account limit (and the
+    entropy) does not already deny them, while a global pause that refused valid codes let
+    six throwaway accounts shut every Caf's door.
+
+    The account in its own pause still waits, a valid code included: its codes are not looked
+    at until the pause ends, and the attempt is not recorded. The pause is what bounds the work
+    and the answers one account gets from the code check (two indexed counts per message,
+    no hash, no lookup, the same answer whatever it sends); looking its codes up would lift
+    that bound. Whoever holds a genuine link and typed five wrong codes first waits at most
+    one window, and is told how long. `share`: the account's usual share of wrong codes;
+    paused under it, the account waits for the storm's sake (scope EVERYONE).
+    """
+    if not account.exceeded or account.release_at is None or account.release_at <= now:
         return None
-    longest = max(waits, key=lambda w: w.release_at or now)
-    assert longest.release_at is not None
-    return Throttle(longest.scope, longest.failures, longest.release_at)
+    own = account.failures >= share
+    scope = ThrottleScope.ACCOUNT if own else ThrottleScope.EVERYONE
+    return Throttle(scope, account.failures, account.release_at)
+
+
+# Agents who join within minutes of each other (a team through one link, a training day) are
+# told to the Caf in one notice: it leaves once nobody has joined for NEW_AGENTS_QUIET, and
+# at the latest NEW_AGENTS_MAX_WAIT after the first of them.
+NEW_AGENTS_QUIET = timedelta(minutes=5)
+NEW_AGENTS_MAX_WAIT = timedelta(minutes=30)
+
+
+def new_agents_notice_at(first_held_at: datetime, now: datetime) -> datetime:
+    """When the notice of the agents held since `first_held_at` leaves, one more joining now."""
+    return min(first_held_at + NEW_AGENTS_MAX_WAIT, now + NEW_AGENTS_QUIET)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -76,8 +76,11 @@ class Member(Model):
     """A registered person with the label status of their site, as every update needs it."""
 
     person: Person
-    partner: Partner | None
+    partner: Partner | None  # the site they work at now
     caf: Caf
+    # How many sites they belong to (person_sites), read with them: with several, they say
+    # each day which one they work at, and may switch.
+    site_count: int = 0
 
     @property
     def actor(self) -> Actor:
@@ -85,6 +88,7 @@ class Member(Model):
             role=self.person.role,
             status=self.person.status,
             label=self.partner.label_status if self.partner else None,
+            several_sites=self.site_count > 1,
         )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from bot.domain.closure_dates import WEEKDAY_NAMES
 
 __all__ = [
+    "ALL_DAYS",
     "COMMON_SLOTS",
     "DAY_NAMES",
     "HALF_DAY_MIN_MINUTES",
@@ -41,6 +42,8 @@ __all__ = [
     "ScheduleError",
     "WeeklySchedule",
     "check_minimum",
+    "day_mask",
+    "days_of_mask",
     "diff",
     "format_duration",
     "format_period",
@@ -266,8 +269,14 @@ class WeeklySchedule(Mapping[int, tuple[Period, ...]]):
 
     def with_day(self, weekday: int, periods: Iterable[Period]) -> WeeklySchedule:
         """Copy with one day replaced: how the bot applies a manager's answer."""
+        return self.with_days((weekday,), periods)
+
+    def with_days(self, weekdays: Iterable[int], periods: Iterable[Period]) -> WeeklySchedule:
+        """Copy with the same hours on several days (« Mêmes horaires sur plusieurs jours »)."""
         days: dict[int, Iterable[Period]] = dict(self.items())
-        days[weekday] = tuple(periods)
+        same = tuple(periods)
+        for weekday in weekdays:
+            days[weekday] = same
         return WeeklySchedule(days)
 
     # Figures
@@ -331,6 +340,28 @@ class WeeklySchedule(Mapping[int, tuple[Period, ...]]):
             return "Fermé toute la semaine."
         days = self.describe_days(include_closed=include_closed)
         return "\n".join(f"{label} : {text}" for label, text in days)
+
+
+# --------------------------------------------------------------------------- days picked
+#: Every day of the week as a mask (bit d for weekday d, Monday = bit 0).
+ALL_DAYS = (1 << len(DAY_NAMES)) - 1
+
+
+def day_mask(weekdays: Iterable[int]) -> int:
+    """The days picked on a checklist, as one number a button can carry."""
+    mask = 0
+    for weekday in weekdays:
+        if not 0 <= weekday < len(DAY_NAMES):
+            raise ScheduleError(f"Jour de la semaine invalide : {weekday!r}.")
+        mask |= 1 << weekday
+    return mask
+
+
+def days_of_mask(mask: int) -> tuple[int, ...]:
+    """The weekdays of a mask, Monday first; a number that is no set of days raises."""
+    if not 0 <= mask <= ALL_DAYS:
+        raise ScheduleError(f"Jours invalides : {mask!r}.")
+    return tuple(d for d in range(len(DAY_NAMES)) if mask >> d & 1)
 
 
 # --------------------------------------------------------------------------- parsing

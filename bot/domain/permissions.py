@@ -44,6 +44,8 @@ class Action(StrEnum):
     DOCUMENTATION = "documentation"
     ANSWER_INVITATION = "answer_invitation"
     OWN_SIGNALS = "own_signals"
+    # Agents and managers who work at several sites: say which one they work at now
+    CHOOSE_SITE = "choose_site"
     # Managers
     MANAGE_HOURS = "manage_hours"
     MANAGE_CLOSURES = "manage_closures"
@@ -73,6 +75,7 @@ AGENT: frozenset[Action] = ALWAYS | {
     Action.DOCUMENTATION,
     Action.ANSWER_INVITATION,
     Action.OWN_SIGNALS,
+    Action.CHOOSE_SITE,
 }
 MANAGER: frozenset[Action] = AGENT | {
     Action.MANAGE_HOURS,
@@ -98,8 +101,9 @@ BY_ROLE: dict[Role, frozenset[Action]] = {
     Role.MANAGER: MANAGER,
     Role.COORDINATOR: COORDINATOR,
 }
-# While a label is under review the conversation with the Caf goes on, but nothing is logged.
-SUSPENDED_FORBIDS: frozenset[Action] = frozenset({Action.LOG_VISIT})
+# A suspended label forbids nothing: the convention knows only a label granted or withdrawn,
+# and while the Caf reviews it the label is still in force (Articles 4 and 9 still ask for the
+# indicators). The site is flagged, never stopped; only withdrawal stops the service.
 
 
 class Refusal(StrEnum):
@@ -108,8 +112,8 @@ class Refusal(StrEnum):
     STRANGER = "stranger"
     REVOKED = "revoked"
     WITHDRAWN = "withdrawn"
-    SUSPENDED = "suspended"
     ROLE = "role"
+    ONE_SITE = "one_site"  # choosing one's site, with a single site
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Actor:
     role: Role | None  # None: a stranger
     status: PersonStatus = PersonStatus.ACTIVE
     label: LabelStatus | None = None  # the partner's label, for agents and managers
+    several_sites: bool = False  # an agent or manager who works at more than one site
 
 
 STRANGER = Actor(role=None)
@@ -131,11 +136,18 @@ def decide(actor: Actor, action: Action) -> Refusal | None:
     if actor.status is PersonStatus.REVOKED:
         return None if action is Action.MY_DATA else Refusal.REVOKED
     if actor.role is not Role.COORDINATOR:
+        if action is Action.CHOOSE_SITE:
+            return _choose_site(actor)
         if actor.label is LabelStatus.WITHDRAWN and action is not Action.MY_DATA:
             return Refusal.WITHDRAWN
-        if actor.label is LabelStatus.SUSPENDED and action in SUSPENDED_FORBIDS:
-            return Refusal.SUSPENDED
     return None if action in BY_ROLE[actor.role] else Refusal.ROLE
+
+
+def _choose_site(actor: Actor) -> Refusal | None:
+    """With several sites, even from a withdrawn one: they may go on at another site."""
+    if actor.several_sites:
+        return None
+    return Refusal.WITHDRAWN if actor.label is LabelStatus.WITHDRAWN else Refusal.ONE_SITE
 
 
 def allowed_actions(actor: Actor) -> frozenset[Action]:

@@ -1,5 +1,5 @@
 """The visit log as stored and as told: a draft's and a visit's records, what a tap on a
-draft did, and an agent's counts.
+draft did, one's recent visits (🗂 Mes visites), and an agent's counts.
 
 bot/services/visits.py returns these; bot/ui/screens/visit.py turns each into what the agent
 sees. Pure data, no Telegram and no SQL.
@@ -145,6 +145,47 @@ class Undone:
 
 
 Undoing = Gone | TooLate | Undone
+
+
+# ------------------------------------------------------------------------------ 🗂 Mes visites
+class VisitLine(Model):
+    """One visit of 🗂 Mes visites: enough to recognise it, nothing to identify anybody."""
+
+    id: int
+    training: bool
+    visited_at: datetime
+    created_at: datetime
+    demande: str | None  # its first request (Annexe 2 code)
+    requests: int  # how many requests in all
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class MyVisits:
+    """A person's visits since `since` (their Caf's local midnight), newest first."""
+
+    since: date
+    today: date
+    lines: list[VisitLine]
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """🗑 Oui, l'annuler, from 🗂 Mes visites: the list as it stands after. `deleted` is False
+    when another tap cancelled the visit first."""
+
+    deleted: bool
+    listing: MyVisits
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    """A visit named by a tap on 🗂 Mes visites that the list does not hold: cancelled
+    meanwhile, or (`too_old`) visited before the list's first day — a stale card or a forged
+    tap, refused; with the list as it stands."""
+
+    listing: MyVisits
+    too_old: bool = False
 
 
 # ------------------------------------------------------------------------------ figures

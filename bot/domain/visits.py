@@ -20,6 +20,12 @@ from bot.domain import taxonomy as tx
 HISTORY_LIMIT = 40
 EARLIEST_HOUR = 7
 LATEST_HOUR = 21
+# A visit may be logged late for today and the 6 days before (a Monday reaches back to the
+# Tuesday before, so the days of a weekend's closure are never lost); never earlier.
+LATE_DAYS = 7
+TOO_EARLY = (
+    "Une visite ne peut être enregistrée que pour les 7 derniers jours, aujourd'hui compris."
+)
 
 
 class Step(StrEnum):
@@ -57,7 +63,7 @@ class Op(StrEnum):
     ADD = "add"  # value: demande | action | theme
     SKIP_THEMES = "skip"
     WHEN = "when"  # open the date picker
-    DAY = "day"  # value: now | today | yesterday
+    DAY = "day"  # value: now | a day of the last LATE_DAYS as YYYYMMDD (`day_code`)
     BACK = "back"
     SECTION = "sect"  # value: profile | demandes | themes | resolution | when (edit mode)
     SAVE = "save"  # edit mode: save the changes
@@ -95,8 +101,9 @@ class Answers(BaseModel):
     themes: list[str] = Field(default_factory=list)
     themes_done: bool = False
     resolution: str | None = None
-    # The visit's time: None = when it is saved; else a local day offset and hour.
-    days_ago: int | None = None
+    # The visit's time: None = when it is saved; else a local day (in the Caf's zone) and
+    # hour. The day is a date, not an offset: a day chosen before midnight stays that day.
+    day: date | None = None
     hour: int | None = None
     # A saved visit being modified keeps its own time unless the agent changes it.
     fixed_at: datetime | None = None
@@ -180,7 +187,7 @@ class Draft(BaseModel):
         elif op == Op.WHEN:
             new.picking = "day"
         elif op == Op.DAY:
-            new._choose_day(value)
+            new._choose_day(value, now_local)
         elif op == Op.SECTION:
             new._reopen(value)
         else:
@@ -256,25 +263,30 @@ class Draft(BaseModel):
         else:
             raise InvalidAnswer("Ce choix n'est plus proposé.")
 
-    def _choose_day(self, value: str) -> None:
+    def _choose_day(self, value: str, now_local: datetime | None) -> None:
         a = self.answers
         if self.picking != "day":
             raise InvalidAnswer("Ce choix n'est plus proposé.")
         if value == "now":
-            a.days_ago, a.hour, a.fixed_at, self.picking = None, None, None, None
-        elif value in ("today", "yesterday"):
-            a.days_ago = 0 if value == "today" else 1
-            a.hour = None
-            self.picking = "hour"
-        else:
+            a.day, a.hour, a.fixed_at, self.picking = None, None, None, None
+            return
+        day = parse_day_code(value)
+        if day is None or now_local is None:
             raise InvalidAnswer("Ce choix n'est plus proposé.")
+        # Checked here, whatever the buttons showed: a forged or a days-old button is refused.
+        if day not in day_choices(now_local):
+            raise InvalidAnswer(TOO_EARLY)
+        a.day, a.hour = day, None
+        self.picking = "hour"
 
     def _choose_hour(self, value: str, now_local: datetime | None) -> None:
         a = self.answers
-        if a.days_ago is None or not value.isdigit():
+        if a.day is None or not value.isdigit():
             raise InvalidAnswer("Ce choix n'est plus proposé.")
+        if now_local is not None and a.day not in day_choices(now_local):
+            raise InvalidAnswer(TOO_EARLY)  # chosen before midnight, now out of the window
         hour = int(value)
-        if hour not in hour_choices(a.days_ago, now_local):
+        if hour not in hour_choices(a.day, now_local):
             raise InvalidAnswer("Cette heure n'est pas possible : choisissez une heure passée.")
         a.hour = hour
         self.picking = None
@@ -318,21 +330,42 @@ def first_missing(a: Answers) -> Step | None:
     return None
 
 
-def hour_choices(days_ago: int, now_local: datetime | None) -> list[int]:
+def day_choices(now_local: datetime) -> list[date]:
+    """The days a visit may be logged for, today first: today and the LATE_DAYS - 1 before,
+    in the zone of `now_local` (the Caf's)."""
+    today = now_local.date()
+    return [today - timedelta(days=n) for n in range(LATE_DAYS)]
+
+
+def day_code(day: date) -> str:
+    """A day as a button carries it: 20261204."""
+    return f"{day:%Y%m%d}"
+
+
+def parse_day_code(value: str) -> date | None:
+    """The day of `day_code`, or None for anything else (a forged value included)."""
+    if len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+def hour_choices(day: date, now_local: datetime | None) -> list[int]:
     """Hours offered for a late log: not in the future, within a plausible opening day."""
     first, last = EARLIEST_HOUR, LATEST_HOUR
-    if days_ago == 0 and now_local is not None:
+    if now_local is not None and day == now_local.date():
         last = min(last, now_local.hour)
         first = min(first, last)  # before 7 h, the hours of the night so far
     return list(range(first, last + 1))
 
 
 def visit_time(a: Answers, now: datetime, tz: ZoneInfo) -> datetime:
-    """When the visit happened: now, or the chosen hour today or yesterday (local time)."""
-    if a.days_ago is None or a.hour is None:
+    """When the visit happened: now, or the chosen hour of the chosen day (in `tz`)."""
+    if a.day is None or a.hour is None:
         return a.fixed_at if a.fixed_at is not None else now
-    day: date = now.astimezone(tz).date() - timedelta(days=a.days_ago)
-    local = datetime.combine(day, time(a.hour), tzinfo=tz)
+    local = datetime.combine(a.day, time(a.hour), tzinfo=tz)
     return min(local, now)
 
 

@@ -19,8 +19,10 @@ Decisions:
   The link is also written at the end of DESCRIPTION, because several calendars (Outlook
   among them) never show URL. DESCRIPTION also names the Caf that organises the event
   (« Organisé par : Caf de la Somme »), as there is no ORGANIZER.
-* DTSTAMP is when the file is made (`now`, the current time when not given): with a METHOD,
-  RFC 5545 makes it the creation time of the iCalendar object.
+* DTSTAMP is when the file is made (`now`, from the caller's clock): with a METHOD, RFC 5545
+  makes it the creation time of the iCalendar object.
+* The Caf's zone plays no part: the instants are the event's, and UTC names them exactly;
+  the texts that go with the file (bot/ui/templates/event_*.html.j2) say the Caf's hours.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def event_ics(
     description: str | None,
     cancelled: bool = False,
     sequence: int = 0,
-    now: datetime | None = None,
+    now: datetime,
 ) -> str:
     """The text of the .ics file (CRLF line ends, UTF-8 once encoded) for one event."""
     start, end = _utc(starts_at, "starts_at"), _utc(ends_at, "ends_at")
@@ -78,7 +80,7 @@ def event_ics(
         raise ValueError("an event ends after it starts")
     if sequence < 0:
         raise ValueError("sequence must not be negative")
-    stamp = _utc(now, "now") if now is not None else datetime.now(UTC)
+    stamp = _utc(now, "now")
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -8,7 +8,8 @@ Decisions:
 
 * Every event is listed, drafts and cancelled ones too, its state in a column of its own:
   the file is the Caf's record of its network life (Article 9), not an invitation.
-* Times are shown in the Caf's time zone (`cafs.timezone`), as its coordinators read them.
+* Times are shown in the time zone of the Caf exported (`caf.zone`; every event listed is
+  that Caf's), as its coordinators read them; so is the moment the file was made.
 * An event nobody was invited to (a draft) still has one row, its person columns empty, so
   that the CSV, which has no second table, lists every event.
 * Within an event, the Caf's coordinators come first, then each site by name, then people
@@ -31,11 +32,11 @@ from __future__ import annotations
 
 import csv
 import io
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -194,13 +195,13 @@ ORDER BY e.starts_at, e.id, s.id IS NOT NULL, s.name COLLATE NOCASE, s.id,
 """
 
 
-def _local(text: str | None, zone: zoneinfo.ZoneInfo) -> datetime | None:
+def _local(text: str | None, zone: ZoneInfo) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).astimezone(zone)
 
 
 async def collect(db: Conn, caf: Caf) -> EventsExport:
     """Everything the export shows; give it one `db.read()` snapshot for a consistent file."""
-    zone = zoneinfo.ZoneInfo(caf.timezone)
+    zone = caf.zone
     params = {"caf": caf.id}
     events = tuple(
         EventRow(
@@ -325,7 +326,8 @@ class Sheet:
 
 
 def to_xlsx(export: EventsExport, generated_at: datetime, command: str) -> bytes:
-    """The workbook's bytes; `generated_at` in the Caf's time zone, `command` as typed."""
+    """The workbook's bytes; `generated_at` shown in the Caf's time zone, `command` as typed."""
+    generated_at = generated_at.astimezone(export.caf.zone)
     workbook = Workbook(write_only=True)
     workbook.properties.creator = "Point numérique Caf — l'assistant"
     workbook.properties.title = f"Événements — {export.caf.name}"

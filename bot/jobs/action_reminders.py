@@ -30,8 +30,9 @@ from storage.db import Database, Tx
 KIND = "action_reminder"
 
 
-async def send_reminders(db: Database, now: datetime) -> int:
-    """Enqueues the reminders due on each Caf's local day; returns the messages queued."""
+async def send_reminders(db: Database, now: datetime, *, caf_id: int | None = None) -> int:
+    """Enqueues the reminders due on each Caf's local day (one Caf's, or all of them);
+    returns the messages queued."""
     # Every Caf's local day is within a day of UTC's.
     until = now.date() + timedelta(days=ITEM_REMINDER_DAYS + 1)
     items = await store.open_items_due_by(db, until)
@@ -46,6 +47,8 @@ async def send_reminders(db: Database, now: datetime) -> int:
                 sites[item.partner_id] = await partners.get(tx, item.partner_id)
             partner = sites[item.partner_id]
             if partner is None or partner.label_status is LabelStatus.WITHDRAWN:
+                continue
+            if caf_id is not None and partner.caf_id != caf_id:
                 continue
             if partner.caf_id not in known:
                 known[partner.caf_id] = await cafs.get(tx, partner.caf_id)

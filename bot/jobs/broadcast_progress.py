@@ -5,7 +5,7 @@ broadcasts still 'sending' (each marked 'sent' once none of its messages is wait
 edits the coordinator's message (at most once per interval, and only when the figures
 changed). Started by bot/app.py (`start_progress`) beside the outbox sender, it runs on the
 monotonic clock like the sender, and state lives in the database, so after a restart it
-simply picks up where it was.
+simply picks up where it was. Each broadcast's times are shown in its own Caf's zone.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from zoneinfo import ZoneInfo
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -29,11 +28,10 @@ log = logging.getLogger(__name__)
 
 
 class BroadcastProgress:
-    def __init__(self, bot: Bot, db: Database, clock: Clock, tz: ZoneInfo, interval: float) -> None:
+    def __init__(self, bot: Bot, db: Database, clock: Clock, interval: float) -> None:
         self._bot = bot
         self._db = db
         self._clock = clock
-        self._tz = tz
         self._interval = interval
         self._shown: dict[int, str] = {}
 
@@ -53,7 +51,8 @@ class BroadcastProgress:
     async def _show(self, a: Announcement) -> None:
         if a.progress_chat_id is None or a.progress_message_id is None:
             return
-        text, markup = screen.detail(a, await broadcasts.figures(self._db, a), self._tz)
+        figures, tz = await broadcasts.figures(self._db, a), await broadcasts.zone(self._db, a)
+        text, markup = screen.detail(a, figures, tz)
         if self._shown.get(a.id) == text:
             return
         try:

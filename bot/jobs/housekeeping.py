@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.jobs import retention
+from bot.jobs import morning, retention
 from storage import scheduled, visits
 from storage.db import Database
 from storage.scheduled import ScheduledJob
@@ -51,6 +51,8 @@ async def run(job: ScheduledJob, *, db: Database, clock: Clock, settings: Settin
         # Abandoned the night before (or by their agent) first, so that a draft left open
         # keeps its buttons saying « abandonnée » for a day before it is deleted.
         await visits.delete_abandoned_drafts(tx)
+        # 24 runs of the morning job a day: a week of them is enough to look back on.
+        await scheduled.purge_done(tx, morning.KIND, now - timedelta(days=7))
         await visits.abandon_stale_drafts(
             tx, now - timedelta(hours=settings.draft_max_age_hours), now
         )

@@ -36,10 +36,13 @@ log = logging.getLogger(__name__)
 KIND = "renewal_reminder"
 
 
-async def send_reminders(db: Database, now: datetime) -> int:
-    """Enqueues the reminders due on each Caf's local day; returns how many sites were."""
+async def send_reminders(db: Database, now: datetime, *, caf_id: int | None = None) -> int:
+    """Enqueues the reminders due on each Caf's local day (one Caf's, or all of them);
+    returns how many sites were."""
     due = []
     for convention in await store.conventions_to_remind(db):
+        if caf_id is not None and convention.caf_id != caf_id:
+            continue
         today = now.astimezone(ZoneInfo(convention.timezone)).date()
         term = renewal.reminder_due(convention.convention_start, today)
         if term is not None:

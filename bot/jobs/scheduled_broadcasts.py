@@ -1,7 +1,9 @@
 """Scheduled broadcasts: a programmed announcement leaves when it falls due.
 
-The coordinator's « 🗓 Programmer » (bot/services/broadcasts.py `schedule`) writes a due row
-of kind `KIND`; the scheduler (bot/scheduler.py), registered by bot/app.py, runs `run` when
+The coordinator's « 🗓 Programmer » (bot/services/broadcasts.py `schedule`) arms the
+broadcast's one due row (`send_job_key`), at an instant chosen in the coordinator's Caf's
+zone and stored in UTC; cancelling the programming cancels that row, programming again
+re-arms it. The scheduler (bot/jobs/scheduler.py), registered by bot/app.py, runs `run` when
 it is due. The scheduler may run a job twice (after a crash): the service sends only an
 announcement still programmed, so the second run does nothing.
 """

@@ -51,10 +51,13 @@ REMIND_KIND = "transmission_reminder"
 LATE_KIND = "transmission_late"
 
 
-async def run_transmission(db: Database, now: datetime) -> int:
-    """Opens ended periods, asks, reminds, reports lateness; returns messages queued."""
+async def run_transmission(db: Database, now: datetime, *, caf_id: int | None = None) -> int:
+    """Opens ended periods, asks, reminds, reports lateness (for one Caf, or all of them);
+    returns messages queued."""
     queued = 0
     for caf in await cafs.list_all(db):
+        if caf_id is not None and caf.id != caf_id:
+            continue
         tz = ZoneInfo(caf.timezone)
         ended = reporting_period_of(now.astimezone(tz).date(), caf.reporting_period).previous()
         start, end = ended.bounds(tz)

@@ -38,11 +38,18 @@ from bot.ui.screens.broadcast import (
     recipient_text,
     reminder_text,
 )
-from storage import announcements, audiences, outbox, partners, pending, scheduled
+from storage import announcements, audiences, cafs, outbox, partners, pending, scheduled
 from storage.db import Conn, Database
 
 SEND_KIND = "broadcast_send"
 WHEN_KIND = "broadcast_when"  # the typed moment of a programmed sending
+
+
+def send_job_key(announcement_id: int) -> str:
+    """The one scheduled job that sends a programmed broadcast. Programming arms it (again),
+    cancelling the programming cancels it: both name it through here, so they cannot drift
+    apart (they once did, and a broadcast cancelled then programmed anew never left)."""
+    return f"broadcast:{announcement_id}:send"
 
 
 class Unknown(LookupError):
@@ -101,6 +108,14 @@ async def figures(conn: Conn, a: Announcement) -> Figures:
         readers=len(readers),
         read=sum(1 for r in readers if r.read_at),
     )
+
+
+async def zone(conn: Conn, a: Announcement) -> ZoneInfo:
+    """The zone the broadcast's times are shown in: its Caf's."""
+    caf = await cafs.get(conn, a.caf_id)
+    if caf is None:
+        raise Unknown(f"caf {a.caf_id}")
+    return caf.zone
 
 
 async def recent(db: Database, member: Member) -> list[Report]:
@@ -272,12 +287,12 @@ async def schedule(
         await announcements.update(
             tx, a.id, now, status=Status.SCHEDULED.value, scheduled_for=when, **fields
         )
-        # One row per announcement, moved when it is programmed anew. A programming that
-        # was cancelled leaves its row: when due, the job finds a draft and sends nothing.
-        await scheduled.reschedule(
+        # One job per announcement, armed again whatever became of it: cancelled with
+        # its programming, or run as a no-op by an older version after a cancellation.
+        await scheduled.rearm(
             tx,
             kind=SEND_KIND,
-            key=f"broadcast:{a.id}:send",
+            key=send_job_key(a.id),
             due_at=when,
             payload={"announcement": a.id},
             now=now,
@@ -307,12 +322,13 @@ async def follow(
 
 
 async def unschedule(db: Database, member: Member, announcement_id: int, now: datetime) -> Draft:
-    """Takes a programmed broadcast back to draft, audited."""
+    """Takes a programmed broadcast back to draft, and its sending job off, audited."""
     async with db.transaction() as tx:
         a = await _own(tx, member, announcement_id)
         if a.status != Status.SCHEDULED:
             raise Refused(Refusal.NOT_SCHEDULED)
         await announcements.update(tx, a.id, now, status=Status.DRAFT.value, scheduled_for=None)
+        await scheduled.cancel(tx, send_job_key(a.id), now)
         await audit.record(tx, member, "broadcast.unscheduled", now, _on(a))
     return await draft(db, member, announcement_id)
 

@@ -1,18 +1,50 @@
-"""The Cafs a deployment serves: added and set up by the server's operator (command line)."""
+"""The Cafs a deployment serves: added by the server's operator (command line), set up by
+the operator or by the Caf's own coordinators (« ⚙️ Ma Caf »): both change a setting through
+`update`, audited, the Caf's coordinators told."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.models import Caf, Member, ReportingPeriod
-from bot.services import audit
-from storage import cafs
+from bot.services import audit, notify
+from bot.ui.screens import caf_settings as screen
+from storage import cafs, partners, pending
 from storage.cafs import DuplicateCaf
 from storage.db import Database
+from storage.timefmt import to_db
 
-__all__ = ["CafChanges", "DuplicateCaf", "add", "update"]
+__all__ = [
+    "CafChanges",
+    "CafSettings",
+    "DuplicateCaf",
+    "NotAChatId",
+    "add",
+    "change",
+    "parse_notify_chat",
+    "settings",
+    "update",
+]
+
+# What clears the notification chat, typed or on the command line.
+NO_CHAT = frozenset({"none", "aucun", "aucune"})
+# Telegram's chat ids fit in 52 bits; groups and channels are negative.
+_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,15}")
+
+
+class NotAChatId(ValueError):
+    """A notification chat that is neither a Telegram chat id nor « none »."""
+
+
+@dataclass(frozen=True)
+class CafSettings:
+    """What « ⚙️ Ma Caf » shows: the Caf's settings and how many sites it has."""
+
+    caf: Caf
+    sites: int
 
 
 @dataclass(frozen=True)
@@ -45,6 +77,28 @@ class CafChanges:
         return details
 
 
+def parse_notify_chat(text: str) -> int | None:
+    """A notification chat as typed: a chat id (-1001234567890), or None for « none » (no
+    group). Raises NotAChatId for anything else."""
+    typed = text.strip().replace(" ", "")
+    if typed.lower() in NO_CHAT:
+        return None
+    if not _CHAT_ID.fullmatch(typed):
+        raise NotAChatId(text)
+    return int(typed)
+
+
+async def settings(db: Database, by: Member) -> CafSettings:
+    """The coordinator's own Caf, as it stands."""
+    return CafSettings(by.caf, len(await partners.list_for_caf(db, by.caf.id)))
+
+
+async def change(db: Database, by: Member, changes: CafChanges, now: datetime) -> CafSettings:
+    """A coordinator's change to their own Caf (`update`), and the settings it leaves."""
+    caf = await update(db, by.caf, changes, now, by)
+    return CafSettings(caf, len(await partners.list_for_caf(db, caf.id)))
+
+
 async def add(
     db: Database,
     *,
@@ -67,8 +121,10 @@ async def add(
 async def update(
     db: Database, caf: Caf, changes: CafChanges, now: datetime, by: Member | None = None
 ) -> Caf:
-    """The Caf's settings changed. Raises DuplicateCaf when renamed onto another Caf's name
-    (a change of capitals only is fine)."""
+    """The Caf's settings changed, by the operator (`by` None) or one of its coordinators
+    (whose typed answer, if one was expected, is then over), audited; the Caf's other
+    coordinators and its notification group (the new one) are told. Raises DuplicateCaf when
+    renamed onto another Caf's name (a change of capitals only is fine)."""
     async with db.transaction() as tx:
         if changes.name is not None:
             same = await cafs.get_by_name(tx, changes.name)
@@ -90,5 +146,29 @@ async def update(
             tx, by, "caf.updated", now, ("caf", caf.id), caf_id=caf.id, details=details
         )
         updated = await cafs.get(tx, caf.id)
-    assert updated is not None
+        assert updated is not None
+        if by is not None:
+            await pending.clear(tx, by.person.id)
+        changed = ",".join(f"{key}={value}" for key, value in sorted(details.items()))
+        await notify.to_coordinators(
+            tx,
+            updated,
+            kind="caf_settings",
+            key=f"caf:{caf.id}:settings:{to_db(now)}:{changed}",
+            text=_notice(updated, changes, by),
+            now=now,
+            exclude_person_id=by.person.id if by else None,
+        )
     return updated
+
+
+def _notice(caf: Caf, changes: CafChanges, by: Member | None) -> str:
+    return screen.settings_notice(
+        caf,
+        by.person if by else None,
+        period=changes.period is not None,
+        notify_chat=changes.notify_chat_id is not None or changes.clear_notify_chat,
+        timezone=changes.timezone is not None,
+        name=changes.name is not None,
+        logo=changes.logo_path is not None or changes.clear_logo,
+    )

@@ -9,7 +9,10 @@ whoever calls them wakes the outbox sender afterwards.
 An id that is not an event of the member's Caf (forged, another Caf's), a site of another
 Caf or an answer from someone not invited is `UnknownEvent`, which a screen answers as a
 stale button. An expected refusal (a draft already published, a step already answered…) is
-`Denied`; a typed answer that cannot be used is `InvalidAnswer`: the screens say why.
+`Denied`: the screens say why. A typed answer that cannot be used is not an error: the
+same step comes back with why (`Step.problem`), shown in the flow's message.
+
+Every date and hour asked, shown, sent or scheduled is the event's Caf's (`caf.zone`).
 """
 
 from __future__ import annotations
@@ -34,22 +37,20 @@ from bot.ui.screens.events import (
     Attendance,
     Card,
     Created,
+    Draft,
     Line,
     SitesChoice,
     Step,
 )
-from storage import audiences, partners, pending, people, scheduled
+from storage import audiences, cafs, partners, pending, people, scheduled
 from storage import events as store
 from storage.db import Conn, Database, Tx
 
 REMINDER_KIND = "event_reminder"
 REMINDER_KEYS = (*(f"j{days}" for days in rules.REMINDER_DAYS_BEFORE), "deadline")
-# « 2 jours avant »: the answer deadline offered by default.
-DEFAULT_DEADLINE = timedelta(days=2)
 # A place is an address, with a phone number at times: not identifiers of a person there.
 PLACE_ALLOWED = frozenset({privacy.IdentifierKind.ADDRESS, privacy.IdentifierKind.PHONE})
 URL = re.compile(r"^https?://\S+\.\S+$")
-MAX_CAPACITY = 10_000
 
 Progress = Step | Created
 
@@ -85,9 +86,10 @@ async def overview(conn: Conn, caf: Caf) -> list[Line]:
 
 
 async def home(db: Database, member: Member) -> list[Line]:
-    """Back to the list: a half-typed event is forgotten."""
-    await pending.clear(db, member.person.id)
-    return await overview(db, member.caf)
+    """Back to the list: an event being created is forgotten."""
+    async with db.transaction() as tx:
+        await _forget(tx, member)
+        return await overview(tx, member.caf)
 
 
 async def _own(conn: Conn, member: Member, event_id: int) -> Event:
@@ -148,103 +150,232 @@ async def cancellable(conn: Conn, member: Member, event_id: int) -> Event:
 
 
 # ------------------------------------------------------------------------------ creation
-async def _ask(
-    conn: Conn,
-    member: Member,
-    step: str,
+# The event being created lives in its creator's pending input (storage/pending.py), so a
+# restart mid-flow loses nothing: its kind names the step asked now (`event_<step>`, then
+# `event_card` once the draft is saved), its context what was given so far and the id of
+# the flow's one message, which every step edits.
+CARD = "event_card"
+# Where the times that no longer fit (time went by meanwhile) are asked again.
+_STEP_OF = {
+    Why.PAST: "start",
+    Why.END_FIRST: "end",
+    Why.DEADLINE_AFTER_START: "deadline",
+    Why.DEADLINE_OVER: "deadline",
+}
+
+
+def _moment_of(context: dict[str, Any], key: str) -> datetime | None:
+    value = context.get(key)
+    return datetime.fromisoformat(value) if value else None
+
+
+def _step(
+    name: str,
     context: dict[str, Any],
     now: datetime,
-    problem: str | None = None,
+    *,
+    problem: Why | None = None,
+    detail: str = "",
+    typed: bool = False,
 ) -> Step:
-    """Notes the step to be typed next (what was given so far in its context)."""
+    """The step `name` as shown, with what `context` holds."""
+    start = _moment_of(context, "start")
+    draft = Draft(
+        kind=EventKind(context["kind"]) if "kind" in context else None,
+        title=context.get("title"),
+        start=start,
+        end=_moment_of(context, "end"),
+        place=context.get("place"),
+        visio=context.get("visio"),
+        capacity=context.get("capacity"),
+        deadline=_moment_of(context, "deadline"),
+    )
+    offered = rules.default_deadline(start, now) if name == "deadline" and start else None
+    return Step(
+        name,
+        draft,
+        context.get("message"),
+        problem=problem,
+        detail=detail,
+        typed=typed,
+        deadline_days=offered,
+    )
+
+
+async def _ask(
+    conn: Conn, member: Member, step: str, context: dict[str, Any], now: datetime, **why: Any
+) -> Step:
+    """Notes the step asked next (what was given so far in its context)."""
     await pending.expect(conn, member.person.id, f"event_{step}", context, now)
-    return Step(step, EventKind(context["kind"]), problem)
+    return _step(step, context, now, **why)
 
 
-async def begin(db: Database, member: Member, kind: EventKind, now: datetime) -> Step:
-    """A new event of this kind: its title comes next."""
-    return await _ask(db, member, STEPS[0], {"kind": kind.value}, now)
+async def _forget(conn: Conn, member: Member) -> None:
+    """Forgets the event being created, if one is (another flow's expected answer stays)."""
+    expected = await pending.get(conn, member.person.id)
+    if expected is not None and expected.kind.startswith("event_"):
+        await pending.clear(conn, member.person.id)
 
 
-async def take_default(db: Database, member: Member, step_index: int, now: datetime) -> Progress:
-    """The one-tap default of the step being typed (title, capacity, deadline)."""
-    expected = await pending.get(db, member.person.id)
-    if not 0 <= step_index < len(STEPS) or expected is None:
+async def _current(conn: Conn, member: Member, step: str, message_id: int | None) -> dict[str, Any]:
+    """What was given before `step`, which must be the step asked now (else the button is
+    an old one); the flow's message is the one tapped."""
+    expected = await pending.get(conn, member.person.id)
+    if expected is None or not expected.kind.startswith("event_"):
         raise Denied(Why.STEP_GONE)
-    step = STEPS[step_index]
     if expected.kind != f"event_{step}":
         raise Denied(Why.STEP_PASSED)
     context = dict(expected.context)
-    if step == "title":
-        context["title"] = EventKind(context["kind"]).label
-    elif step == "capacity":
-        context["capacity"] = None
-    elif step == "deadline":
-        start = datetime.fromisoformat(context["start"])
-        context["deadline"] = (start - DEFAULT_DEADLINE).isoformat()
-    else:  # a step without a default (only forged data names one)
-        raise Denied(Why.STEP_PASSED)
-    return await _advance(db, member, step, context, now)
+    if message_id is not None:
+        context["message"] = message_id
+    return context
+
+
+def _step_index(value: int) -> str:
+    if not 0 <= value < len(STEPS):  # forged data
+        raise Denied(Why.STEP_GONE)
+    return STEPS[value]
+
+
+async def new(db: Database, member: Member, message_id: int | None, now: datetime) -> Step:
+    """« ➕ Nouvel événement »: its kind is asked first, in the message tapped."""
+    return await _ask(db, member, "kind", {"message": message_id}, now)
+
+
+async def choose_kind(
+    db: Database, member: Member, kind: EventKind, message_id: int | None, now: datetime
+) -> Step:
+    """The kind chosen: its title comes next."""
+    async with db.transaction() as tx:
+        context = await _current(tx, member, "kind", message_id)
+        return await _ask(tx, member, "title", {**context, "kind": kind.value}, now)
+
+
+async def take_default(
+    db: Database, member: Member, step_index: int, message_id: int | None, now: datetime
+) -> Progress:
+    """The one-tap answer of a step: the title proposed, no limit of places, the answer
+    deadline offered (2 days before, or the day before, or the start)."""
+    step = _step_index(step_index)
+    async with db.transaction() as tx:
+        context = await _current(tx, member, step, message_id)
+        if step == "title":
+            context["title"] = EventKind(context["kind"]).label
+        elif step == "capacity":
+            context["capacity"] = None
+        elif step == "deadline":
+            start = datetime.fromisoformat(context["start"]).astimezone(member.caf.zone)
+            days = rules.default_deadline(start, now)
+            if days is None:  # the start went by while the coordinator was away
+                return await _ask(tx, member, "start", context, now, problem=Why.PAST)
+            # On the Caf's wall clock: « 2 jours avant » keeps the hour across summer time.
+            context["deadline"] = (start - timedelta(days=days)).isoformat()
+        else:  # a step without a one-tap answer (only forged data names one)
+            raise Denied(Why.STEP_PASSED)
+        return await _advance(tx, member, step, context, now)
 
 
 async def take_capacity(
-    db: Database, member: Member, capacity: int | None, now: datetime
+    db: Database, member: Member, capacity: int, message_id: int | None, now: datetime
 ) -> Progress:
     """One of the capacities offered in one tap."""
-    expected = await pending.get(db, member.person.id)
-    if expected is None or expected.kind != "event_capacity" or capacity not in CAPACITIES:
+    if capacity not in CAPACITIES:  # forged data
         raise Denied(Why.STEP_PASSED)
-    return await _advance(db, member, "capacity", {**expected.context, "capacity": capacity}, now)
+    async with db.transaction() as tx:
+        context = await _current(tx, member, "capacity", message_id)
+        return await _advance(tx, member, "capacity", {**context, "capacity": capacity}, now)
+
+
+async def back(
+    db: Database, member: Member, step_index: int, message_id: int | None, now: datetime
+) -> Step | list[Line]:
+    """« ⬅️ Retour »: the step before, what was given kept; from the first, the list."""
+    step = _step_index(step_index)
+    async with db.transaction() as tx:
+        context = await _current(tx, member, step, message_id)
+        if step_index == 0:
+            await pending.clear(tx, member.person.id)
+            return await overview(tx, member.caf)
+        return await _ask(tx, member, STEPS[step_index - 1], context, now)
+
+
+async def abandon(db: Database, member: Member) -> list[Line]:
+    """« ✖️ Annuler »: the event being created is forgotten (nothing was saved); the list."""
+    async with db.transaction() as tx:
+        await _forget(tx, member)
+        return await overview(tx, member.caf)
 
 
 async def answer_step(
-    db: Database, member: Member, expected: PendingInput, text: str, now: datetime, tz: ZoneInfo
+    db: Database, member: Member, expected: PendingInput, text: str, now: datetime
 ) -> Progress:
-    """A typed step (already through the privacy screen): checked, then the next one."""
+    """Text typed during the creation (already through the privacy screen): the step's
+    answer, checked, then the next step; or the same step with why the answer was not
+    taken; or, where a button is expected, the current step again."""
     step = expected.kind.removeprefix("event_")
+    context = dict(expected.context)
+    if step == "card":
+        event = await _own(db, member, int(context["event"]))
+        return Created(await _card(db, event, now), context.get("message"), typed=True)
+    if step not in _PARSERS:  # the kind: a button is expected
+        return _step(step, context, now, typed=True)
     try:
-        change = _PARSERS[step](dict(expected.context), text, now, tz)
-    except InvalidAnswer:
-        raise
+        change = _PARSERS[step](context, text, now, member.caf.zone)
+    except InvalidAnswer as error:
+        return _step(step, context, now, problem=error.why, detail=error.detail)
     except ValueError as error:  # the date parsers' French messages (MomentError…)
-        raise InvalidAnswer(detail=str(error)) from None
-    return await _advance(db, member, step, {**expected.context, **change}, now)
+        return _step(step, context, now, detail=str(error))
+    async with db.transaction() as tx:
+        return await _advance(tx, member, step, {**context, **change}, now)
+
+
+async def moved(db: Database, member: Member, message_id: int, now: datetime) -> None:
+    """The flow's message was sent afresh (the old one could not be edited any more): the
+    next steps edit the new one."""
+    async with db.transaction() as tx:
+        expected = await pending.get(tx, member.person.id)
+        if expected is not None and expected.kind.startswith("event_"):
+            context = {**expected.context, "message": message_id}
+            await pending.expect(tx, member.person.id, expected.kind, context, now)
 
 
 async def _advance(
-    db: Database, member: Member, done: str, context: dict[str, Any], now: datetime
+    tx: Tx, member: Member, done: str, context: dict[str, Any], now: datetime
 ) -> Progress:
     """The next step, or the event saved as a draft once the last one is given."""
     index = STEPS.index(done)
     if index + 1 < len(STEPS):
-        return await _ask(db, member, STEPS[index + 1], context, now)
+        return await _ask(tx, member, STEPS[index + 1], context, now)
     starts_at = datetime.fromisoformat(context["start"])
     ends_at = datetime.fromisoformat(context["end"])
     deadline = datetime.fromisoformat(context["deadline"])
-    problem = rules.validate_times(starts_at=starts_at, ends_at=ends_at, deadline=deadline, now=now)
-    if problem:
-        return await _ask(db, member, "start", context, now, problem)
-    async with db.transaction() as tx:
-        event = await store.create(
-            tx,
-            caf_id=member.caf.id,
-            kind=EventKind(context["kind"]),
-            title=str(context["title"]),
-            starts_at=starts_at,
-            ends_at=ends_at,
-            place=context.get("place"),
-            visio_url=context.get("visio"),
-            capacity=context.get("capacity"),
-            rsvp_deadline=deadline,
-            created_by=member.person.id,
-            now=now,
-        )
-        await pending.clear(tx, member.person.id)
-        await audit.record(tx, member, "event.created", now, ("event", event.id))
-        return Created(await _card(tx, event, now))
+    why = rules.validate_times(starts_at=starts_at, ends_at=ends_at, deadline=deadline, now=now)
+    if why is not None:
+        return await _ask(tx, member, _STEP_OF[why], context, now, problem=why)
+    event = await store.create(
+        tx,
+        caf_id=member.caf.id,
+        kind=EventKind(context["kind"]),
+        title=str(context["title"]),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=context.get("place"),
+        visio_url=context.get("visio"),
+        capacity=context.get("capacity"),
+        rsvp_deadline=deadline,
+        created_by=member.person.id,
+        now=now,
+    )
+    message_id = context.get("message")
+    # The card is a step too: text typed while it is shown brings it back.
+    await pending.expect(
+        tx, member.person.id, CARD, {"event": event.id, "message": message_id}, now
+    )
+    await audit.record(tx, member, "event.created", now, ("event", event.id))
+    return Created(await _card(tx, event, now), message_id)
 
 
-# The typed steps: each returns what it adds to the context, or raises.
+# The typed steps: each returns what it adds to the context, or raises. `tz`: the Caf's.
 Parser = Callable[[dict[str, Any], str, datetime, ZoneInfo], dict[str, Any]]
 
 
@@ -254,6 +385,8 @@ def _moment(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _title(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    if len(text) > rules.TITLE_MAX:
+        raise InvalidAnswer(Why.TITLE_TOO_LONG)
     return {"title": text}
 
 
@@ -265,10 +398,10 @@ def _start(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> d
 
 
 def _end(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    """An hour on the day it starts, or another day and hour."""
-    start = datetime.fromisoformat(context["start"])
+    """An hour on the day it starts (the Caf's day), or another day and hour."""
+    start = datetime.fromisoformat(context["start"]).astimezone(tz)
     try:
-        end = datetime.combine(start.date(), moments.parse_time(text), tzinfo=start.tzinfo)
+        end = datetime.combine(start.date(), moments.parse_time(text), tzinfo=tz)
     except moments.MomentError:
         end = _moment(text, now, tz)
     if end <= start:
@@ -278,6 +411,8 @@ def _end(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dic
 
 def _place(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """An address, or the link of a video meeting."""
+    if len(text) > rules.PLACE_MAX:
+        raise InvalidAnswer(Why.PLACE_TOO_LONG)
     if text.lower().startswith(("http://", "https://")):
         if not URL.match(text):
             raise InvalidAnswer(Why.BAD_LINK)
@@ -286,18 +421,24 @@ def _place(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> d
 
 
 def _capacity(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    if not text.isdecimal() or not 0 < int(text) <= MAX_CAPACITY:
-        raise InvalidAnswer(Why.BAD_CAPACITY)
-    return {"capacity": int(text)}
+    """Any whole number of places from 1 to 10 000, or « sans limite »."""
+    try:
+        return {"capacity": rules.parse_capacity(text)}
+    except rules.CapacityError as error:
+        raise InvalidAnswer(error.why) from None
 
 
 def _deadline(context: dict[str, Any], text: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    """A day and hour, or a day (until its end)."""
+    """A day and hour, or a day (until its end), before the start and still ahead."""
     try:
         deadline = _moment(text, now, tz)
     except moments.MomentError:
         day = closure_dates.parse_day(text, now.astimezone(tz).date())
         deadline = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+    if deadline > datetime.fromisoformat(context["start"]):
+        raise InvalidAnswer(Why.DEADLINE_AFTER_START)
+    if deadline <= now:
+        raise InvalidAnswer(Why.DEADLINE_OVER)
     return {"deadline": deadline.isoformat()}
 
 
@@ -351,14 +492,17 @@ async def drop(db: Database, member: Member, event_id: int, now: datetime) -> li
     async with db.transaction() as tx:
         event = await _draft(tx, member, event_id, Why.CANCEL_INSTEAD)
         await store.set_fields(tx, event.id, now, status="cancelled")
+        await _forget(tx, member)
         return await overview(tx, member.caf)
 
 
 async def publish(
-    db: Database, member: Member, event_id: int, now: datetime, tz: ZoneInfo
+    db: Database, member: Member, event_id: int, now: datetime, *, reminder_hour: int
 ) -> tuple[Card, int]:
     """Invites the audience (each gets « Je participe » / « Je ne peux pas ») and books the
-    reminders; the event's card and how many were invited."""
+    reminders, at `reminder_hour` o'clock in the Caf's zone on their days; the event's card
+    and how many were invited."""
+    zone = member.caf.zone
     async with db.transaction() as tx:
         event = await _own(tx, member, event_id)
         if event.status != "draft":  # a double tap
@@ -367,13 +511,16 @@ async def publish(
             raise Denied(Why.DEADLINE_PASSED)
         await store.set_fields(tx, event.id, now, status="published")
         invited = await store.invite_audience(tx, event)
-        text, markup = screens.invitation(event, member.caf, tz)
+        text, markup = screens.invitation(event, member.caf, zone)
         everyone = sorted(await store.invitations(tx, event.id), key=lambda i: i.person_id)
         key = f"event:{event.id}:invitation"
         await notify.to_each(
             tx, everyone, kind=key, key=key, text=text, now=now, markup=markup.to_json()
         )
-        for reminder in rules.reminders(event.starts_at, event.rsvp_deadline, now):
+        planned = rules.reminders(
+            event.starts_at, event.rsvp_deadline, now, zone=zone, hour=reminder_hour
+        )
+        for reminder in planned:
             await scheduled.schedule(
                 tx,
                 kind=REMINDER_KIND,
@@ -382,13 +529,14 @@ async def publish(
                 payload={"event": event.id, "reminder": reminder.key},
                 now=now,
             )
+        await _forget(tx, member)
         details = {"invited": len(invited)}
         await audit.record(tx, member, "event.published", now, ("event", event.id), details=details)
         return await _card(tx, await _own(tx, member, event.id), now), len(invited)
 
 
 # ------------------------------------------------------------------------------ published
-async def cancel(db: Database, member: Member, event_id: int, now: datetime, tz: ZoneInfo) -> Card:
+async def cancel(db: Database, member: Member, event_id: int, now: datetime) -> Card:
     """Cancels a published event: its reminders are dropped, everyone invited is told, and
     the participants get the calendar file that removes it."""
     async with db.transaction() as tx:
@@ -396,7 +544,7 @@ async def cancel(db: Database, member: Member, event_id: int, now: datetime, tz:
         await store.set_fields(tx, event.id, now, status="cancelled", cancelled_at=now)
         for key in REMINDER_KEYS:
             await scheduled.cancel(tx, f"event:{event.id}:{key}", now)
-        text = render("event_cancelled", event=event, tz=tz)
+        text = render("event_cancelled", event=event, tz=member.caf.zone)
         removal = _ics(event, member.caf, cancelled=True)
         kind = f"event:{event.id}:cancelled"
         await notify.to_each(
@@ -469,16 +617,18 @@ async def answer(
     return event, decision
 
 
-async def send_reminder(db: Database, event_id: int, key: str, at: datetime, tz: ZoneInfo) -> int:
+async def send_reminder(db: Database, event_id: int, key: str, at: datetime) -> int:
     """One reminder of a published event: to the participants 7 and 1 days before, to those
-    who have not answered 2 days before the deadline (with the buttons to answer). Returns
-    the messages queued; a second run queues none (one key per person)."""
+    who have not answered 2 days before the deadline (with the buttons to answer), its hours
+    in the event's Caf's zone. Returns the messages queued; a second run queues none (one
+    key per person)."""
     async with db.transaction() as tx:
         event = await store.get(tx, event_id)
-        if event is None or event.status != "published":
+        caf = await cafs.get(tx, event.caf_id) if event is not None else None
+        if event is None or caf is None or event.status != "published":
             return 0
         to_silent = key == "deadline"
-        text = render("event_reminder", event=event, tz=tz, key=key)
+        text = render("event_reminder", event=event, tz=caf.zone, key=key)
         markup = screens.rsvp_markup(event.id).to_json() if to_silent else None
         wanted = Answer.INVITED if to_silent else Answer.GOING
         told = await store.invitations(tx, event.id, wanted)

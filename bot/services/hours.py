@@ -4,7 +4,13 @@ declaration to the Caf.
 The draft lives in the database (`hours_drafts`), one per person, so a restart loses
 nothing. Declaring keeps every schedule (history), tells the Caf the difference, alerts it
 when the hours fall below the convention's minimum (4 half-days, 12 hours) and closes that
-alert once they are back above it. Every date here is the site's day in `tz`.
+alert once they are back above it. Every date here is the site's day in `tz`, the Caf's
+zone.
+
+Every use case takes the site explicitly: a manager's own, or any site of a coordinator's
+Caf (a site with no manager, bot/services/site_desk.py), checked and audited as whoever acts.
+A typed answer expected (`pending`) names the site and the message its screen lives in, so
+the answer is shown in that very message.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import closure_dates, opening_hours
 from bot.domain.models import Member, Partner
-from bot.domain.opening_hours import Compliance, Period, WeeklySchedule
+from bot.domain.opening_hours import Compliance, Period, WeeklySchedule, days_of_mask
 from bot.domain.signals import Op, SignalKind
-from bot.services import audit, signal_notices
+from bot.services import audit, signal_notices, site_desk
 from storage import closures, hours, pending
 from storage import signals as signal_store
 from storage.closures import Closure
@@ -34,7 +40,9 @@ __all__ = [
     "Home",
     "HoursDraft",
     "NothingChanged",
+    "NothingInForce",
     "Review",
+    "Week",
 ]
 
 MAX_EFFECTIVE_DAYS_AHEAD = 365
@@ -73,6 +81,10 @@ class NothingChanged(Exception):
     """The draft is the schedule already in force on its first day: nothing is declared."""
 
 
+class NothingInForce(Exception):
+    """« Copier la semaine actuelle » when no hours apply today: there is nothing to copy."""
+
+
 @dataclass(frozen=True)
 class Home:
     """What 🕘 Horaires et fermetures opens on."""
@@ -87,6 +99,24 @@ class Home:
     @property
     def compliance(self) -> Compliance | None:
         return opening_hours.check_minimum(self.current.schedule) if self.current else None
+
+
+@dataclass(frozen=True)
+class Week:
+    """The week being edited, beside the hours in force today (what « Copier la semaine
+    actuelle » brings back)."""
+
+    partner: Partner
+    draft: HoursDraft
+    current: WeeklySchedule | None
+
+    @property
+    def compliance(self) -> Compliance:
+        return opening_hours.check_minimum(self.draft.schedule)
+
+    @property
+    def may_copy_current(self) -> bool:
+        return self.current is not None and self.current != self.draft.schedule
 
 
 @dataclass(frozen=True)
@@ -116,43 +146,51 @@ def local_day(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
 
 
-def _site(member: Member) -> Partner:
-    assert member.partner is not None  # MANAGE_HOURS is a site's permission
-    return member.partner
+def _asked(site: Partner, message_id: int | None, **context: object) -> dict[str, object]:
+    """A typed answer's context: the site it is for and the message its screen lives in."""
+    return {**context, "site": site.id, "message_id": message_id}
 
 
 # ------------------------------------------------------------------------------ reading
 async def home(
-    db: Database, member: Member, now: datetime, tz: ZoneInfo, *, forget_typing: bool = False
+    db: Database,
+    member: Member,
+    site: Partner,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    forget_typing: bool = False,
 ) -> Home:
     """The hours in force, those to come and the closures ahead; `forget_typing` drops an
     answer the person was asked to type (they went back to the start)."""
+    site_desk.check(member, site)
     if forget_typing:
         await pending.clear(db, member.person.id)
-    return await _home(db, member, local_day(now, tz))
+    return await _home(db, member, site, local_day(now, tz))
 
 
-async def _home(conn: Conn, member: Member, today: date) -> Home:
-    site = _site(member)
+async def _home(conn: Conn, member: Member, site: Partner, today: date) -> Home:
+    draft = await hours.draft(conn, member.person.id)
     return Home(
         partner=site,
         today=today,
         current=await hours.in_force(conn, site.id, today),
         coming=await hours.upcoming(conn, site.id, today),
         closures=await closures.upcoming(conn, site.id, today),
-        has_draft=await hours.draft(conn, member.person.id) is not None,
+        has_draft=draft is not None and draft.partner_id == site.id,
     )
 
 
-async def history(db: Database, member: Member) -> list[Declaration]:
+async def history(db: Database, member: Member, site: Partner) -> list[Declaration]:
     """The site's last ten declarations, newest first."""
-    return await hours.history(db, _site(member).id, limit=10)
+    site_desk.check(member, site)
+    return await hours.history(db, site.id, limit=10)
 
 
 # ------------------------------------------------------------------------------ the draft
-async def _draft(conn: Conn, member: Member, now: datetime) -> HoursDraft:
-    """The person's draft, started from the latest declared schedule when there is none."""
-    site = _site(member)
+async def _draft(conn: Conn, member: Member, site: Partner, now: datetime) -> HoursDraft:
+    """The person's draft for this site, started from the site's latest declared schedule
+    when there is none (one draft a person: another site's is replaced)."""
     found = await hours.draft(conn, member.person.id)
     if found is not None and found.partner_id == site.id:
         return found
@@ -186,112 +224,179 @@ async def _save(
     )
 
 
-async def edit(db: Database, member: Member, now: datetime) -> HoursDraft:
+async def _week(conn: Conn, site: Partner, draft: HoursDraft, today: date) -> Week:
+    current = await hours.in_force(conn, site.id, today)
+    return Week(site, draft, current.schedule if current else None)
+
+
+async def edit(db: Database, member: Member, site: Partner, now: datetime, tz: ZoneInfo) -> Week:
     """The week being edited (started if need be); no typed answer is expected any more."""
+    site_desk.check(member, site)
     async with db.transaction() as tx:
         await pending.clear(tx, member.person.id)
-        return await _draft(tx, member, now)
+        draft = await _draft(tx, member, site, now)
+        return await _week(tx, site, draft, local_day(now, tz))
 
 
-async def ask_day(db: Database, member: Member, weekday: int, now: datetime) -> HoursDraft:
-    """The person is to pick a slot for `weekday` or type its hours."""
+async def ask_days(
+    db: Database,
+    member: Member,
+    site: Partner,
+    days: int,
+    now: datetime,
+    *,
+    message_id: int | None,
+) -> HoursDraft:
+    """The person is to pick a slot for the days ticked (`days`, a mask) or type their hours,
+    in the message `message_id`."""
+    site_desk.check(member, site)
+    days_of_mask(days)  # a number that is no set of days goes no further
+    context = _asked(site, message_id, days=days)
     async with db.transaction() as tx:
-        draft = await _draft(tx, member, now)
-        await pending.expect(tx, member.person.id, "hours_day", {"weekday": weekday}, now)
+        draft = await _draft(tx, member, site, now)
+        await pending.expect(tx, member.person.id, "hours_day", context, now)
     return draft
 
 
-async def set_day(
-    db: Database, member: Member, weekday: int, periods: tuple[Period, ...], now: datetime
-) -> HoursDraft:
+async def set_days(
+    db: Database,
+    member: Member,
+    site: Partner,
+    days: int,
+    periods: tuple[Period, ...],
+    now: datetime,
+    tz: ZoneInfo,
+) -> Week:
+    """The same hours on every day of `days` (a mask; one day or several)."""
+    site_desk.check(member, site)
+    weekdays = days_of_mask(days)
     async with db.transaction() as tx:
-        draft = await _draft(tx, member, now)
+        draft = await _draft(tx, member, site, now)
         await pending.clear(tx, member.person.id)
-        return await _save(
-            tx, member, draft, now, schedule=draft.schedule.with_day(weekday, periods)
-        )
+        schedule = draft.schedule.with_days(weekdays, periods)
+        saved = await _save(tx, member, draft, now, schedule=schedule)
+        return await _week(tx, site, saved, local_day(now, tz))
 
 
-async def copy_monday(db: Database, member: Member, now: datetime) -> HoursDraft:
+async def copy_monday(
+    db: Database, member: Member, site: Partner, now: datetime, tz: ZoneInfo
+) -> Week:
     """Monday's hours on Tuesday to Friday."""
+    site_desk.check(member, site)
     async with db.transaction() as tx:
-        draft = await _draft(tx, member, now)
-        schedule = draft.schedule
-        for weekday in range(1, 5):
-            schedule = schedule.with_day(weekday, draft.schedule[0])
-        return await _save(tx, member, draft, now, schedule=schedule)
+        draft = await _draft(tx, member, site, now)
+        schedule = draft.schedule.with_days(range(1, 5), draft.schedule[0])
+        saved = await _save(tx, member, draft, now, schedule=schedule)
+        return await _week(tx, site, saved, local_day(now, tz))
 
 
-async def drop(db: Database, member: Member, now: datetime, tz: ZoneInfo) -> Home:
+async def copy_current(
+    db: Database, member: Member, site: Partner, now: datetime, tz: ZoneInfo
+) -> Week:
+    """« Copier la semaine actuelle »: the draft starts again from the hours in force today
+    (NothingInForce when none apply yet)."""
+    site_desk.check(member, site)
+    today = local_day(now, tz)
+    async with db.transaction() as tx:
+        current = await hours.in_force(tx, site.id, today)
+        if current is None:
+            raise NothingInForce()
+        draft = await _draft(tx, member, site, now)
+        await pending.clear(tx, member.person.id)
+        saved = await _save(tx, member, draft, now, schedule=current.schedule)
+        return await _week(tx, site, saved, today)
+
+
+async def drop(db: Database, member: Member, site: Partner, now: datetime, tz: ZoneInfo) -> Home:
     """Abandons the draft: nothing declared changes."""
+    site_desk.check(member, site)
     async with db.transaction() as tx:
         await hours.drop_draft(tx, member.person.id)
         await pending.clear(tx, member.person.id)
-    return await _home(db, member, local_day(now, tz))
+    return await _home(db, member, site, local_day(now, tz))
 
 
 async def review(
-    db: Database, member: Member, now: datetime, tz: ZoneInfo, *, forget_typing: bool = False
+    db: Database,
+    member: Member,
+    site: Partner,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    forget_typing: bool = False,
 ) -> Review:
     """The draft as it would be declared; `forget_typing` as for `home`."""
+    site_desk.check(member, site)
     async with db.transaction() as tx:
         if forget_typing:
             await pending.clear(tx, member.person.id)
-        return await _review(tx, member, await _draft(tx, member, now), local_day(now, tz))
+        draft = await _draft(tx, member, site, now)
+        return await _review(tx, site, draft, local_day(now, tz))
 
 
-async def _review(conn: Conn, member: Member, draft: HoursDraft, today: date) -> Review:
+async def _review(conn: Conn, site: Partner, draft: HoursDraft, today: date) -> Review:
     effective = max(draft.effective_from or today, today)
     before = await hours.in_force(conn, draft.partner_id, effective)
-    return Review(_site(member), draft, today, effective, before.schedule if before else None)
+    return Review(site, draft, today, effective, before.schedule if before else None)
 
 
-async def ask_effective(db: Database, member: Member, now: datetime, tz: ZoneInfo) -> date:
+async def ask_effective(
+    db: Database,
+    member: Member,
+    site: Partner,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    message_id: int | None,
+) -> date:
     """The person is to pick or type the first day of the new hours; today is returned, the
     choices offered depend on it."""
-    await pending.expect(db, member.person.id, "hours_from", {}, now)
+    site_desk.check(member, site)
+    await pending.expect(db, member.person.id, "hours_from", _asked(site, message_id), now)
     return local_day(now, tz)
 
 
 async def set_effective(
-    db: Database, member: Member, day: date, now: datetime, tz: ZoneInfo
+    db: Database, member: Member, site: Partner, day: date, now: datetime, tz: ZoneInfo
 ) -> Review:
     """The first day of the new hours: from today to a year ahead."""
+    site_desk.check(member, site)
     today = local_day(now, tz)
     if day < today:
         raise EffectiveDateRefused(EffectiveDateRefused.Why.PAST)
     if day > today + timedelta(days=MAX_EFFECTIVE_DAYS_AHEAD):
         raise EffectiveDateRefused(EffectiveDateRefused.Why.TOO_FAR)
     async with db.transaction() as tx:
-        draft = await _draft(tx, member, now)
+        draft = await _draft(tx, member, site, now)
         await pending.clear(tx, member.person.id)
         saved = await _save(tx, member, draft, now, effective_from=day)
-        return await _review(tx, member, saved, today)
+        return await _review(tx, site, saved, today)
 
 
 async def set_effective_typed(
-    db: Database, member: Member, text: str, now: datetime, tz: ZoneInfo
+    db: Database, member: Member, site: Partner, text: str, now: datetime, tz: ZoneInfo
 ) -> Review:
     """As `set_effective`, for a typed date (ClosureDateError when it is not one)."""
     day = closure_dates.parse_day(text, local_day(now, tz))
-    return await set_effective(db, member, day, now, tz)
+    return await set_effective(db, member, site, day, now, tz)
 
 
 # ------------------------------------------------------------------------------ declaring
 async def declare(
-    db: Database, member: Member, revision: int, now: datetime, tz: ZoneInfo
+    db: Database, member: Member, site: Partner, revision: int, now: datetime, tz: ZoneInfo
 ) -> Declaration:
-    """Declares the draft the person reviewed (`revision`), audited; the Caf gets the
-    difference, and an alert when the hours are below the minimum.
+    """Declares the draft the person reviewed (`revision`), audited as whoever acts; the Caf
+    gets the difference, and an alert when the hours are below the minimum.
 
     Raises AlreadySaved (a double tap), DraftChanged (the draft moved on since the review)
     or NothingChanged (those hours already apply then; the draft is dropped)."""
+    site_desk.check(member, site)
     today = local_day(now, tz)
     draft = await hours.draft(db, member.person.id)
     if draft is None:
-        raise AlreadySaved(await _home(db, member, today))
-    if draft.revision != revision:
-        raise DraftChanged(await _review(db, member, await _draft(db, member, now), today))
+        raise AlreadySaved(await _home(db, member, site, today))
+    if draft.revision != revision or draft.partner_id != site.id:
+        raise DraftChanged(await _review(db, site, await _draft(db, member, site, now), today))
     effective = max(draft.effective_from or today, today)
     async with db.transaction() as tx:
         declaration = await _declare(tx, member, draft, effective, now)
@@ -350,7 +455,7 @@ async def _tell_caf(
             dedup_key=f"{kind.value}:{declaration.id}",
             now=now,
         )
-        await signal_notices.announce(tx, member.caf, signal, tz=tz, now=now)
+        await site_desk.announce(tx, member, signal, tz=tz, now=now)
 
 
 async def _close_label_risks(

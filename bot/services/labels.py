@@ -59,6 +59,8 @@ async def change(
         key = f"label:{history_id}"
         text = screen.label_notice(changed, by.caf)
         for person in site_people:
+            # Their menu as they now stand: someone of several sites may work elsewhere today.
+            member = await people.member(tx, person.id)
             await notify.to_person(
                 tx,
                 person,
@@ -66,7 +68,7 @@ async def change(
                 key=f"{key}:{person.id}",
                 text=text,
                 now=now,
-                markup=screen.menu_under_label(person, status),
+                markup=screen.menu_of(member) if member else None,
             )
         await notify.to_coordinators(
             tx,

@@ -1,5 +1,6 @@
-"""The Caf's sites: the network's overview and each site's card, adding sites (one from the
-bot, many from a CSV on the command line), editing them, and their label certificate.
+"""The Caf's sites: the network's overview and each site's card, adding sites (one typed in
+the bot; many from a file: bot/services/site_import.py), editing them, and their label
+certificate.
 
 Each change is one transaction with its audit record. `by` is the coordinator acting, or
 None for the server's operator at the command line.
@@ -7,7 +8,6 @@ None for the server's operator at the command line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -52,12 +52,6 @@ class SiteCard:
 
     partner: Partner
     people: list[Person]
-
-
-@dataclass(frozen=True)
-class Imported:
-    added: list[Partner]
-    skipped: list[str]  # « name (city) » of each site already there
 
 
 @dataclass(frozen=True)
@@ -168,18 +162,6 @@ async def set_convention_start(
         await audit.record(tx, by, "partner.updated", now, _on(partner), details=details)
     site_card = await card(db, by, partner_id)
     return ConventionStart(site_card, start, today, renewal.next_notice(start, today))
-
-
-async def import_many(
-    db: Database, caf: Caf, rows: Iterable[PartnerRow], now: datetime, by: Member | None = None
-) -> Imported:
-    """Sites of a CSV (name, city, address[, convention start]); those already there are
-    skipped and named, the rest added with an active label, in one transaction."""
-    async with db.transaction() as tx:
-        added, skipped = await partners.add_many(tx, caf_id=caf.id, rows=rows, now=now)
-        details = {"added": len(added), "skipped": len(skipped)}
-        await audit.record(tx, by, "partners.imported", now, caf_id=caf.id, details=details)
-    return Imported(added, skipped)
 
 
 async def certifiable(db: Database, by: Member, partner_id: int) -> Partner:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.models import Member, Person
 from bot.domain.personal_data import Summary
-from bot.services import audit
+from bot.services import audit, links
 from bot.services.network import NotTheirs, own_person
 from bot.ui.render import render
 from storage import invitations, personal_data
@@ -87,6 +87,7 @@ async def erase(db: Database, by: Member, person_id: int, now: datetime) -> Pers
     async with db.transaction() as tx:
         person = await _erasable(tx, by, person_id)
         erased = await personal_data.erase(tx, person.id, now)
+        await links.cancel_made_by(tx, by, person.id, now)  # their links go with them
         assert erased  # read under the same lock: not erased in between
         details = {"role": person.role.value}
         await audit.record(tx, by, "person.erased", now, ("person", person.id), details=details)

@@ -1,5 +1,5 @@
-"""📝 Nouvelle visite and 📊 Mes chiffres: a visit's draft tap by tap, its saving, undoing and
-modifying, training mode, and an agent's counts.
+"""📝 Nouvelle visite, 🗂 Mes visites and 📊 Mes chiffres: a visit's draft tap by tap, its
+saving, undoing and modifying, one's recent visits, training mode, and an agent's counts.
 
 A tap is one transaction and no more reads than the step it shows needs: a step is
 progress (`durable=False`, storage/db.py), a save or an undo is a record (durable, with its
@@ -7,19 +7,21 @@ audit entry). A tap whose revision is not the draft's current one changes nothin
 
 One rule lives here and only here: a visit logged, modified or undone in a period that its
 manager validated asks for a new validation of that period (`_reopen_periods`), in the
-transaction that changes the visit.
+transaction that changes the visit. A visit is deleted one way (`_delete`): by ↩️ within the
+undo window of its saving, or by 🗑 from 🗂 Mes visites while the list shows it.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from bot.domain.models import Member
 from bot.domain.visit_log import (
     Advanced,
+    Cancelled,
     Counts,
     DraftRecord,
     Expired,
@@ -27,6 +29,7 @@ from bot.domain.visit_log import (
     Gone,
     Invalid,
     MyFigures,
+    MyVisits,
     Quit,
     Resumed,
     Saved,
@@ -36,10 +39,12 @@ from bot.domain.visit_log import (
     TooLate,
     Undoing,
     Undone,
+    Unlisted,
     VisitRecord,
     calendar_bounds,
 )
 from bot.domain.visits import (
+    LATE_DAYS,
     Answers,
     Draft,
     InvalidAnswer,
@@ -50,7 +55,7 @@ from bot.domain.visits import (
     visit_time,
 )
 from bot.services import audit
-from storage import period_reports
+from storage import people, period_reports
 from storage import visits as store
 from storage.db import Database, Tx
 
@@ -208,7 +213,11 @@ async def _checked(
     """The draft, if a tap on `message_id` seen at `revision` may act on it; else what the
     person is told instead."""
     record = await _own_draft(db, member, draft_id)
-    if record.partner_id != member.person.partner_id:
+    if record.partner_id != member.person.partner_id and not await _still_works_at(
+        db, member, record.partner_id
+    ):
+        # Moved away from the site meanwhile; a switch between one's own sites (📍) lets
+        # the visit in progress finish where it began.
         return Expired(Expiry.SITE_CHANGED)
     if record.message_id is None and message_id is not None:
         # The bot stopped between sending the step and noting its message: adopt it.
@@ -326,12 +335,18 @@ async def undo(
     _own(visit, member)
     if now - visit.created_at > window:
         return TooLate(visit)
+    return Undone(await _delete(db, member, visit, now))
+
+
+async def _delete(db: Database, member: Member, visit: VisitRecord, now: datetime) -> bool:
+    """The one way a visit is deleted (↩️ on its confirmation, 🗑 from 🗂 Mes visites): its
+    periods reopened and the deletion audited, in one transaction; False if it was gone."""
     async with db.transaction() as tx:
-        deleted = await store.delete_visit(tx, visit.id, training=training)
-        if deleted and not training:
+        deleted = await store.delete_visit(tx, visit.id, training=visit.training)
+        if deleted and not visit.training:  # training visits count nowhere
             await _reopen_periods(tx, member, visit.partner_id, [visit.visited_at], now)
             await audit.record(tx, member, "visit.cancelled", now, ("visit", visit.id))
-    return Undone(deleted)
+    return deleted
 
 
 async def modify(
@@ -365,6 +380,55 @@ async def modify(
         )
         await store.set_message(tx, record.id, message_id)
     return await _shown(db, record.model_copy(update={"message_id": message_id}), now)
+
+
+# ------------------------------------------------------------------------------ 🗂 Mes visites
+async def my_visits(db: Database, member: Member, now: datetime) -> MyVisits:
+    """🗂 Mes visites: the person's visits of the days a visit may still be logged for (today
+    and the 6 before, in their Caf's zone), training ones too, newest first."""
+    since, today, start = _listed_days(member, now)
+    lines = await store.recent_of_person(db, member.person.id, start)
+    return MyVisits(since=since, today=today, lines=lines)
+
+
+async def my_visit(
+    db: Database, member: Member, visit_id: int, *, training: bool, now: datetime
+) -> VisitRecord | Unlisted:
+    """One of the person's visits, opened from 🗂 Mes visites (another's is refused), for its
+    card or the question before cancelling it; the list as it stands if it was cancelled
+    meanwhile or is older than the list's days."""
+    visit = await _load(db, visit_id, training=training)
+    if visit is not None:
+        _own(visit, member)
+    if visit is None or not _listed(visit, member, now):
+        return Unlisted(await my_visits(db, member, now), too_old=visit is not None)
+    return visit
+
+
+async def cancel(
+    db: Database, member: Member, visit_id: int, *, training: bool, now: datetime
+) -> Cancelled | Unlisted:
+    """🗑 Oui, l'annuler, from 🗂 Mes visites: any visit the list shows is deleted, however
+    long ago it was saved — a correction, like ✏️ Modifier: its validated periods are asked
+    again and it is audited (`_delete`). Then the list as it stands."""
+    found = await my_visit(db, member, visit_id, training=training, now=now)
+    if isinstance(found, Unlisted):
+        return found
+    deleted = await _delete(db, member, found, now)
+    return Cancelled(deleted, await my_visits(db, member, now))
+
+
+def _listed_days(member: Member, now: datetime) -> tuple[date, date, datetime]:
+    """The list's first day and today, in the person's Caf's zone, and when the first began."""
+    tz = _tz(member)
+    today = now.astimezone(tz).date()
+    since = today - timedelta(days=LATE_DAYS - 1)
+    return since, today, datetime.combine(since, datetime.min.time(), tzinfo=tz)
+
+
+def _listed(visit: VisitRecord, member: Member, now: datetime) -> bool:
+    """Whether 🗂 Mes visites shows this visit of the person's (the rule of `my_visits`)."""
+    return visit.visited_at >= _listed_days(member, now)[2]
 
 
 # ------------------------------------------------------------------------------ other entries
@@ -420,7 +484,7 @@ async def figures(db: Database, member: Member, now: datetime) -> MyFigures:
 
 # ------------------------------------------------------------------------------ helpers
 def _tz(member: Member) -> ZoneInfo:
-    return ZoneInfo(member.caf.timezone)
+    return member.caf.zone
 
 
 async def _own_draft(db: Database, member: Member, draft_id: int) -> DraftRecord:
@@ -428,6 +492,10 @@ async def _own_draft(db: Database, member: Member, draft_id: int) -> DraftRecord
     if record is None or record.person_id != member.person.id:
         raise NotYours("not this person's draft")
     return record
+
+
+async def _still_works_at(db: Database, member: Member, partner_id: int) -> bool:
+    return any(site.id == partner_id for site in await people.sites_of(db, member.person.id))
 
 
 def _own(visit: VisitRecord, member: Member) -> None:

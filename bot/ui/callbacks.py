@@ -292,3 +292,74 @@ class PersonalDataTap(Callback):
     op: str
     person: int
     step: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class MyVisitsTap(Callback):
+    """🗂 Mes visites: `op` ("list", "open", "del"; "topen" and "tdel" for a training visit,
+    which lives in a table of its own) on one's visit `visit`, from page `page` of the list."""
+
+    PREFIX: ClassVar[str] = "mv"
+    op: str
+    visit: int
+    page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class NewsTap(Callback):
+    """📰 Actualités (agents, managers): `op` on `item` (a broadcast or an event they got),
+    from page `page` of the list."""
+
+    PREFIX: ClassVar[str] = "nw"
+    op: str
+    item: int
+    page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SiteHoursTap(Callback):
+    """🕘 Horaires du site (coordinators, from 🏢 Réseau): an `HoursTap` for site `site`."""
+
+    PREFIX: ClassVar[str] = "hs"
+    op: str
+    site: int
+    a: int
+    b: int
+    c: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class CafSettingsTap(Callback):
+    """⚙️ Ma Caf (coordinators): `op` with one number `value` (a file's message, a choice)."""
+
+    PREFIX: ClassVar[str] = "cs"
+    op: str
+    value: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class WorkSiteTap(Callback):
+    """📍 The site a person of several sites works at now: `partner`, then the menu entry
+    `entry` they had asked for (its key; "site" when they only switch)."""
+
+    PREFIX: ClassVar[str] = "ws"
+    partner: int
+    entry: str
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class LinkTap(Callback):
+    """🔗 Liens d'invitation: `op` on link `item`, in the list of site `site` (0: the whole
+    Caf's, coordinators only), page `page`."""
+
+    PREFIX: ClassVar[str] = "lk"
+    op: str
+    site: int
+    item: int
+    page: int

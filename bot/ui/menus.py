@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from telegram import BotCommand, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.domain.permissions import Action, Actor, allowed_actions
+from bot.domain.permissions import Action, Actor, LabelStatus, Role, allowed_actions
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,12 @@ class MenuEntry:
     command: str  # the slash command doing the same
     description: str  # shown in Telegram's command list
     help: str  # one line in /aide
+    # Shown only to these roles (None: to everyone its action is allowed); the command
+    # still answers whoever the action is allowed to.
+    roles: frozenset[Role] | None = None
+
+    def offered_to(self, actor: Actor) -> bool:
+        return self.roles is None or actor.role in self.roles
 
 
 ENTRIES: tuple[MenuEntry, ...] = (
@@ -33,12 +39,31 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "enregistrer une visite (indicateurs de l'annexe 2), en quelques touches.",
     ),
     MenuEntry(
+        "myvisits",
+        "🗂 Mes visites",
+        Action.LOG_VISIT,
+        "mesvisites",
+        "Mes visites des 7 derniers jours",
+        "vos visites des 7 derniers jours : les revoir, les modifier, les annuler.",
+    ),
+    MenuEntry(
         "figures",
         "📊 Mes chiffres",
         Action.MY_FIGURES,
         "chiffres",
         "Mes chiffres et ceux du site",
         "vos visites et celles du site : aujourd'hui, cette semaine, ce mois.",
+    ),
+    MenuEntry(
+        "news",
+        "📰 Actualités",
+        Action.READ_NEWS,
+        "actualites",
+        "Informations, consignes à lire, événements",
+        "les informations de la Caf, les consignes à lire (« J'ai lu »), les événements à"
+        " venir et votre réponse.",
+        # Coordinators write the news (📢 Diffuser) and hold the events (📅 Événements).
+        roles=frozenset({Role.AGENT, Role.MANAGER}),
     ),
     MenuEntry(
         "training",
@@ -108,6 +133,15 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "les sites de votre Caf : labels, personnes, liens d'invitation, journal.",
     ),
     MenuEntry(
+        "caf",
+        "⚙️ Ma Caf",
+        Action.MANAGE_NETWORK,
+        "macaf",
+        "Import de sites, réglages, annuaire",
+        "importer des sites d'un fichier CSV ou Excel, la période de transmission, le groupe"
+        " de notification, l'annuaire public (JSON, CSV, ICS).",
+    ),
+    MenuEntry(
         "compliance",
         "✅ Conformité",
         Action.COMPLIANCE,
@@ -131,8 +165,19 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "Guides et liens de la Caf",
         "les guides, fiches et liens que la Caf met à disposition.",
     ),
+    MenuEntry(
+        "site",
+        "📍 Changer de site",
+        Action.CHOOSE_SITE,
+        "site",
+        "Choisir le site où je travaille",
+        "vous travaillez sur plusieurs sites : dire où vous êtes maintenant (l'assistant vous"
+        " le demande aussi chaque jour).",
+    ),
     MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Aide", "cette aide."),
 )
+MENU_PLACEHOLDER = "Choisissez dans le menu"
+SUSPENDED_PLACEHOLDER = "🟠 Label suspendu (examen en cours) · choisissez"
 BY_LABEL = {entry.label: entry for entry in ENTRIES}
 BY_KEY = {entry.key: entry for entry in ENTRIES}
 CANCEL_COMMAND = BotCommand("annuler", "Annuler l'action en cours")
@@ -143,7 +188,7 @@ MY_DATA_COMMAND = BotCommand("mesdonnees", "Voir et télécharger mes données")
 
 def entries_for(actor: Actor) -> list[MenuEntry]:
     allowed = allowed_actions(actor)
-    return [entry for entry in ENTRIES if entry.action in allowed]
+    return [entry for entry in ENTRIES if entry.action in allowed and entry.offered_to(actor)]
 
 
 def main_menu(actor: Actor) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -152,11 +197,13 @@ def main_menu(actor: Actor) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
     if not labels:
         return ReplyKeyboardRemove()
     rows = [labels[:1]] + [labels[i : i + 2] for i in range(1, len(labels), 2)]
+    suspended = actor.label is LabelStatus.SUSPENDED
     return ReplyKeyboardMarkup(
         [[KeyboardButton(label) for label in row] for row in rows if row],
         resize_keyboard=True,
         is_persistent=True,
-        input_field_placeholder="Choisissez dans le menu",
+        # The flag stays in sight under every message while the label is under review.
+        input_field_placeholder=SUSPENDED_PLACEHOLDER if suspended else MENU_PLACEHOLDER,
     )
 
 

@@ -79,6 +79,7 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "n": NetworkTap,
         "sg": SignalTap,
         "h": HoursTap,
+        "hs": callbacks.SiteHoursTap,
         "ib": InboxTap,
         "d": DocTap,
         "b": BroadcastTap,
@@ -90,6 +91,11 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "cf": ComplianceTap,
         "yv": ReviewTap,
         "pd": PersonalDataTap,
+        "nw": callbacks.NewsTap,
+        "mv": callbacks.MyVisitsTap,
+        "ws": callbacks.WorkSiteTap,
+        "cs": callbacks.CafSettingsTap,
+        "lk": callbacks.LinkTap,
     }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))

@@ -10,7 +10,8 @@ Reading of the brief used for the table:
   and the Caf's documentation (§2, article 3: "documentation and information for partners");
 - a manager: all of the agent's, plus hours, closures, period validation, the site's agents and
   the site's figures;
-- suspended site: all of the above except logging visits;
+- suspended site: all of the above, visits included: a label under review is still in force
+  (DESIGN.md §1 and rule 6; issue #16), only withdrawal stops the service;
 - withdrawn site, revoked person: `/mesdonnees` only (the refusal is the explanation);
 - a coordinator: the coordinator column of §1 (network and labels, invitations, inbox, broadcast,
   events, statistics, exports, compliance/audit), news and documentation, `/aide`, `/mesdonnees`;
@@ -90,6 +91,8 @@ def _site_person(role: Role, label: LabelStatus, status: PersonStatus) -> Actor:
 
 
 ACTIVE, REVOKED = PersonStatus.ACTIVE, PersonStatus.REVOKED
+# Issue #16: choosing one's site is for people of several sites (even from a withdrawn one).
+ONE_SITE = ((Action.CHOOSE_SITE, Refusal.ONE_SITE),)
 KINDS: tuple[Kind, ...] = (
     Kind("stranger", Actor(role=None), frozenset({Action.HELP}), Refusal.STRANGER),
     Kind(
@@ -97,26 +100,40 @@ KINDS: tuple[Kind, ...] = (
         _site_person(Role.AGENT, LabelStatus.ACTIVE, ACTIVE),
         frozenset(AGENT_MAY),
         Refusal.ROLE,
+        ONE_SITE,
     ),
     Kind(
         "manager of an active site",
         _site_person(Role.MANAGER, LabelStatus.ACTIVE, ACTIVE),
         frozenset(MANAGER_MAY),
         Refusal.ROLE,
+        ONE_SITE,
     ),
     Kind(
         "agent of a suspended site",
         _site_person(Role.AGENT, LabelStatus.SUSPENDED, ACTIVE),
-        frozenset(AGENT_MAY - {Action.LOG_VISIT}),
+        frozenset(AGENT_MAY),
         Refusal.ROLE,
-        ((Action.LOG_VISIT, Refusal.SUSPENDED),),
+        ONE_SITE,
     ),
     Kind(
         "manager of a suspended site",
         _site_person(Role.MANAGER, LabelStatus.SUSPENDED, ACTIVE),
-        frozenset(MANAGER_MAY - {Action.LOG_VISIT}),
+        frozenset(MANAGER_MAY),
         Refusal.ROLE,
-        ((Action.LOG_VISIT, Refusal.SUSPENDED),),
+        ONE_SITE,
+    ),
+    Kind(
+        "agent of several sites",
+        Actor(role=Role.AGENT, label=LabelStatus.ACTIVE, several_sites=True),
+        frozenset(AGENT_MAY | {Action.CHOOSE_SITE}),
+        Refusal.ROLE,
+    ),
+    Kind(
+        "manager of several sites, at a withdrawn one now",
+        Actor(role=Role.MANAGER, label=LabelStatus.WITHDRAWN, several_sites=True),
+        frozenset({Action.MY_DATA, Action.CHOOSE_SITE}),
+        Refusal.WITHDRAWN,
     ),
     Kind(
         "agent of a withdrawn site",
@@ -221,9 +238,10 @@ def test_a_withdrawn_site_refuses_even_manager_actions_as_withdrawn() -> None:
     assert decide(actor, Action.MANAGE_NETWORK) is Refusal.WITHDRAWN
 
 
-def test_a_suspended_site_refuses_visits_as_suspended_and_other_roles_actions_as_role() -> None:
+def test_a_suspended_site_keeps_logging_visits_only_withdrawal_stops_the_service() -> None:
+    """Issue #16: the convention knows a label granted or withdrawn; a review stops nothing."""
     agent = BY_NAME["agent of a suspended site"].actor
-    assert decide(agent, Action.LOG_VISIT) is Refusal.SUSPENDED
+    assert decide(agent, Action.LOG_VISIT) is None
     assert decide(agent, Action.MANAGE_HOURS) is Refusal.ROLE
     assert decide(agent, Action.REPORT_DIFFICULTY) is None
 
@@ -254,8 +272,23 @@ def test_the_main_menu_shows_no_entry_whose_action_is_refused(kind: Kind) -> Non
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
 def test_the_main_menu_shows_every_entry_whose_action_is_allowed(kind: Kind) -> None:
-    expected = [entry.label for entry in menus.ENTRIES if entry.action in kind.may]
+    expected = [
+        entry.label
+        for entry in menus.ENTRIES
+        if entry.action in kind.may and entry.offered_to(kind.actor)
+    ]
     assert _menu_labels(menus.main_menu(kind.actor)) == expected
+
+
+def test_coordinators_read_news_without_the_readers_entry() -> None:
+    """They write the news and hold the events: « 📰 Actualités » is for the sites' people,
+    though a coordinator may still acknowledge a notice (and type /actualites)."""
+    coordinator = BY_NAME["coordinator"].actor
+    assert decide(coordinator, Action.READ_NEWS) is None
+    assert "📰 Actualités" not in _menu_labels(menus.main_menu(coordinator))
+    assert "actualites" not in [c.command for c in menus.commands_for(coordinator)]
+    for name in ("agent of an active site", "manager of a suspended site"):
+        assert "📰 Actualités" in _menu_labels(menus.main_menu(BY_NAME[name].actor))
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
@@ -267,7 +300,11 @@ def test_the_command_list_offers_no_command_whose_action_is_refused(kind: Kind) 
     assert commands[-2:] == ["mesdonnees", "annuler"]
     for command in commands[1:-2]:
         assert by_command[command].action in kind.may, f"{kind.name} has /{command}"
-    expected = [entry.command for entry in menus.ENTRIES if entry.action in kind.may]
+    expected = [
+        entry.command
+        for entry in menus.ENTRIES
+        if entry.action in kind.may and entry.offered_to(kind.actor)
+    ]
     assert commands[1:-2] == expected
 
 
@@ -280,11 +317,14 @@ def test_the_menu_of_a_person_who_logs_visits_starts_with_new_visit_alone_on_its
     assert [button.text for button in markup.keyboard[0]] == ["📝 Nouvelle visite"]
 
 
-def test_a_suspended_agent_sees_no_new_visit_button_and_no_training_mode() -> None:
-    labels = _menu_labels(menus.main_menu(BY_NAME["agent of a suspended site"].actor))
-    assert "📝 Nouvelle visite" not in labels
-    assert "🎓 Mode formation" not in labels
-    assert "📊 Mes chiffres" in labels
+def test_a_suspended_agent_keeps_the_whole_menu_under_a_visible_flag() -> None:
+    suspended = menus.main_menu(BY_NAME["agent of a suspended site"].actor)
+    active = menus.main_menu(BY_NAME["agent of an active site"].actor)
+    assert isinstance(suspended, ReplyKeyboardMarkup) and isinstance(active, ReplyKeyboardMarkup)
+    assert _menu_labels(suspended) == _menu_labels(active)
+    assert "📝 Nouvelle visite" in _menu_labels(suspended)
+    assert suspended.input_field_placeholder == menus.SUSPENDED_PLACEHOLDER
+    assert active.input_field_placeholder == menus.MENU_PLACEHOLDER
 
 
 def test_a_stranger_sees_only_help_and_a_withdrawn_agent_gets_no_keyboard() -> None:

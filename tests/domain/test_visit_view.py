@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import taxonomy as tx
+from bot.domain.visit_log import MyVisits, VisitLine, VisitRecord
 from bot.domain.visits import (
     Answers,
     Draft,
@@ -18,12 +19,16 @@ from bot.domain.visits import (
     Op,
     Profile,
     Step,
+    day_code,
     new_draft,
     visit_time,
 )
 from bot.ui import callbacks
+from bot.ui.screens.my_visits import card, question, visit_list
 from bot.ui.screens.visit import (
+    EARLIER,
     VisitScreen,
+    day_label,
     fresh_visit_keyboard,
     keyboard,
     saved_keyboard,
@@ -35,6 +40,8 @@ from bot.ui.screens.visit import (
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)  # Thursday, 10:15 in Paris
 NOW_LOCAL = NOW.astimezone(PARIS)
+TODAY = NOW_LOCAL.date()
+YESTERDAY = TODAY - timedelta(days=1)
 PREVIOUS = Profile(sexe="homme", age="plus_60", statut="allocataire", autonomie="intermediaire")
 TYPICAL = [
     "femme",
@@ -119,8 +126,12 @@ def _drafts() -> dict[str, Draft]:
     cases["adding a theme"] = at_resolution.apply(Op.ADD, "theme")
     cases["resolution without theme"] = at_theme.apply(Op.SKIP_THEMES, "x")
     cases["date picker"] = new_draft().apply(Op.WHEN, "x")
-    cases["hour picker, today"] = cases["date picker"].apply(Op.DAY, "today")
-    cases["hour picker, yesterday"] = cases["date picker"].apply(Op.DAY, "yesterday")
+    cases["hour picker, today"] = cases["date picker"].apply(
+        Op.DAY, day_code(TODAY), now_local=NOW_LOCAL
+    )
+    cases["hour picker, yesterday"] = cases["date picker"].apply(
+        Op.DAY, day_code(YESTERDAY), now_local=NOW_LOCAL
+    )
     cases["yesterday at 9"] = cases["hour picker, yesterday"].apply(Op.ANSWER, "9")
     cases["same profile"] = new_draft().apply(Op.SAME_PROFILE, "x", previous_profile=PREVIOUS)
     return cases
@@ -254,14 +265,14 @@ def test_requests_already_in_the_visit_are_ticked_and_left_out_of_the_frequent_r
 def test_the_first_question_offers_same_profile_and_an_earlier_time_but_not_when_editing() -> None:
     shown = labels(keyboard(screen(new_draft())))
     assert "🔁 Même profil que la précédente" in shown
-    assert "🕘 Visite plus tôt ou hier" in shown
+    assert EARLIER in shown
     assert "🔁 Même profil que la précédente" not in labels(
         keyboard(screen(new_draft(), has_previous_profile=False))
     )
     reopened = DRAFTS["typical review, profile reopened"]
     assert reopened.step is Step.SEXE
     assert "🔁 Même profil que la précédente" not in labels(keyboard(screen(reopened)))
-    assert "🕘 Visite plus tôt ou hier" not in labels(keyboard(screen(reopened)))
+    assert EARLIER not in labels(keyboard(screen(reopened)))
 
 
 def test_the_hour_picker_offers_no_hour_in_the_future_today() -> None:
@@ -270,6 +281,29 @@ def test_the_hour_picker_offers_no_hour_in_the_future_today() -> None:
     assert hours == [7, 8, 9, 10]
     yesterday = keyboard(screen(DRAFTS["hour picker, yesterday"]))
     assert [int(t.value) for t in taps(yesterday) if t.op == Op.ANSWER] == list(range(7, 22))
+
+
+def test_the_day_picker_offers_now_today_yesterday_and_five_days_by_weekday_and_date() -> None:
+    markup = keyboard(screen(DRAFTS["date picker"]))
+    days = [(label, tap.value) for label, tap in zip(labels(markup), taps(markup), strict=True)]
+    # Thursday 26 November 2026: back to Friday 20 November.
+    assert days[:8] == [
+        ("⏱ Maintenant", "now"),
+        ("Aujourd'hui", "20261126"),
+        ("Hier", "20261125"),
+        ("mar. 24 nov.", "20261124"),
+        ("lun. 23 nov.", "20261123"),
+        ("dim. 22 nov.", "20261122"),
+        ("sam. 21 nov.", "20261121"),
+        ("ven. 20 nov.", "20261120"),
+    ]
+    assert [len(row) for row in markup.inline_keyboard] == [1, 2, 3, 2, 2]
+
+
+def test_day_labels_say_the_first_of_the_month_the_french_way() -> None:
+    assert day_label(date(2027, 1, 1), date(2027, 1, 4)) == "ven. 1er janv."
+    assert day_label(date(2027, 1, 3), date(2027, 1, 4)) == "Hier"
+    assert day_label(date(2027, 1, 4), date(2027, 1, 4)) == "Aujourd'hui"
 
 
 def test_the_saved_visit_and_fresh_visit_keyboards_carry_valid_callbacks() -> None:
@@ -362,15 +396,126 @@ def test_the_summary_lists_the_answers_as_labels_in_annexe_2_order() -> None:
     assert summary_lines(Answers()) == []
 
 
-def test_the_visit_time_is_shown_as_now_today_or_yesterday() -> None:
+def test_the_visit_time_is_shown_as_now_today_yesterday_or_the_day() -> None:
     assert when_text(Answers(), NOW, PARIS) == "maintenant (10 h 15)"
-    assert when_text(Answers(days_ago=0, hour=9), NOW, PARIS) == "aujourd'hui à 9 h"
-    assert when_text(Answers(days_ago=1, hour=15), NOW, PARIS) == "hier à 15 h"
+    assert when_text(Answers(day=TODAY, hour=9), NOW, PARIS) == "aujourd'hui à 9 h"
+    assert when_text(Answers(day=YESTERDAY, hour=15), NOW, PARIS) == "hier à 15 h"
+    assert when_text(Answers(day=date(2026, 11, 23)), NOW, PARIS) == "lun. 23 nov."
+    assert when_text(Answers(day=date(2026, 11, 23), hour=8), NOW, PARIS) == "lun. 23 nov. à 8 h"
     fixed = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-    assert when_text(Answers(fixed_at=fixed), NOW, PARIS) == "20/11 à 15 h"
+    assert when_text(Answers(fixed_at=fixed), NOW, PARIS) == "ven. 20 nov. à 15 h"
 
 
 def test_after_leaving_the_hour_picker_the_time_shown_is_the_time_saved() -> None:
     draft = DRAFTS["hour picker, yesterday"].apply(Op.BACK, "x")
     assert visit_time(draft.answers, NOW, PARIS) == NOW
     assert when_text(draft.answers, NOW, PARIS) == "maintenant (10 h 15)"
+
+
+# ------------------------------------------------------------------------------ 🗂 Mes visites
+
+
+def _line(visit_id: int, at: datetime, *, training: bool = False, **kw: object) -> VisitLine:
+    values: dict[str, object] = {
+        "id": visit_id,
+        "training": training,
+        "visited_at": at,
+        "created_at": NOW,
+        "demande": "demande_prestation",
+        "requests": 1,
+        "resolution": "oui",
+    }
+    values.update(kw)
+    return VisitLine.model_validate(values)
+
+
+def _record(*, training: bool = False, created_at: datetime = NOW) -> VisitRecord:
+    return VisitRecord(
+        id=10**12 - 1,
+        draft_id=1,
+        person_id=1,
+        partner_id=1,
+        visited_at=datetime(2026, 11, 20, 13, 0, tzinfo=UTC),
+        created_at=created_at,
+        answers=answered(TYPICAL).answers,
+        training=training,
+    )
+
+
+def test_my_visits_lists_day_hour_demand_and_outcome_with_training_marked() -> None:
+    lines = [
+        _line(3, NOW),
+        _line(2, datetime(2026, 11, 25, 8, tzinfo=UTC), training=True, resolution="non"),
+        _line(
+            10**12 - 1,
+            datetime(2026, 11, 20, 13, tzinfo=UTC),
+            demande="paiements",
+            requests=3,
+            resolution="partiellement",
+        ),
+    ]
+    listing = MyVisits(since=date(2026, 11, 20), today=TODAY, lines=lines)
+    shown, markup = visit_list(listing, 0, PARIS)
+    assert_telegram_html(shown)
+    text = html.unescape(shown)
+    assert "depuis ven. 20 nov." in text and "3 visites" in text
+    assert "aujourd'hui à 10 h 15 · Demande de prestation · résolue" in text
+    assert "hier à 9 h · Demande de prestation · non résolue · 🎓 entraînement" in text
+    assert "ven. 20 nov. à 14 h · Paiements (+2) · résolue en partie" in text
+    assert labels(markup) == [
+        "jeu. 26 nov. · 10 h 15 · Demande de prestation",
+        "🎓 mer. 25 nov. · 9 h · Demande de prestation",
+        "ven. 20 nov. · 14 h · Paiements (+2)",
+    ]
+    payloads = [
+        callbacks.decode(b.callback_data, expect=callbacks.MyVisitsTap) for b in buttons(markup)
+    ]
+    assert [(p.op, p.visit) for p in payloads] == [("open", 3), ("topen", 2), ("open", 10**12 - 1)]
+
+
+def test_my_visits_pages_eight_at_a_time_and_says_when_there_is_none() -> None:
+    lines = [_line(n, NOW - timedelta(hours=n)) for n in range(1, 11)]
+    listing = MyVisits(since=date(2026, 11, 20), today=TODAY, lines=lines)
+    first_text, first = visit_list(listing, 0, PARIS)
+    assert len(buttons(first)) == 9 and labels(first)[-1] == "Suivants ▶️"
+    assert "page 1 sur 2" in first_text
+    _, second = visit_list(listing, 1, PARIS)
+    assert len(buttons(second)) == 3 and labels(second)[-1] == "◀️ Précédents"
+    for button in buttons(second):
+        assert len(button.callback_data.encode("ascii")) <= 64
+    empty, markup = visit_list(MyVisits(date(2026, 11, 20), TODAY, []), 0, PARIS)
+    assert "Aucune visite enregistrée ces 7 derniers jours" in empty
+    assert labels(markup) == ["📝 Nouvelle visite"]
+
+
+def test_a_card_offers_cancelling_at_any_time_after_a_question_and_no_edit_in_training() -> None:
+    text, markup = card(_record(), 3, NOW + timedelta(days=2), PARIS)
+    assert_telegram_html(text)
+    assert "Visite du vendredi 20 novembre à 14 h" in text
+    assert labels(markup) == ["✏️ Modifier", "🗑 Annuler la visite", "⬅️ Mes visites"]
+    edit, cancel, back = buttons(markup)
+    assert callbacks.decode(edit.callback_data) == callbacks.SavedVisit(10**12 - 1, "edit")
+    assert callbacks.decode(cancel.callback_data) == callbacks.MyVisitsTap("del", 10**12 - 1, 3)
+    assert callbacks.decode(back.callback_data) == callbacks.MyVisitsTap("list", 0, 3)
+    asked, markup = question(_record(), 3, NOW, PARIS)
+    assert_telegram_html(asked)
+    assert "Annuler définitivement cette visite ?" in asked
+    assert labels(markup) == ["🗑 Oui, l'annuler", "⬅️ Non"]
+    yes, no = buttons(markup)
+    assert callbacks.decode(yes.callback_data) == callbacks.MyVisitsTap("delok", 10**12 - 1, 3)
+    assert callbacks.decode(no.callback_data) == callbacks.MyVisitsTap("open", 10**12 - 1, 3)
+    training_text, training = card(_record(training=True), 0, NOW, PARIS)
+    assert "Visite d'entraînement" in training_text
+    assert labels(training) == ["🗑 Annuler la visite", "⬅️ Mes visites"]
+    assert callbacks.decode(buttons(training)[0].callback_data).op == "tdel"
+    _, training_asked = question(_record(training=True), 0, NOW, PARIS)
+    assert [callbacks.decode(b.callback_data).op for b in buttons(training_asked)] == [
+        "tdelok",
+        "topen",
+    ]
+
+
+def test_a_modifications_confirmation_leads_back_to_my_visits() -> None:
+    markup = saved_keyboard(5, training=False, can_undo=False, to_list=True)
+    assert labels(markup) == ["✏️ Modifier", "🗂 Mes visites", "📝 Visite suivante"]
+    assert callbacks.decode(buttons(markup)[1].callback_data) == callbacks.MyVisitsTap("list", 0, 0)

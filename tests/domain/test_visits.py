@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.domain import taxonomy as tx
 from bot.domain.visits import (
     EARLIEST_HOUR,
+    LATE_DAYS,
     LATEST_HOUR,
     QUESTION_OF_STEP,
     Answers,
@@ -22,9 +23,12 @@ from bot.domain.visits import (
     Profile,
     RequestAnswer,
     Step,
+    day_choices,
+    day_code,
     first_missing,
     hour_choices,
     new_draft,
+    parse_day_code,
     profile_of,
     validate_complete,
     visit_time,
@@ -34,6 +38,15 @@ PARIS = ZoneInfo("Europe/Paris")
 # Thursday 26 November 2026, 10:15 in Paris.
 NOW = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
 NOW_LOCAL = NOW.astimezone(PARIS)
+TODAY = NOW_LOCAL.date()
+TODAY_CODE = day_code(TODAY)
+YESTERDAY_CODE = day_code(TODAY - timedelta(days=1))
+
+
+def on_day(draft: Draft, value: str, now_local: datetime = NOW_LOCAL) -> Draft:
+    """The day picker's answer, tapped at `now_local`."""
+    return draft.apply(Op.DAY, value, now_local=now_local)
+
 
 TYPICAL = [
     "femme",
@@ -121,7 +134,7 @@ def test_the_answers_of_a_typical_visit_are_recorded_as_codes() -> None:
     assert (a.sexe, a.age, a.statut, a.autonomie) == ("femme", "25_60", "allocataire", "debutant")
     assert a.requests == [RequestAnswer(demande="simulation", actions=["orientation"])]
     assert (a.themes, a.themes_done, a.resolution) == (["petite_enfance"], True, "oui")
-    assert (a.days_ago, a.hour, a.fixed_at) == (None, None, None)
+    assert (a.day, a.hour, a.fixed_at) == (None, None, None)
 
 
 def test_noop_changes_nothing_and_adds_no_history() -> None:
@@ -307,18 +320,18 @@ def test_back_after_opening_and_leaving_an_add_goes_to_the_previous_question_in_
 
 
 def test_back_at_the_first_question_after_choosing_now_is_refused() -> None:
-    draft = new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "now")
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), "now")
     assert draft.step is Step.SEXE
     with pytest.raises(InvalidAnswer):
         draft.apply(Op.BACK, "x")
 
 
 def test_leaving_the_hour_picker_with_back_keeps_the_visit_time_as_it_was() -> None:
-    draft = new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "yesterday")
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), YESTERDAY_CODE)
     assert draft.step is Step.HOUR
     back = draft.apply(Op.BACK, "x")
     assert back.step is Step.SEXE
-    assert (back.answers.days_ago, back.answers.hour) == (None, None)
+    assert (back.answers.day, back.answers.hour) == (None, None)
 
 
 # ------------------------------------------------------------------------------ wrong answers
@@ -359,26 +372,79 @@ def test_answering_a_done_draft_is_refused() -> None:
 def test_a_visit_earlier_today_is_logged_at_the_chosen_hour() -> None:
     draft = new_draft().apply(Op.WHEN, "x")
     assert draft.step is Step.WHEN
-    draft = draft.apply(Op.DAY, "today")
+    draft = on_day(draft, TODAY_CODE)
     assert draft.step is Step.HOUR
     draft = draft.apply(Op.ANSWER, "9", now_local=NOW_LOCAL)
     assert draft.step is Step.SEXE
-    assert (draft.answers.days_ago, draft.answers.hour) == (0, 9)
+    assert (draft.answers.day, draft.answers.hour) == (TODAY, 9)
     assert visit_time(draft.answers, NOW, PARIS) == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 def test_a_visit_yesterday_may_be_at_any_hour_of_the_opening_day() -> None:
-    draft = new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "yesterday")
-    assert hour_choices(1, NOW_LOCAL) == list(range(EARLIEST_HOUR, LATEST_HOUR + 1))
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), YESTERDAY_CODE)
+    yesterday = TODAY - timedelta(days=1)
+    assert hour_choices(yesterday, NOW_LOCAL) == list(range(EARLIEST_HOUR, LATEST_HOUR + 1))
     draft = draft.apply(Op.ANSWER, "21", now_local=NOW_LOCAL)
     assert visit_time(draft.answers, NOW, PARIS) == datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
 
+def test_the_day_picker_offers_today_and_the_six_days_before_newest_first() -> None:
+    # Monday 7 December 2026: back to Tuesday 1 December, not Monday 30 November.
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    days = day_choices(monday)
+    assert len(days) == LATE_DAYS == 7
+    assert days[0] == date(2026, 12, 7) and days[-1] == date(2026, 12, 1)
+    assert days == sorted(days, reverse=True)
+
+
+def test_fridays_visit_is_logged_on_monday_at_the_chosen_hour() -> None:
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), "20261204", monday)
+    assert draft.step is Step.HOUR and draft.answers.day == date(2026, 12, 4)
+    # Friday is over: every hour of its opening day is offered.
+    assert hour_choices(date(2026, 12, 4), monday) == list(range(EARLIEST_HOUR, LATEST_HOUR + 1))
+    draft = draft.apply(Op.ANSWER, "14", now_local=monday)
+    assert visit_time(draft.answers, monday, PARIS) == datetime(2026, 12, 4, 14, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize("value", ["20261130", "20261129", "20261001", "20251207", "20261208"])
+def test_a_day_before_the_last_seven_or_in_the_future_is_refused_in_french(value: str) -> None:
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    picker = new_draft().apply(Op.WHEN, "x")
+    with pytest.raises(InvalidAnswer, match="7 derniers jours"):
+        on_day(picker, value, monday)
+
+
+@pytest.mark.parametrize("value", ["20261332", "2026124", "202612041", "x", "today", "-1", ""])
+def test_a_day_that_is_no_date_is_refused(value: str) -> None:
+    with pytest.raises(InvalidAnswer):
+        on_day(new_draft().apply(Op.WHEN, "x"), value)
+
+
+def test_a_day_chosen_before_midnight_is_refused_at_the_hour_once_out_of_the_window() -> None:
+    sunday_night = datetime(2026, 12, 6, 23, 55, tzinfo=PARIS)
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), "20261130", sunday_night)
+    assert draft.answers.day == date(2026, 11, 30)
+    monday = datetime(2026, 12, 7, 0, 5, tzinfo=PARIS)
+    with pytest.raises(InvalidAnswer, match="7 derniers jours"):
+        draft.apply(Op.ANSWER, "9", now_local=monday)
+    # A day still in the window keeps its date across midnight, it does not slide.
+    kept = on_day(new_draft().apply(Op.WHEN, "x"), "20261206", sunday_night)
+    moved = kept.apply(Op.ANSWER, "9", now_local=monday)
+    assert visit_time(moved.answers, monday, PARIS) == datetime(2026, 12, 6, 9, tzinfo=PARIS)
+
+
+def test_day_codes_round_trip() -> None:
+    for day in day_choices(NOW_LOCAL):
+        assert parse_day_code(day_code(day)) == day
+    assert day_code(date(2027, 1, 1)) == "20270101"
+
+
 def test_choosing_now_clears_an_earlier_choice() -> None:
-    draft = new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "yesterday")
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), YESTERDAY_CODE)
     draft = draft.apply(Op.ANSWER, "9", now_local=NOW_LOCAL)
-    draft = draft.apply(Op.WHEN, "x").apply(Op.DAY, "now")
-    assert (draft.answers.days_ago, draft.answers.hour, draft.picking) == (None, None, None)
+    draft = on_day(draft.apply(Op.WHEN, "x"), "now")
+    assert (draft.answers.day, draft.answers.hour, draft.picking) == (None, None, None)
     assert visit_time(draft.answers, NOW, PARIS) == NOW
 
 
@@ -386,7 +452,7 @@ def test_choosing_now_clears_an_earlier_choice() -> None:
 @pytest.mark.parametrize("minute", [0, 1, 59])
 def test_hours_offered_for_today_are_never_in_the_future(hour: int, minute: int) -> None:
     now_local = datetime(2026, 11, 26, hour, minute, tzinfo=PARIS)
-    offered = hour_choices(0, now_local)
+    offered = hour_choices(now_local.date(), now_local)
     assert offered, "there is always an hour to choose, even before 7 h"
     for h in offered:
         assert h <= LATEST_HOUR
@@ -396,7 +462,7 @@ def test_hours_offered_for_today_are_never_in_the_future(hour: int, minute: int)
 
 
 def test_an_hour_in_the_future_is_refused_for_today() -> None:
-    draft = new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "today")
+    draft = on_day(new_draft().apply(Op.WHEN, "x"), TODAY_CODE)
     before = snapshot(draft)
     for value in ["11", "21", "6", "22", "-1", "x", "", "10.5"]:
         with pytest.raises(InvalidAnswer):
@@ -407,9 +473,11 @@ def test_an_hour_in_the_future_is_refused_for_today() -> None:
 
 def test_the_day_choice_is_refused_outside_the_date_picker_or_with_an_unknown_value() -> None:
     with pytest.raises(InvalidAnswer):
-        new_draft().apply(Op.DAY, "today")
+        on_day(new_draft(), TODAY_CODE)
     with pytest.raises(InvalidAnswer):
-        new_draft().apply(Op.WHEN, "x").apply(Op.DAY, "tomorrow")
+        on_day(new_draft().apply(Op.WHEN, "x"), "tomorrow")
+    with pytest.raises(InvalidAnswer):  # no clock to check the day against
+        new_draft().apply(Op.WHEN, "x").apply(Op.DAY, TODAY_CODE)
 
 
 @pytest.mark.parametrize(
@@ -435,7 +503,7 @@ def test_the_day_choice_is_refused_outside_the_date_picker_or_with_an_unknown_va
 def test_visit_time_is_the_chosen_local_hour_today_or_yesterday_in_paris(
     now: datetime, days_ago: int, hour: int, expected: datetime
 ) -> None:
-    answers = Answers(days_ago=days_ago, hour=hour)
+    answers = Answers(day=now.astimezone(PARIS).date() - timedelta(days=days_ago), hour=hour)
     assert visit_time(answers, now, PARIS) == expected
     local = visit_time(answers, now, PARIS).astimezone(PARIS)
     assert local.hour == hour
@@ -444,14 +512,16 @@ def test_visit_time_is_the_chosen_local_hour_today_or_yesterday_in_paris(
 
 def test_visit_time_is_never_after_now_and_defaults_to_now_or_the_saved_time() -> None:
     now = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)  # 10:15 in Paris
-    assert visit_time(Answers(days_ago=0, hour=10), now, PARIS) == datetime(
+    today = date(2026, 11, 26)
+    assert visit_time(Answers(day=today, hour=10), now, PARIS) == datetime(
         2026, 11, 26, 9, 0, tzinfo=UTC
     )
-    assert visit_time(Answers(days_ago=0, hour=21), now, PARIS) == now
+    assert visit_time(Answers(day=today, hour=21), now, PARIS) == now
     assert visit_time(Answers(), now, PARIS) == now
     fixed = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     assert visit_time(Answers(fixed_at=fixed), now, PARIS) == fixed
-    assert visit_time(Answers(fixed_at=fixed, days_ago=1, hour=9), now, PARIS) == datetime(
+    yesterday = date(2026, 11, 25)
+    assert visit_time(Answers(fixed_at=fixed, day=yesterday, hour=9), now, PARIS) == datetime(
         2026, 11, 25, 8, 0, tzinfo=UTC
     )
 
@@ -508,10 +578,10 @@ def test_the_when_section_opens_the_date_picker_and_now_forgets_the_saved_time()
     fixed = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
     draft = new_draft(editing_from=complete_answers(fixed_at=fixed)).apply(Op.SECTION, "when")
     assert draft.step is Step.WHEN
-    moved = draft.apply(Op.DAY, "yesterday").apply(Op.ANSWER, "15", now_local=NOW_LOCAL)
+    moved = on_day(draft, YESTERDAY_CODE).apply(Op.ANSWER, "15", now_local=NOW_LOCAL)
     assert moved.step is Step.REVIEW
     assert visit_time(moved.answers, NOW, PARIS) == datetime(2026, 11, 25, 14, tzinfo=UTC)
-    now = draft.apply(Op.DAY, "now")
+    now = on_day(draft, "now")
     assert now.step is Step.REVIEW and now.answers.fixed_at is None
 
 
@@ -600,6 +670,9 @@ VALUES = [
     "now",
     "today",
     "yesterday",
+    TODAY_CODE,
+    YESTERDAY_CODE,
+    "20261119",  # 7 days before: never accepted
     "profile",
     "demandes",
     "themes",
@@ -612,7 +685,7 @@ VALUES = [
 PROFILES = st.sampled_from([None, PREVIOUS, PREVIOUS_LEGAL])
 
 
-def _plausible_tap(draft: Draft) -> st.SearchStrategy[tuple[str, str]]:
+def _plausible_tap(draft: Draft, now_local: datetime) -> st.SearchStrategy[tuple[str, str]]:
     """A tap a person could make on the current screen, to walk deep into the flow."""
     step = draft.step
     if step in QUESTION_OF_STEP:
@@ -620,7 +693,8 @@ def _plausible_tap(draft: Draft) -> st.SearchStrategy[tuple[str, str]]:
     if step is Step.HOUR:
         return st.tuples(st.just(Op.ANSWER.value), st.sampled_from([str(h) for h in range(24)]))
     if step is Step.WHEN:
-        return st.tuples(st.just(Op.DAY.value), st.sampled_from(["now", "today", "yesterday"]))
+        days = ["now", *(day_code(day) for day in day_choices(now_local))]
+        return st.tuples(st.just(Op.DAY.value), st.sampled_from(days))
     return st.tuples(
         st.just(Op.SECTION.value),
         st.sampled_from(["profile", "demandes", "themes", "resolution", "when"]),
@@ -645,8 +719,8 @@ def test_random_taps_keep_the_draft_serialisable_and_complete_drafts_valid(
     for _ in range(data.draw(st.integers(0, 50), label="length")):
         tap = data.draw(
             st.one_of(
-                _plausible_tap(draft),
-                _plausible_tap(draft),
+                _plausible_tap(draft, now_local),
+                _plausible_tap(draft, now_local),
                 st.tuples(st.sampled_from(OPS), st.sampled_from(VALUES)),
             ),
             label="tap",
@@ -665,7 +739,7 @@ def test_random_taps_keep_the_draft_serialisable_and_complete_drafts_valid(
             if new.adding is None and new.picking is None:
                 assert new.step is (Step.REVIEW if editing else Step.DONE)
         if a.hour is not None:
-            assert a.days_ago in (0, 1)
+            assert a.day in day_choices(now_local)
             assert visit_time(a, now, PARIS) <= now
         assert all(code in tx.DEMANDE.codes for code in (r.demande for r in a.requests))
         assert new.editing is editing

@@ -52,11 +52,21 @@ from bot.domain.site_reviews import (
 )
 from bot.domain.visits import Op
 from bot.ui import callbacks, menus
-from bot.ui.callbacks import BroadcastTap, DocTap, EventTap, HoursTap, NetworkTap, SignalTap
+from bot.ui.callbacks import (
+    BroadcastTap,
+    DocTap,
+    EventTap,
+    HoursTap,
+    NetworkTap,
+    SignalTap,
+    SiteHoursTap,
+)
 from bot.ui.render import render
+from bot.ui.screens.hours import HoursOp
 from conversations.taps import TapTable
 from storage import announcements, closures, documents, people, period_reports
 from storage import events as event_store
+from storage import invitations as invitation_store
 from storage import signals as signal_store
 from storage import site_reviews as review_store
 from storage import visits as visit_store
@@ -342,6 +352,12 @@ def this_site(world: World, kind: Kind) -> bool:
     return kind.caf == THIS_CAF and (kind.role is Role.COORDINATOR or kind.site == SITE)
 
 
+def this_caf_coordinators(world: World, kind: Kind) -> bool:
+    """Another site of this Caf, where a coordinator places people; a site's manager does
+    not reach it."""
+    return kind.caf == THIS_CAF and kind.role is Role.COORDINATOR
+
+
 def coordinators(world: World, kind: Kind) -> bool:
     """A Caf-wide view (the whole Caf's figures, who transmitted): any Caf's coordinator sees
     their own; a site's manager never does."""
@@ -429,6 +445,22 @@ def _visited(world: World, step: Step = Step.REMARKS, **changes: Any) -> DraftSt
     )
 
 
+def _hours_numbers(world: World, op: str) -> tuple[int, int, int]:
+    """Genuine numbers for a button of 🕘 Horaires et fermetures (days ticked as a mask,
+    days as yyyymmdd, a closure)."""
+    week = _day(world, 7)
+    return {
+        "tick": (1, 0, 0),
+        "dslot": (1, 0, 0),
+        "fromset": (week, 0, 0),
+        "save": (1, 0, 0),
+        "pick": (week, 0, 0),
+        "reason": (week, week, 0),
+        "csave": (week, week, 0),
+        "ccx": (world.closure, 1, 0),
+    }.get(op, (0, 0, 0))
+
+
 A = Action
 S = SITE
 TAPS: dict[tuple[str, str], Tap] = {
@@ -448,6 +480,23 @@ TAPS: dict[tuple[str, str], Tap] = {
     ("sv", "edit"): _table_tap(only("agent"), lambda w: callbacks.SavedVisit(w.visit, "edit")),
     ("sv", "tundo"): _table_tap(
         only("agent"), lambda w: callbacks.SavedVisit(w.training_visit, "tundo")
+    ),
+    # visit.MY_TAPS (🗂 Mes visites): one's own list; a visit opened or cancelled must be
+    # the person's own.
+    ("mv", "list"): _table_tap(anyone, lambda w: callbacks.MyVisitsTap("list", 0, 0)),
+    ("mv", "open"): _table_tap(only("agent"), lambda w: callbacks.MyVisitsTap("open", w.visit, 0)),
+    ("mv", "del"): _table_tap(only("agent"), lambda w: callbacks.MyVisitsTap("del", w.visit, 0)),
+    ("mv", "topen"): _table_tap(
+        only("agent"), lambda w: callbacks.MyVisitsTap("topen", w.training_visit, 0)
+    ),
+    ("mv", "tdel"): _table_tap(
+        only("agent"), lambda w: callbacks.MyVisitsTap("tdel", w.training_visit, 0)
+    ),
+    ("mv", "delok"): _table_tap(
+        only("agent"), lambda w: callbacks.MyVisitsTap("delok", w.visit, 0)
+    ),
+    ("mv", "tdelok"): _table_tap(
+        only("agent"), lambda w: callbacks.MyVisitsTap("tdelok", w.training_visit, 0)
     ),
     # network.TAPS: the coordinators' screens, and those a manager reaches for their own
     # site's agents.
@@ -469,6 +518,26 @@ TAPS: dict[tuple[str, str], Tap] = {
     ),
     ("n", "revoke"): _table_tap(
         this_site, lambda w: NetworkTap("revoke", w.person_ids["agent"], 1)
+    ),
+    # A person's role (coordinators) and sites (coordinators, and a manager among their own
+    # sites: another site is out of the site's manager's reach).
+    **{
+        ("n", op): _table_tap(this_site, lambda w, op=op: NetworkTap(op, w.person_ids["agent"], 2))
+        for op in ("role", "roleok")
+    },
+    **{
+        ("n", op): _table_tap(this_site, lambda w, op=op: NetworkTap(op, w.person_ids["agent"], 0))
+        for op in ("move", "psites")
+    },
+    **{
+        ("n", op): _table_tap(
+            this_caf_coordinators,
+            lambda w, op=op: NetworkTap(op, w.person_ids["agent"], w.sites[OTHER_SITE]),
+        )
+        for op in ("moveto", "padd")
+    },
+    ("n", "pdrop"): _table_tap(
+        this_site, lambda w: NetworkTap("pdrop", w.person_ids["agent"], w.sites[S])
     ),
     # signals.TAPS: each tap requires its own Action; own signals are the reporter's only.
     **{
@@ -500,20 +569,20 @@ TAPS: dict[tuple[str, str], Tap] = {
     },
     # hours.TAPS: MANAGE_HOURS or MANAGE_CLOSURES, on the person's site.
     **{
-        ("h", op): _table_tap(anyone, lambda w, op=op: HoursTap(op, 0, 0, 0))
-        for op in ("home", "noop", "edit", "copy", "drop", "review", "from", "hist")
+        ("h", op): _table_tap(
+            this_site if op == "ccx" else anyone,
+            lambda w, op=op: HoursTap(op, *_hours_numbers(w, op)),
+        )
+        for op in HoursOp
     },
-    ("h", "day"): _table_tap(anyone, lambda w: HoursTap("day", 0, 0, 0)),
-    ("h", "slot"): _table_tap(anyone, lambda w: HoursTap("slot", 0, 0, 0)),
-    ("h", "fromset"): _table_tap(anyone, lambda w: HoursTap("fromset", _day(w, 7), 0, 0)),
-    ("h", "save"): _table_tap(anyone, lambda w: HoursTap("save", 1, 0, 0)),
-    ("h", "cal"): _table_tap(anyone, lambda w: HoursTap("cal", 0, 0, 0)),
-    ("h", "pick"): _table_tap(anyone, lambda w: HoursTap("pick", _day(w, 7), 0, 0)),
+    # hours.SITE_TAPS (🕘 Horaires du site): the same buttons, naming a site of this Caf,
+    # for its coordinators.
     **{
-        ("h", op): _table_tap(anyone, lambda w, op=op: HoursTap(op, _day(w, 7), _day(w, 7), 0))
-        for op in ("reason", "csave")
+        ("hs", op): _table_tap(
+            this_site, lambda w, op=op: SiteHoursTap(op, w.sites[S], *_hours_numbers(w, op))
+        )
+        for op in HoursOp
     },
-    ("h", "ccx"): _table_tap(this_site, lambda w: HoursTap("ccx", w.closure, 1, 0)),
     # inbox.TAPS: INBOX for every button; signals of this Caf only.
     **{
         ("ib", op): _table_tap(anyone, lambda w, op=op: callbacks.InboxTap(op, 0, "all", 0, 0))
@@ -550,14 +619,25 @@ TAPS: dict[tuple[str, str], Tap] = {
     ("b", "at"): _table_tap(this_caf, lambda w: BroadcastTap("at", w.draft_news, _day(w, 1))),
     **{
         ("b", op): _table_tap(this_caf, lambda w, op=op: BroadcastTap(op, w.must_read, 0))
-        for op in ("retry", "unread", "remind")
+        for op in ("retry", "unread", "readby", "remind")
     },
     # broadcast.READ_TAPS: the person must be one of the recipients.
     ("rd", ""): _table_tap(readers, lambda w: callbacks.ReadTap(w.must_read)),
+    # news.TAPS (📰 Actualités): one's own news; a broadcast the person got, an event they
+    # are invited to.
+    ("nw", "home"): _table_tap(anyone, lambda w: callbacks.NewsTap("home", 0, 0)),
+    **{
+        ("nw", op): _table_tap(readers, lambda w, op=op: callbacks.NewsTap(op, w.must_read, 0))
+        for op in ("item", "read")
+    },
+    **{
+        ("nw", op): _table_tap(invited, lambda w, op=op: callbacks.NewsTap(op, w.event, 0))
+        for op in ("event", "yes", "no")
+    },
     # events.TAPS: this Caf's events only.
     **{
         ("e", op): _table_tap(anyone, lambda w, op=op: EventTap(op, 0, 0))
-        for op in ("home", "new", "kind", "default")
+        for op in ("home", "new", "kind", "default", "back", "quit")
     },
     ("e", "capacity"): _table_tap(anyone, lambda w: EventTap("capacity", 0, CAPACITIES[1] or 0)),
     **{
@@ -598,6 +678,12 @@ TAPS: dict[tuple[str, str], Tap] = {
     # compliance.TAPS: sites of this Caf.
     ("cf", "list"): _table_tap(anyone, lambda w: callbacks.ComplianceTap("list", 0, 0)),
     ("cf", "site"): _table_tap(this_site, lambda w: callbacks.ComplianceTap("site", w.sites[S], 0)),
+    # caf_settings.TAPS (⚙️ Ma Caf): the coordinator's own Caf, no object named (an import's
+    # buttons name the person's own waiting file: none here, a toast says so).
+    **{
+        ("cs", op): _table_tap(anyone, lambda w, op=op: callbacks.CafSettingsTap(op, 0))
+        for op in ("home", "imp", "ok", "no", "per", "setp", "grp", "gask", "gclr", "dir")
+    },
     # yearly_visit.TAPS: sites of this Caf; the wizard's buttons move the coordinator's own
     # draft.
     **{
@@ -651,6 +737,36 @@ TAPS[("pd", "dl")] = _table_tap(anyone, lambda w: callbacks.PersonalDataTap("dl"
 TAPS[("pd", "erase")] = _table_tap(
     this_caf, lambda w: callbacks.PersonalDataTap("erase", w.person_ids["agent"], 1)
 )
+# work_site.on_tap: the site of the day, for people of several sites (none in this world).
+TAPS[("ws", "")] = _tap(A.CHOOSE_SITE, anyone, lambda w: callbacks.WorkSiteTap(w.sites[S], "site"))
+
+
+def _site_link(op: str) -> Payload:
+    """links.TAPS: a live agent link of the site, made afresh (a cell may cancel it)."""
+
+    async def build(world: World) -> callbacks.Callback:
+        async with world.db.transaction() as tx:
+            _, link = await invitation_store.create(
+                tx,
+                role=Role.AGENT,
+                caf_id=world.network.caf.id,
+                partner_id=world.sites[SITE],
+                uses=3,
+                expires_at=world.now + timedelta(days=7),
+                created_by=None,
+                now=world.now,
+            )
+        return callbacks.LinkTap(op, world.sites[SITE], link.id, 0)
+
+    return build
+
+
+# links.TAPS: the Caf's links (any Caf's coordinators, their own); a site's, its coordinators
+# and (its agents' links) its managers.
+TAPS[("lk", "caf")] = _table_tap(coordinators, lambda w: callbacks.LinkTap("caf", 0, 0, 0))
+TAPS[("lk", "site")] = _table_tap(this_site, lambda w: callbacks.LinkTap("site", w.sites[S], 0, 0))
+TAPS[("lk", "ask")] = _table_tap(this_site, _site_link("ask"))
+TAPS[("lk", "cancel")] = _table_tap(this_site, _site_link("cancel"))
 # app.menu_tap: an inline shortcut runs the menu entry's own handler.
 TAPS.update(
     {
@@ -712,6 +828,7 @@ def label_rows() -> dict[str, Said]:
 # Buttons whose ops no table of their module lists: read off their handlers.
 FIXED_OPS: dict[str, tuple[str, ...]] = {
     "r": ("yes", "no"),  # events.on_rsvp
+    "ws": ("",),  # work_site.on_tap: no op, a site and an entry
     "m": tuple(bot_app.MENU_ACTIONS),
 }
 
@@ -1036,8 +1153,7 @@ def verdict(cell: Cell, expect: Expected, seen: Seen) -> str | None:
     if expect == UNGATED:
         return None if seen.texts else "no answer"
     if expect == ALLOWED:
-        # An informational screen explains a suspension; nothing else may sound like a refusal.
-        refusals = seen.refusals - ({Refusal.SUSPENDED} if cell.informational else set())
+        refusals = seen.refusals
         if refusals or seen.stale:
             return f"refused ({', '.join(sorted(refusals)) or 'stale'}): {seen.texts[:2]}"
         if cell.channel != "button" and (seen.screen is None or seen.screen.strip() == UNKNOWN):

@@ -4,18 +4,21 @@ progress and report, with Telegram's errors injected."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.permissions import Role
+from storage import announcements, cafs
 from storage.timefmt import to_db
 from tests.cli_runner import run_cli
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import StartBot, outbox_settled
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
+PARIS = ZoneInfo("Europe/Paris")
 NEWS = "Nouvelle procédure RSA <script> dès lundi"
 BOLD = [{"type": "bold", "offset": 9, "length": 9}]  # "procédure"
 
@@ -324,3 +327,111 @@ async def test_a_kill_in_the_middle_of_a_500_recipient_broadcast_loses_nobody(
     assert duplicates <= in_flight, (duplicates, in_flight)
     await fake.wait_for(lambda: "Envoi terminé" in report(coordinator), timeout=30)
     assert "reçus : 500" in report(coordinator)
+
+
+async def run_due_at(bot: RunningBot, network: Network, instant: datetime) -> None:
+    """The clock moves to `instant`, and the scheduler runs what is due by then."""
+    network.clock.set(instant)
+    await bot.app.bot_data["scheduler"].run_due()
+    await outbox_settled(network)
+
+
+async def test_a_news_item_cancelled_then_programmed_again_after_its_first_time_leaves_once(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    await compose(coordinator, "Permanence exceptionnelle samedi", [])
+    await coordinator.tap("🗓 Programmer")
+    await coordinator.tap("Demain (27/11) à 9 h")
+    assert "Programmée pour le vendredi 27 novembre 2026 à 9 h" in coordinator.last_message.text
+    await coordinator.tap("✖️ Annuler l'envoi programmé")
+    assert "Brouillon n° 1" in coordinator.last_message.text
+    # Its first time comes and goes: nothing leaves.
+    await run_due_at(bot, network, datetime(2026, 11, 27, 9, 1, tzinfo=PARIS))
+    assert not got(agent, "Permanence exceptionnelle")
+    # Programmed again, for the next day.
+    await coordinator.tap("🗓 Programmer")
+    await coordinator.tap("Demain (28/11) à 9 h")
+    assert "Programmée pour le samedi 28 novembre 2026 à 9 h" in coordinator.last_message.text
+    await run_due_at(bot, network, datetime(2026, 11, 28, 8, 59, tzinfo=PARIS))
+    assert not got(agent, "Permanence exceptionnelle")
+    await run_due_at(bot, network, datetime(2026, 11, 28, 9, 0, tzinfo=PARIS))
+    await fake.wait_for(lambda: got(agent, "Permanence exceptionnelle"))
+    await run_due_at(bot, network, datetime(2026, 11, 29, 9, 0, tzinfo=PARIS))
+    copies = sum("Permanence exceptionnelle" in (m.text or "") for m in agent.bot_messages)
+    assert copies == 1
+    await fake.wait_for(lambda: "Envoi terminé" in report(coordinator))
+    assert "lancé le samedi 28 novembre 2026 à 9 h" in report(coordinator)
+
+
+async def test_a_reunion_caf_programs_tomorrow_9_am_and_the_news_leaves_at_9_in_reunion(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    async with network.db.transaction() as tx:
+        await cafs.update(tx, network.caf.id, timezone="Indian/Reunion")
+    # 26 November, 9:00 UTC: 13:00 in La Réunion, 10:00 in Paris.
+    await compose(coordinator, "Journée portes ouvertes à Saint-Denis", [])
+    await coordinator.tap("🗓 Programmer")
+    await coordinator.tap("Demain (27/11) à 9 h")
+    assert "Programmée pour le vendredi 27 novembre 2026 à 9 h" in coordinator.last_message.text
+    # A moment typed is read in La Réunion too, and shown back as typed.
+    await compose(coordinator, "Rappel : dossiers de rentrée", [])
+    await coordinator.tap("🗓 Programmer")
+    await coordinator.send("demain 14h")
+    assert "Programmée pour le vendredi 27 novembre 2026 à 14 h" in coordinator.last_message.text
+    await run_due_at(bot, network, datetime(2026, 11, 27, 4, 59, tzinfo=UTC))
+    assert not got(agent, "portes ouvertes")
+    await run_due_at(bot, network, datetime(2026, 11, 27, 5, 0, tzinfo=UTC))  # 9:00 there
+    await fake.wait_for(lambda: got(agent, "portes ouvertes"))
+    assert not got(agent, "dossiers de rentrée")
+    await run_due_at(bot, network, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))  # 14:00 there
+    await fake.wait_for(lambda: got(agent, "dossiers de rentrée"))
+    # The progress messages, kept up to date by the background loop, speak La Réunion's time.
+    for launched in ("à 9 h", "à 14 h"):
+        await fake.wait_for(
+            lambda launched=launched: any(
+                "Envoi terminé" in (m.text or "")
+                and f"lancé le vendredi 27 novembre 2026 {launched}" in (m.text or "")
+                for m in coordinator.bot_messages
+            )
+        )
+
+
+async def test_the_coordinator_sees_who_read_a_notice_and_when_a_page_at_a_time(
+    bot: RunningBot, network: Network, fake: FakeBotApi, coordinator: FakeUser
+) -> None:
+    async with network.db.transaction() as tx:
+        await cafs.update(tx, network.caf.id, timezone="Indian/Reunion")
+    await add_recipients(network, fake, 25)
+    await compose(coordinator, "Consigne : nouveaux justificatifs", [])
+    await coordinator.tap("☐ À lire obligatoirement")
+    await coordinator.tap("📨 Envoyer maintenant")
+    await coordinator.tap("✅ Oui, envoyer à 25 personnes")
+    await outbox_settled(network)
+    notice = await network.db.fetch_value("SELECT MAX(id) FROM announcements")
+    readers = await network.db.fetch_all(
+        "SELECT person_id FROM announcement_recipients WHERE announcement_id = :a"
+        " ORDER BY person_id",
+        {"a": notice},
+    )
+    # Agents 0 to 21 read it a minute apart, from 26 November 9:00 UTC (13:00 there).
+    for n, row in enumerate(readers[:22]):
+        at = network.clock.now() + timedelta(minutes=n)
+        await announcements.mark_read(network.db, notice, row["person_id"], at)
+    await coordinator.tap("📢 Diffuser")
+    await coordinator.tap(next(b for b in coordinator.last_message.labels if "n° 1" in b))
+    detail = coordinator.last_message
+    assert "Lu par 22 / 25" in detail.text
+    await coordinator.tap("✅ Qui a lu ? (22)", detail)
+    assert "lu par 22 / 25 (88\u202f%)" in detail.text
+    assert "page 1 sur 2" in detail.text
+    assert "• Agent 0 — Mairie de Ham : jeudi 26 novembre à 13 h\n" in detail.text
+    assert "• Agent 19 — Mairie de Ham : jeudi 26 novembre à 13 h 19" in detail.text
+    assert "Agent 20" not in detail.text and "Agent 23" not in detail.text
+    await coordinator.tap("Suivants ▶️", detail)
+    assert "page 2 sur 2" in detail.text
+    assert "• Agent 21 — Mairie de Ham : jeudi 26 novembre à 13 h 21" in detail.text
+    await coordinator.tap("👀 Qui n'a pas lu ?", detail)
+    assert "Pas encore lu (3)" in detail.text
+    assert all(f"Agent {n}" in detail.text for n in (22, 23, 24))
+    await coordinator.tap("⬅️ Retour", detail)
+    assert "Lu par 22 / 25" in detail.text

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain.permissions import Role
+from storage import cafs
 from tests.conftest import Network, RunningBot
 from tests.e2e.conftest import Restart
+from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeUser
+from tests.fake_bot_api import ApiCall, FakeBotApi, FakeMessage, FakeUser
 
 FULL_DAY = "Journée 9 h – 12 h / 14 h – 17 h"
 
@@ -276,7 +279,7 @@ async def test_hours_and_closures_are_refused_to_agents_and_coordinators(
     await coordinator.send("/signaler")
     assert "pas ouverte à votre rôle" in coordinator.last_message.text
     before = await network.db.fetch_value("SELECT COUNT(*) FROM audit_log")
-    for forged in ["h:edit:0:0:0", "h:slot:0:2:0", "h:csave:20261224:20261224:0", "h:ccx:1:1:0"]:
+    for forged in ["h:edit:0:0:0", "h:dslot:1:2:0", "h:csave:20261224:20261224:0", "h:ccx:1:1:0"]:
         await agent.tap_data(forged)
         assert "pas ouverte" in (agent.last_callback_answer or {}).get("text", ""), forged
     # Another site's manager cannot cancel this site's closure.
@@ -311,3 +314,262 @@ async def test_a_restart_in_the_middle_of_an_edit_loses_nothing(
     await manager.tap_data(next_data, week)
     assert "rien à enregistrer" in manager.last_message.text
     assert await network.db.fetch_value("SELECT COUNT(*) FROM opening_hours") == 1
+
+
+# ------------------------------------------------------------------------------ in place
+@dataclass
+class Actions:
+    """A person's taps and typed texts, counted: the flow's speed is their number."""
+
+    user: FakeUser
+    taps: int = 0
+    texts: int = 0
+
+    async def tap(self, *labels: str) -> None:
+        for label in labels:
+            self.taps += 1
+            await self.user.tap(label)
+
+    async def send(self, text: str) -> None:
+        self.texts += 1
+        await self.user.send(text)
+
+
+def calls_in(fake: FakeBotApi, method: str, user: FakeUser) -> list[ApiCall]:
+    return [call for call in fake.calls_to(method) if call.chat_id == user.chat_id]
+
+
+def live(user: FakeUser) -> list[FakeMessage]:
+    """The person's messages whose buttons still work."""
+    return [message for message in user.bot_messages if message.inline_buttons]
+
+
+async def typed_in_place(fake: FakeBotApi, actions: Actions, text: str, week: FakeMessage) -> None:
+    """Types `text` and checks the answer edited the week's message, sending none."""
+    user = actions.user
+    sent, edited = (
+        len(calls_in(fake, "sendMessage", user)),
+        len(calls_in(fake, "editMessageText", user)),
+    )
+    await actions.send(text)
+    assert len(calls_in(fake, "sendMessage", user)) == sent, "a new message was sent"
+    [edit] = calls_in(fake, "editMessageText", user)[edited:]
+    assert edit.params["message_id"] == week.message_id
+    assert user.last_message is week and live(user) == [week]
+
+
+async def declared_week(network: Network) -> str:
+    return str(await network.db.fetch_value("SELECT schedule FROM opening_hours ORDER BY id DESC"))
+
+
+MON_THU = (
+    '{"0": [["09:00", "12:00"], ["14:00", "17:00"]], "1": [["09:00", "12:00"], ["14:00", "17:00"]],'
+    ' "2": [["09:00", "12:00"], ["14:00", "17:00"]], "3": [["09:00", "12:00"], ["14:00", "17:00"]],'
+    ' "4": [], "5": [], "6": []}'
+)
+
+
+async def test_four_days_of_the_same_hours_take_nine_actions_in_one_message(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser
+) -> None:
+    """Monday to Thursday 9:00–12:00 / 14:00–17:00: 8 taps and 1 text (12 actions one day at a
+    time: 8 taps and 4 texts, see below), the week one message edited in place."""
+    actions = Actions(manager)
+    await actions.tap("🕘 Horaires et fermetures", "✏️ Modifier les horaires", "Lundi : Fermé")
+    week = manager.last_message
+    assert "🕘 Lundi — actuellement : Fermé" in week.text
+    await actions.tap("⬜ Mar", "⬜ Mer", "⬜ Jeu")
+    assert "Mêmes horaires pour ces 4 jours" in week.text
+    assert week.labels[:4] == ["✅ Lun", "✅ Mar", "✅ Mer", "✅ Jeu"]
+    await typed_in_place(fake, actions, "9h-12h / 14h-17h", week)
+    assert "✅ Lundi, mardi, mercredi, jeudi : 9 h – 12 h, 14 h – 17 h" in week.text
+    assert "Jeudi : 9 h – 12 h, 14 h – 17 h" in week.labels
+    assert "Vendredi : Fermé" in week.labels
+    await actions.tap("Suivant ▶️", "✅ Enregistrer et prévenir la Caf")
+    assert "Horaires enregistrés" in week.text and manager.last_message is week
+    assert (actions.taps, actions.texts) == (8, 1)
+    assert await declared_week(network) == MON_THU
+
+
+async def test_each_typed_day_edits_the_week_in_place(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser
+) -> None:
+    """The same week one day at a time, as before the checklist: 12 actions, no new copy."""
+    actions = Actions(manager)
+    await actions.tap("🕘 Horaires et fermetures", "✏️ Modifier les horaires")
+    week = manager.last_message
+    for day in ("Lundi", "Mardi", "Mercredi", "Jeudi"):
+        await actions.tap(f"{day} : Fermé")
+        await typed_in_place(fake, actions, "9h-12h / 14h-17h", week)
+        assert f"✅ {day} : 9 h – 12 h, 14 h – 17 h" in week.text
+    await actions.tap("Suivant ▶️", "✅ Enregistrer et prévenir la Caf")
+    assert (actions.taps, actions.texts) == (8, 4)
+    assert await declared_week(network) == MON_THU
+
+
+async def test_a_slot_for_several_days_and_wrong_hours_typed_stay_in_the_message(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser
+) -> None:
+    await manager.tap("🕘 Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    week = manager.last_message
+    await manager.tap("🗓 Mêmes horaires sur plusieurs jours")
+    assert "cochez les jours" in week.text
+    await manager.tap(FULL_DAY)  # no day ticked yet: nothing changes
+    assert (manager.last_callback_answer or {}).get("text") == "Cochez d'abord au moins un jour."
+    await manager.tap("⬜ Ven")
+    await manager.tap("⬜ Sam")
+    await manager.tap("✅ Ven")  # unticked again
+    await typed_in_place(fake, Actions(manager), "9h-25h", week)
+    assert "n'est pas une heure valide" in week.text and "✅ Sam" in week.labels
+    await manager.tap("Matin 9 h – 12 h")
+    assert "Samedi : 9 h – 12 h" in week.labels and "Vendredi : Fermé" in week.labels
+    assert live(manager) == [week]
+
+
+async def test_copying_the_current_week_starts_again_from_the_hours_in_force(
+    bot: RunningBot, network: Network, manager: FakeUser
+) -> None:
+    await declare_week_of_full_days(manager)
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    assert "📄 Copier la semaine actuelle" not in manager.last_message.labels  # the same week
+    await set_day(manager, "Lundi", "Fermé")
+    await set_day(manager, "Samedi", "Matin 9 h – 12 h")
+    assert "Lundi : Fermé" in manager.last_message.labels
+    await manager.tap("📄 Copier la semaine actuelle")
+    assert (manager.last_callback_answer or {}).get("text") == (
+        "Semaine actuelle copiée : changez ce qui change."
+    )
+    assert "Lundi : 9 h – 12 h, 14 h – 17 h" in manager.last_message.labels
+    assert "Samedi : Fermé" in manager.last_message.labels
+    assert "📄 Copier la semaine actuelle" not in manager.last_message.labels
+    # With new hours to come, an edit starts from those: the week in force is one tap away.
+    await set_day(manager, "Samedi", "Matin 9 h – 12 h")
+    await manager.tap("Suivant ▶️")
+    await manager.tap("📅 Changer la date d'effet")
+    await manager.send("1/12")
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    assert "Samedi : 9 h – 12 h" in manager.last_message.labels
+    await manager.tap("📄 Copier la semaine actuelle")
+    assert "Samedi : Fermé" in manager.last_message.labels
+
+
+async def test_a_week_that_cannot_be_edited_is_sent_anew_and_the_old_copy_goes_dead(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser
+) -> None:
+    await manager.tap("🕘 Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    old = manager.last_message
+    await manager.tap("Lundi : Fermé")
+    fake.fail("editMessageText", status=400, description="Bad Request: message can't be edited")
+    await manager.send("9h-12h")
+    new = manager.last_message
+    assert new is not old and "✅ Lundi : 9 h – 12 h" in new.text
+    assert live(manager) == [new] and old.labels == []
+    # A message sent below the question (here, a text too long): the answer comes below too.
+    await manager.tap("Mardi : Fermé")
+    await manager.send("9h-12h " * 30)
+    assert "trop long" in manager.last_message.text
+    await manager.send("14h-17h")
+    newest = manager.last_message
+    assert newest is not new and "✅ Mardi : 14 h – 17 h" in newest.text
+    assert live(manager) == [newest]
+
+
+# ------------------------------------------------------------------------------ a coordinator
+@pytest.mark.usefixtures("bot")
+async def test_a_coordinator_declares_the_hours_and_a_closure_of_a_site_without_manager(
+    network: Network, fake: FakeBotApi, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    claire = await network.join(Role.COORDINATOR, first_name="Claire")
+    albert_agent = await network.join(Role.AGENT, partner=network.other_site, first_name="Alain")
+    await open_site(coordinator, "Mairie de Ham")  # it has a manager: he declares
+    assert "🕘 Horaires du site" not in coordinator.last_message.labels
+    await coordinator.tap("⬅️ Tous les sites")
+    [albert] = [label for label in coordinator.last_message.labels if "Albert" in label]
+    await coordinator.tap(albert)
+    await coordinator.tap("🕘 Horaires du site")
+    card = coordinator.last_message
+    assert "Horaires et fermetures</b> — France Services Albert" in (card.html or "")
+    assert "🚪 Fermé aujourd'hui" not in card.labels
+
+    actions = Actions(coordinator)
+    await actions.tap("✏️ Modifier les horaires", "Lundi : Fermé", "⬜ Mar", "⬜ Mer", "⬜ Jeu")
+    await typed_in_place(fake, actions, "9h-12h / 14h-17h", card)
+    await actions.tap("Suivant ▶️", "✅ Enregistrer et prévenir la Caf")
+    assert "Horaires enregistrés" in card.text
+    corinne = await network.db.fetch_value("SELECT id FROM people WHERE display_name = 'Corinne'")
+    row = await network.db.fetch_one("SELECT partner_id, declared_by FROM opening_hours")
+    assert row is not None and tuple(row) == (network.other_site.id, corinne)
+
+    await coordinator.tap("⬅️ Horaires et fermetures")
+    await coordinator.tap("➕ Fermeture exceptionnelle")
+    await coordinator.send("24/12")
+    await coordinator.tap("Congés, pont")
+    await coordinator.send("Fermé pour les fêtes.")
+    assert "Fermeture enregistrée" in card.text and coordinator.last_message is card
+
+    audited = await network.db.fetch_all(
+        "SELECT action, actor_id FROM audit_log WHERE action IN"
+        " ('hours.declared', 'closure.declared') ORDER BY id"
+    )
+    assert [tuple(r) for r in audited] == [
+        ("hours.declared", corinne),
+        ("closure.declared", corinne),
+    ]
+    # The site's people are told of the closure, the other coordinators of both; not Corinne.
+    await fake.wait_for(
+        lambda: "Fermeture exceptionnelle" in (albert_agent.last_message.text or "")
+    )
+    assert "Déclarée par Corinne (Caf de la Somme)" in albert_agent.last_message.text
+    await fake.wait_for(lambda: "🚪" in (claire.last_message.text or ""))
+    await outbox_settled(network)
+    assert not [m for m in coordinator.bot_messages if "Nouveau signalement" in (m.text or "")]
+    assert "Fermeture exceptionnelle" not in (manager.last_message.text or "")
+    await coordinator.tap("⬅️ Horaires et fermetures")
+    await coordinator.tap("⬅️ Le site")
+    assert "France Services Albert" in coordinator.last_message.text
+
+
+async def test_site_hours_buttons_are_for_the_coordinators_of_the_sites_caf(
+    bot: RunningBot, network: Network, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    albert = network.other_site.id
+    await manager.tap_data(f"hs:home:{albert}:0:0:0")
+    assert "pas ouverte" in (manager.last_callback_answer or {}).get("text", "")
+    oise = await network.add_caf("Caf de l'Oise")
+    beauvais = await network.add_site("Mairie de Beauvais", caf=oise)
+    await coordinator.tap_data(f"hs:home:{beauvais.id}:0:0:0")
+    assert (coordinator.last_callback_answer or {}).get("text") == "Ce menu a expiré."
+    await coordinator.tap_data(f"hs:edit:{albert}:0:0:0")
+    assert "Modifier les horaires</b> — France Services Albert" in (
+        coordinator.last_message.html or ""
+    )
+
+
+# ------------------------------------------------------------------------------ the Caf's zone
+async def test_hours_and_closures_are_dated_in_the_cafs_zone(
+    bot: RunningBot, network: Network, manager: FakeUser
+) -> None:
+    """Thursday 22:30 in Paris is already Friday 1:30 in La Réunion: its site's day."""
+    async with network.db.transaction() as tx:
+        await cafs.update(tx, network.caf.id, timezone="Indian/Reunion")
+    network.clock.set(datetime(2026, 11, 26, 21, 30, tzinfo=UTC))
+    await declare_week_of_full_days(manager)
+    assert "Applicables dès aujourd'hui" in manager.last_message.text
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    assert "applicables à partir du vendredi 27 novembre 2026" in manager.last_message.text
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("📜 Historique des horaires")
+    assert "27 novembre" in manager.last_message.text
+    await manager.tap("⬅️ Retour")
+    await manager.tap("➕ Fermeture exceptionnelle")
+    assert "26" not in manager.last_message.labels and "27" in manager.last_message.labels
+    await manager.send("26/11")
+    assert "passé" in manager.last_message.text
+    await manager.send("27/11")
+    assert "le <b>vendredi 27 novembre 2026</b>" in (manager.last_message.html or "")

@@ -43,15 +43,16 @@ async def test_suspending_a_label_tells_the_site_and_changes_its_menus(
     for person in (agent, manager):
         await fake.wait_for(lambda p=person: "est suspendu" in p.last_message.text)
         assert "Indicateurs non transmis" in person.last_message.text
-        assert ["📝 Nouvelle visite"] not in (person.reply_keyboard or [])
-        assert "visite" not in [name for name, _ in person.commands or []]
+        # Suspension warns, it does not stop the work: the menu keeps the visit.
+        assert ["📝 Nouvelle visite"] in (person.reply_keyboard or [])
+        assert "visite" in [name for name, _ in person.commands or []]
     await fake.wait_for(lambda: "suspendu" in (colleague.last_message.text or ""))
     await fake.wait_for(lambda: bool(group.bot_messages))
     assert "par Corinne" in group.last_message.text
     partner = await partners.get(network.db, network.site.id)
     assert partner is not None and partner.label_status is LabelStatus.SUSPENDED
     await agent.send("/visite")
-    assert "suspendu" in agent.last_message.text
+    assert "Nouvelle visite" in agent.last_message.text
     history = await network.db.fetch_value(
         "SELECT COUNT(*) FROM label_history WHERE partner_id = :p", {"p": network.site.id}
     )

@@ -146,13 +146,13 @@ async def test_nightly_housekeeping_runs_once_and_schedules_the_next_night(
     assert [job.key for job in jobs] == ["housekeeping:2026-11-27"]
 
     network.clock.advance(hours=20)  # 27 November, 6 h in Paris: past 3 h
-    assert await scheduler.run_due() == 1
+    assert await scheduler.run_due() == 2  # the night's run, and the morning's hourly one
     assert await scheduler.run_due() == 0  # never twice
     member = await people.member_by_telegram_id(network.db, agent.user_id)
     assert member is not None
     assert await visit_store.open_draft(network.db, member.person.id) is not None  # < 24 h
 
-    network.clock.advance(days=1)  # 28 November, 6 h: that night's run and the 27th's morning one
+    network.clock.advance(days=1)  # 28 November, 6 h: that night's run and the hourly one
     assert await scheduler.run_due() == 2
     assert await visit_store.open_draft(network.db, member.person.id) is None
     keys = [job.key for job in await scheduled.pending(network.db, kind=housekeeping.KIND)]

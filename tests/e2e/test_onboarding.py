@@ -1,4 +1,5 @@
-"""Joining with an invitation, menus by role and label, and every refusal on the way."""
+"""Joining with an invitation (or coming back with one), menus by role and label, and every
+refusal on the way."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ from datetime import timedelta
 from bot.domain.permissions import LabelStatus, PersonStatus, Role
 from storage import invitations, people
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeUser
+from tests.e2e.test_visit import TYPICAL, log_visit
+from tests.fake_bot_api import FakeBotApi, FakeUser
 
 AGENT_MENU = [
     ["📝 Nouvelle visite"],
-    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["🗂 Mes visites", "📊 Mes chiffres"],
+    ["📰 Actualités", "🎓 Mode formation"],
     ["📣 Signaler", "📚 Documentation"],
     ["❓ Aide"],
 ]
 MANAGER_MENU = [
     ["📝 Nouvelle visite"],
-    ["📊 Mes chiffres", "🎓 Mode formation"],
+    ["🗂 Mes visites", "📊 Mes chiffres"],
+    ["📰 Actualités", "🎓 Mode formation"],
     ["📣 Signaler", "🕘 Horaires et fermetures"],
     ["📈 Indicateurs", "👥 Mon équipe"],
     ["📚 Documentation", "❓ Aide"],
@@ -26,13 +30,16 @@ COORDINATOR_MENU = [
     ["📥 Signalements"],
     ["📢 Diffuser", "📅 Événements"],
     ["📈 Indicateurs", "🏢 Réseau"],
-    ["✅ Conformité", "📚 Documentation"],
-    ["❓ Aide"],
+    ["⚙️ Ma Caf", "✅ Conformité"],
+    ["📚 Documentation", "❓ Aide"],
 ]
 # The commands Telegram offers each role, in their order.
-AGENT_COMMANDS = "start visite chiffres formation signaler documentation aide mesdonnees annuler"
+AGENT_COMMANDS = (
+    "start visite mesvisites chiffres actualites formation signaler documentation aide"
+    " mesdonnees annuler"
+)
 COORDINATOR_COMMANDS = (
-    "start signalements diffuser evenements indicateurs reseau conformite documentation aide"
+    "start signalements diffuser evenements indicateurs reseau macaf conformite documentation aide"
     " mesdonnees annuler"
 )
 
@@ -164,22 +171,25 @@ async def test_start_again_shows_the_menu(
     assert agent.reply_keyboard == AGENT_MENU
 
 
-async def test_suspended_site_cannot_log_but_keeps_the_rest(
+async def test_a_suspended_site_is_flagged_and_keeps_logging_visits(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
+    """Issue #16: a label under review is still in force (Articles 4 and 9)."""
     await network.set_label(network.site, LabelStatus.SUSPENDED)
     await agent.send("/start")
     assert "suspendu" in agent.last_message.text
-    assert agent.reply_keyboard == [
-        ["📊 Mes chiffres"],
-        ["📣 Signaler", "📚 Documentation"],
-        ["❓ Aide"],
-    ]
+    assert "Le service continue" in agent.last_message.text
+    assert agent.reply_keyboard == AGENT_MENU
+    placeholder = (agent.last_message.reply_markup or {}).get("input_field_placeholder", "")
+    assert "Label suspendu" in placeholder
     for entry in ("📝 Nouvelle visite", "/visite"):
         await agent.send(entry)
-        assert "suspendu" in agent.last_message.text, entry
-    await agent.send("📊 Mes chiffres")
-    assert "Mes chiffres" in agent.last_message.text
+        assert "Nouvelle visite" in agent.last_message.text, entry
+    await network.set_label(network.site, LabelStatus.ACTIVE)
+    await agent.send("/start")
+    assert "suspendu" not in agent.last_message.text
+    placeholder = (agent.last_message.reply_markup or {}).get("input_field_placeholder", "")
+    assert "suspendu" not in placeholder
 
 
 async def test_withdrawn_site_gets_an_explanation_only(
@@ -211,3 +221,94 @@ async def test_help_is_per_role(
     assert "Confidentialité" in agent.last_message.text
     await coordinator.send("❓ Aide")
     assert "Nouvelle visite" not in coordinator.last_message.text
+
+
+# ------------------------------------------------------------------------------ coming back
+async def revoke_through_the_bot(coordinator: FakeUser, site: str, who: str) -> None:
+    await coordinator.tap("🏢 Réseau")
+    [label] = [label for label in coordinator.last_message.labels if site in label]
+    await coordinator.tap(label)
+    await coordinator.tap("👥 Personnes")
+    await coordinator.tap(who)
+    await coordinator.tap("🚫 Retirer l'accès")
+    await coordinator.tap("🚫 Oui, retirer l'accès")
+    assert "Accès retiré" in coordinator.last_message.text
+
+
+async def test_a_revoked_agent_comes_back_through_a_new_link_with_their_visits(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    """Issue #16: a revoked agent re-invited was told « déjà inscrit·e » and could not come
+    back; only an erasure freed them, and it cut them from their past visits."""
+    await log_visit(agent, TYPICAL)
+    before = await people.member_by_telegram_id(network.db, agent.user_id)
+    assert before is not None
+    await revoke_through_the_bot(coordinator, "Mairie de Ham", "Agnès · agent d'accueil")
+    await fake.wait_for(lambda: "accès à l'assistant" in (agent.last_message.text or ""))
+
+    code = await network.invitation(Role.AGENT, partner=network.other_site)
+    await agent.send(f"/start {code}")
+    text = agent.last_message.text
+    assert "Bon retour Agnès" in text and "France Services Albert" in text
+    assert "Vos visites déjà enregistrées" in text
+    assert ["📝 Nouvelle visite"] in (agent.reply_keyboard or [])
+    assert "visite" in commands(agent).split()
+    member = await people.member_by_telegram_id(network.db, agent.user_id)
+    assert member is not None and member.person.id == before.person.id
+    assert member.person.status is PersonStatus.ACTIVE and member.person.revoked_at is None
+    assert member.partner is not None and member.partner.id == network.other_site.id
+    # Their past visit is still theirs, and they log again.
+    visits = "SELECT COUNT(*) FROM visits WHERE person_id = :p"
+    assert await network.db.fetch_value(visits, {"p": before.person.id}) == 1
+    await log_visit(agent, TYPICAL)
+    assert await network.db.fetch_value(visits, {"p": before.person.id}) == 2
+    rejoined = "SELECT COUNT(*) FROM audit_log WHERE action = 'person.rejoined' AND actor_id = :p"
+    assert await network.db.fetch_value(rejoined, {"p": before.person.id}) == 1
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM people") == 2
+
+    # Active again, another link finds them registered, and stays unused.
+    again = await network.invitation(Role.MANAGER, partner=network.site)
+    await agent.send(f"/start {again}")
+    assert "déjà inscrit" in agent.last_message.text
+    found = await invitations.find_by_code(network.db, again)
+    assert found is not None and found.uses_left == 1
+
+
+async def test_a_revoked_coordinator_comes_back_with_a_coordinators_menu(
+    bot: RunningBot, network: Network, fake: FakeBotApi, coordinator: FakeUser
+) -> None:
+    colleague = await network.join(Role.COORDINATOR, first_name="Claire")
+    await colleague.tap("🏢 Réseau")
+    await colleague.tap("👥 Coordination")
+    await colleague.tap("Corinne · coordinateur·rice Caf")
+    await colleague.tap("🚫 Retirer l'accès")
+    await colleague.tap("🚫 Oui, retirer l'accès")
+    await fake.wait_for(lambda: "accès à l'assistant" in (coordinator.last_message.text or ""))
+    await coordinator.send("/start")
+    assert "accès à l'assistant a été retiré" in coordinator.last_message.text
+
+    await coordinator.send(f"/start {await network.invitation(Role.COORDINATOR)}")
+    assert "Bon retour Corinne" in coordinator.last_message.text
+    assert ["📥 Signalements"] in (coordinator.reply_keyboard or [])
+    assert "reseau" in commands(coordinator).split()
+
+
+async def test_an_erased_person_registers_anew(
+    bot: RunningBot, network: Network, fake: FakeBotApi, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    before = await people.member_by_telegram_id(network.db, agent.user_id)
+    assert before is not None
+    await coordinator.tap("🏢 Réseau")
+    await coordinator.tap(next(b for b in coordinator.last_message.labels if "Ham" in b))
+    await coordinator.tap("👥 Personnes")
+    await coordinator.tap("Agnès · agent d'accueil")
+    await coordinator.tap("🗑 Effacer ses données")
+    await coordinator.tap("🗑 Oui, effacer définitivement")
+    assert await people.member_by_telegram_id(network.db, agent.user_id) is None
+
+    await agent.send(f"/start {await network.invitation(Role.AGENT, partner=network.site)}")
+    assert "Bienvenue Agnès" in agent.last_message.text
+    member = await people.member_by_telegram_id(network.db, agent.user_id)
+    assert member is not None and member.person.id != before.person.id
+    erased = await people.get(network.db, before.person.id)
+    assert erased is not None and erased.telegram_user_id is None

@@ -215,6 +215,9 @@ async def test_a_new_agent_joining_raises_a_training_need_for_the_caf(
     bot: RunningBot, network: Network, fake: FakeBotApi, coordinator: FakeUser
 ) -> None:
     newcomer = await network.join(Role.AGENT, first_name="Nadia")
+    # Told once nobody else has joined for a few minutes (tests/e2e/test_links.py: a batch).
+    network.clock.advance(minutes=5)
+    await bot.app.bot_data["scheduler"].run_due()
     await fake.wait_for(lambda: "Nouveau signalement" in (coordinator.last_message.text or ""))
     assert "Nouvel agent à former" in coordinator.last_message.text
     assert "Nadia" in coordinator.last_message.text

@@ -80,7 +80,10 @@ REFERENCE_VISITS = {
         ],
         15,
     ),
-    "saisie tardive (hier à 14 h)": (["🕘 Visite plus tôt ou hier", "Hier", "14 h", *TYPICAL], 11),
+    "saisie tardive (hier à 14 h)": (
+        ["🕘 Plus tôt ou un autre jour", "Hier", "14 h", *TYPICAL],
+        11,
+    ),
 }
 
 
@@ -181,8 +184,8 @@ async def test_late_logging_earlier_today(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
     await agent.tap("📝 Nouvelle visite")
-    await agent.tap("🕘 Visite plus tôt ou hier")
-    await agent.tap("Plus tôt aujourd'hui")
+    await agent.tap("🕘 Plus tôt ou un autre jour")
+    await agent.tap("Aujourd'hui")
     # It is 10 h in Paris: later hours are not offered.
     assert "11 h" not in agent.last_message.labels
     await agent.tap("8 h")
@@ -308,20 +311,22 @@ async def test_text_typed_instead_of_a_button_repeats_the_step(
     assert "Durand" not in draft_json
 
 
-async def test_suspension_mid_visit_blocks_saving_but_keeps_the_draft(
+async def test_a_suspension_mid_visit_does_not_stop_it_a_withdrawal_does(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
+    """Issue #16: only withdrawal stops the service; a label under review is in force."""
     await agent.tap("📝 Nouvelle visite")
     for label in TYPICAL[:-1]:
         await agent.tap(label)
     await network.set_label(network.site, LabelStatus.SUSPENDED)
     await agent.tap("Oui")
-    assert "suspendu" in (agent.last_callback_answer or {}).get("text", "")
-    assert await visit_rows(network) == []
-    draft = await store.open_draft(network.db, 1)
-    assert draft is not None and draft.draft.answers.themes == ["logement_cadre_de_vie"]
-    await network.set_label(network.site, LabelStatus.ACTIVE)
+    assert len(await visit_rows(network)) == 1
+    await agent.tap("📝 Nouvelle visite")
+    for label in TYPICAL[:-1]:
+        await agent.tap(label)
+    await network.set_label(network.site, LabelStatus.WITHDRAWN)
     await agent.tap("Oui")
+    assert "retiré" in (agent.last_callback_answer or {}).get("text", "")
     assert len(await visit_rows(network)) == 1
 
 
@@ -504,7 +509,7 @@ async def test_visit_time_yesterday_crosses_into_previous_day(
     bot: RunningBot, network: Network, agent: FakeUser
 ) -> None:
     network.clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=PARIS))  # Tuesday 1 December
-    await log_visit(agent, ["🕘 Visite plus tôt ou hier", "Hier", "17 h", *TYPICAL])
+    await log_visit(agent, ["🕘 Plus tôt ou un autre jour", "Hier", "17 h", *TYPICAL])
     [row] = await visit_rows(network)
     assert datetime.fromisoformat(str(row["visited_at"])) == datetime(
         2026, 11, 30, 17, 0, tzinfo=PARIS

@@ -26,6 +26,7 @@ from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import PersonStatus, Role
 from bot.domain.signals import SignalKind
 from bot.domain.site_reviews import DraftState, Owner, Step
+from bot.services import signal_notices
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import (
     ComplianceTap,
@@ -133,6 +134,10 @@ async def build_world(bot: RunningBot, network: Network, fake: FakeBotApi) -> Wo
         assert member is not None
         person_ids[key] = member.person.id
     world = World(bot, network, fake, users, person_ids, caf_b, site_b, group)
+    # The agents who joined are told to each Caf in one notice a few minutes later
+    # (bot/jobs/new_agents.py): now, so that the world starts with it sent.
+    for caf in (network.caf, caf_b):
+        await signal_notices.announce_new_agents(network.db, caf.id, world.now())
     await seed_objects(world)
     await outbox_settled(network)
     return world
@@ -1199,7 +1204,7 @@ VISIT_FLOW = Flow(
         resolution=_visit(7),
         saved=_visit(8),
         modify=[*_visit(8), tap("✏️ Modifier")],
-        earlier=[*_visit(0), tap("🕘 Visite plus tôt ou hier")],
+        earlier=[*_visit(0), tap("🕘 Plus tôt ou un autre jour")],
         resume=[*_visit(4), say("/visite")],
     ),
 )

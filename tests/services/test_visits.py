@@ -4,7 +4,7 @@ tap by tap, and the rule that a change to a validated period's visits reopens it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,19 +15,25 @@ from bot.domain.periods import quarter_of
 from bot.domain.permissions import Role
 from bot.domain.visit_log import (
     Advanced,
+    Cancelled,
     DraftRecord,
     Expired,
     Expiry,
     Gone,
+    Invalid,
+    MyVisits,
     Saved,
     Seen,
     Shown,
     TooLate,
     Undone,
+    Unlisted,
+    VisitRecord,
 )
 from bot.domain.visits import Op
 from bot.services import visits
 from storage import audit, people, period_reports
+from storage import visits as visit_store
 from storage.db import Database
 from tests.storage import world
 
@@ -247,3 +253,80 @@ async def test_my_figures_count_mine_and_the_sites(
     assert (figures.mine.today, figures.mine.month) == (1, 1)
     assert (figures.site.today, figures.site.week, figures.site.month) == (2, 2, 2)
     assert (figures.site.resolved, figures.site.partly, figures.training) == (2, 0, 0)
+
+
+async def test_a_late_visit_takes_the_chosen_day_and_is_refused_beyond_seven_days(
+    db: Database, clock: ManualClock, agent: Member
+) -> None:
+    now = clock.now()  # Thursday 26 November 2026, 10 h in Paris
+    record = await begin(db, agent, now)
+    message = Message(db, record, now)
+    opened = await message.tap(agent, record.revision, "x", Op.WHEN)
+    assert isinstance(opened, Advanced)
+    too_old = await message.tap(agent, record.revision + 1, "20261119", Op.DAY)
+    assert isinstance(too_old, Invalid) and "7 derniers jours" in too_old.reason
+    friday = await message.tap(agent, record.revision + 1, "20261120", Op.DAY)
+    assert isinstance(friday, Advanced)
+    await message.tap(agent, record.revision + 2, "14")
+    *_, saved = await answer(db, agent, record.model_copy(update={"revision": 3}), TYPICAL, now)
+    assert isinstance(saved, Saved) and saved.visit is not None
+    paris = ZoneInfo("Europe/Paris")
+    assert saved.visit.visited_at == datetime(2026, 11, 20, 14, tzinfo=paris)
+
+
+async def test_my_visits_lists_the_last_seven_days_and_cancels_any_listed_visit(
+    db: Database, clock: ManualClock, agent: Member, colleague: Member
+) -> None:
+    now = clock.now()
+    report_id = await validated_quarter(db, agent, now)
+    mine = await log(db, agent, now)
+    theirs = await log(db, colleague, now)
+    listing = await visits.my_visits(db, agent, now)
+    assert [line.id for line in listing.lines] == [mine]
+    assert (listing.today, listing.since) == (date(2026, 11, 26), date(2026, 11, 20))
+
+    opened = await visits.my_visit(db, agent, mine, training=False, now=now)
+    assert isinstance(opened, VisitRecord) and opened.id == mine
+    with pytest.raises(visits.NotYours):
+        await visits.my_visit(db, agent, theirs, training=False, now=now)
+    with pytest.raises(visits.NotYours):
+        await visits.cancel(db, agent, theirs, training=False, now=now)
+
+    async with db.transaction() as tx:
+        await period_reports.validate(tx, report_id, person_id=agent.person.id, visits=1, now=now)
+    # Long past the undo window (↩️ refuses), 🗑 from the list still cancels it, as a
+    # correction: the validated quarter is asked again and the cancellation audited.
+    later = now + timedelta(days=6)
+    late = await visits.undo(db, agent, mine, training=False, now=later, window=WINDOW)
+    assert isinstance(late, TooLate)
+    done = await visits.cancel(db, agent, mine, training=False, now=later)
+    assert done == Cancelled(True, MyVisits(date(2026, 11, 26), date(2026, 12, 2), []))
+    assert await status(db, report_id) == "modified"
+    gone = await visits.my_visit(db, agent, mine, training=False, now=later)
+    assert isinstance(gone, Unlisted) and not gone.too_old and gone.listing.lines == []
+    again = await visits.cancel(db, agent, mine, training=False, now=later)
+    assert isinstance(again, Unlisted) and not again.too_old
+    actions = [entry.action for entry in await audit.list_for_caf(db, agent.caf.id)]
+    assert actions.count("visit.cancelled") == 1
+
+
+async def test_a_visit_older_than_the_lists_days_is_neither_opened_nor_cancelled(
+    db: Database, clock: ManualClock, agent: Member
+) -> None:
+    now = clock.now()  # Thursday 26 November 2026, 10 h in Paris
+    visit_id = await log(db, agent, now)
+    paris = ZoneInfo("Europe/Paris")
+    last_evening = datetime(2026, 12, 2, 23, 59, tzinfo=paris)  # its last day in the list
+    assert isinstance(
+        await visits.my_visit(db, agent, visit_id, training=False, now=now), VisitRecord
+    )
+    listed = await visits.my_visit(db, agent, visit_id, training=False, now=last_evening)
+    assert isinstance(listed, VisitRecord)
+    past_midnight = datetime(2026, 12, 3, 0, 1, tzinfo=paris)
+    old = await visits.my_visit(db, agent, visit_id, training=False, now=past_midnight)
+    assert isinstance(old, Unlisted) and old.too_old and old.listing.lines == []
+    refused = await visits.cancel(db, agent, visit_id, training=False, now=past_midnight)
+    assert isinstance(refused, Unlisted) and refused.too_old
+    assert await visit_store.get_visit(db, visit_id) is not None
+    actions = [entry.action for entry in await audit.list_for_caf(db, agent.caf.id)]
+    assert "visit.cancelled" not in actions

@@ -4,7 +4,7 @@ the read receipts and the reminder rounds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,8 +12,8 @@ from bot.clock import ManualClock
 from bot.domain.audience import Audience, AudienceKind
 from bot.domain.models import Announcement, Person
 from bot.domain.permissions import Role
-from storage import announcements, outbox
-from storage.db import Database
+from storage import announcements, outbox, scheduled
+from storage.db import Database, available_migrations, split_statements
 from storage.outbox import OutboxStatus
 from tests.storage.world import Network, Staff
 
@@ -166,3 +166,45 @@ async def test_reminder_rounds_count_up_for_those_reminded(
         assert await announcements.next_reminder_round(tx, a.id) == 1
         await announcements.note_reminded(tx, a.id, [staff.agent.id], 1)
         assert await announcements.next_reminder_round(tx, a.id) == 2
+
+
+async def test_migration_0012_mends_a_programming_that_lost_its_sending_job(
+    db: Database, clock: ManualClock, staff: Staff
+) -> None:
+    """Before the fix, a broadcast programmed, cancelled and programmed again after its first
+    time stayed « scheduled » with its job done. Times far from any date the suite runs on,
+    since a migration reads the real clock."""
+    key = "broadcast:{}:send".format
+    future, past = datetime(2999, 1, 4, 8, tzinfo=UTC), datetime(2001, 1, 4, 8, tzinfo=UTC)
+    stuck_ahead, stuck_gone, healthy = [await draft(db, clock, staff.coordinator) for _ in range(3)]
+    # The two stuck ones: their job ran (as a no-op) at their first time, then they were
+    # programmed again, for a time still ahead or already gone.
+    for a in (stuck_ahead, stuck_gone):
+        await scheduled.schedule(
+            db, kind="broadcast_send", key=key(a.id), due_at=clock.now(), now=clock.now()
+        )
+    for claimed in await scheduled.claim_due(db, clock.now(), 10):
+        await scheduled.finish(db, claimed.id, clock.now())
+    await scheduled.schedule(
+        db, kind="broadcast_send", key=key(healthy.id), due_at=future, now=clock.now()
+    )
+    for a, when in ((stuck_ahead, future), (stuck_gone, past), (healthy, future)):
+        await announcements.update(db, a.id, clock.now(), status="scheduled", scheduled_for=when)
+    async with db.transaction() as tx:
+        for statement in split_statements(available_migrations()[12]):
+            if not statement.startswith("CREATE INDEX"):
+                await tx.execute(statement)
+    ahead = await scheduled.get(db, key(stuck_ahead.id))
+    assert ahead is not None
+    assert (ahead.status, ahead.due_at, ahead.payload) == (
+        "pending",
+        future,
+        {"announcement": stuck_ahead.id},
+    )
+    gone = await announcements.get(db, stuck_gone.id)
+    assert gone is not None and (gone.status, gone.scheduled_for) == ("draft", None)
+    left = await scheduled.get(db, key(stuck_gone.id))
+    assert left is not None and left.status == "done"
+    still = await announcements.get(db, healthy.id)
+    assert still is not None and (still.status, still.scheduled_for) == ("scheduled", future)
+    assert [j.key for j in await scheduled.pending(db)] == [key(stuck_ahead.id), key(healthy.id)]

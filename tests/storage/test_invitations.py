@@ -1,19 +1,25 @@
 """Contract of storage/invitations.py, through its functions only: an invitation is found by
-its clear code (only its hash is kept), each use is taken once while it is valid, and wrong
-codes are counted per account and for all accounts within a sliding window."""
+its clear code (only its hash is kept), each use is taken once while it is valid, wrong
+codes are counted per account and for all accounts within a sliding window, and the live
+links of a Caf or a site are listed and cancelled (one, or all those of one maker)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.clock import ManualClock
 from bot.domain import invitations as rules
-from bot.domain.invitations import ThrottleScope
-from bot.domain.permissions import Role
-from storage import invitations
-from storage.db import Database
+from bot.domain.invitations import InvitationLink, ThrottleScope
+from bot.domain.models import Caf, Partner, Person
+from bot.domain.permissions import PersonStatus, Role
+from storage import invitations, people
+from storage.db import Database, available_migrations, open_database
 from tests.storage import world
-from tests.storage.world import Network
+from tests.storage.world import Network, Staff
 
 WINDOW = timedelta(minutes=15)
 
@@ -120,3 +126,133 @@ async def test_the_failure_window_says_when_checks_resume(db: Database, clock: M
         db, telegram_user_id=2002, now=clock.now(), window=WINDOW, limit=3
     )
     assert other.failures == 1 and not other.exceeded and other.release_at is None
+
+
+# ------------------------------------------------------------------------------ live links
+async def made_by(
+    db: Database, now: datetime, maker: Person | None, at: Caf | Partner, role: Role, **kw: Any
+) -> int:
+    """A link `maker` made now (None: the command line), to a site or (a coordinator's) a Caf."""
+    caf_id, site_id = (at.caf_id, at.id) if isinstance(at, Partner) else (at.id, None)
+    async with db.transaction() as tx:
+        _, invitation = await invitations.create(
+            tx,
+            role=role,
+            caf_id=caf_id,
+            partner_id=site_id,
+            uses=kw.get("uses", 1),
+            expires_at=now + timedelta(days=kw.get("days", 7)),
+            created_by=maker.id if maker else None,
+            now=now,
+        )
+    return invitation.id
+
+
+async def test_live_links_are_the_cafs_or_a_sites_usable_ones_newest_first(
+    db: Database, clock: ManualClock, network: Network, staff: Staff
+) -> None:
+    corinne, marc = staff.coordinator, staff.manager
+    team = await made_by(db, clock.now(), corinne, network.ham, Role.AGENT, uses=10)
+    clock.advance(minutes=1)
+    coordination = await made_by(db, clock.now(), None, network.somme, Role.COORDINATOR)
+    clock.advance(minutes=1)
+    manager = await made_by(db, clock.now(), corinne, network.albert, Role.MANAGER)
+    short = await made_by(db, clock.now(), marc, network.ham, Role.AGENT, days=1)
+    used = await made_by(db, clock.now(), marc, network.ham, Role.AGENT)
+    cancelled = await made_by(db, clock.now(), marc, network.ham, Role.AGENT)
+    aisne = await made_by(db, clock.now(), None, network.laon, Role.AGENT)
+    assert await invitations.consume(db, used, clock.now())
+    assert await invitations.cancel(db, cancelled, clock.now())
+    now = clock.now()
+
+    def ids(found: list[InvitationLink]) -> list[int]:
+        return [link.id for link in found]
+
+    somme = await invitations.live_links(db, caf_id=network.somme.id, now=now)
+    assert ids(somme) == [short, manager, coordination, team]
+    ham = await invitations.live_links(
+        db, caf_id=network.somme.id, now=now, partner_id=network.ham.id
+    )
+    assert ids(ham) == [short, team]
+    agents = await invitations.live_links(db, caf_id=network.somme.id, now=now, role=Role.AGENT)
+    assert ids(agents) == [short, team]
+    assert ids(await invitations.live_links(db, caf_id=network.aisne.id, now=now)) == [aisne]
+    by_id = {link.id: link for link in somme}
+    assert (by_id[team].maker_name, by_id[team].site, by_id[team].uses_left) == (
+        "Corinne",
+        "Mairie de Ham (Ham)",
+        10,
+    )
+    assert (by_id[coordination].maker_name, by_id[coordination].site) == (None, None)
+    clock.advance(days=1)  # `short` expires
+    later = await invitations.live_links(db, caf_id=network.somme.id, now=clock.now())
+    assert ids(later) == [manager, coordination, team]
+    # One link, live or not, with its maker and site.
+    gone = await invitations.link(db, cancelled)
+    assert gone is not None and gone.revoked_at == now and gone.maker_name == "Marc"
+    assert await invitations.link(db, 999_999) is None
+
+
+async def test_a_link_is_cancelled_once_and_only_while_live(
+    db: Database, clock: ManualClock, network: Network
+) -> None:
+    _, live = await invite(db, network, uses=3)
+    _, used = await invite(db, network)
+    _, short = await invite(db, network, days=1)
+    assert await invitations.consume(db, used, clock.now())
+    assert await invitations.cancel(db, live, clock.now())
+    assert not await invitations.cancel(db, live, clock.now())  # a double tap
+    assert not await invitations.cancel(db, used, clock.now())
+    clock.advance(days=1)
+    assert not await invitations.cancel(db, short, clock.now())
+    kept = await invitations.get(db, live)
+    assert kept is not None and kept.uses_left == 3 and kept.revoked_at is not None
+    for untouched in (used, short):
+        found = await invitations.get(db, untouched)
+        assert found is not None and found.revoked_at is None
+    assert not await invitations.consume(db, live, clock.now())
+
+
+async def test_a_persons_live_links_are_cancelled_with_them_and_no_one_elses(
+    db: Database, clock: ManualClock, network: Network, staff: Staff
+) -> None:
+    corinne, marc = staff.coordinator, staff.manager
+    hers = [
+        await made_by(db, clock.now(), corinne, network.somme, Role.COORDINATOR, uses=10),
+        await made_by(db, clock.now(), corinne, network.albert, Role.MANAGER),
+    ]
+    expired = await made_by(db, clock.now(), corinne, network.ham, Role.AGENT, days=1)
+    his = await made_by(db, clock.now(), marc, network.ham, Role.AGENT)
+    from_shell = await made_by(db, clock.now(), None, network.ham, Role.AGENT)
+    clock.advance(days=1)
+    cancelled = await invitations.cancel_made_by(db, corinne.id, clock.now())
+    assert [link.id for link in cancelled] == hers
+    assert {link.caf_id for link in cancelled} == {network.somme.id}
+    assert await invitations.cancel_made_by(db, corinne.id, clock.now()) == []
+    gone = await invitations.get(db, expired)
+    assert gone is not None and gone.revoked_at is None  # expired, not cancelled
+    for kept in (his, from_shell):
+        found = await invitations.get(db, kept)
+        assert found is not None and found.revoked_at is None
+
+
+async def test_migration_0011_cancels_the_links_of_people_revoked_before_it(
+    db_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Links used to outlive their makers: a database of an earlier version is mended once."""
+    shipped = available_migrations()
+    monkeypatch.setattr(
+        "storage.db.available_migrations", lambda: {n: shipped[n] for n in shipped if n < 11}
+    )
+    async with open_database(db_path) as db:
+        network = await world.build(db, clock)
+        staff = await world.staff(network)
+        revoked = await made_by(db, clock.now(), staff.coordinator, network.somme, Role.COORDINATOR)
+        kept = await made_by(db, clock.now(), staff.manager, network.ham, Role.AGENT)
+        await people.set_status(db, staff.coordinator.id, PersonStatus.REVOKED, clock.now())
+    monkeypatch.setattr("storage.db.available_migrations", lambda: shipped)
+    async with open_database(db_path) as db:
+        gone = await invitations.get(db, revoked)
+        assert gone is not None and gone.revoked_at is not None
+        still = await invitations.get(db, kept)
+        assert still is not None and still.revoked_at is None

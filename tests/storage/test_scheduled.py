@@ -105,9 +105,75 @@ async def test_a_pending_job_can_be_moved_or_cancelled_a_finished_one_cannot(
     )
 
 
+async def test_rearmed_work_is_pending_at_its_new_time_whatever_became_of_it(
+    db: Database, clock: ManualClock
+) -> None:
+    async def rearm(key: str, hours: int, payload: int) -> None:
+        await scheduled.rearm(
+            db,
+            kind="send",
+            key=key,
+            due_at=clock.now() + timedelta(hours=hours),
+            payload={"n": payload},
+            now=clock.now(),
+        )
+
+    await rearm("s:1", 1, 1)
+    await rearm("s:1", 2, 2)  # moved while pending
+    assert [(j.key, j.due_at, j.payload) for j in await scheduled.pending(db)] == [
+        ("s:1", clock.now() + timedelta(hours=2), {"n": 2})
+    ]
+    # Cancelled, then armed again: pending at the new time.
+    assert await scheduled.cancel(db, "s:1", clock.now())
+    await rearm("s:1", 3, 3)
+    job = await scheduled.get(db, "s:1")
+    assert job is not None
+    assert (job.status, job.due_at, job.done_at) == (
+        "pending",
+        clock.now() + timedelta(hours=3),
+        None,
+    )
+    # Run (as a no-op, say), failed on the way: armed again, from scratch.
+    clock.advance(timedelta(hours=3))
+    [claimed] = await scheduled.claim_due(db, clock.now(), 10)
+    await scheduled.fail(db, claimed.id, "TimeoutError", clock.now(), clock.now())
+    [claimed] = await scheduled.claim_due(db, clock.now(), 10)
+    assert await scheduled.finish(db, claimed.id, clock.now())
+    await rearm("s:1", 24, 4)
+    job = await scheduled.get(db, "s:1")
+    assert job is not None
+    assert (job.status, job.attempts, job.last_error, job.payload) == ("pending", 0, None, {"n": 4})
+    # Armed again while it runs: the run's end leaves it pending at its new time.
+    clock.advance(timedelta(hours=24))
+    [claimed] = await scheduled.claim_due(db, clock.now(), 10)
+    await rearm("s:1", 1, 5)
+    assert not await scheduled.finish(db, claimed.id, clock.now())
+    assert [j.due_at for j in await scheduled.pending(db)] == [clock.now() + timedelta(hours=1)]
+
+
 async def test_jobs_running_at_a_crash_are_put_back(db: Database, clock: ManualClock) -> None:
     for key in ("a", "b"):
         await add(db, clock, key)
     await scheduled.claim_due(db, clock.now(), 10)
     assert await scheduled.recover_running(db, clock.now()) == 2
     assert {job.key for job in await scheduled.claim_due(db, clock.now(), 10)} == {"a", "b"}
+
+
+async def test_done_rows_of_one_kind_are_forgotten_once_old_enough(
+    db: Database, clock: ManualClock
+) -> None:
+    await add(db, clock, "old")
+    await scheduled.schedule(
+        db, kind="morning", key="morning:old", due_at=clock.now(), now=clock.now()
+    )
+    await scheduled.schedule(
+        db, kind="morning", key="morning:pending", due_at=clock.now(), now=clock.now()
+    )
+    for job in await scheduled.claim_due(db, clock.now(), 10):
+        if job.key != "morning:pending":
+            assert await scheduled.finish(db, job.id, clock.now())
+    clock.advance(days=8)
+    await scheduled.purge_done(db, "morning", clock.now() - timedelta(days=7))
+    assert await scheduled.get(db, "morning:old") is None
+    assert await scheduled.get(db, "old") is not None  # another kind: its key stays taken
+    assert await scheduled.get(db, "morning:pending") is not None  # claimed, never done

@@ -244,3 +244,34 @@ async def test_counts_by_person_and_site_follow_the_taxonomys_outcomes(
     assert await store.count_visits(
         db, start=end, end=end + timedelta(hours=1), partner_id=world.agent.partner_id
     ) == (0, 0, 0)
+
+
+async def test_recent_visits_of_a_person_are_theirs_training_ones_too_newest_first(
+    db: Database, clock: ManualClock, world: Agents
+) -> None:
+    now = clock.now()
+    two_requests = answers(
+        requests=(("paiements", ("orientation",)), ("agenda", ("info_conseil", "orientation"))),
+        resolution=taxonomy.PARTLY_RESOLVED.code,
+    )
+    older = await log_visit(db, now, world.agent, answers(), now - timedelta(days=8))
+    yesterday = await log_visit(db, now, world.agent, two_requests, now - timedelta(days=1))
+    training = await log_visit(db, now, world.agent, answers(), now - timedelta(hours=2), True)
+    latest = await world.log(world.agent)
+    await world.log(world.colleague)  # someone else's
+    since = now - timedelta(days=7)
+    lines = await store.recent_of_person(db, world.agent.id, since)
+    assert [(line.id, line.training) for line in lines] == [
+        (latest, False),
+        (training, True),
+        (yesterday, False),
+    ]
+    assert older not in [line.id for line in lines if not line.training]
+    first, trained, earlier = lines
+    assert (first.demande, first.requests, first.resolution) == ("simulation", 1, "oui")
+    assert (trained.demande, trained.requests, trained.resolution) == ("simulation", 1, "oui")
+    assert (earlier.demande, earlier.requests) == ("paiements", 2)
+    assert earlier.resolution == taxonomy.PARTLY_RESOLVED.code
+    assert earlier.visited_at == now - timedelta(days=1) and earlier.created_at == now
+    assert await store.recent_of_person(db, world.agent.id, now + timedelta(seconds=1)) == []
+    assert len(await store.recent_of_person(db, world.agent.id, since, limit=2)) == 2

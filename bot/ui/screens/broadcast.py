@@ -19,9 +19,12 @@ from bot.ui.callbacks import BadCallback, BroadcastTap, ReadTap
 from bot.ui.pickers import page_of
 from bot.ui.render import render
 from bot.ui.screens import Screen
+from bot.ui.screens.paging import pager_row, paginate
 
 # The moment a « Demain » or « Lundi » button programs, in the Caf's zone.
 MORNING = time(9, 0)
+# Names shown to a page, of who has (or has not) read a notice.
+READERS_PAGE = 20
 
 
 class BroadcastOp(StrEnum):
@@ -40,6 +43,7 @@ class BroadcastOp(StrEnum):
     DROP = "drop"
     RETRY = "retry"
     UNREAD = "unread"
+    READ_BY = "readby"
     REMIND = "remind"
 
 
@@ -278,13 +282,16 @@ def detail(a: Announcement, figures: Figures, tz: ZoneInfo) -> Screen:
         rows.append(
             [_button(f"🔁 Relancer les échecs ({figures.failed})", BroadcastOp.RETRY, a.id)]
         )
-    if a.must_read and figures.read < figures.readers:
-        rows.append(
-            [
-                _button("👀 Qui n'a pas lu ?", BroadcastOp.UNREAD, a.id),
-                _button("🔔 Relancer", BroadcastOp.REMIND, a.id),
-            ]
-        )
+    if a.must_read and figures.readers:
+        silent = figures.read < figures.readers
+        who = []
+        if figures.read:
+            who.append(_button(f"✅ Qui a lu ? ({figures.read})", BroadcastOp.READ_BY, a.id))
+        if silent:
+            who.append(_button("👀 Qui n'a pas lu ?", BroadcastOp.UNREAD, a.id))
+        rows.append(who)
+        if silent:
+            rows.append([_button("🔔 Relancer", BroadcastOp.REMIND, a.id)])
     if a.status == Status.SCHEDULED:
         rows.append([_button("✖️ Annuler l'envoi programmé", BroadcastOp.UNSCHEDULE, a.id)])
     rows.append([_button("⬅️ Diffusions", BroadcastOp.HOME)])
@@ -300,20 +307,48 @@ def item(view: Draft | Report, tz: ZoneInfo) -> Screen:
     return compose(view) if isinstance(view, Draft) else report(view, tz)
 
 
-def readers(a: Announcement, everyone: Sequence[Reader]) -> Screen:
-    """Who has not read a must-read notice yet, with the button to remind them."""
+def readers(a: Announcement, everyone: Sequence[Reader], page: int) -> Screen:
+    """Who has not read a must-read notice yet, a page at a time, with the button to remind
+    them."""
+    unread = [r for r in everyone if r.read_at is None]
+    shown = paginate(unread, page, READERS_PAGE)
     text = render(
         "broadcast_readers",
         announcement=a,
-        unread=[r for r in everyone if r.read_at is None],
-        read=sum(1 for r in everyone if r.read_at),
+        unread=shown.items,
+        unread_count=len(unread),
+        read=len(everyone) - len(unread),
         total=len(everyone),
+        page=shown.number + 1,
+        pages=shown.count,
     )
-    rows = [
-        [_button("🔔 Relancer", BroadcastOp.REMIND, a.id)],
-        [_button("⬅️ Retour", BroadcastOp.ITEM, a.id)],
-    ]
-    return text, InlineKeyboardMarkup(rows)
+    rows = [pager_row(shown, lambda label, n: _button(label, BroadcastOp.UNREAD, a.id, n))]
+    if unread:
+        rows.append([_button("🔔 Relancer", BroadcastOp.REMIND, a.id)])
+    rows.append([_button("⬅️ Retour", BroadcastOp.ITEM, a.id)])
+    return text, InlineKeyboardMarkup([row for row in rows if row])
+
+
+def read_by(a: Announcement, everyone: Sequence[Reader], page: int, tz: ZoneInfo) -> Screen:
+    """Who has read a must-read notice, and when (in the Caf's zone), first readers first,
+    a page at a time."""
+    read = sorted((r for r in everyone if r.read_at), key=lambda r: (r.read_at, r.display_name))
+    shown = paginate(read, page, READERS_PAGE)
+    text = render(
+        "broadcast_read_by",
+        announcement=a,
+        readers=shown.items,
+        read=len(read),
+        total=len(everyone),
+        page=shown.number + 1,
+        pages=shown.count,
+        tz=tz,
+    )
+    rows = [pager_row(shown, lambda label, n: _button(label, BroadcastOp.READ_BY, a.id, n))]
+    if len(read) < len(everyone):
+        rows.append([_button("👀 Qui n'a pas lu ?", BroadcastOp.UNREAD, a.id)])
+    rows.append([_button("⬅️ Retour", BroadcastOp.ITEM, a.id)])
+    return text, InlineKeyboardMarkup([row for row in rows if row])
 
 
 # ------------------------------------------------------------------------------ toasts

@@ -1,10 +1,16 @@
 """📅 Événements: the coordinators' screens (list, creation steps, card, audience, answers,
-attendance, cancellation) and the invitation the people invited answer."""
+attendance, cancellation) and the invitation the people invited answer.
+
+Creating an event is one message: each step replaces the previous one in it, above a recap
+of what was given (a typed answer is acknowledged there), with « ⬅️ Retour » and
+« ✖️ Annuler »; the draft's card ends it in the same message. Every date and hour is shown
+in the Caf's zone (`tz`, the caller's `caf.zone`).
+"""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -13,7 +19,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.audience import AudienceKind
 from bot.domain.events import (
     CAPACITIES,
+    MAX_CAPACITY,
+    PLACE_MAX,
     STEPS,
+    TITLE_MAX,
     Answer,
     Decision,
     Event,
@@ -24,12 +33,10 @@ from bot.domain.events import (
 from bot.domain.models import Caf
 from bot.ui import callbacks, pickers
 from bot.ui.callbacks import BadCallback, EventTap, RsvpTap
+from bot.ui.formatting import number_fr
 from bot.ui.pickers import page_of
 from bot.ui.render import render
 from bot.ui.screens import Screen, question
-
-#: A message to send and its keyboard, if it has one.
-Reply = tuple[str, InlineKeyboardMarkup | None]
 
 
 # ------------------------------------------------------------------------------ what is shown
@@ -55,19 +62,41 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """What the coordinator has given so far (every step before the current one)."""
+
+    kind: EventKind | None = None
+    title: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    place: str | None = None
+    visio: str | None = None
+    capacity: int | None = None  # None once given: no limit
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Step:
-    """The creation step to type next; `problem`: why the times given did not fit."""
+    """The creation step now asked, in the flow's message (`message_id`, None when unknown:
+    then it is sent afresh). `problem` (or the date parser's French `detail`): why the answer
+    just given was not taken; `typed`: text came where a button was expected."""
 
     name: str
-    kind: EventKind
-    problem: str | None = None
+    draft: Draft
+    message_id: int | None = None
+    problem: Why | None = None
+    detail: str = ""
+    typed: bool = False
+    deadline_days: int | None = None  # the answer deadline offered in one tap, if any
 
 
 @dataclass(frozen=True)
 class Created:
-    """The last step given: the event saved as a draft."""
+    """The last step given: the event saved as a draft, its card in the flow's message."""
 
     card: Card
+    message_id: int | None = None
+    typed: bool = False
 
 
 #: The sites an event invites.
@@ -102,6 +131,8 @@ class EventOp(StrEnum):
     PRESENCE = "presence"
     MARK = "mark"
     CANCEL = "cancel"
+    BACK = "back"  # value: the creation step left
+    QUIT = "quit"
 
 
 # The audiences offered in one tap, the button's value being the index here.
@@ -127,9 +158,27 @@ DENIALS: dict[Why, str] = {
     Why.PAST: "Ce moment est passé : choisissez une date à venir.",
     Why.END_FIRST: "La fin doit être après le début.",
     Why.BAD_LINK: "Ce lien n'est pas valide : il doit commencer par https://.",
-    Why.BAD_CAPACITY: "Écrivez un nombre de places, par exemple 30, ou touchez « Sans limite ».",
+    Why.BAD_CAPACITY: (
+        f"Écrivez un nombre entier de places, de 1 à {number_fr(MAX_CAPACITY)} (par exemple 37),"
+        " ou touchez « Sans limite »."
+    ),
+    Why.TOO_FEW_PLACES: (
+        f"Il faut au moins 1 place : écrivez un nombre de 1 à {number_fr(MAX_CAPACITY)},"
+        " ou touchez « Sans limite »."
+    ),
+    Why.TOO_MANY_PLACES: (
+        f"{number_fr(MAX_CAPACITY)} places au plus : écrivez un nombre de 1 à"
+        f" {number_fr(MAX_CAPACITY)}, ou touchez « Sans limite »."
+    ),
+    Why.TITLE_TOO_LONG: f"Le titre fait {TITLE_MAX} caractères au plus : raccourcissez-le.",
+    Why.PLACE_TOO_LONG: f"Le lieu fait {PLACE_MAX} caractères au plus : raccourcissez-le.",
+    Why.DEADLINE_AFTER_START: "La date limite de réponse doit précéder le début de l'événement.",
+    Why.DEADLINE_OVER: "Cette date limite est déjà passée : choisissez-en une à venir.",
 }
 DROPPED = "Brouillon abandonné."
+ABANDONED = "Création abandonnée."
+BACK_LABEL, QUIT_LABEL = "⬅️ Retour", "✖️ Annuler"
+DEADLINE_LABELS = {2: "2 jours avant", 1: "La veille", 0: "Jusqu'au début"}
 CANCELLED = "Événement annulé : les invités sont prévenus."
 RSVP_TOASTS = {
     Answer.GOING: "C'est noté : vous participez. Le fichier agenda arrive.",
@@ -153,13 +202,6 @@ def denied(why: Why) -> str:
     return DENIALS[why]
 
 
-def invalid(why: Why | None, detail: str) -> str:
-    """A typed answer that cannot be used: our reason, or the parser's (which may quote what
-    was typed: escaped)."""
-    reason = detail if why is None else DENIALS[why]
-    return f"❌ {html.escape(reason, quote=False)}"
-
-
 # ------------------------------------------------------------------------------ the list
 def home(lines: list[Line], tz: ZoneInfo) -> Screen:
     """The Caf's latest events, each with its participants, and « ➕ Nouvel événement »."""
@@ -174,13 +216,6 @@ def home(lines: list[Line], tz: ZoneInfo) -> Screen:
 
 
 # ------------------------------------------------------------------------------ creation
-def kinds() -> Screen:
-    """The first step: what kind of event."""
-    rows = [[_button(kind.label, EventOp.KIND, 0, i)] for i, kind in enumerate(EventKind)]
-    rows.append([_button("⬅️ Événements", EventOp.HOME)])
-    return render("event_ask", step="kind", kind=""), InlineKeyboardMarkup(rows)
-
-
 def kind_at(value: int) -> EventKind:
     """The kind a « kind » button names (its index)."""
     everything = list(EventKind)
@@ -189,34 +224,56 @@ def kind_at(value: int) -> EventKind:
     return everything[value]
 
 
-def _default_label(step: str, kind: EventKind) -> str | None:
-    return {
-        "title": f"Garder « {kind.label} »",
-        "capacity": "Sans limite",
-        "deadline": "2 jours avant",
-    }.get(step)
+def _step_buttons(step: Step) -> list[list[InlineKeyboardButton]]:
+    """The one-tap answers of a step: a kind, the title proposed, a capacity, a deadline."""
+    index = STEPS.index(step.name)
+    if step.name == "kind":
+        return [[_button(kind.label, EventOp.KIND, 0, i)] for i, kind in enumerate(EventKind)]
+    if step.name == "title" and step.draft.kind is not None:
+        return [[_button(f"Garder « {step.draft.kind.label} »", EventOp.DEFAULT, 0, index)]]
+    if step.name == "capacity":
+        return [
+            [_button("Sans limite", EventOp.DEFAULT, 0, index)],
+            [_button(str(n), EventOp.CAPACITY, 0, n) for n in CAPACITIES if n],
+        ]
+    if step.name == "deadline" and step.deadline_days is not None:
+        return [[_button(DEADLINE_LABELS[step.deadline_days], EventOp.DEFAULT, 0, index)]]
+    return []
 
 
-def ask(step: Step) -> Screen:
-    """A step to type, with its one-tap default and, for the capacity, common numbers."""
-    default = _default_label(step.name, step.kind)
-    rows = [
-        [_button(default, EventOp.DEFAULT, 0, STEPS.index(step.name))] if default else [],
-        [_button(str(n), EventOp.CAPACITY, 0, n) for n in CAPACITIES if n]
-        if step.name == "capacity"
-        else [],
-        [_button("✖️ Abandonner", EventOp.HOME)],
+def step(shown: Step, tz: ZoneInfo) -> Screen:
+    """A creation step in the flow's message: what was given so far, the question, why the
+    last answer was not taken (if it was not), the one-tap answers, ⬅️ Retour and ✖️ Annuler."""
+    index = STEPS.index(shown.name)
+    problem = DENIALS[shown.problem] if shown.problem is not None else shown.detail
+    text = render(
+        "event_ask",
+        step=shown.name,
+        number=index + 1,
+        total=len(STEPS),
+        done=STEPS[:index],
+        draft=shown.draft,
+        tz=tz,
+        problem=problem,
+        max_capacity=MAX_CAPACITY,
+    )
+    if shown.typed:
+        text += "\n\n" + render("event_use_buttons")
+    navigation = [
+        _button(BACK_LABEL, EventOp.BACK, 0, index),
+        _button(QUIT_LABEL, EventOp.QUIT),
     ]
-    return render("event_ask", step=step.name, kind=step.kind.label), _keyboard(*rows)
+    return text, _keyboard(*_step_buttons(shown), navigation)
 
 
-def progress(done: Step | Created, tz: ZoneInfo) -> list[Reply]:
-    """What follows an answer: the next step (after why the times did not fit, if they did
-    not), or the new draft's card."""
-    if not isinstance(done, Step):
-        return [card(done.card, tz)]
-    problem: list[Reply] = [(f"❌ {done.problem}", None)] if done.problem else []
-    return [*problem, ask(done)]
+def creation(shown: Step | Created, tz: ZoneInfo) -> Screen:
+    """The flow's message: the current step, or the new draft's card."""
+    if isinstance(shown, Step):
+        return step(shown, tz)
+    text, markup = card(shown.card, tz)
+    if shown.typed:
+        text += "\n\n" + render("event_use_buttons")
+    return text, markup
 
 
 # ------------------------------------------------------------------------------ one event

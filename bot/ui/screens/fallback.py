@@ -19,6 +19,11 @@ def unknown_input() -> str:
     return render("unknown_input")
 
 
+def use_the_buttons() -> str:
+    """Above a flow's current step shown again, when text was typed where it has buttons."""
+    return render("use_the_buttons")
+
+
 def cancelled(something: bool) -> str:
     return render("cancelled", something=something)
 

@@ -1,13 +1,18 @@
 """🕘 Horaires et fermetures: the week being edited, its review, the closure calendar.
 
 The calendar's state travels in its buttons (`HoursTap`: days as yyyymmdd, months as
-yyyymm), so this module also reads those numbers back, refusing what no button of ours
-carries (`BadCallback`).
+yyyymm; the days ticked for the same hours as a mask), so this module also reads those
+numbers back, refusing what no button of ours carries (`BadCallback`).
+
+Every screen is drawn for a `Desk`: a site's manager (buttons `h:`), or a coordinator
+declaring for a site of their Caf (buttons `hs:` naming the site, and a way back to its card
+in 🏢 Réseau).
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -18,16 +23,25 @@ from bot.domain import closure_dates, opening_hours
 from bot.domain import signals as rules
 from bot.domain.closure_dates import ClosureDateError
 from bot.domain.models import Partner
-from bot.domain.opening_hours import COMMON_SLOTS, DAY_NAMES, Period
+from bot.domain.opening_hours import (
+    COMMON_SLOTS,
+    DAY_NAMES,
+    Period,
+    ScheduleError,
+    days_of_mask,
+)
 from bot.services.closures import CancelRefused, Closure
-from bot.services.hours import Declaration, EffectiveDateRefused, Home, HoursDraft, Review
+from bot.services.hours import Declaration, EffectiveDateRefused, Home, HoursDraft, Review, Week
 from bot.ui import callbacks
-from bot.ui.callbacks import BadCallback, HoursTap, SignalTap
+from bot.ui.callbacks import BadCallback, HoursTap, NetworkTap, SignalTap, SiteHoursTap
 from bot.ui.formatting import MONTHS
 from bot.ui.render import render
 from bot.ui.screens import Screen, question
 
+Button = InlineKeyboardButton
+
 WEEKDAYS_SHORT = ("L", "M", "M", "J", "V", "S", "D")
+DAYS_TICKED = ("Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim")
 CLOSURES_LISTED = 5  # cancel buttons on the home screen, soonest first
 CALENDAR_MONTHS_AHEAD = 24
 
@@ -37,8 +51,11 @@ class HoursOp(StrEnum):
     NOOP = "noop"
     EDIT = "edit"
     DAY = "day"
-    SLOT = "slot"
+    MULTI = "multi"  # « Mêmes horaires sur plusieurs jours », no day ticked yet
+    TICK = "tick"  # a day ticked or unticked: `a` is the days ticked then
+    DAYS_SLOT = "dslot"  # a ready-made slot for the days ticked (`a`)
     COPY = "copy"
+    CURRENT = "current"  # « Copier la semaine actuelle »
     DROP = "drop"
     REVIEW = "review"
     FROM = "from"
@@ -52,8 +69,16 @@ class HoursOp(StrEnum):
     CLOSURE_CANCEL = "ccx"
 
 
+# Buttons.
+SAME_HOURS = "🗓 Mêmes horaires sur plusieurs jours"
+COPY_CURRENT = "📄 Copier la semaine actuelle"
+SITE_HOURS = "🕘 Horaires du site"  # on a site's card in 🏢 Réseau (bot/ui/screens/network.py)
+
 # Toasts.
 MONDAY_COPIED = "Lundi copié sur mardi → vendredi."
+CURRENT_COPIED = "Semaine actuelle copiée : changez ce qui change."
+NOTHING_IN_FORCE = "Aucun horaire n'est en vigueur aujourd'hui : rien à copier."
+NO_DAY_TICKED = "Cochez d'abord au moins un jour."
 DROPPED = "Modification abandonnée : rien n'a changé."
 ALREADY_SAVED = "Ces horaires sont déjà enregistrés."
 DRAFT_CHANGED = "Les horaires ont changé depuis : vérifiez puis enregistrez."
@@ -74,12 +99,29 @@ EFFECTIVE_REFUSED = {
 }
 
 
-def _button(label: str, op: HoursOp, a: int = 0, b: int = 0, c: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(HoursTap(op, a, b, c)))
+@dataclass(frozen=True)
+class Desk:
+    """Who declares for which site: one of its managers (`remote` False: buttons `h:`), or a
+    coordinator of its Caf (buttons `hs:` that name the site)."""
+
+    site: Partner
+    remote: bool = False
+
+    def button(self, label: str, op: HoursOp, a: int = 0, b: int = 0, c: int = 0) -> Button:
+        payload: HoursTap | SiteHoursTap = (
+            SiteHoursTap(op, self.site.id, a, b, c) if self.remote else HoursTap(op, a, b, c)
+        )
+        return InlineKeyboardButton(label, callback_data=callbacks.encode(payload))
 
 
 def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(list(rows))
+
+
+def site_hours_button(site_id: int) -> InlineKeyboardButton:
+    """« 🕘 Horaires du site », for a site's card in 🏢 Réseau."""
+    tap = SiteHoursTap(HoursOp.HOME, site_id, 0, 0, 0)
+    return InlineKeyboardButton(SITE_HOURS, callback_data=callbacks.encode(tap))
 
 
 # ------------------------------------------------------------------------------ button data
@@ -98,6 +140,15 @@ def from_number(value: int) -> date:
 def weekday(value: int) -> int:
     if not 0 <= value <= 6:
         raise BadCallback("not a weekday")
+    return value
+
+
+def days(value: int) -> int:
+    """The days ticked, as a button carries them (a mask of weekdays)."""
+    try:
+        days_of_mask(value)
+    except ScheduleError:
+        raise BadCallback("not a set of days") from None
     return value
 
 
@@ -143,7 +194,7 @@ def _span(closure: Closure) -> str:
     return f"{closure.start_date:%d/%m} → {closure.end_date:%d/%m}"
 
 
-def home(view: Home) -> Screen:
+def home(desk: Desk, view: Home) -> Screen:
     """The hours in force and to come, the closures ahead, and what can be done."""
     text = render(
         "hours_home",
@@ -156,61 +207,98 @@ def home(view: Home) -> Screen:
         today=view.today,
     )
     edit_label = "✏️ Reprendre la modification" if view.has_draft else "✏️ Modifier les horaires"
-    closed_today = SignalTap("today", 0, "0", "0")
     rows = [
-        [_button(edit_label, HoursOp.EDIT)],
-        [_button("➕ Fermeture exceptionnelle", HoursOp.CALENDAR)],
-        [
-            InlineKeyboardButton(
-                "🚪 Fermé aujourd'hui", callback_data=callbacks.encode(closed_today)
-            )
-        ],
+        [desk.button(edit_label, HoursOp.EDIT)],
+        [desk.button("➕ Fermeture exceptionnelle", HoursOp.CALENDAR)],
     ]
+    if not desk.remote:  # « Fermé aujourd'hui » is the site's own (📣 Signaler)
+        closed_today = SignalTap("today", 0, "0", "0")
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "🚪 Fermé aujourd'hui", callback_data=callbacks.encode(closed_today)
+                )
+            ]
+        )
     for closure in view.closures[:CLOSURES_LISTED]:
         label = f"✖️ Annuler la fermeture {_span(closure)}"
-        rows.append([_button(label, HoursOp.CLOSURE_CANCEL, closure.id)])
-    rows.append([_button("📜 Historique des horaires", HoursOp.HISTORY)])
+        rows.append([desk.button(label, HoursOp.CLOSURE_CANCEL, closure.id)])
+    rows.append([desk.button("📜 Historique des horaires", HoursOp.HISTORY)])
+    if desk.remote:
+        back = NetworkTap("site", desk.site.id, 0)  # conversations/network.py
+        rows.append([InlineKeyboardButton("⬅️ Le site", callback_data=callbacks.encode(back))])
     return text, InlineKeyboardMarkup(rows)
 
 
-def week(partner: Partner | None, draft: HoursDraft) -> Screen:
-    """The week being edited, a day a button, with whether it meets the minimum."""
-    schedule = draft.schedule
+def week(desk: Desk, view: Week, above: str = "") -> Screen:
+    """The week being edited, a day a button, with whether it meets the minimum and the
+    shortcuts: the same hours on several days, Monday on the week, the week in force."""
+    schedule = view.draft.schedule
     rows = [
-        [_button(f"{DAY_NAMES[d]} : {opening_hours.format_periods(schedule[d])}", HoursOp.DAY, d)]
+        [
+            desk.button(
+                f"{DAY_NAMES[d]} : {opening_hours.format_periods(schedule[d])}", HoursOp.DAY, d
+            )
+        ]
         for d in range(7)
     ]
+    rows.append([desk.button(SAME_HOURS, HoursOp.MULTI)])
     if schedule[0]:
-        rows.append([_button("📋 Copier le lundi sur mardi → vendredi", HoursOp.COPY, 0)])
-    rows.append([_button("✖️ Abandonner", HoursOp.DROP), _button("Suivant ▶️", HoursOp.REVIEW)])
-    text = render("hours_week", partner=partner, compliance=opening_hours.check_minimum(schedule))
-    return text, InlineKeyboardMarkup(rows)
-
-
-def day_set(
-    partner: Partner | None, draft: HoursDraft, day: int, periods: tuple[Period, ...]
-) -> Screen:
-    """A day's typed hours taken: said, then the week."""
-    text, markup = week(partner, draft)
-    done = f"✅ {DAY_NAMES[day]} : {opening_hours.format_periods(periods)}"
-    return f"{done}\n\n{text}", markup
-
-
-def day(draft: HoursDraft, day: int) -> Screen:
-    """One day: a ready-made slot, or its hours typed."""
-    rows = [[_button(label, HoursOp.SLOT, day, i)] for i, (label, _) in enumerate(COMMON_SLOTS)]
-    rows.append([_button("⬅️ Retour", HoursOp.EDIT)])
-    text = render(
-        "hours_day", day=DAY_NAMES[day], current=opening_hours.format_periods(draft.schedule[day])
+        rows.append([desk.button("📋 Copier le lundi sur mardi → vendredi", HoursOp.COPY, 0)])
+    if view.may_copy_current:
+        rows.append([desk.button(COPY_CURRENT, HoursOp.CURRENT)])
+    rows.append(
+        [desk.button("✖️ Abandonner", HoursOp.DROP), desk.button("Suivant ▶️", HoursOp.REVIEW)]
     )
+    text = render("hours_week", partner=view.partner, compliance=view.compliance, above=above)
     return text, InlineKeyboardMarkup(rows)
 
 
-def day_not_understood(day: int, error: opening_hours.HoursParseError) -> str:
-    return render("hours_parse_error", day=DAY_NAMES[day], error=str(error))
+def _day_names(mask: int) -> str:
+    names = [DAY_NAMES[d] for d in days_of_mask(mask)]
+    return ", ".join([names[0], *(name.lower() for name in names[1:])])
 
 
-def review(view: Review) -> Screen:
+def days_set(desk: Desk, view: Week, mask: int, periods: tuple[Period, ...]) -> Screen:
+    """Typed hours taken for the days ticked: said, above the week."""
+    done = render(
+        "hours_days_set", days=_day_names(mask), hours=opening_hours.format_periods(periods)
+    )
+    return week(desk, view, above=done)
+
+
+def day(desk: Desk, draft: HoursDraft, mask: int, error: str | None = None) -> Screen:
+    """The days ticked (one, from its button on the week, or several): a ready-made slot
+    for them all, or their hours typed; the other days can be ticked too."""
+    ticks = [
+        desk.button(("✅ " if mask >> d & 1 else "⬜ ") + short, HoursOp.TICK, mask ^ 1 << d)
+        for d, short in enumerate(DAYS_TICKED)
+    ]
+    rows = [ticks[:4], ticks[4:]]
+    rows += [
+        [desk.button(label, HoursOp.DAYS_SLOT, mask, i)]
+        for i, (label, _) in enumerate(COMMON_SLOTS)
+    ]
+    rows.append([desk.button("⬅️ Retour", HoursOp.EDIT)])
+    current = [
+        (DAY_NAMES[d], opening_hours.format_periods(draft.schedule[d])) for d in days_of_mask(mask)
+    ]
+    return render("hours_day", days=current, error=error), InlineKeyboardMarkup(rows)
+
+
+def days_not_understood(
+    desk: Desk, draft: HoursDraft, mask: int, error: opening_hours.ScheduleError
+) -> Screen:
+    """Typed hours refused: why, above the same question (the answer is still expected)."""
+    return day(desk, draft, mask, error=str(error))
+
+
+def no_day_ticked(desk: Desk, draft: HoursDraft) -> Screen:
+    """Hours typed before any day was ticked: asked to tick first (the hours are not kept)."""
+    return day(desk, draft, 0, error=NO_DAY_TICKED)
+
+
+def review(desk: Desk, view: Review) -> Screen:
     """The new hours against those they replace, the day they apply, and « Enregistrer »."""
     text = render(
         "hours_review",
@@ -225,9 +313,11 @@ def review(view: Review) -> Screen:
     rows = []
     if not view.unchanged:
         label = "✅ Enregistrer et prévenir la Caf"
-        rows.append([_button(label, HoursOp.SAVE, view.draft.revision)])
-    rows.append([_button("📅 Changer la date d'effet", HoursOp.FROM)])
-    rows.append([_button("✏️ Modifier", HoursOp.EDIT), _button("✖️ Abandonner", HoursOp.DROP)])
+        rows.append([desk.button(label, HoursOp.SAVE, view.draft.revision)])
+    rows.append([desk.button("📅 Changer la date d'effet", HoursOp.FROM)])
+    rows.append(
+        [desk.button("✏️ Modifier", HoursOp.EDIT), desk.button("✖️ Abandonner", HoursOp.DROP)]
+    )
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -241,14 +331,23 @@ def _effective_choices(today: date) -> list[tuple[str, date]]:
     ]
 
 
-def effective_from(today: date) -> Screen:
-    """When the new hours apply: three usual days, or a date typed."""
+def effective_from(desk: Desk, today: date, error: str | None = None) -> Screen:
+    """When the new hours apply: three usual days, or a date typed (`error`: why the last
+    one typed was refused)."""
     rows = [
-        [_button(label, HoursOp.FROM_SET, day_number(day))]
+        [desk.button(label, HoursOp.FROM_SET, day_number(day))]
         for label, day in _effective_choices(today)
     ]
-    rows.append([_button("⬅️ Retour", HoursOp.REVIEW)])
-    return render("hours_from"), InlineKeyboardMarkup(rows)
+    rows.append([desk.button("⬅️ Retour", HoursOp.REVIEW)])
+    return render("hours_from", error=error), InlineKeyboardMarkup(rows)
+
+
+def effective_not_understood(desk: Desk, today: date, error: ClosureDateError) -> Screen:
+    return effective_from(desk, today, error=str(error))
+
+
+def effective_refused(desk: Desk, today: date, why: EffectiveDateRefused.Why) -> Screen:
+    return effective_from(desk, today, error=EFFECTIVE_REFUSED[why])
 
 
 def date_not_understood(error: ClosureDateError) -> str:
@@ -256,89 +355,99 @@ def date_not_understood(error: ClosureDateError) -> str:
     return html.escape(str(error), quote=False)
 
 
-def saved(declaration: Declaration) -> Screen:
+def saved(desk: Desk, declaration: Declaration) -> Screen:
     text = render(
         "hours_saved",
         declaration=declaration,
         compliance=opening_hours.check_minimum(declaration.schedule),
     )
-    return text, _markup([_button("⬅️ Horaires et fermetures", HoursOp.HOME)])
+    return text, _markup([desk.button("⬅️ Horaires et fermetures", HoursOp.HOME)])
 
 
-def history(partner: Partner | None, declarations: list[Declaration], tz: ZoneInfo) -> Screen:
+def history(desk: Desk, declarations: list[Declaration], tz: ZoneInfo) -> Screen:
     text = render(
         "hours_history",
-        partner=partner,
+        partner=desk.site,
         declarations=declarations,
         tz=tz,
         describe=lambda d: opening_hours.diff(d.before_schedule, d.schedule),
     )
-    return text, _markup([_button("⬅️ Retour", HoursOp.HOME)])
+    return text, _markup([desk.button("⬅️ Retour", HoursOp.HOME)])
 
 
 # ------------------------------------------------------------------------------ closures
-def _day_button(day: date, start: date | None, cursor: int) -> InlineKeyboardButton:
+def _day_button(desk: Desk, day: date, start: date | None, cursor: int) -> InlineKeyboardButton:
     label = f"[{day.day}]" if start is not None and day == start else str(day.day)
     start_number = day_number(start) if start else 0
-    return _button(label, HoursOp.PICK, day_number(day), start_number, cursor)
+    return desk.button(label, HoursOp.PICK, day_number(day), start_number, cursor)
 
 
 def _calendar_rows(
-    today: date, year: int, month: int, start: date | None
+    desk: Desk, today: date, year: int, month: int, start: date | None
 ) -> list[list[InlineKeyboardButton]]:
     first = (today.year, today.month)
     last = closure_dates.add_months(today.year, today.month, CALENDAR_MONTHS_AHEAD)
     start_number = day_number(start) if start else 0
     previous = closure_dates.add_months(year, month, -1)
     following = closure_dates.add_months(year, month, 1)
-    blank = _button("·", HoursOp.NOOP)
+    blank = desk.button("·", HoursOp.NOOP)
     header = [
-        _button("◀️", HoursOp.CALENDAR, previous[0] * 100 + previous[1], start_number)
+        desk.button("◀️", HoursOp.CALENDAR, previous[0] * 100 + previous[1], start_number)
         if (year, month) > first
         else blank,
-        _button(f"{MONTHS[month - 1].capitalize()} {year}", HoursOp.NOOP),
-        _button("▶️", HoursOp.CALENDAR, following[0] * 100 + following[1], start_number)
+        desk.button(f"{MONTHS[month - 1].capitalize()} {year}", HoursOp.NOOP),
+        desk.button("▶️", HoursOp.CALENDAR, following[0] * 100 + following[1], start_number)
         if (year, month) < last
         else blank,
     ]
-    rows = [header, [_button(d, HoursOp.NOOP) for d in WEEKDAYS_SHORT]]
+    rows = [header, [desk.button(d, HoursOp.NOOP) for d in WEEKDAYS_SHORT]]
     lowest = start or today
     for days in closure_dates.month_grid(year, month):
         if all(d is None or d < lowest for d in days):
             continue  # a week wholly past: nothing to pick there
         rows.append(
             [
-                blank if d is None or d < lowest else _day_button(d, start, year * 100 + month)
+                blank
+                if d is None or d < lowest
+                else _day_button(desk, d, start, year * 100 + month)
                 for d in days
             ]
         )
-    rows.append([_button("⬅️ Retour", HoursOp.HOME)])
+    rows.append([desk.button("⬅️ Retour", HoursOp.HOME)])
     return rows
 
 
 def calendar(
-    partner: Partner | None, today: date, year: int, month: int, start: date | None
+    desk: Desk,
+    today: date,
+    year: int,
+    month: int,
+    start: date | None,
+    error: ClosureDateError | None = None,
 ) -> Screen:
-    """A month to pick the first day of a closure on, then its last (`start` chosen)."""
-    text = render("closure_calendar", start=start, partner=partner)
-    return text, InlineKeyboardMarkup(_calendar_rows(today, year, month, start))
+    """A month to pick the first day of a closure on, then its last (`start` chosen);
+    `error`: why the dates last typed were refused."""
+    text = render(
+        "closure_calendar", start=start, partner=desk.site, error=str(error) if error else None
+    )
+    return text, InlineKeyboardMarkup(_calendar_rows(desk, today, year, month, start))
 
 
-def reasons(start: date, end: date) -> Screen:
+def reasons(desk: Desk, start: date, end: date) -> Screen:
     rows = [
-        [_button(reason.label, HoursOp.REASON, day_number(start), day_number(end), i)]
+        [desk.button(reason.label, HoursOp.REASON, day_number(start), day_number(end), i)]
         for i, reason in enumerate(rules.CLOSURE_REASONS)
     ]
-    rows.append([_button("⬅️ Autres dates", HoursOp.CALENDAR)])
+    rows.append([desk.button("⬅️ Autres dates", HoursOp.CALENDAR)])
     return render("closure_reason", start=start, end=end, step="reason"), InlineKeyboardMarkup(rows)
 
 
-def note(start: date, end: date, reason: int) -> Screen:
+def note(desk: Desk, start: date, end: date, reason: int) -> Screen:
     """An optional note for the closure, its reason (an index among the reasons) chosen."""
     a, b = day_number(start), day_number(end)
     rows = [
-        [_button("💾 Enregistrer sans note", HoursOp.CLOSURE_SAVE, a, b, reason)],
-        [_button("⬅️ Autre motif", HoursOp.PICK, b, a, b // 100)],
+        [desk.button("💾 Enregistrer sans note", HoursOp.CLOSURE_SAVE, a, b, reason)],
+        [desk.button("⬅️ Autre motif", HoursOp.PICK, b, a, b // 100)],
     ]
     text = render(
         "closure_reason",
@@ -351,11 +460,11 @@ def note(start: date, end: date, reason: int) -> Screen:
     return text, InlineKeyboardMarkup(rows)
 
 
-def closure_saved(closure: Closure, new: bool) -> Screen:
+def closure_saved(desk: Desk, closure: Closure, new: bool) -> Screen:
     text = render("closure_saved", closure=closure, again=not new, reason=_reason(closure.reason))
     rows = [
-        [_button("✖️ Annuler cette fermeture", HoursOp.CLOSURE_CANCEL, closure.id)],
-        [_button("⬅️ Horaires et fermetures", HoursOp.HOME)],
+        [desk.button("✖️ Annuler cette fermeture", HoursOp.CLOSURE_CANCEL, closure.id)],
+        [desk.button("⬅️ Horaires et fermetures", HoursOp.HOME)],
     ]
     return text, InlineKeyboardMarkup(rows)
 
@@ -365,18 +474,18 @@ def dates_refused_toast(error: ClosureDateError) -> str:
     return str(error)[:200]
 
 
-def closure_dates_refused(error: ClosureDateError) -> Screen:
+def closure_dates_refused(desk: Desk, error: ClosureDateError) -> Screen:
     """Days that cannot be declared (they may have passed since they were picked)."""
-    return date_not_understood(error), _markup([_button("📅 Autres dates", HoursOp.CALENDAR)])
+    return date_not_understood(error), _markup([desk.button("📅 Autres dates", HoursOp.CALENDAR)])
 
 
-def cancel_confirm(closure: Closure) -> Screen:
+def cancel_confirm(desk: Desk, closure: Closure) -> Screen:
     text = render("closure_cancel_confirm", closure=closure, reason=_reason(closure.reason))
-    yes = _button("✖️ Oui, annuler la fermeture", HoursOp.CLOSURE_CANCEL, closure.id, 1)
-    return question(text, yes, _button("⬅️ Non, la garder", HoursOp.HOME))
+    yes = desk.button("✖️ Oui, annuler la fermeture", HoursOp.CLOSURE_CANCEL, closure.id, 1)
+    return question(text, yes, desk.button("⬅️ Non, la garder", HoursOp.HOME))
 
 
-def closure_cancelled(closure: Closure, then: Home) -> Screen:
+def closure_cancelled(desk: Desk, closure: Closure, then: Home) -> Screen:
     """The cancellation said, above the home screen."""
-    text, markup = home(then)
+    text, markup = home(desk, then)
     return render("closure_cancelled", closure=closure) + "\n\n" + text, markup

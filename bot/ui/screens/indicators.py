@@ -229,13 +229,16 @@ def _pager(page: Page[T], op: IndicatorOp, period: Period) -> list[InlineKeyboar
     )
 
 
+_LABEL_FLAG = {LabelStatus.WITHDRAWN: "⛔ ", LabelStatus.SUSPENDED: "🟠 "}
+
+
 def sites(period: Period, everything: list[Partner], page_number: int) -> Screen:
-    """The Caf's sites to choose from, eight to a page (a withdrawn label marked ⛔)."""
+    """The Caf's sites to choose from, eight to a page (a label withdrawn ⛔ or suspended 🟠)."""
     page = paginate(everything, page_number, SITES_PAGE)
     rows = [
         [
             _tap(
-                ("⛔ " if p.label_status is LabelStatus.WITHDRAWN else "") + p.title,
+                _LABEL_FLAG.get(p.label_status, "") + p.title,
                 IndicatorOp.VIEW,
                 p.id,
                 period.code,

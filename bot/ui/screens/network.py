@@ -4,7 +4,7 @@ the audit log. Every screen is one message edited in place, driven by `NetworkTa
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -17,13 +17,16 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from bot.domain.models import AuditEntry, Caf, Partner, Person
+from bot.domain.models import AuditEntry, Caf, Member, Partner, Person
 from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
+from bot.domain.person_sites import SITE_ROLES, Unchangeable
 from bot.domain.renewal import Term
-from bot.ui import callbacks, menus
+from bot.ui import callbacks, menus, pickers
 from bot.ui.callbacks import NetworkTap, PersonalDataTap, ReviewTap
 from bot.ui.render import render
 from bot.ui.screens import Screen, question
+from bot.ui.screens import links as link_screens
+from bot.ui.screens.hours import site_hours_button
 from bot.ui.screens.paging import Page, pager_row, paginate
 
 PAGE_SIZE = 8
@@ -46,6 +49,14 @@ class NetworkOp(StrEnum):
     ADD = "add"
     AUDIT = "audit"
     CERT = "cert"
+    # A person's role and sites (target: the person).
+    ROLE = "role"  # page: the role asked for (ROLE_OF_PAGE), to confirm
+    ROLE_OK = "roleok"  # page: the role, confirmed
+    MOVE = "move"  # page: the page of the list of sites
+    MOVE_TO = "moveto"  # page: the site's id
+    SITES = "psites"  # page: the page of the checklist
+    SITE_ADD = "padd"  # page: the site's id
+    SITE_DROP = "pdrop"  # page: the site's id
 
 
 ROLE_OF_OP = {
@@ -53,6 +64,9 @@ ROLE_OF_OP = {
     NetworkOp.INVITE_MANAGER: Role.MANAGER,
     NetworkOp.INVITE_COORDINATOR: Role.COORDINATOR,
 }
+# A role button's `page`: the role a person is given.
+ROLE_OF_PAGE = {1: Role.AGENT, 2: Role.MANAGER}
+PAGE_OF_ROLE = {role: page for page, role in ROLE_OF_PAGE.items()}
 # An invitation button's `page`: how many people, for how many days.
 INVITE_PRESETS = {1: (1, 7), 2: (10, 30)}
 # A label button's `page`: the status asked for.
@@ -79,9 +93,16 @@ ACTION_NAMES = {
     "partner.updated": "site modifié",
     "label.changed": "label modifié",
     "invitation.created": "invitation créée",
+    "invitation.cancelled": "lien d'invitation annulé",
+    "person.rejoined": "retour par une nouvelle invitation",
     "person.joined": "inscription",
     "person.revoked": "accès retiré",
     "person.erased": "données personnelles effacées",
+    "person.role_changed": "rôle changé",
+    "person.moved": "personne changée de site",
+    "person.site_added": "site ajouté à une personne",
+    "person.site_removed": "site retiré à une personne",
+    "person.site_chosen": "site du jour choisi",
     "visit.modified": "visite modifiée",
     "visit.cancelled": "visite annulée",
     "signal.raised": "signalement envoyé",
@@ -116,6 +137,19 @@ ALREADY_REVOKED = "Cet accès est déjà retiré."
 REVOKED = "Accès retiré."
 LINK_CREATED = "Lien créé."
 NO_CERTIFICATE = "Le label de ce site est retiré : pas de certificat."
+ROLE_CHANGED = "Rôle changé."
+MOVED = "Site changé."
+SITE_GIVEN = "Site ajouté."
+SITE_TAKEN = "Site retiré."
+# Why a change of role or sites is refused (bot/domain/person_sites.py), as a toast.
+UNCHANGEABLE = {
+    Unchangeable.COORDINATOR: "Le rôle d'un·e coordinateur·rice ne se change pas ici.",
+    Unchangeable.REVOKED: "L'accès de cette personne est retiré : rien à changer.",
+    Unchangeable.WITHDRAWN_SITE: "Ce site a perdu son label : personne ne peut y être rattaché.",
+    Unchangeable.LAST_SITE: "Une personne garde au moins un site : ajoutez l'autre d'abord,"
+    " ou utilisez « 🏠 Changer de site ».",
+    Unchangeable.UNCHANGED: "Déjà pris en compte.",
+}
 # Said above the site's card after a typed change.
 EDIT_SAVED = "✅ Modification enregistrée."
 SITE_ADDED = "✅ Site ajouté, label actif."
@@ -168,6 +202,7 @@ def home(caf: Caf, sites: Sequence[Partner], people: dict[int, int], page: int) 
         [_button("➕ Ajouter un site", NetworkOp.ADD), _button("👥 Coordination", NetworkOp.COORDS)]
     )
     rows.append([_button("📜 Journal", NetworkOp.AUDIT)])
+    rows.append([link_screens.caf_button()])  # conversations/links.py
     return text, _markup(rows)
 
 
@@ -193,6 +228,9 @@ def site(partner: Partner, people: Sequence[Person], tz: ZoneInfo, above: str = 
             _button("➕ Inviter un agent", NetworkOp.INVITE_AGENT, target),
             _button("➕ Inviter un responsable", NetworkOp.INVITE_MANAGER, target),
         ],
+        [link_screens.site_button(target)],  # conversations/links.py
+        # No manager: a coordinator declares the site's hours (conversations/hours.py).
+        *([] if any(p.role is Role.MANAGER for p in people) else [[site_hours_button(target)]]),
         [
             InlineKeyboardButton("🏛 Visite annuelle", callback_data=callbacks.encode(review)),
             _button("📜 Certificat", NetworkOp.CERT, target),
@@ -276,9 +314,9 @@ def label_notice_caf(partner: Partner, by: Person) -> str:
     )
 
 
-def menu_under_label(who: Person, label: LabelStatus) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
-    """The menu a person of the site has once its label is `label`, sent with the notice."""
-    return menus.main_menu(Actor(role=who.role, status=who.status, label=label))
+def menu_of(member: Member) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """The menu a person has as they now stand, sent with a notice that changes it."""
+    return menus.main_menu(member.actor)
 
 
 # ------------------------------------------------------------------------------ people
@@ -320,20 +358,45 @@ def team(
     if partner is None:
         rows.append(_pager(shown, NetworkOp.COORDS))
         rows.append([_button("➕ Inviter un·e coordinateur·rice", NetworkOp.INVITE_COORDINATOR)])
+        rows.append([link_screens.caf_button()])  # conversations/links.py
         rows.append([_button("⬅️ Tous les sites", NetworkOp.HOME)])
     else:
         rows.append(_pager(shown, NetworkOp.PEOPLE, partner.id))
         rows.append([_button("➕ Inviter un agent", NetworkOp.INVITE_AGENT, partner.id)])
+        rows.append([link_screens.site_button(partner.id)])  # conversations/links.py
         if by_coordinator:
             rows.append([_button("⬅️ Le site", NetworkOp.SITE, partner.id)])
     return text, _markup(rows)
 
 
 def person(
-    who: Person, partner: Partner | None, tz: ZoneInfo, *, by_coordinator: bool, is_self: bool
+    who: Person,
+    partner: Partner | None,
+    tz: ZoneInfo,
+    *,
+    by_coordinator: bool,
+    is_self: bool,
+    sites: Sequence[Partner] = (),
+    may_place: bool = False,
+    back_to: int | None = None,
+    above: str = "",
 ) -> Screen:
-    """A person's card: revoke their access, or (coordinators) erase their data."""
+    """A person's card: their role (coordinators) and sites, revoke their access, or
+    (coordinators) erase their data; `above`, what just changed."""
     rows = []
+    changeable = who.status is PersonStatus.ACTIVE and not is_self and who.role in SITE_ROLES
+    if changeable and by_coordinator:
+        if who.role is Role.AGENT:
+            rows.append([_button("⬆️ Passer responsable de site", NetworkOp.ROLE, who.id, 2)])
+        else:
+            rows.append([_button("⬇️ Passer agent d'accueil", NetworkOp.ROLE, who.id, 1)])
+    if changeable and may_place:
+        rows.append(
+            [
+                _button("🏠 Changer de site", NetworkOp.MOVE, who.id),
+                _button("🗂 Ses sites", NetworkOp.SITES, who.id),
+            ]
+        )
     if who.status is PersonStatus.ACTIVE and not is_self:
         rows.append([_button("🚫 Retirer l'accès", NetworkOp.REVOKE, who.id)])
     if by_coordinator and who.telegram_user_id is not None and not is_self:
@@ -341,12 +404,101 @@ def person(
         rows.append(
             [InlineKeyboardButton("🗑 Effacer ses données", callback_data=callbacks.encode(erase))]
         )
-    if who.partner_id:
-        rows.append([_button("⬅️ Retour", NetworkOp.PEOPLE, who.partner_id)])
+    back = back_to if back_to is not None else who.partner_id
+    if back:
+        rows.append([_button("⬅️ Retour", NetworkOp.PEOPLE, back)])
     else:
         rows.append([_button("⬅️ Retour", NetworkOp.COORDS)])
-    text = render("person_card", person=who, partner=partner, tz=tz)
-    return text, InlineKeyboardMarkup(rows)
+    text = render("person_card", person=who, partner=partner, sites=sites, tz=tz)
+    return (f"{above}\n\n{text}" if above else text), InlineKeyboardMarkup(rows)
+
+
+def person_changed(who: Person, what: str, partner: Partner | None = None) -> str:
+    """Said above the card: « role », « moved », « added » or « removed » (`partner`)."""
+    return render("person_changed", person=who, what=what, partner=partner)
+
+
+def role_confirm(who: Person, role: Role, partner: Partner | None) -> Screen:
+    yes = _button(f"✅ Oui, {role.label}", NetworkOp.ROLE_OK, who.id, PAGE_OF_ROLE[role])
+    no = _button("✖️ Non", NetworkOp.PERSON, who.id)
+    return question(render("person_role_confirm", person=who, role=role, partner=partner), yes, no)
+
+
+def move_choice(
+    who: Person, sites: Sequence[Partner], theirs: Set[int], page: int, *, by_coordinator: bool
+) -> Screen:
+    """« 🏠 Changer de site »: the site that becomes the person's only one (of the viewer's),
+    eight to a page; the sites they are at now are ticked."""
+    open_sites = [p for p in sites if p.label_status is not LabelStatus.WITHDRAWN]
+    shown = paginate(open_sites, page, pickers.SITES_PAGE)
+    rows = [
+        [_button(("✅ " if p.id in theirs else "") + p.title, NetworkOp.MOVE_TO, who.id, p.id)]
+        for p in shown.items
+    ]
+    rows.append(_pager(shown, NetworkOp.MOVE, who.id))
+    rows.append([_button("⬅️ Sa fiche", NetworkOp.PERSON, who.id)])
+    text = render(
+        "person_move",
+        person=who,
+        by_coordinator=by_coordinator,
+        page=shown.number + 1,
+        pages=shown.count,
+    )
+    return text, _markup(rows)
+
+
+def sites_checklist(
+    who: Person, sites: Sequence[Partner], theirs: Set[int], page: int, *, by_coordinator: bool
+) -> Screen:
+    """« 🗂 Ses sites »: tick or untick each site (a tick removes, an empty box adds)."""
+
+    def button(label: str, op: str, value: int) -> InlineKeyboardButton:
+        if op == "sites":
+            return _button(label, NetworkOp.SITES, who.id, value)
+        ticked = NetworkOp.SITE_DROP if value in theirs else NetworkOp.SITE_ADD
+        return _button(label, ticked, who.id, value)
+
+    rows = pickers.site_checklist(sites, theirs, page, button)
+    rows.append([_button("✔️ Terminé", NetworkOp.PERSON, who.id)])
+    current = next((p for p in sites if p.id == who.partner_id), None)
+    text = render(
+        "person_sites",
+        person=who,
+        count=len(theirs),
+        current=current,
+        by_coordinator=by_coordinator,
+    )
+    return text, _markup(rows)
+
+
+def checklist_page(sites: Sequence[Partner], partner_id: int) -> int:
+    return pickers.page_of(sites, partner_id)
+
+
+def cannot_change(why: Unchangeable) -> str:
+    return UNCHANGEABLE[why]
+
+
+def role_notice(after: Member, *, by_coordinator: bool) -> str:
+    """What a person whose role changed is told (their new menu comes with it)."""
+    return render(
+        "person_role_notice",
+        role=after.person.role,
+        partner=after.partner,
+        caf=after.caf,
+        by_coordinator=by_coordinator,
+    )
+
+
+def sites_notice(after: Member, sites: Sequence[Partner], *, by_coordinator: bool) -> str:
+    """What a person whose sites changed is told: where they work from now on."""
+    return render(
+        "person_sites_notice",
+        sites=sites,
+        current=after.partner,
+        caf=after.caf,
+        by_coordinator=by_coordinator,
+    )
 
 
 def revoke_confirm(who: Person) -> Screen:

@@ -4,18 +4,20 @@ message edited step by step, its confirmation, and their counts.
 Options come from the taxonomy in Annexe 2's order, always the same places so that hands
 learn them; the site's frequent requests get their own "Fréquents" row above. The
 operations of a step's buttons are bot.domain.visits `Op`; those under a confirmation are
-`SavedOp`. Every toast of the flow is here, in `reply` and `undo_reply`.
+`SavedOp`, those of 🗂 Mes visites (bot/ui/screens/my_visits.py) `MyVisitsOp`. Every toast of
+the flow is here, in `reply` and `undo_reply`. Days and hours are the Caf's (`tz`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.charts import DAY_ABBREVIATIONS, MONTH_ABBREVIATIONS
 from bot.domain import taxonomy as tx
 from bot.domain.models import Partner
 from bot.domain.visit_log import (
@@ -35,7 +37,16 @@ from bot.domain.visit_log import (
     Undoing,
     VisitRecord,
 )
-from bot.domain.visits import Answers, Draft, Op, Step, hour_choices, visit_time
+from bot.domain.visits import (
+    Answers,
+    Draft,
+    Op,
+    Step,
+    day_choices,
+    day_code,
+    hour_choices,
+    visit_time,
+)
 from bot.ui import callbacks
 from bot.ui.formatting import hour_fr, short_datetime_fr
 from bot.ui.render import render
@@ -48,6 +59,22 @@ class SavedOp(StrEnum):
     UNDO = "undo"
     TRAINING_UNDO = "tundo"  # a training visit's: it lives in a table of its own
     EDIT = "edit"
+
+
+class MyVisitsOp(StrEnum):
+    """The buttons of 🗂 Mes visites (bot/ui/screens/my_visits.py)."""
+
+    LIST = "list"
+    OPEN = "open"
+    TRAINING_OPEN = "topen"  # a training visit: it lives in a table of its own
+    CANCEL = "del"  # asks first: « Annuler définitivement cette visite ? »
+    TRAINING_CANCEL = "tdel"
+    CONFIRM_CANCEL = "delok"  # 🗑 Oui, l'annuler
+    TRAINING_CONFIRM_CANCEL = "tdelok"
+
+
+MY_VISITS = "🗂 Mes visites"
+EARLIER = "🕘 Plus tôt ou un autre jour"
 
 
 # Toasts (callback answers: plain text).
@@ -128,7 +155,7 @@ def keyboard(screen: VisitScreen) -> InlineKeyboardMarkup:
         if screen.has_previous_profile and not draft.editing:
             rows.append([_button(screen, "🔁 Même profil que la précédente", Op.SAME_PROFILE)])
         if not draft.editing:
-            rows.append([_button(screen, "🕘 Visite plus tôt ou hier", Op.WHEN)])
+            rows.append([_button(screen, EARLIER, Op.WHEN)])
     elif step in (Step.AGE, Step.AUTONOMIE):
         rows.append(_options(screen, tx.BY_CODE[step.value]))
     elif step is Step.STATUT:
@@ -165,15 +192,19 @@ def keyboard(screen: VisitScreen) -> InlineKeyboardMarkup:
             extra.insert(0, _button(screen, "➕ Autre thématique", Op.ADD, "theme"))
         rows.append(extra)
     elif step is Step.WHEN:
+        # « Maintenant » stays one tap; then today, yesterday and the 5 days before, each
+        # carrying its date (the Caf's), so a picker left open past midnight keeps its days.
+        now_local = screen.now.astimezone(screen.tz)
+        days = [
+            _button(screen, day_label(day, now_local.date()), Op.DAY, day_code(day))
+            for day in day_choices(now_local)
+        ]
         rows.append([_button(screen, "⏱ Maintenant", Op.DAY, "now")])
-        rows.append(
-            [
-                _button(screen, "Plus tôt aujourd'hui", Op.DAY, "today"),
-                _button(screen, "Hier", Op.DAY, "yesterday"),
-            ]
-        )
+        rows.append(days[:2])
+        rows += _rows(days[2:], 3)
     elif step is Step.HOUR:
-        hours = hour_choices(a.days_ago or 0, screen.now.astimezone(screen.tz))
+        now_local = screen.now.astimezone(screen.tz)
+        hours = hour_choices(a.day or now_local.date(), now_local)
         rows += _rows([_button(screen, f"{h} h", Op.ANSWER, str(h)) for h in hours], 4)
     elif step is Step.REVIEW:
         rows.append(
@@ -226,12 +257,40 @@ def summary_lines(a: Answers) -> list[str]:
     return lines
 
 
+def short_day_fr(day: date) -> str:
+    """ven. 4 déc., mar. 1er déc."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{DAY_ABBREVIATIONS[day.weekday()]} {number} {MONTH_ABBREVIATIONS[day.month - 1]}"
+
+
+def day_words(day: date, today: date) -> str:
+    """aujourd'hui, hier, or ven. 4 déc."""
+    if day == today:
+        return "aujourd'hui"
+    if day == today - timedelta(days=1):
+        return "hier"
+    return short_day_fr(day)
+
+
+def day_label(day: date, today: date) -> str:
+    """A day picker's button: Aujourd'hui, Hier, ven. 4 déc."""
+    words = day_words(day, today)
+    return words[0].upper() + words[1:] if day >= today - timedelta(days=1) else words
+
+
+def when_fr(instant: datetime, tz: ZoneInfo, today: date) -> str:
+    """aujourd'hui à 14 h, hier à 9 h, ven. 4 déc. à 14 h — in the Caf's zone."""
+    local = instant.astimezone(tz)
+    return f"{day_words(local.date(), today)} à {hour_fr(local)}"
+
+
 def when_text(a: Answers, now: datetime, tz: ZoneInfo) -> str:
-    if a.days_ago is None and a.fixed_at is None:
+    if a.day is None and a.fixed_at is None:
         return f"maintenant ({hour_fr(now.astimezone(tz))})"
-    if a.days_ago is not None and a.hour is None:
-        return "aujourd'hui" if a.days_ago == 0 else "hier"
-    return short_datetime_fr(visit_time(a, now, tz), tz, today=now.astimezone(tz).date())
+    today = now.astimezone(tz).date()
+    if a.day is not None and a.hour is None:
+        return day_words(a.day, today)
+    return when_fr(visit_time(a, now, tz), tz, today)
 
 
 def step_text(screen: VisitScreen, *, notice: str | None = None) -> str:
@@ -253,7 +312,16 @@ def step_text(screen: VisitScreen, *, notice: str | None = None) -> str:
     )
 
 
-def saved_keyboard(visit_id: int, *, training: bool, can_undo: bool) -> InlineKeyboardMarkup:
+def my_visits_button(page: int = 0, label: str = MY_VISITS) -> InlineKeyboardButton:
+    data = callbacks.encode(callbacks.MyVisitsTap(MyVisitsOp.LIST, 0, page))
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def saved_keyboard(
+    visit_id: int, *, training: bool, can_undo: bool, to_list: bool = False
+) -> InlineKeyboardMarkup:
+    """Under a confirmation; after a modification (`to_list`), back to 🗂 Mes visites too,
+    where modifications are mostly started."""
     rows = []
     first = []
     if not training:
@@ -273,13 +341,14 @@ def saved_keyboard(visit_id: int, *, training: bool, can_undo: bool) -> InlineKe
         )
     if first:
         rows.append(first)
-    rows.append(
-        [
-            InlineKeyboardButton(
-                "📝 Visite suivante", callback_data=callbacks.encode(callbacks.MenuTap("visit"))
-            )
-        ]
-    )
+    last = [
+        InlineKeyboardButton(
+            "📝 Visite suivante", callback_data=callbacks.encode(callbacks.MenuTap("visit"))
+        )
+    ]
+    if to_list:
+        last.insert(0, my_visits_button())
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
@@ -349,11 +418,13 @@ def saved(
         training=visit.training,
         modified=modified,
         unchanged=unchanged,
-        when=short_datetime_fr(visit.visited_at, tz, today=now.astimezone(tz).date()),
+        when=when_fr(visit.visited_at, tz, now.astimezone(tz).date()),
         lines=summary_lines(visit.answers),
         undo_minutes=window // 60 if can_undo and not modified and not unchanged else 0,
     )
-    return text, saved_keyboard(visit.id, training=visit.training, can_undo=can_undo)
+    to_list = (modified or unchanged) and not visit.training
+    markup = saved_keyboard(visit.id, training=visit.training, can_undo=can_undo, to_list=to_list)
+    return text, markup
 
 
 def expired(why: Expiry) -> Screen:
