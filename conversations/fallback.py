@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 async def attachment(update: Update, ctx: Ctx) -> None:
     """Article 5: a document, photo, voice note or video is never downloaded nor kept.
 
-    The bot never calls getFile; it deletes the message from the chat where Telegram allows
-    it and reminds the sender why.
+    The bot calls getFile for one thing only: the list of sites a coordinator sends in
+    « ⚙️ Ma Caf » while that flow asks for it (conversations/caf_settings.py: a list of
+    sites, not data on the public, read then deleted). Anything else is deleted from the
+    chat where Telegram allows it, and the sender is told why.
     """
     message = update.effective_message
     assert message is not None

@@ -39,7 +39,8 @@ class Expectation:
 class FileRef:
     """A photo or document sent where a flow expects one: only Telegram's id is kept.
 
-    The file itself is never downloaded (no getFile): the bot can send it on by its id.
+    Only Telegram's id is kept: the bot can send the file on by it. A step that needs the
+    content (a coordinator's list of sites) downloads it itself and keeps nothing.
     """
 
     kind: str  # "photo" or "document"
