@@ -27,7 +27,16 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotApp, Ctx, Services
-from bot.jobs import event_reminders, housekeeping, morning, new_agents, scheduled_broadcasts
+from bot.jobs import (
+    directory_publish,
+    event_reminders,
+    hours_effective,
+    housekeeping,
+    morning,
+    new_agents,
+    scheduled_broadcasts,
+)
+from bot.jobs import termination as termination_job
 from bot.jobs.broadcast_progress import BroadcastProgress
 from bot.jobs.outbox_sender import OutboxSender
 from bot.jobs.scheduler import Scheduler
@@ -38,6 +47,7 @@ from conversations import (
     caf_settings,
     compliance,
     documentation,
+    equipment,
     events,
     fallback,
     figures,
@@ -49,8 +59,11 @@ from conversations import (
     network,
     news,
     onboarding,
+    secrecy,
     signals,
+    termination,
     text_input,
+    trainings,
     visit,
     work_site,
     yearly_visit,
@@ -72,6 +85,7 @@ TAP_TABLES: list[TapTable[Any]] = [
     caf_settings.TAPS,
     compliance.TAPS,
     yearly_visit.TAPS,
+    equipment.TAPS,
     my_data.TAPS,
     indicators.TAPS,
     indicators.TRANSMIT,
@@ -89,6 +103,9 @@ TAP_TABLES: list[TapTable[Any]] = [
     broadcast.READ_TAPS,
     events.TAPS,
     news.TAPS,
+    secrecy.TAPS,
+    trainings.TAPS,
+    termination.TAPS,
 ]
 # Every flow's typed answers and expected files, served by the fallback handlers.
 TYPED_STEPS = TypedSteps.merge(
@@ -100,6 +117,8 @@ TYPED_STEPS = TypedSteps.merge(
     inbox.TYPED,
     network.TYPED,
     signals.TYPED,
+    termination.TYPED,
+    trainings.TYPED,
     yearly_visit.TYPED,
 )
 
@@ -283,6 +302,10 @@ async def prepare(app: BotApp) -> None:
         ),
     )
     scheduler.register(
+        hours_effective.KIND,
+        functools.partial(hours_effective.run, db=services.db, wake=lambda: services.wake_outbox()),
+    )
+    scheduler.register(
         morning.KIND,
         functools.partial(
             morning.run, db=services.db, clock=services.clock, settings=services.settings
@@ -297,6 +320,18 @@ async def prepare(app: BotApp) -> None:
             wake=lambda: services.wake_outbox(),
         ),
     )
+    scheduler.register(
+        termination_job.KIND,
+        functools.partial(termination_job.run, db=services.db, wake=lambda: services.wake_outbox()),
+    )
+    published = services.settings.directory_dir
+    scheduler.register(
+        directory_publish.KIND,
+        functools.partial(
+            directory_publish.run, db=services.db, clock=services.clock, folder=published
+        ),
+    )
+    await directory_publish.ensure_scheduled(services.db, services.clock, published)
     await housekeeping.ensure_scheduled(services.db, services.clock, services.settings.tz)
     await morning.ensure_scheduled(services.db, services.clock, services.settings)
     app.bot_data["scheduler"] = scheduler

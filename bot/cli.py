@@ -31,7 +31,7 @@ from bot.domain.permissions import LabelStatus, Role
 from bot.logs import configure_logging
 from bot.processing import TimedUpdateProcessor
 from storage import cafs, kv, partners
-from storage.db import Database, DatabaseTooNew
+from storage.db import Database, DatabaseTooNew, create_owner_only
 from storage.setup import storage
 
 if TYPE_CHECKING:  # the rules of an import load the privacy screen: only when importing
@@ -142,6 +142,10 @@ def build_parser() -> Parser:
     set_cmd.add_argument(
         "--logo", help="image PNG ou JPEG imprimée sur les certificats, ou « none » pour retirer"
     )
+    set_cmd.add_argument(
+        "--city",
+        help="ville de la Caf, « Fait à » des certificats, ou « none » (ligne laissée en blanc)",
+    )
 
     invite = commands.add_parser("invite", help="créer un lien d'invitation")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -192,6 +196,14 @@ def build_parser() -> Parser:
     imp.add_argument("--caf", required=True)
     lst = partners_sub.add_parser("list", help="lister les sites (identifiant en premier)")
     lst.add_argument("--caf")
+    partner_set = partners_sub.add_parser("set", help="modifier un site (son logo)")
+    partner_set.add_argument("id", type=int, help="identifiant du site (partners list)")
+    partner_set.add_argument(
+        "--logo",
+        required=True,
+        help="image PNG ou JPEG imprimée sur son certificat, à côté du logo de la Caf,"
+        " ou « none » pour retirer",
+    )
 
     export = commands.add_parser("export", help="exporter des données d'une Caf")
     export_sub = export.add_subparsers(
@@ -203,7 +215,9 @@ def build_parser() -> Parser:
         description=(
             "Annuaire public des sites labellisés actifs de la Caf : horaires en vigueur, "
             "prochain changement d'horaires, fermetures exceptionnelles à venir "
-            "(ICS : un événement par fermeture). Dates au fuseau horaire de la Caf."
+            "(ICS : un événement par fermeture). Dates au fuseau horaire de la Caf. "
+            "national : CSV du standard national des lieux de médiation numérique (1.0.2), "
+            "sans les sites auxquels manque le SIRET ou RNA, le code postal ou l'adresse."
         ),
     )
     _export_arguments(directory, formats=DIRECTORY_FORMATS)
@@ -245,6 +259,16 @@ def build_parser() -> Parser:
         ),
     )
     _export_arguments(receipts, formats=EVENTS_FORMATS)
+    training = export_sub.add_parser(
+        "trainings",
+        help="formations des agents et responsables : présences et formations saisies",
+        description=(
+            "Une ligne par formation de chaque personne de la Caf : journées de formation "
+            "(présence notée par la Caf) et formations saisies à la main. Dates au fuseau "
+            "horaire de la Caf ; les textes ne deviennent jamais des formules dans Excel."
+        ),
+    )
+    _export_arguments(training, formats=TRAINING_FORMATS)
     certificate = export_sub.add_parser(
         "certificate",
         help="certificat « Point numérique Caf » d'un site (annexe 1), en PDF",
@@ -265,10 +289,11 @@ def build_parser() -> Parser:
     return parser
 
 
-DIRECTORY_FORMATS = ("json", "csv", "ics")
+DIRECTORY_FORMATS = ("json", "csv", "ics", "national")
 EVENTS_FORMATS = ("csv", "xlsx")
 INDICATOR_FORMATS = ("xlsx", "csv")
 CERTIFICATE_FORMATS = ("pdf",)
+TRAINING_FORMATS = ("csv",)
 
 
 def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -383,6 +408,11 @@ def backup(source: Path, target: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CliError(f"dossier impossible à créer pour {target} : {exc.strerror}") from None
+    try:  # 0600 before a byte is copied (storage/db.py): the copy holds what the base holds
+        if not create_owner_only(target):
+            raise CliError(f"{target} existe déjà : choisissez un autre fichier")
+    except OSError as exc:
+        raise CliError(f"écriture impossible de {target} : {exc.strerror}") from None
     uri = f"file:{urllib.parse.quote(str(source.resolve()))}?mode=ro"
     src = sqlite3.connect(uri, uri=True, timeout=30)
     dst = sqlite3.connect(target)
@@ -450,11 +480,14 @@ async def cafs_command(
                 wanted = "--notify-chat attend un identifiant numérique ou « none »"
                 raise CliError(wanted) from None
             clear = notify is None
-        if not any([args.period, args.timezone, args.notify_chat, args.rename, args.logo]):
+        if not any(
+            [args.period, args.timezone, args.notify_chat, args.rename, args.logo, args.city]
+        ):
             raise CliError(
-                "rien à modifier : --period, --timezone, --notify-chat, --rename ou --logo"
+                "rien à modifier : --period, --timezone, --notify-chat, --rename, --logo ou --city"
             )
         logo = _logo_argument(args.logo) if args.logo else None
+        city = _city_argument(args.city) if args.city is not None else None
         new_name = args.rename.strip() if args.rename is not None else None
         if new_name == "":
             raise CliError("--rename : le nouveau nom est vide")
@@ -466,12 +499,25 @@ async def cafs_command(
             name=new_name,
             logo_path=logo,
             clear_logo=bool(args.logo) and logo is None,
+            city=city,
+            clear_city=args.city is not None and city is None,
         )
         try:
             await caf_service.update(db, caf, changes, clock.now())
         except caf_service.DuplicateCaf:
             raise CliError(f"une Caf nommée « {new_name} » existe déjà") from None
         print(f"Caf modifiée : {new_name or caf.name}")
+
+
+def _city_argument(value: str) -> str | None:
+    """`--city VILLE`, as a coordinator types it in « ⚙️ Ma Caf »; `none` removes it."""
+    from bot.services.cafs import CITY_MAX, NotACity, parse_city
+
+    try:
+        return parse_city(value)
+    except NotACity:
+        wanted = f"--city attend un nom de ville (au plus {CITY_MAX} caractères) ou « none »"
+        raise CliError(wanted) from None
 
 
 def _logo_argument(value: str) -> str | None:
@@ -627,6 +673,14 @@ async def partners_command(args: argparse.Namespace, db: Database, clock: Clock)
         )
         for partner in items:
             print(f"{partner.id}\t{partner.name}\t{partner.city}\t{partner.label_status.label}")
+    elif args.action == "set":
+        from bot.services import partners as partner_service
+
+        logo = _logo_argument(args.logo)
+        changed = await partner_service.set_logo(db, args.id, logo, clock.now())
+        if changed is None:
+            raise CliError(f"site inconnu : {args.id} (voir python -m bot partners list)")
+        print(f"Site modifié : {changed.title} (logo {'ajouté' if logo else 'retiré'})")
 
 
 async def read_sites_file(path: Path) -> SiteTable:
@@ -689,6 +743,8 @@ async def export_directory(
 
     made = await directory_file(db, caf, DirectoryFormat(args.format), now)
     summary = f"{made.sites} site(s), {made.closures} fermeture(s)"
+    if made.left_out:  # national standard: what the coordinator must complete
+        summary += f" ; sans SIRET, code postal ou adresse : {', '.join(made.left_out)}"
     return made.content, f"annuaire de {caf.name}, {summary}"
 
 
@@ -796,8 +852,19 @@ async def export_certificate(
         town=certificate.town_of(partner),
         day=day,
         logo_path=Path(caf.logo_path) if caf.logo_path else None,
+        caf_town=caf.city,
+        partner_logo_path=Path(partner.logo_path) if partner.logo_path else None,
     )
     return content, f"certificat de {partner.title}, daté du {day:%d/%m/%Y}"
+
+
+async def export_trainings(
+    args: argparse.Namespace, db: Database, caf: Caf, now: datetime
+) -> tuple[bytes, str]:
+    from bot.services.trainings import export_csv
+
+    content, rows = await export_csv(db, caf)
+    return content, f"formations de {caf.name}, {rows} ligne(s)"
 
 
 Exporter = Callable[[argparse.Namespace, Database, Caf, datetime], Awaitable[tuple[bytes, str]]]
@@ -807,6 +874,7 @@ EXPORTS: dict[str, Exporter] = {
     "events": export_events,
     "broadcasts": export_broadcasts,
     "certificate": export_certificate,
+    "trainings": export_trainings,
 }
 """`export KIND`: the file's bytes and a few words for the confirmation line."""
 

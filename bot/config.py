@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+# WEBHOOK_SECRET: Telegram's alphabet and upper bound, and a length no one guesses.
+WEBHOOK_SECRET_MIN = 32
+WEBHOOK_SECRET_SHAPE = re.compile(rf"[A-Za-z0-9_-]{{{WEBHOOK_SECRET_MIN},256}}")
+WEBHOOK_SECRET_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 class SettingsError(Exception):
@@ -46,6 +51,9 @@ class Settings(BaseSettings):
 
     # Storage and time
     database_path: Path = Path("data/pnc.sqlite3")
+    # The public directory (JSON, ICS, national standard's CSV) rewritten here at each change
+    # of a site, its hours or closures, for the web server to serve (unset or empty: off).
+    directory_dir: Path | None = None
     timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -107,11 +115,27 @@ class Settings(BaseSettings):
             raise ValueError("forme attendue 123456789:ABC… (jeton donné par @BotFather)")
         return SecretStr(raw)
 
-    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @field_validator("webhook_url", "webhook_secret", "directory_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`WEBHOOK_URL=` as copied from .env.example means polling, not a bad address."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1 to 256 characters of A-Z a-z 0-9 _ -; a short one is guessable,
+        and a webhook that trusts it would take anyone's updates for Telegram's."""
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        # The value itself is never echoed: it is a secret even when refused.
+        if not WEBHOOK_SECRET_SHAPE.fullmatch(raw):
+            raise ValueError(
+                f"au moins {WEBHOOK_SECRET_MIN} caractères parmi A-Z a-z 0-9 _ - (au plus 256) ; "
+                f"générez-en un avec : {WEBHOOK_SECRET_HOWTO}"
+            )
+        return SecretStr(raw)
 
     @field_validator("telegram_api_base_url", "telegram_api_file_base_url", "webhook_url")
     @classmethod

@@ -40,6 +40,7 @@ TAPS = TapTable(
 )
 TYPED = TypedSteps()
 NOTIFY_CHAT = "caf_notify_chat"
+CITY = "caf_city"  # the Caf's town, where its certificates are « Fait à »
 # A chat id is a long number, which the privacy screen may take for a person's; the step
 # accepts nothing but a chat id, and keeps nothing else.
 NUMBERS = frozenset(
@@ -230,6 +231,47 @@ async def _group(ctx: Ctx, chat_id: int) -> tuple[str, str | None]:
     return chat.title or str(chat_id), None
 
 
+# ------------------------------------------------------------------------------ town
+@TAPS.on(CafOp.CITY, needs=MANAGE)
+async def show_city(ctx: Ctx, member: Member, tap: CafSettingsTap, message: Message | None) -> None:
+    await edit(message, *screen.city(member.caf))
+
+
+@TAPS.on(CafOp.CITY_ASK, needs=MANAGE)
+async def ask_city(ctx: Ctx, member: Member, tap: CafSettingsTap, message: Message | None) -> None:
+    """✏️ Indiquer la ville: the Caf's town is typed next (`on_city`)."""
+    await ask(ctx, member, CITY, {}, screen.city_prompt(cafs.CITY_MAX))
+
+
+@TAPS.on(CafOp.CITY_CLEAR, needs=MANAGE)
+async def clear_city(ctx: Ctx, member: Member, tap: CafSettingsTap, message: Message | None) -> str:
+    """Certificates are then « Fait à » a blank line, filled by hand."""
+    if member.caf.city is None:
+        return screen.NO_CITY
+    found = await cafs.change(ctx.db, member, CafChanges(clear_city=True), ctx.clock.now())
+    ctx.services.wake_outbox()
+    await edit(message, *screen.home(found.caf, found.sites, screen.city_saved(found.caf)))
+    return screen.CITY_CLEARED
+
+
+@TYPED.text(CITY, max_length=cafs.CITY_MAX)
+async def on_city(
+    update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
+) -> None:
+    """The Caf's town as typed (« none » removes it); the question stands after a refusal."""
+    member = await require(update, ctx, MANAGE)
+    try:
+        city = cafs.parse_city(text)
+    except cafs.NotACity:
+        await send(ctx, chat_id_of(update), screen.city_prompt(cafs.CITY_MAX, refused=True))
+        return
+    changes = CafChanges(city=city, clear_city=city is None)
+    found = await cafs.change(ctx.db, member, changes, ctx.clock.now())
+    ctx.services.wake_outbox()
+    shown = screen.home(found.caf, found.sites, screen.city_saved(found.caf))
+    await send(ctx, chat_id_of(update), *shown)
+
+
 # ------------------------------------------------------------------------------ directory
 async def _known_format(ctx: Ctx, member: Member, tap: CafSettingsTap) -> None:
     """Checked before « ⏳ Préparation… »: a format of the list."""
@@ -241,7 +283,8 @@ async def _known_format(ctx: Ctx, member: Member, tap: CafSettingsTap) -> None:
 async def send_directory(
     ctx: Ctx, member: Member, tap: CafSettingsTap, message: Message | None
 ) -> None:
-    """🌐 Annuaire: the public directory as a document (JSON, CSV or ICS); the screen stays."""
+    """🌐 Annuaire: the public directory as a document (JSON, CSV, ICS or the national
+    standard's CSV); the screen stays."""
     file_format = directory.DirectoryFormat(screen.DIRECTORY_FORMATS[tap.value])
     made = await directory.directory_file(ctx.db, member.caf, file_format, ctx.clock.now())
     await ctx.bot.send_document(

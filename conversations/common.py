@@ -26,10 +26,12 @@ from telegram.error import BadRequest
 from bot.context import Ctx
 from bot.domain.models import Member
 from bot.domain.permissions import STRANGER, Action, Refusal, decide
+from bot.domain.secrecy import must_commit
 from bot.services import members, pending_input
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, Callback
 from bot.ui.render import render
+from bot.ui.screens import secrecy as secrecy_screen
 from conversations import live_screen
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,10 @@ def chat_id_of(update: Update) -> int:
 
 
 async def show_menu(update: Update, ctx: Ctx, member: Member | None, text: str) -> None:
+    if member is not None and must_commit(member.actor):
+        # Article 5: until they commit to secrecy, the statement stands for the whole menu.
+        await send(ctx, chat_id_of(update), *secrecy_screen.statement(text))
+        return
     markup = menus.main_menu(member.actor if member else STRANGER)
     await send(ctx, chat_id_of(update), text, markup)
 
@@ -114,6 +120,10 @@ async def answer_refusal(update: Update, ctx: Ctx, refused: Refused) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer(_plain(text), show_alert=True)
+        person = refused.member.person if refused.member else None
+        if refused.reason is Refusal.UNCOMMITTED and person and person.telegram_user_id:
+            # The alert cannot carry the button: the statement follows, in their own chat.
+            await send(ctx, person.telegram_user_id, *secrecy_screen.statement())
         return
     if update.effective_chat is not None:
         await show_menu(update, ctx, refused.member, text)

@@ -16,6 +16,8 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Ctx
+from bot.domain import privacy
+from bot.domain.models import Member
 from bot.services import unfinished
 from bot.ui.screens import fallback as screen
 from conversations import live_screen, text_input, visit
@@ -62,9 +64,24 @@ async def unknown_text(update: Update, ctx: Ctx) -> None:
         return
     if member is not None and await visit.resend_open_draft(update, ctx, member):
         return
+    if await _refused_identifier(update, ctx, member):
+        return
     if await _current_step_again(update, ctx):
         return
     await show_menu(update, ctx, member, screen.unknown_input())
+
+
+async def _refused_identifier(update: Update, ctx: Ctx, member: Member | None) -> bool:
+    """Article 5: a text typed outside any flow that carries an identifier is deleted from
+    the chat (nothing stores it, but it would stay there), and the person is told why."""
+    message = update.effective_message
+    found = privacy.screen((message.text or "") if message else "")
+    if message is None or found.ok:
+        return False
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    await show_menu(update, ctx, member, found.message())
+    return True
 
 
 async def _current_step_again(update: Update, ctx: Ctx) -> bool:

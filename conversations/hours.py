@@ -4,7 +4,8 @@ Hours (Articles 4 and 7): a manager edits a draft copy of the schedule in one me
 day's ready-made slot in one tap, or its hours typed in the usual French forms; several days
 ticked together get the same hours at once; « Copier la semaine actuelle » starts again from
 the hours in force — sees at once whether it meets the convention's minimum (4 half-days, 12
-hours), chooses the date from which it applies, and saves. Below the minimum they may still
+hours), chooses the date from which it applies (the coming Monday unless they pick
+another; a day sooner asks why, typed, Article 7), and saves. Below the minimum they may still
 save: the Caf is alerted that the label is at risk. Every declaration is kept, and the Caf
 gets the difference.
 
@@ -208,21 +209,45 @@ async def set_effective(ctx: Ctx, member: Member, tap: Tap, message: Message | N
 
 
 @_on(HoursOp.SAVE, needs=HOURS)
-async def save(ctx: Ctx, member: Member, tap: Tap, message: Message | None) -> str:
+async def save(ctx: Ctx, member: Member, tap: Tap, message: Message | None) -> str | None:
+    desk = await _tapped(ctx, member, tap)
+    shown, toast = await _save(ctx, member, desk, tap.a, None)
+    await edit(message, *shown)
+    return toast
+
+
+@_on(HoursOp.WHY, needs=HOURS)
+async def ask_reason(ctx: Ctx, member: Member, tap: Tap, message: Message | None) -> None:
+    """Sooner than the coming Monday: why, typed (the answer declares the hours)."""
     desk, now, tz = await _tapped(ctx, member, tap), ctx.clock.now(), member.caf.zone
+    view = await hours.ask_reason(
+        ctx.db, member, desk.site, tap.a, now, tz, message_id=_id(message)
+    )
+    await edit(message, *screen.ask_reason(desk, view))
+
+
+async def _save(
+    ctx: Ctx, member: Member, desk: Desk, revision: int, reason: str | None
+) -> tuple[Screen, str | None]:
+    """The draft reviewed (`revision`) declared, and what to show with which toast."""
+    now, tz = ctx.clock.now(), member.caf.zone
+    hour = ctx.settings.notify_hour
     try:
-        declared = await hours.declare(ctx.db, member, desk.site, tap.a, now, tz)
+        declared = await hours.declare(
+            ctx.db, member, desk.site, revision, now, tz, notify_hour=hour, reason=reason
+        )
     except hours.AlreadySaved as done:
-        await edit(message, *screen.home(desk, done.home))
-        return screen.ALREADY_SAVED
+        return screen.home(desk, done.home), screen.ALREADY_SAVED
     except hours.DraftChanged as changed:
-        await edit(message, *screen.review(desk, changed.review))
-        return screen.DRAFT_CHANGED
+        return screen.review(desk, changed.review), screen.DRAFT_CHANGED
+    except hours.ReasonNeeded as needed:
+        return screen.review(desk, needed.review), screen.REASON_NEEDED
     except hours.NothingChanged:
-        return screen.NOTHING_CHANGED
+        return screen.home(desk, await hours.home(ctx.db, member, desk.site, now, tz)), (
+            screen.NOTHING_CHANGED
+        )
     ctx.services.wake_outbox()
-    await edit(message, *screen.saved(desk, declared))
-    return screen.SAVED
+    return screen.saved(desk, declared, _today(ctx, member)), screen.SAVED
 
 
 @_on(HoursOp.HISTORY, needs=HOURS)
@@ -404,6 +429,17 @@ async def on_hours_from(
         shown = screen.effective_refused(desk, _today(ctx, member), refused.why)
     else:
         shown = screen.review(desk, view)
+    await _show(update, ctx, expected, shown)
+
+
+@TYPED.text("hours_reason", max_length=hours.REASON_MAX)
+async def on_hours_reason(
+    update: Update, ctx: Ctx, member: Member, expected: PendingInput, text: str
+) -> None:
+    """Why the hours apply so soon, typed: they are declared with it, in the same message."""
+    member, desk = await _typed(update, ctx, expected, HOURS)
+    revision = int(str(expected.context.get("revision", 0)))
+    shown, _ = await _save(ctx, member, desk, revision, text)
     await _show(update, ctx, expected, shown)
 
 

@@ -16,10 +16,11 @@ from bot.domain import signals as rules
 from bot.domain.models import Member, PendingInput
 from bot.domain.permissions import Action
 from bot.domain.signals import Signal, SignalStatus
-from bot.services import signals
+from bot.services import signals, trainings
 from bot.ui.callbacks import BadCallback, InboxTap
 from bot.ui.screens import Screen
 from bot.ui.screens import inbox as screen
+from bot.ui.screens import trainings as training_screen
 from bot.ui.screens.inbox import InboxOp
 from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
 from conversations.taps import TapTable
@@ -101,6 +102,8 @@ async def ask_text(ctx: Ctx, member: Member, tap: InboxTap, message: Message | N
     if signal.status is SignalStatus.RESOLVED:
         return screen.ALREADY_CLOSED
     op = InboxOp(tap.op)
+    if op is InboxOp.RESOLVE and await trainings.blocks_closing(ctx.db, signal.id):
+        return training_screen.TRAIN_FIRST  # recording the training closes it
     kind = "inbox_reply" if op is InboxOp.REPLY else "inbox_resolution"
     await ask(ctx, member, kind, {"signal": signal.id}, screen.ask_text(signal, op))
     return None

@@ -343,7 +343,11 @@ async def on_label_reason(
     await send(ctx, chat_id_of(update), *shown)
 
 
-@TYPED.text("partner_field", max_length=300, allowed=frozenset({IdentifierKind.ADDRESS}))
+# A site's own address, phone and e-mail, given on purpose (bot/domain/site_identity.py).
+SITE_OWN = frozenset({IdentifierKind.ADDRESS, IdentifierKind.PHONE, IdentifierKind.EMAIL})
+
+
+@TYPED.text("partner_field", max_length=300, allowed=SITE_OWN)
 async def on_partner_field(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, value: str
 ) -> None:
@@ -367,6 +371,9 @@ async def on_partner_field(
         return
     except partners.DuplicatePartner:
         await send(ctx, chat_id_of(update), screen.partner_exists(ask_again=True))
+        return
+    except partners.SiteIdentityError as error:
+        await send(ctx, chat_id_of(update), screen.identity_problem(error))
         return
     await send(ctx, chat_id_of(update), *shown)
 

@@ -179,13 +179,8 @@ async def handle_text(update: Update, ctx: Ctx, member: Member) -> bool:
     if not text:
         await send(ctx, chat_id, render("text_empty"))
         return True
-    if len(text) > expectation.max_length:
-        await send(
-            ctx, chat_id, render("text_too_long", limit=expectation.max_length, length=len(text))
-        )
-        return True
-    result = privacy.screen(text)
-    found = result.found - expectation.allowed
+    # Screened before the length check: a long text with an identifier must leave the chat too.
+    found = privacy.screen(text).found - expectation.allowed
     if found:
         # Too old or already gone: the refusal below still stands.
         with contextlib.suppress(TelegramError):
@@ -194,6 +189,11 @@ async def handle_text(update: Update, ctx: Ctx, member: Member) -> bool:
             ctx,
             chat_id,
             privacy.ScreenResult(frozenset(found)).message() + "\n\n" + render("cancel_hint"),
+        )
+        return True
+    if len(text) > expectation.max_length:
+        await send(
+            ctx, chat_id, render("text_too_long", limit=expectation.max_length, length=len(text))
         )
         return True
     await expectation.handler(update, ctx, member, expected, text)

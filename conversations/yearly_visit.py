@@ -2,8 +2,9 @@
 action plan (convention, Article 9).
 
 From a site's card, the coordinator sees the last visits and the open action items (🔴 when
-overdue), marks an item done, or records a visit: its date, three conformity answers, remarks,
-then the action plan, item by item, in one message edited in place, with a back button on
+overdue), marks an item done, or records a visit: its date, the checklist's points one by one
+(bot/domain/site_reviews.py CHECKS), remarks, then the action plan (an item proposed for each
+point found wanting), item by item, in one message edited in place, with a back button on
 every step. The answers live in `review_drafts` (a restart loses nothing) and every button of
 the wizard carries the draft's revision, so a double tap or an old message's button changes
 nothing. Saving writes the visit, its items, an audit entry and the notices to the site's

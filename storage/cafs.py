@@ -92,3 +92,8 @@ async def set_logo(conn: Conn, caf_id: int, logo_path: str | None) -> None:
     await conn.execute(
         "UPDATE cafs SET logo_path = :v WHERE id = :id", {"v": logo_path, "id": caf_id}
     )
+
+
+async def set_city(conn: Conn, caf_id: int, city: str | None) -> None:
+    """The Caf's town, where its certificates are « Fait à »; None: left blank on them."""
+    await conn.execute("UPDATE cafs SET city = :v WHERE id = :id", {"v": city, "id": caf_id})

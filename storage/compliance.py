@@ -1,6 +1,6 @@
 """What the compliance view and the renewal reminders read: grouped queries, never one per site.
 
-`site_facts` gathers `SiteFacts` for every site of a Caf (or one of them) in nine queries
+`site_facts` gathers `SiteFacts` for every site of a Caf (or one of them) in ten queries
 whatever the number of sites, inside one read transaction so that they all see one state of
 the database. Instants are stored in UTC; the days the rules compare are local to the Caf.
 """
@@ -25,9 +25,11 @@ from bot.domain.compliance import (
     TrainingDayFacts,
     Transmission,
     TransmissionStatus,
+    UntrainedPerson,
 )
 from bot.domain.models import Caf, Model
 from bot.domain.permissions import LabelStatus
+from storage import terminations
 from storage.db import Conn, Database, Tx
 from storage.timefmt import date_to_db, to_db
 
@@ -58,9 +60,11 @@ async def site_facts(
         closures = await _closures(tx, params, today)
         transmissions = await _transmissions(tx, params)
         training = await _training_day(tx, params, tz)
+        untrained = await _untrained(tx, params, tz)
         signals = await _signals(tx, params, tz)
         reviews = await _reviews(tx, params)
         plans = await _action_plans(tx, params)
+        notices = await terminations.standing_for_caf(tx, caf.id)  # Article 11
     facts = []
     for row in sites:
         pid = int(row["id"])
@@ -82,10 +86,13 @@ async def site_facts(
                 last_visit_on=_local_day(last_visit, tz) if last_visit else None,
                 transmissions=tuple(transmissions.get(pid, ())),
                 training_day=training.for_site(pid) if training else None,
+                untrained=tuple(untrained.get(pid, ())),
                 difficulties=signals.get((pid, "difficulty"), SignalFacts()),
                 training_needs=signals.get((pid, "training"), SignalFacts()),
                 last_review=reviews.get(pid),
                 action_plan=plans.get(pid, ActionPlanFacts()),
+                terminated_by=notices[pid].by_party if pid in notices else None,
+                terminated_on=notices[pid].effective_on if pid in notices else None,
             )
         )
     return facts
@@ -195,6 +202,26 @@ async def _training_day(tx: Tx, params: dict[str, Any], tz: ZoneInfo) -> _LastTr
         recorded=bool(event["recorded"]),
         counts={int(r["partner_id"]): (int(r["invited"]), int(r["came"])) for r in rows},
     )
+
+
+async def _untrained(
+    tx: Tx, params: dict[str, Any], tz: ZoneInfo
+) -> dict[int, list[UntrainedPerson]]:
+    """Each site's active agents and managers with no training attended (storage/trainings)."""
+    rows = await tx.fetch_all(
+        "SELECT s.partner_id, pe.display_name, s.since FROM person_sites s"
+        " JOIN people pe ON pe.id = s.person_id JOIN partners p ON p.id = s.partner_id"
+        f" WHERE {_SITE} AND pe.status = 'active' AND pe.role IN ('agent', 'manager')"
+        " AND NOT EXISTS (SELECT 1 FROM trainings t WHERE t.person_id = pe.id"
+        " AND t.attended = 1) ORDER BY s.partner_id, pe.display_name",
+        params,
+    )
+    found: dict[int, list[UntrainedPerson]] = defaultdict(list)
+    for r in rows:
+        found[int(r["partner_id"])].append(
+            UntrainedPerson(r["display_name"], _local_day(r["since"], tz))
+        )
+    return found
 
 
 async def _signals(

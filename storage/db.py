@@ -33,8 +33,10 @@ import asyncio
 import concurrent.futures
 import importlib.resources
 import logging
+import os
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -48,6 +50,44 @@ log = logging.getLogger(__name__)
 Params = Mapping[str, Any] | Sequence[Any]
 BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
+
+
+# The database holds people's names and their Telegram accounts: its file, its WAL and
+# shared-memory files and its backups are for the bot's own user, whatever the umask.
+OWNER_ONLY = 0o600
+
+
+def create_owner_only(path: Path) -> bool:
+    """Creates `path` empty with mode 0600, before anything is written to it (SQLite takes an
+    empty file for an empty database); True if it was created. An existing file is
+    tightened to 0600 instead (a database made by an older version under umask 022)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+    except FileExistsError:
+        owner_only(path)
+        return False
+    try:
+        os.fchmod(fd, OWNER_ONLY)  # the umask may only remove bits; say it explicitly anyway
+    finally:
+        os.close(fd)
+    return True
+
+
+def owner_only(path: Path) -> None:
+    """`path` readable and writable by its owner only, if it exists and is ours to change."""
+    try:
+        status = path.stat()
+        if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077:
+            path.chmod(OWNER_ONLY)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # someone else's file (a copy read as root): theirs to set
+        log.warning("Droits de %s inchangés : le fichier n'est pas au bot", path)
+
+
+def sidecars(path: Path) -> tuple[Path, ...]:
+    """SQLite's companions of a database file: its WAL, shared memory and rollback journal."""
+    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))
 
 
 class DatabaseTooNew(Exception):
@@ -178,6 +218,10 @@ class Database:
 
     async def open(self, *, migrate: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            create_owner_only(self.path)
+        except OSError as exc:  # as SQLite itself would refuse it: one line for the operator
+            raise sqlite3.OperationalError(f"création impossible : {exc.strerror}") from None
         # timeout=0: SQLite must not wait for a lock on the loop's thread (see `_run`).
         # check_same_thread=False: COMMIT runs in `_committer`; `_lock` keeps the uses apart.
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
@@ -194,6 +238,10 @@ class Database:
             ):
                 await self._run(_execute, pragma, ())
             self._durable = True
+            # SQLite gives its -wal and -shm files the database's mode; ones left by an
+            # older version, made under a looser umask, are tightened too.
+            for companion in sidecars(self.path):
+                owner_only(companion)
             if migrate:
                 await self.migrate()
         except BaseException:

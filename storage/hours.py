@@ -27,6 +27,7 @@ class Declaration(Model):
     compliant: bool
     declared_by: int | None
     declared_at: datetime
+    reason: str | None = None  # why it applies sooner than the coming Monday
     declared_by_name: str | None = None
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
@@ -97,14 +98,16 @@ async def declare(
     effective_from: date,
     by: int | None,
     now: datetime,
+    reason: str | None = None,
 ) -> Declaration:
-    """Keeps a new schedule, with the one it replaces on its first day, and its compliance."""
+    """Keeps a new schedule, with the one it replaces on its first day, its compliance and
+    (a change at short notice) why."""
     before = await in_force(conn, partner_id, effective_from)
     compliance = check_minimum(schedule)
     new_id = await conn.execute(
         "INSERT INTO opening_hours (partner_id, schedule, before_schedule, effective_from,"
-        " half_days, minutes, compliant, declared_by, declared_at) VALUES (:p, :s, :b, :from,"
-        " :hd, :m, :ok, :by, :now)",
+        " half_days, minutes, compliant, declared_by, declared_at, reason) VALUES (:p, :s, :b,"
+        " :from, :hd, :m, :ok, :by, :now, :reason)",
         {
             "p": partner_id,
             "s": _dump(schedule),
@@ -115,6 +118,7 @@ async def declare(
             "ok": int(compliance.ok),
             "by": by,
             "now": to_db(now),
+            "reason": reason,
         },
     )
     row = await conn.fetch_one(f"{_SELECT} WHERE h.id = :id", {"id": new_id})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from bot.domain.models import Partner
@@ -24,7 +24,9 @@ async def add(
     address: str,
     now: datetime,
     convention_start: date | None = None,
+    identity: Mapping[str, str] | None = None,
 ) -> Partner:
+    """`identity`: some of OPTIONAL_FIELDS (SIRET or RNA, postcode, phone, e-mail), checked."""
     exists = await conn.fetch_value(
         "SELECT id FROM partners WHERE caf_id = :caf AND name = :name AND city = :city",
         {"caf": caf_id, "name": name, "city": city},
@@ -49,23 +51,31 @@ async def add(
         " VALUES (:id, 'active', 'Labellisation', :now)",
         {"id": partner_id, "now": to_db(now)},
     )
+    for field, value in (identity or {}).items():
+        await update_field(conn, int(partner_id or 0), field, value)
     partner = await get(conn, int(partner_id or 0))
     assert partner is not None
     return partner
 
 
-PartnerRow = tuple[str, str, str] | tuple[str, str, str, date | None]
+PartnerRow = (
+    tuple[str, str, str]
+    | tuple[str, str, str, date | None]
+    | tuple[str, str, str, date | None, Mapping[str, str]]
+)
 
 
 async def add_many(
     conn: Conn, *, caf_id: int, rows: Iterable[PartnerRow], now: datetime
 ) -> tuple[list[Partner], list[str]]:
-    """Adds (name, city, address[, convention start]) rows; returns the partners added and
-    the duplicates skipped. Without a start, the convention starts on the day of the import."""
+    """Adds (name, city, address[, convention start[, identity]]) rows; returns the partners
+    added and the duplicates skipped. Without a start, the convention starts on the day of the
+    import."""
     added, skipped = [], []
     for row in rows:
         name, city, address, *rest = row
-        start = rest[0] if rest else None
+        start = rest[0] if rest and isinstance(rest[0], date) else None
+        identity = rest[1] if len(rest) > 1 and isinstance(rest[1], Mapping) else None
         try:
             added.append(
                 await add(
@@ -76,6 +86,7 @@ async def add_many(
                     address=address,
                     now=now,
                     convention_start=start,
+                    identity=identity,
                 )
             )
         except DuplicatePartner as exc:
@@ -123,7 +134,9 @@ async def set_label(
     return int(history_id or 0)
 
 
-EDITABLE_FIELDS = ("name", "city", "address")
+EDITABLE_FIELDS = ("name", "city", "address", "siret", "postcode", "phone", "email")
+# Optional fields (bot/domain/site_identity.py): NULL when cleared.
+OPTIONAL_FIELDS = ("siret", "postcode", "phone", "email")
 
 
 async def exists(
@@ -137,8 +150,8 @@ async def exists(
     return found is not None
 
 
-async def update_field(conn: Conn, partner_id: int, field: str, value: str) -> None:
-    if field not in EDITABLE_FIELDS:
+async def update_field(conn: Conn, partner_id: int, field: str, value: str | None) -> None:
+    if field not in EDITABLE_FIELDS or (value is None and field not in OPTIONAL_FIELDS):
         raise ValueError(f"not an editable field: {field}")
     # The column name comes from the fixed list above, never from input.
     await conn.execute(
@@ -152,3 +165,27 @@ async def set_convention_start(conn: Conn, partner_id: int, start: date) -> None
         "UPDATE partners SET convention_start = :start WHERE id = :id",
         {"start": date_to_db(start), "id": partner_id},
     )
+
+
+async def set_logo(conn: Conn, partner_id: int, logo_path: str | None) -> None:
+    """The site's logo, printed on its certificate beside the Caf's: a file on the server."""
+    await conn.execute(
+        "UPDATE partners SET logo_path = :v WHERE id = :id", {"v": logo_path, "id": partner_id}
+    )
+
+
+async def last_changes(conn: Conn, caf_id: int) -> dict[int, datetime]:
+    """When each site of the Caf last changed as the public sees it: added, label, a field
+    edited, hours declared, a closure declared or cancelled (`date_maj` of the national
+    standard). Instants are compared as the one text format they are stored in."""
+    rows = await conn.fetch_all(
+        "SELECT p.id, max(p.created_at, p.label_status_since,"
+        " coalesce((SELECT max(declared_at) FROM opening_hours h WHERE h.partner_id = p.id), ''),"
+        " coalesce((SELECT max(max(declared_at, coalesce(cancelled_at, ''))) FROM closures c"
+        "   WHERE c.partner_id = p.id), ''),"
+        " coalesce((SELECT max(at) FROM audit_log a WHERE a.target_type = 'partner'"
+        "   AND a.target_id = p.id AND a.action = 'partner.updated'), '')) AS changed"
+        " FROM partners p WHERE p.caf_id = :caf",
+        {"caf": caf_id},
+    )
+    return {int(row[0]): datetime.fromisoformat(str(row[1])) for row in rows}

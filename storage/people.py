@@ -252,3 +252,14 @@ async def reactivate(conn: Conn, person_id: int, invitation: Invitation, now: da
     )
     if invitation.partner_id is not None:
         await add_site(conn, person_id, invitation.partner_id, now)
+
+
+async def commit_secrecy(conn: Conn, person_id: int, version: int, now: datetime) -> bool:
+    """Notes the person's commitment to professional secrecy (Article 5) in `version` of
+    the statement; False when they had already committed to it (a double tap)."""
+    changed = await conn.execute(
+        "UPDATE people SET secrecy_committed_at = :now, secrecy_version = :version"
+        " WHERE id = :id AND secrecy_version IS NOT :version",
+        {"now": to_db(now), "version": version, "id": person_id},
+    )
+    return changed is not None

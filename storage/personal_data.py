@@ -86,10 +86,15 @@ PERSON_COLUMNS: tuple[PersonColumn, ...] = (
     PersonColumn("documents", "created_by", "documents_ajoutes", OnErase.KEPT),
     PersonColumn("events", "created_by", "evenements_crees", OnErase.KEPT),
     PersonColumn("event_invitations", "person_id", "evenements", OnErase.KEPT),
+    # A training history is the site's record under the convention (Articles 3, 4).
+    PersonColumn("trainings", "person_id", "formations", OnErase.KEPT),
+    PersonColumn("trainings", "recorded_by", "formations_enregistrees", OnErase.KEPT),
     PersonColumn("period_reports", "validated_by", "periodes_validees", OnErase.KEPT),
     PersonColumn("site_reviews", "recorded_by", "visites_annuelles", OnErase.KEPT),
     PersonColumn("action_items", "done_by", "actions_du_plan_faites", OnErase.KEPT),
     PersonColumn("review_drafts", "person_id", "visite_annuelle_en_cours", OnErase.DELETED),
+    PersonColumn("terminations", "recorded_by", "denonciations", OnErase.KEPT),
+    PersonColumn("terminations", "cancelled_by", "denonciations", OnErase.KEPT),
     PersonColumn("cafs", "notify_chat_id", None, OnErase.NOT_A_PERSON, telegram=True),
 )
 
@@ -175,6 +180,21 @@ SECTIONS: tuple[Section, ...] = (
         " WHERE i.person_id = :person ORDER BY e.starts_at",
     ),
     Section(
+        "formations",
+        "Formations suivies ou manquées",
+        "SELECT t.title AS formation, t.on_date AS le, t.attended AS presence,"
+        " CASE WHEN t.event_id IS NULL THEN 'saisie' ELSE 'journee_de_formation' END AS origine,"
+        " t.recorded_at AS enregistree_le FROM trainings t WHERE t.person_id = :person"
+        " ORDER BY t.on_date, t.id",
+    ),
+    Section(
+        "formations_enregistrees",
+        "Formations enregistrées pour d'autres",
+        "SELECT t.id, t.title AS formation, t.on_date AS le, t.recorded_at AS enregistree_le"
+        " FROM trainings t WHERE t.recorded_by = :person AND t.person_id != :person"
+        " ORDER BY t.id",
+    ),
+    Section(
         "evenements_crees",
         "Événements créés",
         "SELECT id, kind AS type, title AS titre, starts_at AS debut, status AS statut,"
@@ -217,6 +237,16 @@ SECTIONS: tuple[Section, ...] = (
         " r.validated_visits AS visites_validees FROM period_reports r "
         + _SITE.format(alias="r")
         + " WHERE r.validated_by = :person ORDER BY r.id",
+    ),
+    Section(
+        "denonciations",
+        "Dénonciations de convention enregistrées ou retirées",
+        "SELECT t.id, pa.name AS site, t.by_party AS par, t.effective_on AS fin_le,"
+        " t.reason AS motif, t.recorded_by = :person AS enregistree_par_vous,"
+        " t.recorded_at AS enregistree_le, t.cancelled_by = :person AS retiree_par_vous,"
+        " t.cancelled_at AS retiree_le FROM terminations t "
+        + _SITE.format(alias="t")
+        + " WHERE t.recorded_by = :person OR t.cancelled_by = :person ORDER BY t.id",
     ),
     Section(
         "visites_annuelles",

@@ -10,6 +10,13 @@ What other modules read (the compliance view among them):
   the Caf (visited or not), keyed by partner id: ``ReviewSummary(last_visited_on: date | None,
   open_count: int, overdue_count: int)``, a NamedTuple, so it unpacks as the triple
   ``(last_visited_on, open_count, overdue_count)``. Counted in SQL.
+* ``open_missing_points(conn, caf_id) -> dict[int, tuple[date, tuple[str, ...]]]`` — for every
+  site of the Caf whose latest visit found checklist points wanting that are still open (no
+  action item proposed for the point done since): the visit's date and the points' codes.
+
+Every point answered is a `site_review_checks` row (migration 0014); the three columns of
+`site_reviews` are still written for the first three points, and a visit recorded before the
+full checklist has only those three rows.
 
 The records (`SiteReview`, `ActionItem`, `ReviewSummary`, `ReviewDraft`) are defined in
 bot/domain/site_reviews.py, so that the screens can name them; they are imported here.
@@ -28,6 +35,7 @@ from typing import Any
 
 from bot.domain.site_reviews import (
     CHECK_KEYS,
+    LEGACY_KEYS,
     ActionItem,
     DraftState,
     ReviewDraft,
@@ -56,7 +64,25 @@ async def recent_reviews(conn: Conn, partner_id: int, *, limit: int = 3) -> list
         f"{_REVIEWS} WHERE r.partner_id = :p ORDER BY r.visited_on DESC, r.id DESC LIMIT :limit",
         {"p": partner_id, "limit": limit},
     )
-    return [SiteReview.model_validate(dict(row)) for row in rows]
+    return await _with_checks(conn, rows)
+
+
+async def _with_checks(conn: Conn, rows: list[sqlite3.Row]) -> list[SiteReview]:
+    """The reviews of `rows`, each with its answers read from `site_review_checks`."""
+    ids = [int(row["id"]) for row in rows]
+    checks: dict[int, dict[str, bool]] = {review_id: {} for review_id in ids}
+    if ids:
+        found = await conn.fetch_all(
+            "SELECT review_id, item, ok FROM site_review_checks"
+            " WHERE review_id IN (SELECT value FROM json_each(:ids))",
+            {"ids": json.dumps(ids)},
+        )
+        for row in found:
+            if row["item"] in CHECK_KEYS:  # a point since dropped from the checklist is not shown
+                checks[int(row["review_id"])][row["item"]] = bool(row["ok"])
+    return [
+        SiteReview.model_validate({**dict(row), "checks": checks[int(row["id"])]}) for row in rows
+    ]
 
 
 async def open_items(conn: Conn, partner_id: int) -> list[ActionItem]:
@@ -107,6 +133,35 @@ async def summary_by_partner(conn: Conn, caf_id: int, today: date) -> dict[int, 
     }
 
 
+async def open_missing_points(
+    conn: Conn, caf_id: int, partner_id: int | None = None
+) -> dict[int, tuple[date, tuple[str, ...]]]:
+    """The sites whose latest visit found points wanting that no done action item answers."""
+    rows = await conn.fetch_all(
+        "WITH latest AS (SELECT id, partner_id, visited_on FROM ("
+        "  SELECT r.id, r.partner_id, r.visited_on, ROW_NUMBER() OVER (PARTITION BY r.partner_id"
+        "   ORDER BY r.visited_on DESC, r.id DESC) AS rank FROM site_reviews r"
+        "  WHERE r.caf_id = :caf AND (:p IS NULL OR r.partner_id = :p)) WHERE rank = 1)"
+        " SELECT l.partner_id, l.visited_on, c.item FROM latest l"
+        " JOIN site_review_checks c ON c.review_id = l.id AND c.ok = 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM action_items a WHERE a.review_id = l.id"
+        "  AND a.point = c.item AND a.done_at IS NOT NULL)",
+        {"caf": caf_id, "p": partner_id},
+    )
+    found: dict[int, tuple[date, set[str]]] = {}
+    for row in rows:
+        _, points = found.setdefault(
+            int(row["partner_id"]), (date.fromisoformat(row["visited_on"]), set())
+        )
+        points.add(row["item"])
+    # In the checklist's order (a point since dropped from it is not reported).
+    return {
+        partner: (day, tuple(key for key in CHECK_KEYS if key in points))
+        for partner, (day, points) in found.items()
+        if any(key in points for key in CHECK_KEYS)
+    }
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -130,7 +185,7 @@ async def record(
             "caf": caf_id,
             "p": partner_id,
             "on": date_to_db(state.visited_on),
-            **{key: int(state.answers[key]) for key in CHECK_KEYS},
+            **{key: int(state.answers[key]) for key in LEGACY_KEYS},
             "remarks": state.remarks,
             "by": by,
             "now": to_db(now),
@@ -138,8 +193,12 @@ async def record(
     )
     assert review_id is not None
     await conn.executemany(
-        "INSERT INTO action_items (review_id, partner_id, description, owner, due_on, created_at)"
-        " VALUES (:r, :p, :description, :owner, :due, :now)",
+        "INSERT INTO site_review_checks (review_id, item, ok) VALUES (:r, :item, :ok)",
+        [{"r": review_id, "item": key, "ok": int(state.answers[key])} for key in CHECK_KEYS],
+    )
+    await conn.executemany(
+        "INSERT INTO action_items (review_id, partner_id, description, owner, due_on, point,"
+        " created_at) VALUES (:r, :p, :description, :owner, :due, :point, :now)",
         [
             {
                 "r": review_id,
@@ -147,14 +206,15 @@ async def record(
                 "description": item.description,
                 "owner": item.owner.value,
                 "due": date_to_db(item.due_on),
+                "point": item.point,
                 "now": to_db(now),
             }
             for item in state.items
         ],
     )
-    row = await conn.fetch_one(f"{_REVIEWS} WHERE r.id = :id", {"id": review_id})
-    assert row is not None
-    return SiteReview.model_validate(dict(row)), await items_of(conn, review_id)
+    rows = await conn.fetch_all(f"{_REVIEWS} WHERE r.id = :id", {"id": review_id})
+    [review] = await _with_checks(conn, rows)
+    return review, await items_of(conn, review_id)
 
 
 async def mark_done(conn: Conn, item_id: int, *, by: int, now: datetime) -> bool:

@@ -234,6 +234,9 @@ class Network:
         user = self.stranger(first_name)
         await user.send(f"/start {code}")
         assert "Bienvenue" in user.last_message.text, user.last_message.text
+        if role is not Role.COORDINATOR:
+            # Article 5: they commit to secrecy before anything else, as a person would.
+            await user.tap("✅ Je m'engage")
         return user
 
     async def add_caf(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from pypdf import PdfReader
 
 from bot.domain.models import Partner, ReportingPeriod
 from bot.domain.permissions import LabelStatus
+from bot.exports import certificate as certificate_module
 from bot.exports.certificate import (
+    BLANK_TOWN,
+    PAGE,
     LogoError,
     certificate_blocks,
     certificate_filename,
@@ -72,6 +76,7 @@ def ham_pdf(**overrides: Any) -> bytes:
         "town": "Ham",
         "day": DAY,
         "logo_path": None,
+        "caf_town": "Amiens",
     }
     values.update(overrides)
     return certificate_pdf(**values)
@@ -87,9 +92,22 @@ def test_the_certificate_names_the_caf_the_site_the_town_and_the_date() -> None:
     assert "Mairie de Ham" in text
     assert "Ce label reconnaît la compétence de Mairie de Ham pour accompagner" in text
     assert "le partenaire est formé et évalué chaque année" in text
-    assert "Fait à Ham, le 1er mars 2027" in text
+    assert "Fait à Amiens, le 1er mars 2027" in text  # the Caf's town, where it signs
     assert "Le directeur de la Caf de la Somme" in text
     assert "Pour le partenaire, Mairie de Ham" in text
+
+
+def test_the_site_s_town_is_under_its_name_and_never_where_the_certificate_is_made() -> None:
+    text = pdf_text(ham_pdf(town="Ham", caf_town="Amiens"))
+    assert "Mairie de Ham Ham" in text  # [nom] then [lieu]
+    assert "Fait à Ham" not in text
+
+
+@pytest.mark.parametrize("unset", [None, "", "  "])
+def test_a_caf_without_a_town_gets_a_line_to_fill_by_hand(unset: str | None) -> None:
+    text = pdf_text(ham_pdf(caf_town=unset))
+    assert f"Fait à {BLANK_TOWN}, le 1er mars 2027" in text
+    assert "Fait à Ham" not in text
 
 
 def test_the_pdf_says_what_it_is_and_who_made_it_in_its_metadata() -> None:
@@ -128,7 +146,7 @@ def test_characters_helvetica_lacks_never_print_as_black_boxes() -> None:
 def test_a_very_long_name_still_fits_on_one_page() -> None:
     name = "Espace France Services de la communauté de communes " * 6
     text = pdf_text(ham_pdf(partner_name=name))
-    assert "Fait à Ham" in text and "Le directeur de la Caf de la Somme" in text
+    assert "Fait à Amiens" in text and "Le directeur de la Caf de la Somme" in text
 
 
 def test_the_template_is_cut_into_styled_blocks() -> None:
@@ -196,7 +214,7 @@ def test_a_logo_gone_or_spoilt_since_it_was_set_is_skipped_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="bot.exports.certificate"):
         data = ham_pdf(logo_path=logo)
     assert image_count(data) == 0
-    assert "Fait à Ham, le 1er mars 2027" in pdf_text(data)
+    assert "Fait à Amiens, le 1er mars 2027" in pdf_text(data)
     assert "logo ignoré" in caplog.text and str(logo) in caplog.text
 
 
@@ -313,7 +331,8 @@ def test_the_command_writes_the_certificate_dated_today_in_the_cafs_time_zone(
     ], run.describe()
     text = pdf_text((cli["workdir"] / "out" / "ham.pdf").read_bytes())
     assert "La Caf de la Somme a attribué" in text
-    assert "Fait à Ham, le 1er janvier 2027" in text  # 23:30 UTC is already 2027 in Paris
+    # 23:30 UTC is already 2027 in Paris; the Caf has not given its town: a line to fill.
+    assert f"Fait à {BLANK_TOWN}, le 1er janvier 2027" in text
 
 
 def test_the_command_writes_to_stdout_with_the_date_given_and_the_address_for_town(
@@ -323,8 +342,8 @@ def test_the_command_writes_to_stdout_with_the_date_given_and_the_address_for_to
     assert run.returncode == 0, run.describe()
     assert run.stderr == "", run.describe()
     text = pdf_text(run.stdout)
-    assert "Espace & <b>Albert</b>" in text
-    assert "Fait à Place de la République, Albert, le 15 mars 2027" in text
+    assert "Espace & <b>Albert</b> Place de la République, Albert" in text
+    assert f"Fait à {BLANK_TOWN}, le 15 mars 2027" in text
 
 
 @pytest.mark.parametrize(
@@ -398,8 +417,121 @@ def test_a_logo_set_prints_on_certificates_and_none_removes_it(
     spoilt = run(*certify("ham", seeded))
     assert image_count(spoilt.stdout) == 0
     assert "logo ignoré" in spoilt.stderr and str(logo) in spoilt.stderr
-    assert "Fait à Ham" in pdf_text(spoilt.stdout)
+    assert "Mairie de Ham" in pdf_text(spoilt.stdout)
 
     run("cafs", "set", CAF, "--logo", "none")
     assert asyncio.run(_logo_of(tmp_path / "db.sqlite3")) is None
     assert image_count(run(*certify("ham", seeded)).stdout) == 0
+
+
+# ------------------------------------------------------------------------------ the site's logo
+_DRAWN = re.compile(rb"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm\s*/(\S+) Do")
+
+
+def logo_boxes(data: bytes) -> list[tuple[float, float]]:
+    """Where each image is drawn on the page: its left and right edges, in points."""
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    contents = page.get_contents()
+    assert contents is not None
+    return [
+        (float(x), float(x) + float(width))
+        for width, _, x, _, _ in _DRAWN.findall(contents.get_data())
+    ]
+
+
+def test_the_site_s_logo_is_drawn_top_right_beside_the_caf_s(tmp_path: Path) -> None:
+    caf_logo = make_image(tmp_path / "caf.png", "PNG")
+    site_logo = make_image(tmp_path / "site.jpg", "JPEG", (200, 200))
+    alone = ham_pdf(partner_logo_path=site_logo)
+    assert image_count(alone) == 1
+    [(left, right)] = logo_boxes(alone)
+    assert PAGE[0] / 2 < left < right < PAGE[0]  # the right half: the Caf's place stays free
+    both = ham_pdf(logo_path=caf_logo, partner_logo_path=site_logo)
+    assert image_count(both) == 2
+    caf_box, site_box = logo_boxes(both)
+    assert caf_box[1] < PAGE[0] / 2 < site_box[0]
+    assert "Fait à Amiens, le 1er mars 2027" in pdf_text(both)
+
+
+def test_a_site_logo_gone_since_it_was_set_leaves_the_caf_s(tmp_path: Path) -> None:
+    caf_logo = make_image(tmp_path / "caf.png", "PNG")
+    data = ham_pdf(logo_path=caf_logo, partner_logo_path=tmp_path / "gone.png")
+    assert image_count(data) == 1
+    [(left, _)] = logo_boxes(data)
+    assert left < PAGE[0] / 2
+
+
+def test_a_logo_too_heavy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logo = make_image(tmp_path / "logo.png", "PNG")
+    monkeypatch.setattr(certificate_module, "LOGO_MAX_BYTES", logo.stat().st_size - 1)
+    with pytest.raises(LogoError, match=r"pèse 0,1 Mo : le logo doit faire au plus 0 Mo"):
+        check_logo(logo)
+
+
+async def _caf_city_and_site_logo(db_path: Path, site: int) -> tuple[str | None, str | None]:
+    async with storage(db_path) as db:
+        caf = await cafs.get_by_name(db, CAF)
+        partner = await partners.get(db, site)
+        assert caf is not None and partner is not None
+        return caf.city, partner.logo_path
+
+
+def test_the_caf_s_town_and_the_site_s_logo_set_from_the_command_line(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    _copy(seeded, tmp_path)
+    make_image(tmp_path / "caf.png", "PNG")
+    make_image(tmp_path / "mairie.jpg", "JPEG")
+    ham = seeded.ids["ham"]
+
+    def run(*argv: str) -> Run:
+        done = run_cli(tmp_path, CLI_NOW, *argv)
+        assert done.returncode == 0, done.describe()
+        return done
+
+    assert run("cafs", "set", CAF, "--city", "  Amiens ").stdout.decode() == (
+        f"Caf modifiée : {CAF}\n"
+    )
+    run("cafs", "set", CAF, "--logo", "caf.png")
+    assert run("partners", "set", str(ham), "--logo", "mairie.jpg").stdout.decode() == (
+        "Site modifié : Mairie de Ham (Ham) (logo ajouté)\n"
+    )
+    logo = str((tmp_path / "mairie.jpg").resolve())
+    assert asyncio.run(_caf_city_and_site_logo(tmp_path / "db.sqlite3", ham)) == ("Amiens", logo)
+    made = run(*certify("ham", seeded)).stdout
+    assert "Fait à Amiens, le 1er janvier 2027" in pdf_text(made)
+    assert image_count(made) == 2
+    # Another site of the Caf has the Caf's logo only.
+    assert image_count(run(*certify("albert", seeded)).stdout) == 1
+
+    run("partners", "set", str(ham), "--logo", "none")
+    run("cafs", "set", CAF, "--city", "none")
+    assert asyncio.run(_caf_city_and_site_logo(tmp_path / "db.sqlite3", ham)) == (None, None)
+    made = run(*certify("ham", seeded)).stdout
+    assert f"Fait à {BLANK_TOWN}, le 1er janvier 2027" in pdf_text(made)
+    assert image_count(made) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("partners", "set", "999", "--logo", "none"), "site inconnu : 999"),
+        (("partners", "set", "{ham}", "--logo", "logo.gif"), "le logo doit être en PNG ou en JPEG"),
+        (("partners", "set", "{ham}", "--logo", "absent.png"), "--logo : fichier introuvable"),
+        (("cafs", "set", CAF, "--city", " "), "--city attend un nom de ville"),
+        (("cafs", "set", CAF, "--city", "x" * 81), "(au plus 80 caractères) ou « none »"),
+    ],
+)
+def test_a_bad_site_logo_or_caf_town_is_refused(
+    seeded: Seeded, tmp_path: Path, argv: tuple[str, ...], message: str
+) -> None:
+    _copy(seeded, tmp_path)
+    make_image(tmp_path / "logo.gif", "GIF")
+    done = run_cli(tmp_path, CLI_NOW, *(arg.format(**seeded.ids) for arg in argv))
+    assert done.returncode == 1, done.describe()
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Erreur : ") and message in line, done.describe()
+    assert asyncio.run(_caf_city_and_site_logo(tmp_path / "db.sqlite3", seeded.ids["ham"])) == (
+        None,
+        None,
+    )

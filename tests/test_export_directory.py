@@ -28,7 +28,7 @@ from icalendar import Calendar
 from bot.domain.models import Caf, Partner, ReportingPeriod
 from bot.domain.opening_hours import Period, WeeklySchedule
 from bot.domain.permissions import LabelStatus, Role
-from bot.exports import directory
+from bot.exports import directory, directory_national
 from bot.exports.directory import DirectoryEntry, ScheduleChange, next_change
 from storage import cafs, closures, hours, invitations, partners, people
 from storage.hours import Declaration
@@ -53,6 +53,13 @@ HAM_SPRING = WeeklySchedule({0: DAY, 2: DAY, 4: DAY})
 
 
 HAM, ALBERT = "Mairie de Ham", "France Services Albert"
+HAM_IDENTITY = {
+    "siret": "21800409400015",
+    "postcode": "80400",
+    "phone": "+33323810000",
+    "email": "accueil@ville-ham.fr",
+}
+SCHEMA = ROOT / "tests" / "data" / "lieux-mediation-numerique.schema.json"
 # key, site, first day, last day, reason, note (internal).
 CLOSURES = (
     ("new_year", HAM, "2026-12-24", "2027-01-02", "conges", SECRET_NOTE),
@@ -116,6 +123,9 @@ async def _seed(db_path: Path) -> Seeded:
                     tx, site_ids[name], status=status, reason="Contrôle", now=now, by=None
                 )
             ham = site_ids["Mairie de Ham"]
+            # What the national standard needs (issue #17); Albert has none of it.
+            for field, value in HAM_IDENTITY.items():
+                await partners.update_field(tx, ham, field, value)
             # In force since September; a change from 4 January (declared twice that day:
             # the later one wins), and another in the spring.
             for schedule, start in (
@@ -308,6 +318,14 @@ def test_csv_is_one_row_per_site_for_french_excel(seeded: Seeded) -> None:
         "Vendredi",
         "Samedi",
         "Dimanche",
+        "Nouveaux horaires à partir du",
+        "Lundi (nouveaux)",
+        "Mardi (nouveaux)",
+        "Mercredi (nouveaux)",
+        "Jeudi (nouveaux)",
+        "Vendredi (nouveaux)",
+        "Samedi (nouveaux)",
+        "Dimanche (nouveaux)",
         "Prochaines fermetures",
     ]
     table = {row[1]: row for row in rows[1:]}
@@ -324,12 +342,22 @@ def test_csv_is_one_row_per_site_for_french_excel(seeded: Seeded) -> None:
         "9 h 30 – 12 h",
         "Fermé",
         "Fermé",
+        # The coming hours (the later of the two declared for 4 January), from their day.
+        "04/01/2027",
+        "9 h – 12 h, 14 h – 17 h",
+        "9 h – 12 h, 14 h – 17 h",
+        "9 h – 12 h, 14 h – 17 h",
+        "9 h – 12 h, 14 h – 17 h",
+        "Fermé",
+        "Fermé",
+        "Fermé",
         "du 24/12/2026 au 02/01/2027 (Congés, pont)",
     ]
     albert = table["France Services Albert"]
     assert albert[3] == "3 rue Jeanne d'Arc, 80300 Albert"
     assert albert[4:11] == ["Horaires non déclarés"] * 7
-    assert albert[11] == "le 21/12/2026 (Panne (informatique, réseau))"
+    assert albert[11:19] == [""] * 8  # no change coming
+    assert albert[19] == "le 21/12/2026 (Panne (informatique, réseau))"
 
 
 def test_csv_joins_several_closures_in_one_cell(seeded: Seeded) -> None:
@@ -342,7 +370,30 @@ def test_csv_joins_several_closures_in_one_cell(seeded: Seeded) -> None:
     )
 
 
+def test_csv_guards_the_coming_hours_columns_like_the_others(seeded: Seeded) -> None:
+    rows = list(csv.reader(io.StringIO(directory.to_csv(seeded.entries)[1:]), delimiter=";"))
+    assert all(len(row) == len(directory.CSV_HEADER) for row in rows)
+
+
 # ------------------------------------------------------------------------------ ICS
+def test_ics_carries_the_current_and_the_coming_hours_from_their_first_day(
+    seeded: Seeded,
+) -> None:
+    calendar = Calendar.from_ical(directory.to_ics(seeded.entries, seeded.caf, GENERATED_AT))
+    (event,) = [e for e in calendar.walk("VEVENT") if str(e["uid"]).startswith("hours-")]
+    assert (event.decoded("dtstart"), event.decoded("dtend")) == (
+        date(2027, 1, 4),
+        date(2027, 1, 5),
+    )
+    assert str(event["summary"]) == "Nouveaux horaires — Mairie de Ham (Ham)"
+    description = str(event["description"])
+    coming, current = description.split("\n\n")
+    assert coming == "À partir du 04/01/2027 :\n" + HAM_WINTER.describe()
+    assert current == "Jusqu'au 03/01/2027 :\n" + HAM_HOURS.describe()
+    # Stamped with its declaration: the same event at every export.
+    assert event.decoded("dtstamp") == SEEDED_AT
+
+
 def test_ics_has_one_all_day_event_per_closure(seeded: Seeded) -> None:
     raw = directory.to_ics(seeded.entries, seeded.caf, GENERATED_AT)
     calendar = Calendar.from_ical(raw)
@@ -354,7 +405,8 @@ def test_ics_has_one_all_day_event_per_closure(seeded: Seeded) -> None:
     caf_id = seeded.caf.id
     new_year = f"closure-{seeded.closures['new_year']}@caf-{caf_id}.point-numerique-caf"
     today = f"closure-{seeded.closures['today']}@caf-{caf_id}.point-numerique-caf"
-    assert set(events) == {new_year, today}
+    winter = f"hours-{seeded.sites[HAM]}-20270104@caf-{caf_id}.point-numerique-caf"
+    assert set(events) == {new_year, today, winter}
 
     event = events[new_year]
     start, end = event.decoded("dtstart"), event.decoded("dtend")
@@ -419,6 +471,16 @@ def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         ),
         "ics": ("export", "directory", "--caf", CAF, "--format", "ics", "--output", str(published)),
         "unknown": ("export", "directory", "--caf", "Caf du Nord", "--output", "nord.json"),
+        "national": (
+            "export",
+            "directory",
+            "--caf",
+            CAF,
+            "--format",
+            "national",
+            "--output",
+            "national/lieux.csv",
+        ),
         "no kind": ("export",),
         "help": ("export", "directory", "--help"),
     }
@@ -468,7 +530,7 @@ def test_the_command_replaces_a_published_file_at_once(cli: dict[str, Any]) -> N
     assert run.returncode == 0, run.describe()
     published: Path = cli["published"]
     calendar = Calendar.from_ical(published.read_bytes())
-    assert len(calendar.walk("VEVENT")) == 2
+    assert len(calendar.walk("VEVENT")) == 3  # two closures, Ham's coming hours
     # The web server's permissions are kept, and no temporary file is left behind.
     assert published.stat().st_mode & 0o777 == 0o640
     assert [path.name for path in published.parent.iterdir()] == ["annuaire.ics"]
@@ -492,7 +554,7 @@ def test_export_explains_itself_in_french(cli: dict[str, Any]) -> None:
     assert helped.returncode == 0, helped.describe()
     text = helped.stdout.decode("utf-8")
     assert text.startswith("utilisation : python -m bot export directory")
-    assert "--format {json,csv,ics}" in text and "--output" in text and "--caf" in text
+    assert "--format {json,csv,ics,national}" in text and "--output" in text and "--caf" in text
 
 
 @pytest.mark.parametrize(
@@ -518,3 +580,71 @@ def test_the_location_names_the_city_once(address: str, city: str, expected: str
         created_at=SEEDED_AT,
     )
     assert directory.location(site) == expected
+
+
+# ------------------------------------------------------------------------------ national standard
+def national_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def assert_valid_national(path: Path) -> None:
+    """frictionless validates the file against the standard's schema (version 1.0.2)."""
+    from frictionless import Resource, Schema
+
+    schema = Schema.from_descriptor(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    report = Resource(path=path.name, basepath=str(path.parent), schema=schema).validate()
+    problems = report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert report.valid, problems
+
+
+def test_the_national_csv_passes_the_standards_schema(seeded: Seeded, tmp_path: Path) -> None:
+    changes = {seeded.sites[HAM]: datetime(2026, 12, 20, 23, 30, tzinfo=UTC)}
+    made = directory_national.to_national_csv(seeded.entries, seeded.caf, changes, GENERATED_AT)
+    path = tmp_path / "lieux.csv"
+    path.write_text(made.text, encoding="utf-8")
+    assert_valid_national(path)
+    assert made.rows == 1 and made.left_out == ("France Services Albert (Albert)",)
+    [ham] = national_rows(made.text)
+    assert ham["pivot"] == "21800409400015" and ham["code_postal"] == "80400"
+    assert ham["dispositif_programmes_nationaux"] == "Point d'accès numérique CAF"
+    assert "Aide aux démarches administratives" in ham["services"].split("|")
+    assert ham["source"] == CAF
+    assert ham["date_maj"] == "2026-12-21"  # the last change, on the Caf's own date
+    # Hours in force on TODAY, then the coming closure (24 Dec - 2 Jan); the cancelled one
+    # and the past ones are not there.
+    assert ham["horaires"] == (
+        "Mo,Tu,Th 09:00-12:00,14:00-17:00; Fr 09:30-12:00; 2026 Dec 24-2027 Jan 02 off"
+    )
+    assert ham["telephone"] == "+33323810000" and ham["courriels"] == "accueil@ville-ham.fr"
+    assert ham["modalites_acces"] == "Se présenter|Téléphoner|Contacter par mail"
+
+
+async def test_the_last_change_of_a_site_is_its_latest_hours_closure_or_edit(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    copy = tmp_path / "db.sqlite3"
+    shutil.copy(seeded.db_path, copy)
+    async with storage(copy) as db:
+        before = await partners.last_changes(db, seeded.caf.id)
+        assert before[seeded.sites[HAM]] == SEEDED_AT
+        later = SEEDED_AT + timedelta(days=30)
+        async with db.transaction() as tx:
+            await closures.cancel(tx, seeded.closures["new_year"], by=None, now=later)
+        after = await partners.last_changes(db, seeded.caf.id)
+    assert after[seeded.sites[HAM]] == later
+    assert after[seeded.sites[ALBERT]] == SEEDED_AT
+
+
+def test_the_command_writes_the_national_csv_and_names_the_sites_left_out(
+    cli: dict[str, Any],
+) -> None:
+    run: Run = cli["runs"]["national"]
+    assert run.returncode == 0, run.describe()
+    assert run.stderr.splitlines() == [
+        "Export écrit : national/lieux.csv (annuaire de Caf de la Somme, 1 site(s), 1 fermeture(s)"
+        " ; sans SIRET, code postal ou adresse : France Services Albert (Albert))"
+    ], run.describe()
+    path = cli["workdir"] / "national" / "lieux.csv"
+    assert_valid_national(path)
+    [ham] = national_rows(path.read_text(encoding="utf-8"))
+    assert ham["nom"] == HAM

@@ -257,6 +257,42 @@ async def test_with_nobody_to_tell_the_reminder_waits_for_a_coordinator(
     assert "au plus tard le 15 décembre 2026" in reminders(newcomer)[0]
 
 
+async def test_the_sites_managers_get_their_own_reminder_once_per_term(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    coordinator: FakeUser,
+    manager: FakeUser,
+    agent: FakeUser,
+) -> None:
+    await set_start(network, network.site.id, date(2025, 3, 15))  # reminded from 15 November
+    assert await nightly.send_reminders(network.db, network.clock.now()) == 1
+
+    def site_reminders() -> list[str]:
+        return [m.text for m in manager.bot_messages if "Votre convention" in (m.text or "")]
+
+    await fake.wait_for(lambda: len(site_reminders()) == 1)
+    [text] = site_reminders()
+    assert "Mairie de Ham (Ham)" in text
+    assert "échéance le 15 mars 2027" in text
+    assert "au plus tard le 15 décembre 2026" in text
+    [notice] = [m for m in manager.bot_messages if "Votre convention" in (m.text or "")]
+    assert notice.labels == ["📄 Dénoncer la convention"]
+    assert not any("Votre convention" in (m.text or "") for m in agent.bot_messages)
+    assert reminders(coordinator)  # the Caf's, as before
+
+    # The next nights, and a run repeated by hand: nothing new for the manager.
+    for _ in range(2):
+        network.clock.advance(days=1)
+        await nightly.send_reminders(network.db, network.clock.now())
+    await outbox_settled(network)
+    assert len(site_reminders()) == 1
+
+    # Its button opens the site's convention, where notice can be given.
+    await manager.tap("📄 Dénoncer la convention", notice)
+    assert "Aucune dénonciation en cours" in notice.text
+
+
 # ------------------------------------------------------------------------------ setting the start
 async def test_a_coordinator_types_the_convention_date_of_a_site(
     bot: RunningBot, network: Network, coordinator: FakeUser

@@ -16,8 +16,9 @@ The rules and their thresholds (each one named below, with why):
 | transmissions (Art. 9) | 2 late of the last 4 periods | 1 late |
 | difficulties, training needs (Art. 4) | — | one unacknowledged > 3 working days |
 | training day (Art. 3, 4) | — | the site was invited to the last one; nobody came |
+| people trained (Art. 3, 4) | — | an agent or manager there 90 days, never trained |
 | yearly visit (Art. 9) | — | none for 12 months (convention a year old or more) |
-| | | the last one found premises, equipment or hours wanting |
+| visit's points (Art. 4, 9) | — | a point the last visit found wanting, its action not done |
 | action plan (Art. 9) | — | an item past its due date |
 | convention (Art. 11) | — | notice deadline within 2 months; start date unknown |
 
@@ -38,6 +39,8 @@ from bot.domain.opening_hours import format_duration
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.permissions import LabelStatus
 from bot.domain.signals import ACK_DEADLINE_WORKING_DAYS, SignalStatus, is_overdue
+from bot.domain.site_reviews import BY_KEY
+from bot.domain.termination import Party
 
 # --------------------------------------------------------------------------- thresholds
 MIN_HALF_DAYS = 4
@@ -65,6 +68,9 @@ YEARLY_VISIT_MONTHS = 12
 """Article 9: « une visite annuelle à minima », checked once the convention is a year old."""
 
 NOTICE_WATCH_MONTHS = 2
+
+UNTRAINED_GRACE_DAYS = 90
+"""A newcomer has a quarter to reach a training (their need is in the inbox meanwhile)."""
 """Within two months of the notice deadline the Caf must decide: renew or give notice."""
 
 
@@ -96,7 +102,9 @@ class Rule(StrEnum):
     DIFFICULTIES = "difficulties"
     TRAINING_NEEDS = "training_needs"
     TRAINING_DAY = "training_day"
+    TRAINED = "trained"
     YEARLY_VISIT = "yearly_visit"
+    MISSING_POINTS = "missing_points"
     ACTION_PLAN = "action_plan"
     CONVENTION = "convention"
 
@@ -157,6 +165,14 @@ class TrainingDayFacts:
 
 
 @dataclass(frozen=True)
+class UntrainedPerson:
+    """An active agent or manager of the site with no training attended (🎓 Formations)."""
+
+    name: str
+    since: date  # local day they joined the site
+
+
+@dataclass(frozen=True)
 class SignalFacts:
     """The site's signals of one kind that are not resolved."""
 
@@ -190,6 +206,17 @@ class ActionPlanFacts:
 
 
 @dataclass(frozen=True)
+class MissingPointsFacts:
+    """The checklist points (bot/domain/site_reviews.py CHECKS codes) the latest yearly visit
+    found wanting and no done action item has answered since, and the equipment the site
+    itself lists as missing (Article 8, its labels)."""
+
+    visited_on: date | None = None
+    points: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SiteFacts:
     """Everything the compliance view knows about one site, as of one day."""
 
@@ -206,10 +233,15 @@ class SiteFacts:
     last_visit_on: date | None = None
     transmissions: tuple[Transmission, ...] = ()  # newest first
     training_day: TrainingDayFacts | None = None
+    untrained: tuple[UntrainedPerson, ...] = ()
     difficulties: SignalFacts = field(default_factory=SignalFacts)
     training_needs: SignalFacts = field(default_factory=SignalFacts)
     last_review: ReviewFacts | None = None
+    missing_points: MissingPointsFacts | None = None
     action_plan: ActionPlanFacts = field(default_factory=ActionPlanFacts)
+    # A standing notice of termination (Article 11): who gave it, and when it takes effect.
+    terminated_by: Party | None = None
+    terminated_on: date | None = None
 
     @property
     def title(self) -> str:
@@ -302,9 +334,11 @@ def assess(facts: SiteFacts, today: date) -> Assessment:
         _signals(Rule.DIFFICULTIES, facts.difficulties, today),
         _signals(Rule.TRAINING_NEEDS, facts.training_needs, today),
         _training_day(facts, today),
+        _trained(facts, today),
         _yearly_visit(facts, today),
+        _missing_points(facts, today),
         _action_plan(facts),
-        _convention(dates, today),
+        _termination(facts, today) or _convention(dates, today),
     )
     return Assessment(facts, findings, overall(findings), False, dates)
 
@@ -457,6 +491,17 @@ def _training_day(facts: SiteFacts, today: date) -> Finding:
     return Finding(Rule.TRAINING_DAY, Severity.OK, f"{present} à {when}.")
 
 
+def _trained(facts: SiteFacts, today: date) -> Finding:
+    if not facts.untrained:
+        return Finding(Rule.TRAINED, Severity.OK, "Toutes les personnes du site sont formées.")
+    names = ", ".join(p.name for p in facts.untrained)
+    text = f"{_plural(len(facts.untrained), 'personne', 'personnes')} jamais formée"
+    text += f"{'s' if len(facts.untrained) > 1 else ''} : {names}."
+    if any((today - p.since).days >= UNTRAINED_GRACE_DAYS for p in facts.untrained):
+        return Finding(Rule.TRAINED, Severity.WATCH, text)
+    return Finding(Rule.TRAINED, Severity.OK, text)
+
+
 def _yearly_visit(facts: SiteFacts, today: date) -> Finding:
     review = facts.last_review
     year_ago = renewal.add_months(today, -YEARLY_VISIT_MONTHS)
@@ -473,13 +518,21 @@ def _yearly_visit(facts: SiteFacts, today: date) -> Finding:
             Severity.WATCH,
             f"Dernière visite annuelle le {when} : il y a plus d'un an.",
         )
-    if review.wanting:
-        return Finding(
-            Rule.YEARLY_VISIT,
-            Severity.WATCH,
-            f"Visite annuelle du {when} : {', '.join(review.wanting)} à revoir.",
-        )
-    return Finding(Rule.YEARLY_VISIT, Severity.OK, f"Visite annuelle du {when} : conforme.")
+    # What it found wanting is the missing-points rule's, open until answered.
+    return Finding(Rule.YEARLY_VISIT, Severity.OK, f"Dernière visite annuelle le {when}.")
+
+
+def _missing_points(facts: SiteFacts, today: date) -> Finding:
+    missing = facts.missing_points
+    if missing is None or not (missing.points or missing.equipment):
+        return Finding(Rule.MISSING_POINTS, Severity.OK, "Aucun point de la visite à revoir.")
+    texts = []
+    if missing.points and missing.visited_on is not None:
+        labels = ", ".join(BY_KEY[p].label if p in BY_KEY else p for p in missing.points)
+        texts.append(f"À revoir depuis la visite du {_day(missing.visited_on, today)} : {labels}.")
+    if missing.equipment:
+        texts.append(f"Équipement manquant selon le site : {', '.join(missing.equipment)}.")
+    return Finding(Rule.MISSING_POINTS, Severity.WATCH, " ".join(texts))
 
 
 def _action_plan(facts: SiteFacts) -> Finding:
@@ -494,6 +547,18 @@ def _action_plan(facts: SiteFacts) -> Finding:
             f"Plan d'action : {text}, dont {plan.overdue} en retard.",
         )
     return Finding(Rule.ACTION_PLAN, Severity.OK, f"Plan d'action : {text}.")
+
+
+def _termination(facts: SiteFacts, today: date) -> Finding | None:
+    """A standing notice of termination outweighs the renewal's dates."""
+    if facts.terminated_on is None or facts.terminated_by is None:
+        return None
+    return Finding(
+        Rule.CONVENTION,
+        Severity.WATCH,
+        f"Convention dénoncée par {facts.terminated_by.label} : elle prend fin le"
+        f" {_day(facts.terminated_on, today)}, et le label avec elle.",
+    )
 
 
 def _convention(dates: ConventionDates | None, today: date) -> Finding:

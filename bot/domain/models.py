@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.audience import Audience
 from bot.domain.labelled import Labelled
 from bot.domain.permissions import Actor, LabelStatus, PersonStatus, Role
+from bot.domain.secrecy import is_committed
 
 
 class ReportingPeriod(Labelled):
@@ -31,6 +32,8 @@ class Caf(Model):
     created_at: datetime
     # A logo file on the server, printed on label certificates (Annexe 1).
     logo_path: str | None = None
+    # The Caf's town: where its label certificates are « Fait à »; None: left to fill by hand.
+    city: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -49,6 +52,14 @@ class Partner(Model):
     label_reason: str | None
     convention_start: date | None
     created_at: datetime
+    # What the national standard of places of digital mediation needs (bot/domain/
+    # site_identity.py): SIRET or RNA, postcode, and the site's own public phone and e-mail.
+    siret: str | None = None
+    postcode: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    # The site's logo file on the server, printed on its certificate beside the Caf's.
+    logo_path: str | None = None
 
     @property
     def title(self) -> str:
@@ -70,6 +81,14 @@ class Person(Model):
     unreachable_since: datetime | None = None
     # The local day a person with several sites last said which one they work at.
     site_chosen_on: date | None = None
+    # Article 5: when they committed to professional secrecy, and to which version of the
+    # statement (bot/domain/secrecy.py); None: never.
+    secrecy_committed_at: datetime | None = None
+    secrecy_version: int | None = None
+
+    @property
+    def committed(self) -> bool:
+        return is_committed(self.role, self.secrecy_version)
 
 
 class Member(Model):
@@ -89,6 +108,7 @@ class Member(Model):
             status=self.person.status,
             label=self.partner.label_status if self.partner else None,
             several_sites=self.site_count > 1,
+            committed=self.person.committed,
         )
 
 

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -44,11 +44,13 @@ __all__ = [
     "check_minimum",
     "day_mask",
     "days_of_mask",
+    "default_effective",
     "diff",
     "format_duration",
     "format_period",
     "format_periods",
     "format_time",
+    "needs_reason",
     "open_during_hour",
     "parse_periods",
     "visits_outside",
@@ -617,6 +619,28 @@ def diff(before: WeeklySchedule | None, after: WeeklySchedule) -> list[str]:
         else:
             lines.append(f"{label} : {format_periods(old)} → {format_periods(new)}")
     return lines
+
+
+# --------------------------------------------------------------------------- effective date
+
+
+def default_effective(today: date, *, first: bool = False) -> date:
+    """The day new hours apply from unless the manager says otherwise: the coming Monday.
+
+    Article 7 asks that the Caf learn of a change of hours beforehand. The coming Monday
+    (not « in 7 days ») starts a whole new week, so no week ever mixes two schedules, and it
+    is always 1 to 7 days ahead (a Monday gives the next one). A site's `first` hours change
+    nothing the public relies on: they apply from today.
+    """
+    if first:
+        return today
+    return today + timedelta(days=7 - today.weekday())
+
+
+def needs_reason(effective: date, today: date, *, first: bool = False) -> bool:
+    """A change applying sooner than the coming Monday must say why (Article 7); a site's
+    first hours never do."""
+    return effective < default_effective(today, first=first)
 
 
 # --------------------------------------------------------------------------- visits vs hours

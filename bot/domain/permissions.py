@@ -34,6 +34,8 @@ class Action(StrEnum):
     # Anyone who may talk to the bot
     HELP = "help"
     MY_DATA = "my_data"
+    # Agents and managers: commit to professional secrecy (Article 5), before anything else
+    COMMIT_SECRECY = "commit_secrecy"
     # Agents (and managers) of a labelled site
     LOG_VISIT = "log_visit"
     MY_FIGURES = "my_figures"
@@ -66,6 +68,7 @@ class Action(StrEnum):
 ALWAYS: frozenset[Action] = frozenset({Action.HELP, Action.MY_DATA})
 
 AGENT: frozenset[Action] = ALWAYS | {
+    Action.COMMIT_SECRECY,
     Action.LOG_VISIT,
     Action.MY_FIGURES,
     Action.REPORT_DIFFICULTY,
@@ -114,6 +117,7 @@ class Refusal(StrEnum):
     WITHDRAWN = "withdrawn"
     ROLE = "role"
     ONE_SITE = "one_site"  # choosing one's site, with a single site
+    UNCOMMITTED = "uncommitted"  # an agent or manager not yet committed to secrecy
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class Actor:
     status: PersonStatus = PersonStatus.ACTIVE
     label: LabelStatus | None = None  # the partner's label, for agents and managers
     several_sites: bool = False  # an agent or manager who works at more than one site
+    # Committed to the current statement on professional secrecy (Article 5,
+    # bot/domain/secrecy.py); coordinators are not asked.
+    committed: bool = True
 
 
 STRANGER = Actor(role=None)
@@ -136,11 +143,19 @@ def decide(actor: Actor, action: Action) -> Refusal | None:
     if actor.status is PersonStatus.REVOKED:
         return None if action is Action.MY_DATA else Refusal.REVOKED
     if actor.role is not Role.COORDINATOR:
+        if _uncommitted(actor) and action not in ALWAYS | {Action.COMMIT_SECRECY}:
+            return Refusal.UNCOMMITTED
         if action is Action.CHOOSE_SITE:
             return _choose_site(actor)
         if actor.label is LabelStatus.WITHDRAWN and action is not Action.MY_DATA:
             return Refusal.WITHDRAWN
     return None if action in BY_ROLE[actor.role] else Refusal.ROLE
+
+
+def _uncommitted(actor: Actor) -> bool:
+    """Not yet committed to secrecy (Article 5): nothing but the statement is offered. At a
+    withdrawn site there is nothing to commit for: the withdrawal is what they are told."""
+    return not actor.committed and actor.label is not LabelStatus.WITHDRAWN
 
 
 def _choose_site(actor: Actor) -> Refusal | None:

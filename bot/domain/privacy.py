@@ -59,6 +59,9 @@ class IdentifierKind(StrEnum):
     CAF_NUMBER = "caf_number"
     ADDRESS = "address"
     CARTE_VITALE = "carte_vitale"
+    NAME = "name"
+    DATE_OF_BIRTH = "date_of_birth"
+    CREDENTIALS = "credentials"
 
     @property
     def label(self) -> str:
@@ -75,6 +78,9 @@ _LABELS: dict[IdentifierKind, str] = {
     IdentifierKind.CAF_NUMBER: "un numéro allocataire Caf",
     IdentifierKind.ADDRESS: "une adresse postale",
     IdentifierKind.CARTE_VITALE: "un numéro de carte Vitale",
+    IdentifierKind.NAME: "le nom d'une personne avec sa civilité",
+    IdentifierKind.DATE_OF_BIRTH: "une date de naissance",
+    IdentifierKind.CREDENTIALS: "un identifiant ou un mot de passe",
 }
 
 _ORDER: tuple[IdentifierKind, ...] = tuple(IdentifierKind)
@@ -114,6 +120,7 @@ class ScreenResult:
 _TRANSLATION = str.maketrans(
     {
         "\t": " ",
+        "\r": None,  # "\r\n" is one line break
         "\f": " ",
         "\v": " ",
         "\u00a0": " ",  # no-break space (also after NFKC, to be safe)
@@ -144,6 +151,12 @@ _SPACES = re.compile(r" {2,}")
 _SPACED_SEP = re.compile(r"([0-9])(?: ([.\-/]) ?| ?([.\-/]) )(?=[0-9])")
 # "(06) 12 34 56 78" becomes "06 12 34 56 78"; "+33 (0)6" is left to the phone detector.
 _PAREN_PREFIX = re.compile(r"\((0[1-9])\) ?(?=[0-9])")
+_AROUND_BREAK = re.compile(r" *\n[ \n]*")
+# OCR or a careful typist: "0 6 1 2 3 4 5 6 7 8", "F R 7 6 3 0 …" (eight single characters
+# or more, at least four of them digits) is read as one word.
+_SINGLES = re.compile(r"(?<!\S)(?:[0-9A-Za-z] ){7,}[0-9A-Za-z](?!\S)")
+# "O6 12 34 56 78": the letter O typed for a zero in front of a phone number.
+_LETTER_O = re.compile(r"(?<![\w+])[Oo]([1-9](?:[ .\-]?[0-9]{2}){4})(?![\w])")
 
 
 def _normalise(text: str) -> str:
@@ -156,7 +169,16 @@ def _normalise(text: str) -> str:
         text = _SPACES.sub(" ", text)
     if "(0" in text:
         text = _PAREN_PREFIX.sub(r"\1 ", text)
+    if "\n" in text:
+        text = _AROUND_BREAK.sub("\n", text)
+    text = _SINGLES.sub(_glue_singles, text)
+    text = _LETTER_O.sub(r"0\1", text)
     return _SPACED_SEP.sub(r"\1\2\3", text)
+
+
+def _glue_singles(m: re.Match[str]) -> str:
+    run = m.group()
+    return run.replace(" ", "") if sum(c.isdigit() for c in run) >= 6 else run
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -244,7 +266,8 @@ _EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+ ?@ ?([\w\-]+(?:\.[\w\-]+)*)")
 _DOT = r"(?:\.|\(dot\)|\[dot\]|\(point\)|\[point\]|\[\.\]|\(\.\)| dot | point )"
 _EMAIL_OBFUSCATED = re.compile(
     r"(?<![\w.+\-])([\w.+\-]+) ?"
-    r"(\(at\)|\[at\]|\{at\}|<at>|\(arobase\)|\[arobase\]| at | arobase | chez )"
+    r"(\(at\)|\[at\]|\{at\}|<at>|\(arobase\)|\[arobase\]| at | arobase | chez "
+    r"| arobaz | arobas | arrobase | arobace | a commercial )"
     r" ?([\w\-]+(?: ?" + _DOT + r" ?[\w\-]+)+)",
     re.IGNORECASE,
 )
@@ -270,8 +293,22 @@ def _tld_ok(domain: str) -> bool:
     return 2 <= len(tld) <= 24 and tld.isalpha()
 
 
+_SPOKEN_AT = frozenset({"at", "arobase", "arobaz", "arobas", "arrobase", "arobace", "a commercial"})
 _OBFUSCATION_HINTS: _Keywords = tuple(
-    (hint, False) for hint in ("(at)", "[at]", "{at}", "<at>", "arobase", " at ", " chez ")
+    (hint, False)
+    for hint in (
+        "(at)", "[at]", "{at}", "<at>", "arobase", "arobaz", "arobas", "arrobase", "arobace",
+        "a commercial", " at ", " chez ",
+    )
+)  # fmt: skip
+_PROVIDER_HINTS: _Keywords = ((" sur ", False), (" chez ", False), (" at ", False))
+# "jeandupont85 sur gmail", "jean.dupont chez hotmail": an address said aloud, without its
+# ending. The name must look like an address's (a digit, a dot, an underscore or a dash):
+# "un compte sur gmail" is not one.
+_EMAIL_SPOKEN = re.compile(
+    r"(?<![\w.+\-@])(?=[\w.+\-]*[0-9._\-])(?=[\w.+\-]*[A-Za-z])[\w.+\-]{3,64}"
+    r" (?:sur|chez|at) (?P<provider>[A-Za-z\-]+)(?:\.[a-z]{2,4})?(?![\w@])",
+    re.IGNORECASE,
 )
 
 
@@ -311,13 +348,19 @@ def _find_emails(text: str, context: _Context) -> list[tuple[int, int]]:
         if separator == "chez":
             if labels[0] not in _MAIL_PROVIDERS or labels[-1] not in _COMMON_TLDS:
                 continue
-        elif separator in ("at", "arobase") and m.group(2).startswith(" "):
+        elif separator in _SPOKEN_AT and m.group(2).startswith(" "):
             # Bare words: demand a real-looking top-level domain.
             if labels[-1] not in _COMMON_TLDS:
                 continue
         elif not 2 <= len(labels[-1]) <= 24:
             continue
         found.append(m.span())
+    found += [
+        m.span()
+        for m in _around(_EMAIL_SPOKEN, text, context.spans(_PROVIDER_HINTS))
+        if m.group("provider").lower() in _MAIL_PROVIDERS - {"caf", "live"}
+        or m.group().lower().endswith((".fr", ".com", ".net"))
+    ]
     return found
 
 
@@ -329,7 +372,13 @@ def _find_emails(text: str, context: _Context) -> list[tuple[int, int]]:
 # before are checked by look-behind. Bounded repetitions keep the scan linear.
 _IBAN_CANDIDATE = re.compile(
     r"[0-9](?<=(?<![0-9A-Za-z])[A-Za-z]{2}[0-9])[0-9][0-9A-Za-z]{0,32}"
-    r"(?:[ \-][0-9A-Za-z]{1,34}){0,16}"
+    r"(?:[ .\-\n][0-9A-Za-z]{1,34}){0,16}"
+)
+# "FR 76 3000 …", "FR-76…": the country code apart from its check digits (capitals only).
+_IBAN_CANDIDATE_APART = re.compile(
+    r"[0-9](?<=(?<![0-9A-Za-z])[A-Z]{2}[ .\-][0-9])[0-9][0-9A-Za-z]{0,32}"
+    r"(?:[ .\-\n][0-9A-Za-z]{3,34}){0,16}"
+    r"(?:[ .\-\n][0-9A-Za-z]{1,2}(?![0-9A-Za-z]))?"
 )
 _BANK_WORDS: _Keywords = (
     ("coordonnées bancaires", False),
@@ -362,10 +411,19 @@ def _find_ibans(text: str, context: _Context) -> list[tuple[int, int]]:
     A candidate may swallow the words after it ("FR76 … 189 merci"), so every
     prefix ending on a group boundary is tried, longest first.
     """
+    found = _find_ibans_with(_IBAN_CANDIDATE, 2, text, context)
+    if found:
+        text = _blank(text, found)
+    return found + _find_ibans_with(_IBAN_CANDIDATE_APART, 3, text, context)
+
+
+def _find_ibans_with(
+    candidates: re.Pattern[str], back: int, text: str, context: _Context
+) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     pos = 0
-    while (m := _IBAN_CANDIDATE.search(text, pos)) is not None:
-        start = m.start() - 2
+    while (m := candidates.search(text, pos)) is not None:
+        start = m.start() - back
         prefixes: list[tuple[str, int]] = []
         compact = ""
         for group in _GROUP.finditer(text, start, m.end()):
@@ -378,7 +436,7 @@ def _find_ibans(text: str, context: _Context) -> list[tuple[int, int]]:
             continue
         # Next search starts after this IBAN, or after this candidate's first group,
         # so that "réf AB12 puis FR76 …" still finds the IBAN inside the first candidate.
-        pos = prefixes[0][1]
+        pos = max(prefixes[0][1], m.end(0) if len(prefixes) == 1 else m.start() + 1)
         hit = next((end for p, end in reversed(prefixes) if len(p) >= 15 and _iban_valid(p)), None)
         if hit is None:
             # Near "IBAN"/"RIB", a long, mostly numeric candidate is kept even with a bad check.
@@ -463,11 +521,20 @@ def _find_ribs(text: str, context: _Context) -> list[tuple[int, int]]:
 # put them: 1 85 05 78 006 084 36, or 2 99 01 974 11 003 95 for overseas births.
 _NIR_CANDIDATE = re.compile(
     r"[1-478](?<![\w][1-478])(?=("
-    r"[ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?(?:[0-9]{2}|2[ABab])[ .\-]?[0-9][ .\-]?[0-9]{2}"
-    r"[ .\-]?[0-9]{3}(?:[ .\-]?[0-9]{2})?"
+    r"[ .\-/_]?[0-9]{2}[ .\-/_]?[0-9]{2}[ .\-/_]?(?:[0-9]{2}|2[ABab])[ .\-/_]?[0-9]"
+    r"[ .\-/_]?[0-9]{2}[ .\-/_]?[0-9]{3}(?:[ .\-/_]?[0-9]{2})?"
     r")(?![\w]))"
 )
-_NIR_SEPARATORS = re.compile(r"[ .\-]")
+_NIR_SEPARATORS = re.compile(r"[ .\-/_]")
+# Fifteen digits however grouped ("1850 5780 0608 491"): a NIR when the key is right.
+_NIR_ANY_GROUPING = re.compile(
+    r"[0-9](?<![\w.,/\-][0-9])(?<![0-9][ .\-/_][0-9])(?:[ .\-/_]?[0-9]){14}(?![ .\-/_]?[0-9])"
+)
+# The usual layout "2 84 05 75 116 084 42" is somebody's number even with a mistyped key.
+_NIR_USUAL_LAYOUT = re.compile(
+    r"[1-478](?<![\w.,/\-][1-478])([ .\-/_])[0-9]{2}\1[0-9]{2}\1(?:[0-9]{2}|2[ABab])"
+    r"\1[0-9]{3}\1[0-9]{3}\1[0-9]{2}(?![\w]|[.,/\-]?[0-9])"
+)
 # Without its key, a NIR must be written in one piece or grouped the usual way,
 # so that "circulaire 2025-189 0740844338" is not read as 1 89 07 40 844 338.
 _NIR_KEYLESS_LAYOUT = re.compile(
@@ -531,6 +598,14 @@ def _find_nirs(text: str) -> list[tuple[int, int]]:
         if _nir_valid(compact):
             found.append((start, start + len(candidate)))
             last_end = start + len(candidate)
+    text = _blank(text, found)
+    for m in _NIR_ANY_GROUPING.finditer(text):
+        if _nir_valid(_NIR_SEPARATORS.sub("", m.group()).upper()):
+            found.append(m.span())
+    text = _blank(text, found)
+    for m in _NIR_USUAL_LAYOUT.finditer(text):
+        if _nir_shaped(_NIR_SEPARATORS.sub("", m.group()).upper()):
+            found.append(m.span())
     return found
 
 
@@ -652,9 +727,30 @@ def _find_international_phones(text: str) -> Iterator[tuple[int, int]]:
                 break
 
 
+# "6 12 34 56 78": a mobile without its leading 0, in the usual pairs and one separator.
+_PHONE_NO_ZERO = re.compile(
+    r"[1-9](?<![\w+.,/\-][1-9])(?<![0-9] [1-9])([ .\-])[0-9]{2}(?:\1[0-9]{2}){3}"
+    r"(?![\w]|[.,/\-]?[0-9])"
+)
+
+
 def _find_phones(text: str) -> list[tuple[int, int]]:
+    # A number cut by a line break is still one number; the length is kept, so the
+    # positions found are the text's.
+    text = text.replace("\n", " ")
     found = list(_find_international_phones(text))
-    return found + list(_find_national_phones(_blank(text, found)))
+    found += _find_national_phones(_blank(text, found))
+    text = _blank(text, found)
+    found += [
+        m.span()
+        for m in _PHONE_NO_ZERO.finditer(text)
+        if m.group()[0] in "67" and _national_valid("0" + _digits_of(m.group()))
+    ]
+    return found
+
+
+def _digits_of(run: str) -> str:
+    return "".join(c for c in run if c.isdigit())
 
 
 # --------------------------------------------------------------------------
@@ -726,8 +822,28 @@ def _caf_context(text: str, start: int, end: int, spaced: bool) -> bool:
     return bool(_CAF_AFTER.match(text, end, min(len(text), end + 40)))
 
 
+# "n°allocataire1234567", "matricule:1234567": the label glued to the number.
+_CAF_GLUED = re.compile(
+    r"(?i:allocataire|\balloc|matricule)[ .:°#\-]{0,3}([0-9]{6,8}[A-Za-z]?)(?![0-9])"
+)
+# Civility and capitalised name(s) ("Mme Dupont", "M. DE LA TOUR Jean").
+_CIVILITY = (
+    r"(?<![\w.])(?:M\.|Mr\.?|Mme\.?|Mmes|Mlle\.?|MM\.|Monsieur|Madame|Mademoiselle"
+    r"|(?i:monsieur|madame|mademoiselle)|(?i:mme|mlle)\b)"
+)
+_NAME_WORD = r"(?:[A-ZÀ-Ö][\w'’-]*|(?:de|du|des|d'|le|la|van|von)(?= [A-ZÀ-Ö]))"
+_CIVIL_NAME = _CIVILITY + r" ?" + _NAME_WORD + r"(?: " + _NAME_WORD + r"){0,3}"
+# "Mme Dupont (1234567)", "M. Martin - 1234567": a number right after a person's name.
+_CAF_AFTER_NAME = re.compile(
+    _CIVIL_NAME + r"(?: ?[,:(\-] ?| )(?:n ?° ?)?([0-9]{6,8})(?![0-9]|[.,][0-9]| ?(?:€|euros?))"
+)
+
+
 def _find_caf_numbers(text: str) -> list[tuple[int, int]]:
-    found: list[tuple[int, int]] = []
+    found = [m.span(1) for m in _CAF_GLUED.finditer(text)]
+    found += [m.span(1) for m in _CAF_AFTER_NAME.finditer(text) if not _date_digits(m.group(1))]
+    if found:
+        text = _blank(text, found)
     for m in _CAF_CANDIDATE.finditer(text):
         spaced = m.group("compact") is None
         digits = m.group()[0] + (m.group("compact") or m.group("spaced")).replace(" ", "")
@@ -816,12 +932,91 @@ def _street_name_ok(street_type: str, rest: str) -> bool:
     return False
 
 
+# "80000 amiens": a postcode and a town typed in lower case. Counts and amounts
+# ("75000 euros", "12000 personnes") are told apart by the word that follows.
+_POSTCODE_LOWER_TOWN = re.compile(
+    r"([0-9](?<![\w.,/*°+-][0-9])(?<![0-9]:[0-9])(?<![0-9] [0-9])[0-9]{4}) (?:cedex )?"
+    r"(?P<town>[a-zà-ÿ][a-zà-ÿ'-]{2,})(?! ?[0-9])"
+)
+_NOT_LOWER_TOWNS = frozenset(
+    {
+        "euros", "euro", "eur", "personnes", "dossiers", "allocataires", "usagers", "habitants",
+        "visites", "appels", "demandes", "contacts", "courriers", "pages", "connexions",
+        "comptes", "agents", "mails", "messages", "heures", "minutes", "jours", "mois", "ans",
+        "km", "exemplaires", "documents", "pièces", "pieces", "prestations", "paiements",
+        "versements", "téléprocédures", "sessions", "utilisateurs", "inscrits", "clics", "vues",
+        "octets", "fois", "foyers", "familles", "bénéficiaires", "beneficiaires", "enfants",
+        "jeunes", "élèves", "places", "lits", "logements", "mètres", "metres", "kilomètres",
+        "kms", "points", "litres", "tonnes", "dont", "sur", "par", "pour", "avec", "sans",
+        "dans", "chez", "et", "ou", "en", "au", "aux", "de", "du", "des", "les", "la", "le",
+        "à", "est", "sont", "a", "ont", "environ", "caractères", "lignes", "fiches", "impressions",
+        "copies", "photocopies", "attestations", "formulaires", "ménages", "menages", "aides",
+        "accompagnements", "passages", "rendez-vous", "rdv", "ateliers", "signalements",
+        "réponses", "reponses", "questionnaires", "votes", "voix", "ko", "mo", "go", "habitant",
+        "salariés", "salaries", "emplois", "entreprises", "structures", "communes", "sites",
+        "bornes", "postes", "ordinateurs", "tablettes", "cartes", "courriels", "sms",
+        "notifications",
+        "ha", "hectares", "cts", "centimes", "francs", "dollars", "mais", "donc", "car", "ni",
+        "qui", "que", "quand", "si", "puis", "depuis", "avant", "après", "apres", "alors", "il",
+        "elle", "ils", "elles", "on", "je", "nous", "vous", "ce", "cette", "ces", "son", "sa",
+        "ses", "leur", "leurs", "mon", "ma", "mes", "un", "une", "pas", "plus", "moins", "très",
+        "tres", "aussi", "même", "meme", "ne", "n'est", "c'est", "qu'il", "qu'elle",
+        "n'a", "y", "se", "sera", "était", "etait", "fait", "reste", "restent", "restants",
+        "compte", "code", "clé", "cle", "guichet", "banque", "réf", "ref",
+    }
+)  # fmt: skip
+_COUNT_BEFORE = re.compile(
+    r"(?:plus de|moins de|environ|près de|pres de|sur|les|des|total|quelque|soit|dont|avec"
+    r"|pour|par|de|à peu près|jusqu'à|jusqu'a|objectif|budget|montant|somme|guichet|banque"
+    r"|code|compte) $",
+    re.IGNORECASE,
+)
+# "résidence Les Tilleuls bât B appt 12": a flat next to its building. One mark alone
+# ("bâtiment B, 2e étage", "la résidence") is not an address; a flat with its building is.
+_MARK_VALUE = r"(?![\w])\.?(?: ?n ?°)? ?:? ?(?:[A-Z0-9][\w'-]*|[0-9]{1,4}(?:e|er|ème)?)"
+_FLAT_MARK = re.compile(
+    r"(?<![\w])(?:appt|apt|app|appart(?:ement)?|logement|log)" + _MARK_VALUE, re.IGNORECASE
+)
+_BUILDING_MARK = re.compile(
+    r"(?<![\w])(?:b[âa]t(?:iment)?|esc(?:alier)?|r[ée]sidence|r[ée]s|cit[ée]|immeuble|tour"
+    r"|hlm|entr[ée]e|porte|[ée]tage)" + _MARK_VALUE,
+    re.IGNORECASE,
+)
+
+
+def _find_dwellings(text: str) -> list[tuple[int, int]]:
+    buildings = (
+        [m.span() for m in _BUILDING_MARK.finditer(text)]
+        if "pp" in text.lower() or "log" in text.lower()
+        else []
+    )
+    found: list[tuple[int, int]] = []
+    for m in _FLAT_MARK.finditer(text) if buildings else ():
+        start, end = m.span()
+        near = [b for b in buildings if b[1] >= start - 60 and b[0] <= end + 60]
+        if near:
+            found.append((min(start, near[0][0]), max(end, near[-1][1])))
+    return found
+
+
 def _find_addresses(text: str) -> list[tuple[int, int]]:
     found = [
         m.span()
         for m in _ADDRESS.finditer(text)
         if _street_name_ok(m.group("type"), m.group("rest"))
     ]
+    found += _find_dwellings(text)
+    for m in _POSTCODE_LOWER_TOWN.finditer(text):
+        code = m.group(1)
+        if not ("01" <= code[:2] <= "95" or code[:2] in ("97", "98")):
+            continue
+        if m.group("town") in _NOT_LOWER_TOWNS or _COUNT_AFTER.match(text, m.end(1)):
+            continue
+        if _COUNT_BEFORE.search(text, max(0, m.start() - 20), m.start()):
+            continue
+        if _POSTCODE_BLOCKING.search(text, max(0, m.start() - 25), m.start()):
+            continue
+        found.append(m.span())
     for m in _POSTCODE_TOWN.finditer(text):
         code = m.group(1)
         if not ("01" <= code[:2] <= "95" or code[:2] in ("97", "98")):
@@ -834,6 +1029,122 @@ def _find_addresses(text: str) -> list[tuple[int, int]]:
         if _POSTCODE_BLOCKING.search(text, max(0, m.start() - 25), m.start()):
             continue
         found.append(m.span())
+    return found
+
+
+# --------------------------------------------------------------------------
+# Dates of birth and a person's name
+# --------------------------------------------------------------------------
+
+_MONTHS = (
+    r"(?:janvier|janv|f[ée]vrier|f[ée]vr|f[ée]v|mars|avril|avr|mai|juin|juillet|juil|ao[ûu]t"
+    r"|septembre|sept|octobre|oct|novembre|nov|d[ée]cembre|d[ée]c)"
+)
+_DATE = (
+    r"(?:[0-9]{1,2} ?[/.\-] ?[0-9]{1,2} ?[/.\-] ?(?:19|20)?[0-9]{2}(?![0-9])"
+    r"|[0-9]{1,2}(?:er)? " + _MONTHS + r"\.?(?: (?:19|20)[0-9]{2})?(?![0-9])"
+    r"|[0-9]{2}(?:0[1-9]|1[0-2])(?:19|20)[0-9]{2}(?![0-9]))"
+)
+# Born in a month ("née en 03/1990"): only after a birth word.
+_MONTH_YEAR = r"(?:0?[1-9]|1[0-2]) ?[/.\-] ?(?:19|20)[0-9]{2}(?![0-9])"
+_BIRTH_WORD = (
+    r"(?<![\w])(?:n[ée]e?s?(?: ?\(e\)|\.e)?|date de naissance|date de naiss\.?|ddn|d\.d\.n\.?"
+    r"|naissance)(?![\w])"
+)
+# "né le 12/03/1985", "née le 3 mars 1985", "date de naissance : 12.03.85", "DDN 12031985".
+_BIRTH_DATE = re.compile(
+    _BIRTH_WORD + r"[ ,:\-]{0,3}(?:(?:le|du|en|au|:) ?)?(?:" + _DATE + "|" + _MONTH_YEAR + ")",
+    re.IGNORECASE,
+)
+_BIRTH_WORD_ONLY = re.compile(r"(?<![\w])n[ée]e?(?: ?\(e\))? le(?![\w])", re.IGNORECASE)
+_PERSON = re.compile(_CIVIL_NAME)
+# A civility and a name followed by a date of an adult's birth ("Mme Dupont Marie, 12/03/1985").
+_NAME_THEN_OLD_DATE = re.compile(
+    _CIVIL_NAME + r"[ ,:(\-]{1,4}(?:[0-9]{1,2} ?[/.\-] ?[0-9]{1,2} ?[/.\-] ?"
+    r"(?:19[0-9]{2}|200[0-9]|201[0-2])|[0-9]{1,2}(?:er)? " + _MONTHS + r"\.? "
+    r"(?:19[0-9]{2}|200[0-9]|201[0-2]))(?![0-9])"
+)
+_HAS_BIRTH_HINT = re.compile(r"n[ée]|naiss|ddn|d\.d\.n|[0-9]", re.IGNORECASE)
+
+
+def _find_births(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Dates of birth, and the civility-and-name spans found next to one (or to « né le »)."""
+    births = _spans(_BIRTH_DATE, text)
+    births += [m.span() for m in _NAME_THEN_OLD_DATE.finditer(text)]
+    anchors = births + _spans(_BIRTH_WORD_ONLY, text)
+    names = [
+        span
+        for span in (_spans(_PERSON, text) if anchors else [])
+        if any(a[0] - 60 <= span[1] and span[0] <= a[1] + 40 for a in anchors)
+    ]
+    return births, names
+
+
+# --------------------------------------------------------------------------
+# Credentials
+# --------------------------------------------------------------------------
+
+_CREDENTIAL_WORD = re.compile(
+    r"(?<![\w])(?:mots? de passe|mdp|password|passwd|pwd|identifiant|login|code d'acc[èe]s"
+    r"|code secret|code confidentiel|code pin|code personnel|mot-de-passe)(?![\w])",
+    re.IGNORECASE,
+)
+_CODE_WORD = re.compile(r"^code", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\s«»\"“”()\[\],;]+")
+_STRIP = ".:'’"
+_NOT_SECRET = re.compile(
+    r"[0-9]{1,2}(?:[/.:h\-][0-9]{1,4})+|[0-9]+(?:h|min|mn|e|er|ème|eme|%|€|ans|j|x|fois)"
+    r"|[0-9]+(?:[.,][0-9]+)?|v?[0-9.]+|[0-9]+[a-z]{1,3}|[a-z]{1,3}[0-9]{1,2}",
+    re.IGNORECASE,
+)
+_SPECIAL = frozenset("!?#$%&*+=@")
+_INTRODUCES = re.compile(r"(?:[:=]|\best\b|c'est|\bsera\b|\bétait\b)\s*$", re.IGNORECASE)
+
+
+def _secret_like(token: str, after_colon: bool, code: bool) -> bool:
+    """A password or login as people type them: letters with digits, or a special sign."""
+    if len(token) < 4 or len(token) > 40:
+        return False
+    if token.isdigit():
+        return (code or after_colon) and 4 <= len(token) <= 8
+    if _NOT_SECRET.fullmatch(token):
+        return False
+    has_alpha = any(c.isalpha() for c in token)
+    has_digit = any(c.isdigit() for c in token)
+    if has_alpha and has_digit:
+        return True
+    if has_alpha and any(c in _SPECIAL for c in token):
+        return True
+    # "identifiant : jean.dupont" (not a web address such as caf.fr).
+    parts = token.split(".")
+    return (
+        after_colon
+        and len(parts) == 2
+        and all(p.isalpha() and len(p) >= 2 for p in parts)
+        and parts[1].lower() not in _COMMON_TLDS
+    )
+
+
+def _find_credentials(text: str) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for word in _CREDENTIAL_WORD.finditer(text):
+        code = bool(_CODE_WORD.match(word.group()))
+        line_end = text.find("\n", word.end())
+        hi = min(len(text), word.end() + 50, line_end if line_end != -1 else len(text))
+        for token in _TOKEN.finditer(text, word.end(), hi):
+            value = token.group().rstrip(_STRIP).lstrip(_STRIP)
+            after_colon = bool(_INTRODUCES.search(text, word.end(), token.start()))
+            if _secret_like(value, after_colon, code):
+                found.append((word.start(), token.end()))
+                break
+        else:
+            line_start = text.rfind("\n", 0, word.start()) + 1
+            lo = max(line_start, word.start() - 30)
+            for token in _TOKEN.finditer(text, lo, word.start()):
+                value = token.group().rstrip(_STRIP).lstrip(_STRIP)
+                if not value.isdigit() and _secret_like(value, False, False):
+                    found.append((token.start(), word.end()))
+                    break
     return found
 
 
@@ -854,7 +1165,15 @@ def screen(text: str) -> ScreenResult:
             found.add(kind)
             t = _blank(t, spans)
 
+    credentials = _find_credentials(t)  # an e-mail given as a login is both
     take(IdentifierKind.EMAIL, _find_emails(t, context))
+    if credentials:  # not blanked: the value may also be a NIR, an IBAN…
+        found.add(IdentifierKind.CREDENTIALS)
+    if _HAS_BIRTH_HINT.search(t):
+        births, names = _find_births(t)
+        if names:  # not blanked: "Mme Dupont (1234567) née le …" is also a file number
+            found.add(IdentifierKind.NAME)
+        take(IdentifierKind.DATE_OF_BIRTH, births)
     if not _HAS_DIGIT.search(t):
         return ScreenResult(frozenset(found))
 

@@ -3,11 +3,13 @@
 The command line (`partners import`) and the coordinators' « ⚙️ Ma Caf » read the same
 columns with the same rules, so a file accepted by one is accepted by the other:
 
-    name,city,address[,convention_start]
+    name,city,address[,convention_start][,siret][,code_postal][,telephone][,courriel]
 
 (the header is line 1; commas or semicolons, UTF-8 or Windows-1252, as Excel writes them in
 France; `convention_start` an ISO date such as 2025-03-15 or a date cell, empty for the day
-of the import).
+of the import). The optional columns after the first three, in any order, are what the
+national standard of places of digital mediation needs of a site (bot/domain/site_identity.py):
+its SIRET or RNA, its postcode, its public phone and e-mail; each may be empty.
 
 Decisions:
 
@@ -31,8 +33,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot.domain import privacy
+from bot.domain import privacy, site_identity
 from bot.domain.privacy import IdentifierKind
+from bot.domain.site_identity import SiteIdentityError
 
 HEADER = ("name", "city", "address")
 CONVENTION_START = "convention_start"
@@ -40,6 +43,13 @@ MAX_ROWS = 2_000
 # What a site's card holds at most (the bot asks the same when a site is typed).
 MAX_LENGTHS = {"name": 200, "city": 100, "address": 300}
 COLUMN_NAMES = {"name": "le nom", "city": "la ville", "address": "l'adresse"}
+# Optional columns: the file's French name → the site's field (bot/domain/site_identity.py).
+IDENTITY_COLUMNS = {
+    "siret": site_identity.SIRET,
+    "code_postal": site_identity.POSTCODE,
+    "telephone": site_identity.PHONE,
+    "courriel": site_identity.EMAIL,
+}
 # A site's own address is what the address column is for; a town is often written with its
 # postcode (« 80000 Amiens »), which the screen reads as an address.
 ALLOWED = {
@@ -60,6 +70,8 @@ class SiteRow:
     city: str
     address: str
     convention_start: date | None
+    # SIRET or RNA, postcode, phone, e-mail as given (site_identity's fields → normal form).
+    identity: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -72,6 +84,10 @@ class SiteRow:
     def values(self) -> tuple[str, str, str, date | None]:
         """What storage adds: name, town, address, convention start."""
         return (self.name, self.city, self.address, self.convention_start)
+
+    def with_identity(self) -> tuple[str, str, str, date | None, dict[str, str]]:
+        """The same and the optional SIRET, postcode, phone and e-mail given."""
+        return (*self.values(), dict(self.identity))
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,9 @@ def parse(lines: Iterable[Line]) -> SiteTable:
         text = f"l'en-tête doit être « {wanted} » (trouvé : « {shown} »)"
         return SiteTable((), (RowError(1, text),))
     with_start = header[3:4] == [CONVENTION_START]
+    optional = {
+        i: IDENTITY_COLUMNS[name] for i, name in enumerate(header) if name in IDENTITY_COLUMNS
+    }
     rows: list[SiteRow] = []
     errors: list[RowError] = []
     first_of: dict[tuple[str, str], int] = {}
@@ -152,6 +171,8 @@ def parse(lines: Iterable[Line]) -> SiteTable:
             errors.append(RowError(None, f"plus de {limit} sites : découpez le fichier"))
             break
         row = _row(number, cells, with_start)
+        if isinstance(row, SiteRow) and optional:
+            row = _with_identity(row, cells, optional)
         if isinstance(row, RowError):
             errors.append(row)
             continue
@@ -197,6 +218,25 @@ def _row(number: int, cells: Sequence[object], with_start: bool) -> SiteRow | Ro
     if isinstance(start, RowError):
         return RowError(number, start.text)
     return SiteRow(number, values["name"], values["city"], values["address"], start)
+
+
+def _with_identity(
+    row: SiteRow, cells: Sequence[object], optional: dict[int, str]
+) -> SiteRow | RowError:
+    """The row with its optional SIRET, postcode, phone and e-mail, each checked. These are
+    the site's own, given on purpose: they are not screened as data on the public, and a
+    wrong one is not quoted back either (the file's cell may hold anything)."""
+    given = []
+    for index, field in optional.items():
+        text = _text(cells[index]) if index < len(cells) else ""
+        if not text:
+            continue
+        try:
+            given.append((field, site_identity.checked(field, text)))
+        except SiteIdentityError as error:
+            column = next(name for name, f in IDENTITY_COLUMNS.items() if f == field)
+            return RowError(row.line, f"{column} : {error}")
+    return replace(row, identity=tuple(given))
 
 
 def _date(cell: object) -> date | RowError | None:

@@ -1,8 +1,11 @@
 """The Caf's yearly visit to a site and its action plan (convention, Article 9), as data.
 
-A coordinator records the visit step by step: its date, three conformity answers (premises,
-equipment, opening hours), remarks, then the action plan — items with an owner and a due date,
-followed until done. The answers so far are a `DraftState`, kept as JSON between taps so a
+A coordinator records the visit step by step: its date, the checklist (`CHECKS`: premises,
+equipment, opening hours, and the points Articles 4 and 9 list — confidentiality of
+interviews, accessibility, signage and logo, safety, the agent put in situation), remarks,
+then the action plan — items with an owner and a due date, followed until done. Each point
+found wanting proposes its action item in the plan, which the coordinator may keep, remove
+or complete. The answers so far are a `DraftState`, kept as JSON between taps so a
 restart loses nothing. Pure code: no I/O, no Telegram, no SQL; "today" is always passed in.
 
 Decisions:
@@ -22,10 +25,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from calendar import monthrange
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any, NamedTuple
+
+from pydantic import Field
 
 from bot.domain import closure_dates
 from bot.domain.labelled import Labelled
@@ -53,36 +60,131 @@ class Owner(Labelled):
 
 @dataclass(frozen=True)
 class Check:
-    """One conformity question of the visit; `key` names the `site_reviews.<key>_ok` column."""
+    """One point of the visit's checklist (convention, Articles 4 and 9).
+
+    `key` is its code: the wizard's step, the `site_review_checks.item` value, and for the
+    first three the old `site_reviews.<key>_ok` column. `proposal` is the action item the plan
+    proposes when the point is found wanting, carried by `owner`.
+    """
 
     key: str
+    icon: str
     question: str
     label: str
     yes: str
     no: str
+    proposal: str
+    owner: Owner = Owner.PARTNER
+    # What the coordinator looks at, shown under the question.
+    hint: str | None = None
 
 
+#: The checklist, in the wizard's order. Screens, storage, the action plan and compliance all
+#: derive from it: a point added here needs only its `Step` member below.
 CHECKS: tuple[Check, ...] = (
-    Check("premises", "Les locaux sont-ils conformes ?", "Locaux", "conformes", "non conformes"),
+    Check(
+        "premises",
+        "🏠",
+        "Les locaux sont-ils conformes ?",
+        "Locaux",
+        "conformes",
+        "non conformes",
+        "Mettre les locaux en conformité",
+    ),
     Check(
         "equipment",
+        "💻",
         "L'équipement est-il conforme ?",
         "Équipement",
         "conforme",
         "non conforme",
+        "Compléter ou remettre en état l'équipement",
+        hint=(
+            "Ressources mises à disposition du public (article 8) : poste informatique"
+            " connecté à Internet, navigateur « Mini PCLS », scanner (documents effacés après"
+            " usage, article 5), imprimante, documentation de la Caf."
+        ),
     ),
-    Check("hours", "Les horaires sont-ils respectés ?", "Horaires", "respectés", "non respectés"),
+    Check(
+        "hours",
+        "🕘",
+        "Les horaires sont-ils respectés ?",
+        "Horaires",
+        "respectés",
+        "non respectés",
+        "Respecter les horaires déclarés",
+    ),
+    Check(
+        "confidentiality",
+        "🤫",
+        "La confidentialité des entretiens est-elle assurée ?",
+        "Confidentialité des entretiens",
+        "assurée",
+        "non assurée",
+        "Assurer la confidentialité des entretiens",
+        hint="Entretien et consultation du caf.fr à l'abri des regards et des oreilles.",
+    ),
+    Check(
+        "accessibility",
+        "♿",
+        "L'accès des personnes en situation de handicap est-il garanti ?",
+        "Accessibilité",
+        "garantie",
+        "non garantie",
+        "Garantir l'accès des personnes en situation de handicap",
+    ),
+    Check(
+        "signage",
+        "🪧",
+        "La signalétique et le logo « Point numérique Caf » sont-ils visibles ?",
+        "Signalétique et logo",
+        "visibles",
+        "absents ou peu visibles",
+        "Afficher la signalétique et le logo « Point numérique Caf »",
+    ),
+    Check(
+        "safety",
+        "🦺",
+        "La sécurité du personnel et des locaux est-elle garantie ?",
+        "Sécurité du personnel et des locaux",
+        "garantie",
+        "non garantie",
+        "Garantir la sécurité du personnel et des locaux",
+    ),
+    Check(
+        "situation",
+        "🧑‍💻",
+        "La mise en situation de l'agent (navigation sur caf.fr par exemple) est-elle"
+        " satisfaisante ?",
+        "Mise en situation de l'agent",
+        "satisfaisante",
+        "à améliorer",
+        "Renforcer la pratique de l'agent (formation, mise en situation)",
+        Owner.BOTH,
+        hint="Par exemple : l'agent navigue sur caf.fr ou aide à une téléprocédure devant vous.",
+    ),
 )
 CHECK_KEYS = tuple(check.key for check in CHECKS)
+BY_KEY = {check.key: check for check in CHECKS}
+#: The three points a visit recorded before the full checklist (migration 0014) answered.
+LEGACY_KEYS = ("premises", "equipment", "hours")
+#: A proposed action item is due this many months after the plan is drawn up.
+PROPOSAL_MONTHS = 3
 
 
 class Step(StrEnum):
-    """The wizard's steps, in order; the item steps loop back to the plan."""
+    """The wizard's steps, in order; the item steps loop back to the plan. A checklist
+    point's step has the point's code as its value."""
 
     DATE = "date"
     PREMISES = "premises"
     EQUIPMENT = "equipment"
     HOURS = "hours"
+    CONFIDENTIALITY = "confidentiality"
+    ACCESSIBILITY = "accessibility"
+    SIGNAGE = "signage"
+    SAFETY = "safety"
+    SITUATION = "situation"
     REMARKS = "remarks"
     PLAN = "plan"
     ITEM_TEXT = "item_text"
@@ -94,19 +196,23 @@ class Step(StrEnum):
         """Whether this step takes a typed answer (the others are buttons only)."""
         return self in (Step.DATE, Step.REMARKS, Step.ITEM_TEXT, Step.ITEM_DUE)
 
+    @property
+    def check(self) -> Check | None:
+        """The checklist point this step asks, if it is one."""
+        return BY_KEY.get(self.value)
 
+
+#: One step per checklist point (a point without its step fails here, at import).
+CHECK_STEPS: tuple[Step, ...] = tuple(Step(check.key) for check in CHECKS)
+_SEQUENCE = (Step.DATE, *CHECK_STEPS, Step.REMARKS, Step.PLAN)
 BACK: dict[Step, Step | None] = {
     Step.DATE: None,  # back to the site's screen
-    Step.PREMISES: Step.DATE,
-    Step.EQUIPMENT: Step.PREMISES,
-    Step.HOURS: Step.EQUIPMENT,
-    Step.REMARKS: Step.HOURS,
-    Step.PLAN: Step.REMARKS,
+    **{step: before for before, step in pairwise(_SEQUENCE)},
     Step.ITEM_TEXT: Step.PLAN,
     Step.ITEM_OWNER: Step.ITEM_TEXT,
     Step.ITEM_DUE: Step.ITEM_OWNER,
 }
-_AFTER_CHECK = {Step.PREMISES: Step.EQUIPMENT, Step.EQUIPMENT: Step.HOURS, Step.HOURS: Step.REMARKS}
+_AFTER_CHECK = {step: after for step, after in zip(CHECK_STEPS, _SEQUENCE[2:], strict=False)}
 
 
 class ReviewError(ValueError):
@@ -118,6 +224,8 @@ class PlannedItem:
     description: str
     owner: Owner
     due_on: date
+    # The checklist point it answers, when the plan proposed it for a point found wanting.
+    point: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +240,9 @@ class DraftState:
     # The item being added, between its steps.
     new_description: str | None = None
     new_owner: Owner | None = None
+    # The points found wanting whose action item the plan has proposed already: one removed
+    # by the coordinator is not proposed again, unless the point is answered anew.
+    proposed: tuple[str, ...] = ()
 
     # ---- moves (each returns a new state)
     def with_date(self, day: date) -> DraftState:
@@ -141,6 +252,27 @@ class DraftState:
         if step not in _AFTER_CHECK:
             raise ValueError(f"{step} is not a conformity question")
         return replace(self, answers={**self.answers, step.value: ok}, step=_AFTER_CHECK[step])
+
+    def with_proposals(self, today: date, wording: Mapping[str, str] | None = None) -> DraftState:
+        """The plan with an action item proposed for each point found wanting (once each),
+        and without the proposals of points since answered as conforming. `wording` words a
+        point's proposal otherwise (the equipment the site lists as missing)."""
+        wording = wording or {}
+        missing = self.missing
+        kept = [i for i in self.items if i.point is None or i.point in missing]
+        due = add_months(today, PROPOSAL_MONTHS)
+        fresh = [
+            PlannedItem(
+                wording.get(key, BY_KEY[key].proposal)[:DESCRIPTION_MAX],
+                BY_KEY[key].owner,
+                due,
+                point=key,
+            )
+            for key in missing
+            if key not in self.proposed
+        ]
+        items = (*kept, *fresh)[:MAX_ITEMS]
+        return replace(self, items=tuple(items), proposed=tuple(missing))
 
     def with_remarks(self, remarks: str | None) -> DraftState:
         if remarks is not None and len(remarks) > REMARKS_MAX:
@@ -195,6 +327,11 @@ class DraftState:
         """Everything a saved visit needs (the plan may be empty)."""
         return self.visited_on is not None and all(k in self.answers for k in CHECK_KEYS)
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The points answered « non », in the checklist's order."""
+        return missing_points(self.answers)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "step": self.step.value,
@@ -206,15 +343,29 @@ class DraftState:
                     "description": i.description,
                     "owner": i.owner.value,
                     "due_on": i.due_on.isoformat(),
+                    "point": i.point,
                 }
                 for i in self.items
             ],
             "new_description": self.new_description,
             "new_owner": self.new_owner.value if self.new_owner else None,
+            "proposed": list(self.proposed),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DraftState:
+        return cls._from_json(data).asking_what_is_unanswered()
+
+    def asking_what_is_unanswered(self) -> DraftState:
+        """A draft begun before a point joined the checklist, past the points: back to the
+        first point it never answered, so that it can still be completed and saved."""
+        if self.visited_on is None or self.step is Step.DATE or self.step in CHECK_STEPS:
+            return self
+        unanswered = [step for step in CHECK_STEPS if step.value not in self.answers]
+        return replace(self, step=unanswered[0]) if unanswered else self
+
+    @classmethod
+    def _from_json(cls, data: dict[str, Any]) -> DraftState:
         answers = data.get("answers") or {}
         return cls(
             step=Step(data["step"]),
@@ -223,13 +374,23 @@ class DraftState:
             remarks=data.get("remarks"),
             items=tuple(
                 PlannedItem(
-                    str(i["description"]), Owner(i["owner"]), date.fromisoformat(i["due_on"])
+                    str(i["description"]),
+                    Owner(i["owner"]),
+                    date.fromisoformat(i["due_on"]),
+                    point=i["point"] if i.get("point") in BY_KEY else None,
                 )
                 for i in data.get("items") or ()
             ),
             new_description=data.get("new_description"),
             new_owner=Owner(data["new_owner"]) if data.get("new_owner") else None,
+            proposed=tuple(k for k in data.get("proposed") or () if k in BY_KEY),
         )
+
+
+def missing_points(answers: Mapping[str, bool]) -> tuple[str, ...]:
+    """The points answered « non » among `answers`, in the checklist's order (a point not
+    asked, as in a visit recorded before it was on the checklist, is not missing)."""
+    return tuple(key for key in CHECK_KEYS if answers.get(key) is False)
 
 
 # --------------------------------------------------------------------------- dates
@@ -370,10 +531,23 @@ class SiteReview(Model):
     recorded_by: int | None
     recorded_at: datetime
     recorded_by_name: str | None = None
+    # Every point answered, by code; a visit recorded before the full checklist has only
+    # the first three (migration 0014 copied them from their columns).
+    checks: dict[str, bool] = Field(default_factory=dict)
+
+    def answered(self, key: str) -> bool:
+        """Whether the visit asked this point of `CHECKS`."""
+        return key in self.checks or key in LEGACY_KEYS
 
     def ok(self, key: str) -> bool:
-        """The answer to one of `CHECKS` (``premises``, …)."""
-        return bool(getattr(self, f"{key}_ok"))
+        """The answer to one of `CHECKS` (``premises``, …); a point not asked is not wanting."""
+        if key in self.checks:
+            return self.checks[key]
+        return bool(getattr(self, f"{key}_ok")) if key in LEGACY_KEYS else True
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return missing_points({key: self.ok(key) for key in CHECK_KEYS if self.answered(key)})
 
 
 class ActionItem(Model):
@@ -386,6 +560,8 @@ class ActionItem(Model):
     done_at: datetime | None
     done_by: int | None
     created_at: datetime
+    # The checklist point it answers, when proposed for a point found wanting.
+    point: str | None = None
 
     def overdue(self, today: date) -> bool:
         return self.done_at is None and is_overdue(self.due_on, today)

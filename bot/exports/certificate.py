@@ -1,8 +1,8 @@
 """The « Certificat Point numérique Caf » of Annexe 1, as a one-page PDF a site can display.
 
-`certificate_pdf` is a pure function of the names, the town and the date (and of the Caf's
-logo file, when one is set): the command line (`export certificate`) and the coordinator's
-site card both call it. `certificate_filename` names the attachment.
+`certificate_pdf` is a pure function of the names, the towns and the date (and of the logo
+files, when set): the command line (`export certificate`) and the coordinator's site card
+both call it. `certificate_filename` names the attachment.
 
 Decisions:
 
@@ -18,9 +18,13 @@ Decisions:
   (accents, œ, ’, « ») and needs no font file. A character it lacks (another alphabet, an
   emoji) is written as its closest Latin form, or dropped, rather than printed as a black
   box; thin and narrow no-break spaces become ordinary no-break spaces.
-* The Caf's logo (PNG or JPEG, `cafs set --logo`) is drawn top left, scaled to fit a box
-  and keeping its proportions. It is checked when it is set; a file gone or spoilt since
-  is skipped with a warning in the log, never a failed certificate.
+* « Fait à » is the Caf's town (`cafs set --city`, « ⚙️ Ma Caf »), where its director
+  signs, not the site's: the site's town is printed under its name. A Caf without a town
+  gets a line to fill by hand, never a guess.
+* The Caf's logo (PNG or JPEG, `cafs set --logo`) is drawn top left, the site's (`partners
+  set ID --logo`, « LOGO DU PARTENAIRE » in Annexe 1) top right, each scaled to fit the
+  same box and keeping its proportions. Each is checked when it is set; a file gone or
+  spoilt since is skipped with a warning in the log, never a failed certificate.
 * The text is shrunk to fit the page when names are very long: always one page.
 * `invariant=1`: no creation date or random id in the file, so the same inputs give the
   same bytes (the date printed is the one given).
@@ -35,6 +39,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -62,12 +67,17 @@ TITLE = "Certificat Point numérique Caf"
 FILENAME_PREFIX = "certificat-point-numerique-caf"
 FILENAME_MAX = 60
 LOGO_FORMATS = {"PNG": "PNG", "JPEG": "JPEG"}
+# A logo is printed in a box of a few centimetres: a larger file is a photo sent by mistake,
+# and every certificate would carry it.
+LOGO_MAX_BYTES = 5_000_000
 CM = 72.0 / 2.54  # reportlab.lib.units.cm
 MM = CM * 0.1
 PAGE = (297 * MM, 210 * MM)  # reportlab's landscape(A4)
 BORDER = 1 * CM
 LOGO_BOX = (5.5 * CM, 2.8 * CM)  # width, height
 MARGIN = 2.5 * CM
+# « Fait à ____, le … » when the Caf has not given its town: room to write it by hand.
+BLANK_TOWN = "_" * 24
 BLUE = "#0B4F8A"
 GREY = "#4A4A4A"
 
@@ -166,6 +176,11 @@ def check_logo(path: Path) -> Path:
     absolute = path.expanduser().resolve()
     if not absolute.is_file():
         raise LogoError(f"fichier introuvable : {absolute}")
+    size = absolute.stat().st_size
+    if size > LOGO_MAX_BYTES:
+        weight = f"{math.ceil(size / 100_000) / 10:.1f}".replace(".", ",")  # rounded up
+        limit = LOGO_MAX_BYTES // 1_000_000
+        raise LogoError(f"{absolute} pèse {weight} Mo : le logo doit faire au plus {limit} Mo")
     try:
         with Image.open(absolute) as image:
             kind = image.format
@@ -231,12 +246,17 @@ def _printable(char: str) -> bool:
     return True
 
 
-def certificate_blocks(*, caf_name: str, partner_name: str, town: str, day: date) -> list[Block]:
-    """The template rendered and cut into styled blocks (blank lines separate them)."""
+def certificate_blocks(
+    *, caf_name: str, partner_name: str, town: str, day: date, caf_town: str | None = None
+) -> list[Block]:
+    """The template rendered and cut into styled blocks (blank lines separate them).
+    `town`: the site's; `caf_town`: where the certificate is made (None or blank: a line)."""
+    signed_at = _one_line(caf_town or "")
     text = _TEXTS.get_template(TEMPLATE).render(
         caf=_one_line(caf_name),
         partner=_one_line(partner_name),
         town=_one_line(town),
+        caf_town=signed_at or BLANK_TOWN,
         day=formatting.date_fr(day, weekday=False),
     )
     blocks = []
@@ -259,13 +279,23 @@ def certificate_blocks(*, caf_name: str, partner_name: str, town: str, day: date
 
 # ------------------------------------------------------------------------------ PDF
 def certificate_pdf(
-    *, caf_name: str, partner_name: str, town: str, day: date, logo_path: Path | None
+    *,
+    caf_name: str,
+    partner_name: str,
+    town: str,
+    day: date,
+    logo_path: Path | None,
+    caf_town: str | None = None,
+    partner_logo_path: Path | None = None,
 ) -> bytes:
-    """The certificate for one site, one A4 landscape page."""
+    """The certificate for one site, one A4 landscape page. `logo_path` is the Caf's logo,
+    `partner_logo_path` the site's; `caf_town` the Caf's town (« Fait à »)."""
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Frame, KeepInFrame
 
-    blocks = certificate_blocks(caf_name=caf_name, partner_name=partner_name, town=town, day=day)
+    blocks = certificate_blocks(
+        caf_name=caf_name, partner_name=partner_name, town=town, day=day, caf_town=caf_town
+    )
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, invariant=1, pageCompression=1, lang="fr-FR")
     canvas.setTitle(f"{TITLE} — {_one_line(partner_name)}")
@@ -273,9 +303,10 @@ def certificate_pdf(
     canvas.setSubject(f"Label Point numérique Caf de {_one_line(partner_name)}, {_one_line(town)}")
     canvas.setCreator("Point numérique Caf — l'assistant")
     _draw_border(canvas)
-    logo = _load_logo(logo_path) if logo_path is not None else None
-    if logo is not None:
-        _draw_logo(canvas, logo)
+    for path, right in ((logo_path, False), (partner_logo_path, True)):
+        logo = _load_logo(path) if path is not None else None
+        if logo is not None:
+            _draw_logo(canvas, logo, right=right)
     width, height = PAGE
     top = height - BORDER - 0.6 * CM - LOGO_BOX[1]  # below the logo's box, logo or not
     bottom = BORDER + 0.8 * CM
@@ -349,10 +380,12 @@ def _load_logo(path: Path) -> ImageReader | None:
     return reader
 
 
-def _draw_logo(canvas: Canvas, logo: ImageReader) -> None:
-    _, height = PAGE
+def _draw_logo(canvas: Canvas, logo: ImageReader, *, right: bool) -> None:
+    """The Caf's logo in the top left box, the site's (`right`) in the top right one."""
+    width, height = PAGE
     box_width, box_height = LOGO_BOX
-    left = BORDER + 0.6 * CM
+    inset = BORDER + 0.6 * CM
+    left = width - inset - box_width if right else inset
     bottom = height - BORDER - 0.4 * CM - box_height
     canvas.drawImage(
         logo,
@@ -362,5 +395,5 @@ def _draw_logo(canvas: Canvas, logo: ImageReader) -> None:
         height=box_height,
         mask="auto",
         preserveAspectRatio=True,
-        anchor="nw",
+        anchor="ne" if right else "nw",
     )

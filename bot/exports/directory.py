@@ -29,10 +29,14 @@ Formats:
   "hours_text"}` or null) and `closures` (`[{"start", "end", "reason"}]`, dates ISO 8601).
 * CSV: one row per site, `;`-separated, UTF-8 with a BOM and CRLF line ends (what Excel
   opens as is in France): identifiant, nom, ville, adresse, one column per weekday
-  (« 9 h – 12 h, 14 h – 17 h » or « Fermé »), « Prochaines fermetures ».
+  (« 9 h – 12 h, 14 h – 17 h » or « Fermé »), « Nouveaux horaires à partir du » (dd/mm/yyyy,
+  empty when no change is coming) and the coming hours one column per weekday
+  (« Lundi (nouveaux) » …), « Prochaines fermetures ».
 * ICS: one all-day event per closure (DTEND is the day after the last day, as RFC 5545
   wants), UID `closure-<id>@caf-<caf id>.point-numerique-caf`, stable from one export to the
-  next so that a subscribed calendar updates events rather than duplicating them.
+  next so that a subscribed calendar updates events rather than duplicating them. The next
+  change of hours is an all-day event on its first day (UID `hours-<site id>-<yyyymmdd>@…`,
+  stamped with its declaration), whose description gives the hours until then and after.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -50,6 +54,7 @@ from bot.domain.models import Caf, Partner
 from bot.domain.opening_hours import DAY_NAMES, WeeklySchedule, format_periods
 from bot.domain.permissions import LabelStatus
 from bot.domain.signals import CLOSURE_REASONS, label_of
+from bot.exports.csv_format import csv_text
 from storage import closures, hours, partners
 from storage.closures import Closure
 from storage.db import Conn
@@ -66,6 +71,8 @@ CSV_HEADER: tuple[str, ...] = (
     "ville",
     "adresse",
     *DAY_NAMES,
+    "Nouveaux horaires à partir du",
+    *(f"{name} (nouveaux)" for name in DAY_NAMES),
     "Prochaines fermetures",
 )
 
@@ -76,6 +83,8 @@ class ScheduleChange:
 
     effective_from: date
     schedule: WeeklySchedule
+    # When it was declared: the ICS event's DTSTAMP, stable from one export to the next.
+    declared_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ def next_change(
     for day in sorted(by_day):
         schedule = by_day[day].schedule
         if schedule != previous:
-            return ScheduleChange(effective_from=day, schedule=schedule)
+            return ScheduleChange(day, schedule, by_day[day].declared_at)
         previous = schedule
     return None
 
@@ -224,17 +233,27 @@ def to_csv(entries: Iterable[DirectoryEntry]) -> str:
             days = [NOT_DECLARED] * len(DAY_NAMES)
         else:
             days = [format_periods(entry.hours[weekday]) for weekday in range(len(DAY_NAMES))]
-        writer.writerow(
-            [
-                entry.site.id,
-                entry.site.name,
-                entry.site.city,
-                entry.site.address,
-                *days,
-                " ; ".join(describe_closure(closure) for closure in entry.closures),
-            ]
-        )
+        coming = _coming_cells(entry.next_change)
+        cells = [
+            entry.site.id,
+            entry.site.name,
+            entry.site.city,
+            entry.site.address,
+            *days,
+            *coming,
+            " ; ".join(describe_closure(closure) for closure in entry.closures),
+        ]
+        # Names, towns and closure notes are typed by people: never a formula in Excel.
+        writer.writerow([csv_text(cell) for cell in cells])
     return CSV_BOM + out.getvalue()
+
+
+def _coming_cells(change: ScheduleChange | None) -> list[str]:
+    """The first day of the coming hours and each weekday's; empty cells when none."""
+    if change is None:
+        return [""] * (len(DAY_NAMES) + 1)
+    days = [format_periods(change.schedule[weekday]) for weekday in range(len(DAY_NAMES))]
+    return [_french_date(change.effective_from), *days]
 
 
 # --------------------------------------------------------------------------- ICS
@@ -272,5 +291,34 @@ def to_ics(entries: Iterable[DirectoryEntry], caf: Caf, generated_at: datetime) 
             event.add("description", reason_label(closure))
             event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
+        if entry.next_change is not None:
+            calendar.add_component(_hours_event(entry, entry.next_change, caf, generated_at))
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def hours_uid(site: Partner, change: ScheduleChange, caf: Caf) -> str:
+    return f"hours-{site.id}-{change.effective_from:%Y%m%d}@caf-{caf.id}.{UID_DOMAIN}"
+
+
+def _hours_event(
+    entry: DirectoryEntry, change: ScheduleChange, caf: Caf, generated_at: datetime
+) -> Event:
+    """The coming hours' first day, with the hours until then and from then on."""
+    event = Event()
+    event.add("uid", hours_uid(entry.site, change, caf))
+    event.add("dtstamp", (change.declared_at or generated_at).astimezone(UTC))
+    event.add("dtstart", change.effective_from)
+    event.add("dtend", change.effective_from + timedelta(days=1))
+    event.add("summary", f"Nouveaux horaires — {entry.site.title}")
+    place = location(entry.site)
+    if place:
+        event.add("location", place)
+    last_day = change.effective_from - timedelta(days=1)
+    event.add(
+        "description",
+        f"À partir du {_french_date(change.effective_from)} :\n{hours_text(change.schedule)}"
+        f"\n\nJusqu'au {_french_date(last_day)} :\n{hours_text(entry.hours)}",
+    )
+    event.add("transp", "TRANSPARENT")
+    return event

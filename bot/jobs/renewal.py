@@ -1,4 +1,5 @@
-"""Renewal reminders (Article 11): coordinators are told a month before each notice deadline.
+"""Renewal reminders (Article 11): coordinators, and each site's managers, are told a month
+before each notice deadline.
 
 A convention runs one year from `partners.convention_start` and is renewed tacitly unless
 notice is given three months before its anniversary (dates: bot/domain/renewal.py). Every
@@ -23,13 +24,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import renewal
 from bot.domain.models import Caf
+from bot.domain.permissions import Role
+from bot.domain.renewal import Term
 from bot.services import notify
 from bot.ui import callbacks
 from bot.ui.callbacks import ComplianceTap
 from bot.ui.render import render
-from storage import cafs
+from bot.ui.screens import termination as termination_screen
+from storage import cafs, people
 from storage import compliance as store
-from storage.db import Database
+from storage.db import Database, Tx
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +82,24 @@ async def send_reminders(db: Database, now: datetime, *, caf_id: int | None = No
                     ]
                 ),
             )
+            # The site's managers hear it too, with the way to give notice (one per term:
+            # the outbox refuses the same key twice, even before the site is marked).
+            await _tell_managers(tx, convention.partner_id, key, convention, term, now)
             if told:
                 await store.record_reminder(tx, convention.partner_id, term.notice_deadline, now)
                 reminded += 1
     if reminded:
         log.info("Rappels de reconduction : %d site(s)", reminded)
     return reminded
+
+
+async def _tell_managers(
+    tx: Tx, partner_id: int, key: str, site: store.Convention, term: Term, now: datetime
+) -> None:
+    text = render("renewal_reminder_site", site=site, term=term)
+    markup = InlineKeyboardMarkup([[termination_screen.site_button(partner_id)]])
+    for person in await people.list_for_partner(tx, partner_id):
+        if person.role is Role.MANAGER:
+            await notify.to_person(
+                tx, person, kind=KIND, key=f"{key}:m{person.id}", text=text, now=now, markup=markup
+            )

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.models import Caf, Member, Person
+from bot.services import directory
 from storage import audit
 from storage.audit import AuditLine
 from storage.db import Database, Tx
@@ -47,6 +48,9 @@ async def record(
         target_id=on[1] if on else None,
         details=details,
     )
+    caf = own_caf if caf_id is None else caf_id
+    if action in directory.PUBLISHED_ACTIONS and caf is not None:
+        await directory.request_publish(tx, caf, now)  # the public directory, rewritten
 
 
 @dataclass(frozen=True)

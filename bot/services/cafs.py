@@ -22,8 +22,10 @@ __all__ = [
     "CafSettings",
     "DuplicateCaf",
     "NotAChatId",
+    "NotACity",
     "add",
     "change",
+    "parse_city",
     "parse_notify_chat",
     "settings",
     "update",
@@ -35,8 +37,18 @@ NO_CHAT = frozenset({"none", "aucun", "aucune"})
 _CHAT_ID = re.compile(r"-?[1-9][0-9]{0,15}")
 
 
+# What clears the Caf's town; a town longer than this is no town (the longest French
+# commune's name has 45 characters).
+NO_CITY = frozenset({"none", "aucune", "aucun"})
+CITY_MAX = 80
+
+
 class NotAChatId(ValueError):
     """A notification chat that is neither a Telegram chat id nor « none »."""
+
+
+class NotACity(ValueError):
+    """A town for the certificates that is empty, too long, or on several lines."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ class CafChanges:
     name: str | None = None
     logo_path: str | None = None
     clear_logo: bool = False
+    city: str | None = None  # where certificates are « Fait à »
+    clear_city: bool = False
 
     def audited(self) -> dict[str, Any]:
         """The audit record's details: what was asked for, as the operator would write it."""
@@ -74,6 +88,8 @@ class CafChanges:
             details["rename"] = self.name
         if self.logo_path is not None or self.clear_logo:
             details["logo"] = self.logo_path
+        if self.city is not None or self.clear_city:
+            details["city"] = self.city
         return details
 
 
@@ -86,6 +102,19 @@ def parse_notify_chat(text: str) -> int | None:
     if not _CHAT_ID.fullmatch(typed):
         raise NotAChatId(text)
     return int(typed)
+
+
+def parse_city(text: str) -> str | None:
+    """The Caf's town as typed (« Amiens »), spaces tidied; None for « none » (no town: the
+    certificates leave « Fait à » blank). Raises NotACity when empty or over CITY_MAX."""
+    if "\n" in text.strip():
+        raise NotACity(text)
+    typed = " ".join(text.split())
+    if typed.casefold() in NO_CITY:
+        return None
+    if not typed or len(typed) > CITY_MAX:
+        raise NotACity(text)
+    return typed
 
 
 async def settings(db: Database, by: Member) -> CafSettings:
@@ -141,6 +170,8 @@ async def update(
         )
         if changes.logo_path is not None or changes.clear_logo:
             await cafs.set_logo(tx, caf.id, changes.logo_path)
+        if changes.city is not None or changes.clear_city:
+            await cafs.set_city(tx, caf.id, changes.city)
         details = changes.audited()
         await audit.record(
             tx, by, "caf.updated", now, ("caf", caf.id), caf_id=caf.id, details=details
@@ -171,4 +202,5 @@ def _notice(caf: Caf, changes: CafChanges, by: Member | None) -> str:
         timezone=changes.timezone is not None,
         name=changes.name is not None,
         logo=changes.logo_path is not None or changes.clear_logo,
+        city=changes.city is not None or changes.clear_city,
     )

@@ -29,7 +29,7 @@ from bot.domain.audience import Audience, AudienceKind
 from bot.domain.events import CAPACITIES, STEPS, Answer, Event, EventKind, Why
 from bot.domain.models import Caf, Member, PendingInput, Person
 from bot.exports.event_calendar import event_ics, ics_filename
-from bot.services import audit, notify
+from bot.services import audit, notify, trainings
 from bot.ui.render import render
 from bot.ui.screens import events as screens
 from bot.ui.screens.events import (
@@ -573,6 +573,8 @@ async def mark(
             raise Denied(Why.NOT_STARTED)
         following = {None: True, True: False, False: None}[invitation.attended]
         await store.set_attended(tx, event.id, invitation.person_id, following)
+        if event.kind is EventKind.TRAINING_DAY:  # the person's training history (🎓)
+            await trainings.on_attendance(tx, member, event, invitation.person_id, following, now)
         details = {"person": invitation.person_id}
         await audit.record(
             tx, member, "event.attendance", now, ("event", event.id), details=details

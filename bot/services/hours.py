@@ -7,6 +7,12 @@ when the hours fall below the convention's minimum (4 half-days, 12 hours) and c
 alert once they are back above it. Every date here is the site's day in `tz`, the Caf's
 zone.
 
+Article 7 (announced in advance): new hours apply from the coming Monday unless the person
+picks another day; a day sooner asks why (typed, screened like every typed text), kept with
+the declaration and shown to the Caf. A declaration for a later day books a scheduled job
+(`IN_EFFECT_KIND`, one per declaration) that tells the coordinators and the site's people at
+`NOTIFY_HOUR` on that day that the new hours apply from today.
+
 Every use case takes the site explicitly: a manager's own, or any site of a coordinator's
 Caf (a site with no manager, bot/services/site_desk.py), checked and audited as whoever acts.
 A typed answer expected (`pending`) names the site and the message its screen lives in, so
@@ -16,7 +22,7 @@ the answer is shown in that very message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -24,15 +30,18 @@ from bot.domain import closure_dates, opening_hours
 from bot.domain.models import Member, Partner
 from bot.domain.opening_hours import Compliance, Period, WeeklySchedule, days_of_mask
 from bot.domain.signals import Op, SignalKind
-from bot.services import audit, signal_notices, site_desk
-from storage import closures, hours, pending
+from bot.services import audit, notify, signal_notices, site_desk
+from bot.ui.render import render
+from storage import cafs, closures, hours, partners, pending, scheduled
 from storage import signals as signal_store
 from storage.closures import Closure
 from storage.db import Conn, Database, Tx
 from storage.hours import Declaration, HoursDraft
 
 __all__ = [
+    "IN_EFFECT_KIND",
     "MAX_EFFECTIVE_DAYS_AHEAD",
+    "REASON_MAX",
     "AlreadySaved",
     "Declaration",
     "DraftChanged",
@@ -41,11 +50,14 @@ __all__ = [
     "HoursDraft",
     "NothingChanged",
     "NothingInForce",
+    "ReasonNeeded",
     "Review",
     "Week",
 ]
 
 MAX_EFFECTIVE_DAYS_AHEAD = 365
+REASON_MAX = 300
+IN_EFFECT_KIND = "hours_in_effect"
 RISK_RESOLVED = "Horaires redevenus conformes au minimum de la convention."
 
 
@@ -79,6 +91,14 @@ class DraftChanged(Exception):
 
 class NothingChanged(Exception):
     """The draft is the schedule already in force on its first day: nothing is declared."""
+
+
+class ReasonNeeded(Exception):
+    """New hours sooner than the coming Monday, declared without saying why."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__("reason needed")
+        self.review = review
 
 
 class NothingInForce(Exception):
@@ -128,6 +148,7 @@ class Review:
     today: date
     effective: date
     before: WeeklySchedule | None
+    first: bool  # the site has declared no hours yet: they apply from today
 
     @property
     def compliance(self) -> Compliance:
@@ -140,6 +161,28 @@ class Review:
     @property
     def changes(self) -> list[str]:
         return opening_hours.diff(self.before, self.draft.schedule)
+
+    @property
+    def default(self) -> date:
+        """The day new hours apply from unless another is chosen (the coming Monday)."""
+        return opening_hours.default_effective(self.today, first=self.first)
+
+    @property
+    def needs_reason(self) -> bool:
+        """Sooner than the coming Monday: the person must say why before declaring."""
+        return opening_hours.needs_reason(self.effective, self.today, first=self.first)
+
+
+def effective_day(chosen: date | None, today: date, *, first: bool) -> date:
+    """The first day of new hours: the day chosen (today at the earliest: a day chosen
+    yesterday may be past), else the coming Monday (today for a site's first hours)."""
+    if chosen is None:
+        return opening_hours.default_effective(today, first=first)
+    return max(chosen, today)
+
+
+async def _first(conn: Conn, site_id: int) -> bool:
+    return await hours.latest_declared(conn, site_id) is None
 
 
 def local_day(now: datetime, tz: ZoneInfo) -> date:
@@ -335,9 +378,10 @@ async def review(
 
 
 async def _review(conn: Conn, site: Partner, draft: HoursDraft, today: date) -> Review:
-    effective = max(draft.effective_from or today, today)
+    first = await _first(conn, draft.partner_id)
+    effective = effective_day(draft.effective_from, today, first=first)
     before = await hours.in_force(conn, draft.partner_id, effective)
-    return Review(site, draft, today, effective, before.schedule if before else None)
+    return Review(site, draft, today, effective, before.schedule if before else None, first)
 
 
 async def ask_effective(
@@ -382,14 +426,45 @@ async def set_effective_typed(
 
 
 # ------------------------------------------------------------------------------ declaring
+async def ask_reason(
+    db: Database,
+    member: Member,
+    site: Partner,
+    revision: int,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    message_id: int | None,
+) -> Review:
+    """New hours sooner than the coming Monday: the person is to type why, for the draft
+    they reviewed (`revision`; the typed answer declares it)."""
+    site_desk.check(member, site)
+    context = _asked(site, message_id, revision=revision)
+    async with db.transaction() as tx:
+        draft = await _draft(tx, member, site, now)
+        await pending.expect(tx, member.person.id, "hours_reason", context, now)
+        return await _review(tx, site, draft, local_day(now, tz))
+
+
 async def declare(
-    db: Database, member: Member, site: Partner, revision: int, now: datetime, tz: ZoneInfo
+    db: Database,
+    member: Member,
+    site: Partner,
+    revision: int,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    notify_hour: int,
+    reason: str | None = None,
 ) -> Declaration:
     """Declares the draft the person reviewed (`revision`), audited as whoever acts; the Caf
-    gets the difference, and an alert when the hours are below the minimum.
+    gets the difference (and `reason`, why it applies so soon), and an alert when the hours
+    are below the minimum. New hours for a later day book the notice of their first day, at
+    `notify_hour` in `tz`.
 
-    Raises AlreadySaved (a double tap), DraftChanged (the draft moved on since the review)
-    or NothingChanged (those hours already apply then; the draft is dropped)."""
+    Raises AlreadySaved (a double tap), DraftChanged (the draft moved on since the review),
+    ReasonNeeded (sooner than the coming Monday, no reason given) or NothingChanged (those
+    hours already apply then; the draft is dropped)."""
     site_desk.check(member, site)
     today = local_day(now, tz)
     draft = await hours.draft(db, member.person.id)
@@ -397,20 +472,70 @@ async def declare(
         raise AlreadySaved(await _home(db, member, site, today))
     if draft.revision != revision or draft.partner_id != site.id:
         raise DraftChanged(await _review(db, site, await _draft(db, member, site, now), today))
-    effective = max(draft.effective_from or today, today)
+    first = await _first(db, site.id)
+    effective = effective_day(draft.effective_from, today, first=first)
+    if opening_hours.needs_reason(effective, today, first=first) and not reason:
+        raise ReasonNeeded(await _review(db, site, draft, today))
     async with db.transaction() as tx:
-        declaration = await _declare(tx, member, draft, effective, now)
+        await pending.clear(tx, member.person.id)
+        declaration = await _declare(tx, member, draft, effective, now, reason)
         if declaration is not None:
             await _tell_caf(tx, member, declaration, now, tz)
             if declaration.compliant and effective <= today:
                 await _close_label_risks(tx, member, declaration, now)
+            if effective > today:
+                await _book_in_effect(tx, declaration, now, tz, notify_hour)
     if declaration is None:
         raise NothingChanged()
     return declaration
 
 
+async def _book_in_effect(
+    tx: Tx, declaration: Declaration, now: datetime, tz: ZoneInfo, hour: int
+) -> None:
+    """The notice of the new hours' first day, at `hour` that day in the Caf's zone."""
+    day = declaration.effective_from
+    due = datetime.combine(day, time(hour), tzinfo=tz)
+    await scheduled.schedule(
+        tx,
+        kind=IN_EFFECT_KIND,
+        key=f"hours:{declaration.id}:in_effect",
+        due_at=due,
+        payload={"declaration": declaration.id},
+        now=now,
+    )
+
+
+async def tell_in_effect(db: Database, declaration_id: int, at: datetime) -> int:
+    """The new hours' first day: the Caf's coordinators (and group) and the site's people
+    are told they apply from today. Nothing when another declaration replaced them before
+    that day; a second run queues nothing (one key per declaration and person)."""
+    async with db.transaction() as tx:
+        declaration = await hours.get(tx, declaration_id)
+        if declaration is None:
+            return 0
+        applying = await hours.in_force(tx, declaration.partner_id, declaration.effective_from)
+        site = await partners.get(tx, declaration.partner_id)
+        caf = await cafs.get(tx, site.caf_id) if site is not None else None
+        if applying is None or applying.id != declaration.id or site is None or caf is None:
+            return 0
+        text = render("hours_in_effect", site=site, declaration=declaration)
+        key = f"hours:{declaration.id}:in_effect"
+        told = await notify.to_coordinators(
+            tx, caf, kind=IN_EFFECT_KIND, key=key, text=text, now=at
+        )
+        return told + await notify.to_site(
+            tx, site.id, kind=IN_EFFECT_KIND, key=key, text=text, now=at
+        )
+
+
 async def _declare(
-    tx: Tx, member: Member, draft: HoursDraft, effective: date, now: datetime
+    tx: Tx,
+    member: Member,
+    draft: HoursDraft,
+    effective: date,
+    now: datetime,
+    reason: str | None,
 ) -> Declaration | None:
     """The declaration, audited; None when a double tap saved it already or nothing changes
     (the draft is dropped either way)."""
@@ -426,11 +551,13 @@ async def _declare(
         effective_from=effective,
         by=member.person.id,
         now=now,
+        reason=reason,
     )
     details = {
         "effective_from": effective.isoformat(),
         "compliant": declaration.compliant,
         "declaration": declaration.id,
+        "short_notice": reason is not None,
     }
     on = ("partner", draft.partner_id)
     await audit.record(tx, member, "hours.declared", now, on, details=details)

@@ -14,9 +14,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import offload
-from bot.domain import renewal
+from bot.domain import renewal, site_identity
 from bot.domain.models import Caf, Member, Partner, Person
 from bot.domain.permissions import LabelStatus
+from bot.domain.site_identity import SiteIdentityError
 from bot.exports import certificate as certificates
 from bot.services import audit
 from bot.services.network import own_partner
@@ -24,7 +25,7 @@ from storage import partners, pending, people
 from storage.db import Conn, Database
 from storage.partners import DuplicatePartner, PartnerRow
 
-__all__ = ["DuplicatePartner", "PartnerRow"]
+__all__ = ["DuplicatePartner", "PartnerRow", "SiteIdentityError"]
 
 CONVENTION_START = "convention_start"
 # Fields typed in the bot; the convention's start has a use case of its own.
@@ -124,6 +125,9 @@ async def edit(
         raise ValueError(f"not an editable field: {field}")
     if field == "address" and value == NO_ADDRESS:
         value = ""
+    stored: str | None = value
+    if field in site_identity.FIELDS:  # raises SiteIdentityError: the question stands
+        stored = None if value.strip() == NO_ADDRESS else site_identity.checked(field, value)
     async with db.transaction() as tx:
         partner = await own_partner(tx, by, partner_id)
         if field in ("name", "city") and await partners.exists(
@@ -134,7 +138,7 @@ async def edit(
             exclude_id=partner.id,
         ):
             raise DuplicatePartner(value)
-        await partners.update_field(tx, partner.id, field, value)
+        await partners.update_field(tx, partner.id, field, stored)
         await pending.clear(tx, by.person.id)
         details = {"field": field}
         await audit.record(tx, by, "partner.updated", now, _on(partner), details=details)
@@ -187,6 +191,8 @@ async def certificate(db: Database, by: Member, partner_id: int, now: datetime) 
         town=certificates.town_of(partner),
         day=day,
         logo_path=Path(by.caf.logo_path) if by.caf.logo_path else None,
+        caf_town=by.caf.city,
+        partner_logo_path=Path(partner.logo_path) if partner.logo_path else None,
     )
     async with db.transaction() as tx:
         details = {"date": day.isoformat()}
@@ -197,3 +203,21 @@ async def certificate(db: Database, by: Member, partner_id: int, now: datetime) 
 def _on(partner: Partner) -> tuple[str, int]:
     """What the audit records of a site are about."""
     return ("partner", partner.id)
+
+
+async def set_logo(
+    db: Database, partner_id: int, logo_path: str | None, now: datetime
+) -> Partner | None:
+    """The site's logo for its certificate (a checked file on the server, or None to remove
+    it), set by the server's operator (`partners set ID --logo`), audited. None: no such
+    site."""
+    async with db.transaction() as tx:
+        partner = await partners.get(tx, partner_id)
+        if partner is None:
+            return None
+        await partners.set_logo(tx, partner_id, logo_path)
+        details: dict[str, object] = {"field": "logo", "to": logo_path}
+        await audit.record(
+            tx, None, "partner.updated", now, _on(partner), caf_id=partner.caf_id, details=details
+        )
+        return await partners.get(tx, partner_id)

@@ -126,7 +126,7 @@ async def import_sites(
         if clashes and not skip_existing:
             return Imported([], [], len(existing), tuple(clashes))
         there = {error.line for error in clashes}
-        fresh = [row.values() for row in rows if row.line not in there]
+        fresh = [row.with_identity() for row in rows if row.line not in there]
         added, _ = await partners.add_many(tx, caf_id=caf.id, rows=fresh, now=now)
         skipped = [row.title for row in rows if row.line in there]
         details = {"added": len(added), "skipped": len(skipped)}
@@ -188,15 +188,17 @@ def _message_id(value: object) -> int | None:
 
 def _stored(row: SiteRow) -> list[object]:
     start = row.convention_start.isoformat() if row.convention_start else None
-    return [row.line, row.name, row.city, row.address, start]
+    return [row.line, row.name, row.city, row.address, start, dict(row.identity)]
 
 
 def _loaded(values: list[object]) -> SiteRow:
-    line, name, city, address, start = values
+    line, name, city, address, start, *rest = values  # rest: identity (issue #17)
+    identity = rest[0] if rest and isinstance(rest[0], dict) else {}
     return SiteRow(
         int(str(line)),
         str(name),
         str(city),
         str(address),
         date.fromisoformat(str(start)) if start else None,
+        tuple((str(field), str(value)) for field, value in identity.items()),
     )

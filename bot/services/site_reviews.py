@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain import equipment as equipment_rules
 from bot.domain import site_reviews as rules
 from bot.domain.models import Member, Partner
 from bot.domain.site_reviews import (
@@ -38,6 +39,7 @@ from bot.domain.site_reviews import (
 from bot.services import action_plan, audit, notify
 from bot.services.network import NotTheirs, own_partner
 from bot.ui.render import render
+from storage import equipment as equipment_store
 from storage import hours, pending
 from storage import site_reviews as store
 from storage.db import Conn, Database, Tx
@@ -99,6 +101,8 @@ class StepView:
     today: date
     # At the hours step: the schedule in force on the visit's day (None: none declared).
     declared: Declaration | None = None
+    # At the equipment step: the list the site keeps (item code → present; Article 8).
+    equipment: dict[str, bool] | None = None
 
 
 class DoneOutcome(StrEnum):
@@ -195,10 +199,12 @@ async def mark_done(
 async def _step(conn: Conn, partner: Partner, draft: ReviewDraft, today: date) -> StepView:
     state = draft.state
     assert state is not None
-    declared = None
+    declared = kept = None
     if state.step is Step.HOURS:
         declared = await hours.in_force(conn, partner.id, state.visited_on or today)
-    return StepView(partner, draft.revision, state, today, declared)
+    if state.step is Step.EQUIPMENT:
+        kept = await equipment_store.of_site(conn, partner.id)
+    return StepView(partner, draft.revision, state, today, declared, kept)
 
 
 async def _expect(conn: Conn, member: Member, draft: ReviewDraft, now: datetime) -> None:
@@ -227,6 +233,13 @@ async def _current(
 async def _moved(
     tx: Tx, member: Member, draft: ReviewDraft, state: DraftState, partner: Partner, now: datetime
 ) -> StepView:
+    if state.step is Step.PLAN:
+        # Reaching the plan: an action item proposed for each point found wanting, the
+        # equipment's naming what the site lists as missing.
+        kept = equipment_rules.missing(await equipment_store.of_site(tx, partner.id))
+        labels = [item.label for item in equipment_rules.EQUIPMENT if item.code in kept]
+        wording = {"equipment": f"Compléter l'équipement : {', '.join(labels)}"} if labels else {}
+        state = state.with_proposals(_today(member, now), wording)
     saved = await store.save_draft(
         tx, person_id=member.person.id, revision=draft.revision, state=state, now=now
     )
@@ -324,6 +337,7 @@ async def save(db: Database, member: Member, revision: int, now: datetime) -> Sa
             "review": review.id,
             "visited_on": review.visited_on.isoformat(),
             "items": len(items),
+            "missing": list(review.missing),
         }
         on = ("partner", partner.id)
         await audit.record(tx, member, "review.recorded", now, on, details=details)
@@ -403,7 +417,7 @@ def answer_check(ok: int) -> Move:
         raise Forged("yes or no")
 
     def change(state: DraftState, today: date) -> DraftState:
-        _at(state, Step.PREMISES, Step.EQUIPMENT, Step.HOURS)
+        _at(state, *rules.CHECK_STEPS)
         return state.with_check(state.step, ok == 1)
 
     return change

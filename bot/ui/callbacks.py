@@ -363,3 +363,46 @@ class LinkTap(Callback):
     site: int
     item: int
     page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SecrecyTap(Callback):
+    """🔏 Article 5: `op` on the statement of professional secrecy in `version`."""
+
+    PREFIX: ClassVar[str] = "sec"
+    op: str
+    version: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class TerminationTap(Callback):
+    """📄 Dénoncer la convention (Article 11): `op` on site `partner`; `item`, the notice."""
+
+    PREFIX: ClassVar[str] = "dn"
+    op: str
+    partner: int
+    item: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class FormationTap(Callback):
+    """🎓 Formations (coordinators): `op` on the training history of person `person`."""
+
+    PREFIX: ClassVar[str] = "fm"
+    op: str
+    person: int
+    page: int
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class EquipmentTap(Callback):
+    """💻 Équipement du site (Article 8): `op` on site `partner`'s list; `item`, its place."""
+
+    PREFIX: ClassVar[str] = "eq"
+    op: str
+    partner: int
+    item: int

@@ -96,6 +96,10 @@ def test_the_registry_holds_every_payload_kind_under_distinct_prefixes() -> None
         "ws": callbacks.WorkSiteTap,
         "cs": callbacks.CafSettingsTap,
         "lk": callbacks.LinkTap,
+        "sec": callbacks.SecrecyTap,
+        "dn": callbacks.TerminationTap,
+        "fm": callbacks.FormationTap,
+        "eq": callbacks.EquipmentTap,
     }
     for cls in CLASSES:
         assert all(kind in (int, str) for _, kind in field_kinds(cls))

@@ -15,6 +15,7 @@ from bot.domain.compliance import (
     ClosureFacts,
     Finding,
     HoursFacts,
+    MissingPointsFacts,
     ReviewFacts,
     Rule,
     Severity,
@@ -256,11 +257,19 @@ def test_a_yearly_visit_older_than_twelve_months_is_watched() -> None:
     assert finding(recent, Rule.YEARLY_VISIT).severity is Severity.OK
 
 
-def test_a_yearly_visit_that_found_something_wanting_is_watched() -> None:
-    review = ReviewFacts(date(2026, 9, 1), premises_ok=False, equipment_ok=True, hours_ok=False)
-    result = finding(in_order(last_review=review), Rule.YEARLY_VISIT)
+def test_points_a_yearly_visit_found_wanting_are_watched_until_answered() -> None:
+    review = ReviewFacts(date(2026, 9, 1), premises_ok=False, equipment_ok=True, hours_ok=True)
+    missing = MissingPointsFacts(date(2026, 9, 1), ("premises", "accessibility", "signage"))
+    facts = in_order(last_review=review, missing_points=missing)
+    result = finding(facts, Rule.MISSING_POINTS)
     assert result.severity is Severity.WATCH
-    assert result.text == "Visite annuelle du 1er septembre : locaux, horaires à revoir."
+    assert result.text == (
+        "À revoir depuis la visite du 1er septembre : Locaux, Accessibilité, Signalétique et logo."
+    )
+    # The visit itself is recent: its own rule is in order, the points are told once.
+    assert finding(facts, Rule.YEARLY_VISIT).severity is Severity.OK
+    answered = in_order(last_review=review, missing_points=None)
+    assert finding(answered, Rule.MISSING_POINTS).severity is Severity.OK
 
 
 # ------------------------------------------------------------------------------ action plan

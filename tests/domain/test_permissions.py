@@ -35,10 +35,12 @@ from bot.domain.permissions import (
     allowed_actions,
     decide,
 )
+from bot.domain.secrecy import must_commit
 from bot.ui import menus
 
 HELP_AND_MY_DATA = {Action.HELP, Action.MY_DATA}
 AGENT_MAY = HELP_AND_MY_DATA | {
+    Action.COMMIT_SECRECY,  # Article 5 (issue #17)
     Action.LOG_VISIT,
     Action.MY_FIGURES,
     Action.REPORT_DIFFICULTY,
@@ -148,6 +150,31 @@ KINDS: tuple[Kind, ...] = (
         Refusal.WITHDRAWN,
     ),
     Kind("coordinator", Actor(role=Role.COORDINATOR), frozenset(COORDINATOR_MAY), Refusal.ROLE),
+    # Issue #17, Article 5: before committing to secrecy, the statement only.
+    Kind(
+        "agent not yet committed to secrecy",
+        Actor(role=Role.AGENT, label=LabelStatus.ACTIVE, committed=False),
+        frozenset(HELP_AND_MY_DATA | {Action.COMMIT_SECRECY}),
+        Refusal.UNCOMMITTED,
+    ),
+    Kind(
+        "manager of several sites not yet committed to secrecy",
+        Actor(role=Role.MANAGER, label=LabelStatus.SUSPENDED, several_sites=True, committed=False),
+        frozenset(HELP_AND_MY_DATA | {Action.COMMIT_SECRECY}),
+        Refusal.UNCOMMITTED,
+    ),
+    Kind(
+        "agent of a withdrawn site not yet committed (the withdrawal is told)",
+        Actor(role=Role.AGENT, label=LabelStatus.WITHDRAWN, committed=False),
+        frozenset({Action.MY_DATA}),
+        Refusal.WITHDRAWN,
+    ),
+    Kind(
+        "revoked agent not yet committed",
+        Actor(role=Role.AGENT, label=LabelStatus.ACTIVE, status=REVOKED, committed=False),
+        frozenset({Action.MY_DATA}),
+        Refusal.REVOKED,
+    ),
     Kind(
         "revoked agent",
         _site_person(Role.AGENT, LabelStatus.ACTIVE, REVOKED),
@@ -333,3 +360,19 @@ def test_a_stranger_sees_only_help_and_a_withdrawn_agent_gets_no_keyboard() -> N
         menus.main_menu(BY_NAME["agent of a withdrawn site"].actor), ReplyKeyboardRemove
     )
     assert isinstance(menus.main_menu(BY_NAME["revoked coordinator"].actor), ReplyKeyboardRemove)
+
+
+def test_the_statement_on_secrecy_is_offered_only_to_whoever_may_commit() -> None:
+    """Issue #17, Article 5: not to a revoked person, nor at a withdrawn site, nor to the
+    Caf's coordinators (they are not asked)."""
+    assert must_commit(BY_NAME["agent not yet committed to secrecy"].actor)
+    assert must_commit(BY_NAME["manager of several sites not yet committed to secrecy"].actor)
+    assert not must_commit(BY_NAME["agent of an active site"].actor)
+    assert not must_commit(
+        BY_NAME["agent of a withdrawn site not yet committed (the withdrawal is told)"].actor
+    )
+    assert not must_commit(BY_NAME["revoked agent not yet committed"].actor)
+    assert not must_commit(Actor(role=Role.COORDINATOR, committed=False))
+    assert _menu_labels(menus.main_menu(BY_NAME["agent not yet committed to secrecy"].actor)) == [
+        "❓ Aide"
+    ]

@@ -80,15 +80,15 @@ def kinds(text: str) -> set[str]:
 
 
 def test_corpus_size_and_coverage() -> None:
-    assert len(WITH_IDENTIFIERS) >= 80
-    assert len(ORDINARY) >= 70
+    assert len(WITH_IDENTIFIERS) >= 180
+    assert len(ORDINARY) >= 140
     covered = set().union(*(expected for _, expected in WITH_IDENTIFIERS))
     assert covered == {kind.value for kind in IdentifierKind}
     assert len({text for text, _ in WITH_IDENTIFIERS}) == len(WITH_IDENTIFIERS)
     assert len(set(ORDINARY)) == len(ORDINARY)
 
 
-def test_corpus_recall_and_false_positive_rate() -> None:
+def test_corpus_recall_and_false_positive_rate(capsys: pytest.CaptureFixture[str]) -> None:
     missed = [
         (text, sorted(expected), sorted(kinds(text)))
         for text, expected in WITH_IDENTIFIERS
@@ -97,11 +97,12 @@ def test_corpus_recall_and_false_positive_rate() -> None:
     flagged = [(text, sorted(kinds(text))) for text in ORDINARY if not screen(text).ok]
     recall = 1 - len(missed) / len(WITH_IDENTIFIERS)
     false_positive_rate = len(flagged) / len(ORDINARY)
-    print(
-        f"\nprivacy screen: recall {recall:.3f} ({len(WITH_IDENTIFIERS) - len(missed)}"
-        f"/{len(WITH_IDENTIFIERS)}), false positives {false_positive_rate:.3f}"
-        f" ({len(flagged)}/{len(ORDINARY)})"
-    )
+    with capsys.disabled():  # the figures are shown even without -s
+        print(
+            f"\nprivacy screen: recall {recall:.3f} ({len(WITH_IDENTIFIERS) - len(missed)}"
+            f"/{len(WITH_IDENTIFIERS)}), false positives {false_positive_rate:.3f}"
+            f" ({len(flagged)}/{len(ORDINARY)})"
+        )
     assert recall >= 0.99, missed
     assert false_positive_rate <= 0.02, flagged
 
@@ -121,6 +122,9 @@ def test_kind_codes_are_stable() -> None:
         "caf_number",
         "address",
         "carte_vitale",
+        "name",
+        "date_of_birth",
+        "credentials",
     ]
     assert K("phone") is K.PHONE
     assert K.NIR.label == "un numéro de sécurité sociale (NIR)"
@@ -218,10 +222,15 @@ def wrong_key(nir: str) -> str:
     return nir[:13] + f"{(int(nir[13:]) + 1) % 100:02d}"
 
 
-def test_wrong_key_is_not_a_nir() -> None:
+def test_wrong_key_is_not_a_nir_when_written_in_one_piece() -> None:
     for nir in VALID_NIRS:
         assert screen(f"Le numéro {wrong_key(nir)} ne marche pas.").ok, nir
-        assert screen(f"Le numéro {spaced_nir(wrong_key(nir))} ne marche pas.").ok, nir
+
+
+def test_wrong_key_in_the_usual_spaced_layout_is_still_a_nir() -> None:
+    """Decision (#17): "2 84 05 75 116 084 42" identifies a person even with a typo in the key."""
+    for nir in VALID_NIRS:
+        assert screen(f"Le numéro {spaced_nir(wrong_key(nir))} ne marche pas.").found == {K.NIR}
 
 
 def test_wrong_key_next_to_a_social_security_word_is_still_a_nir() -> None:
@@ -233,7 +242,7 @@ def test_wrong_key_next_to_a_social_security_word_is_still_a_nir() -> None:
 
 def test_wrong_key_next_to_vitale_is_a_carte_vitale_number() -> None:
     bad = spaced_nir(wrong_key(VALID_NIRS[0]))
-    assert screen(f"carte Vitale : {bad}").found == {K.CARTE_VITALE}
+    assert screen(f"carte Vitale : {bad}").found == {K.CARTE_VITALE, K.NIR}
 
 
 # --------------------------------------------------------------------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from bot.domain.site_reviews import (
+    BY_KEY,
+    CHECK_KEYS,
+    CHECK_STEPS,
+    CHECKS,
     MAX_ITEMS,
     DraftState,
     ItemReminder,
@@ -90,11 +95,16 @@ def test_overdue_starts_the_day_after_the_due_date() -> None:
     assert is_overdue(date(2026, 11, 25), TODAY)
 
 
+def answered(state: DraftState, *wanting: str) -> DraftState:
+    """Every point of the checklist answered in order, « non » to those of `wanting`."""
+    for step in CHECK_STEPS:
+        assert state.step is step  # the wizard asks them one after the other
+        state = state.with_check(step, step.value not in wanting)
+    return state
+
+
 def test_a_draft_walks_forward_and_back_and_survives_json() -> None:
-    state = DraftState().with_date(TODAY)
-    state = state.with_check(Step.PREMISES, True)
-    state = state.with_check(Step.EQUIPMENT, False)
-    state = state.with_check(Step.HOURS, True)
+    state = answered(DraftState().with_date(TODAY), "equipment")
     assert state.step is Step.REMARKS and state.complete
     state = state.with_remarks("Affichage à revoir.").adding_item()
     state = state.with_description("Afficher les horaires").with_owner(Owner.PARTNER)
@@ -139,3 +149,86 @@ def test_an_item_is_recalled_a_week_before_its_due_date_then_once_late(
     today: date, expected: ItemReminder | None
 ) -> None:
     assert item_reminder_due(date(2026, 12, 26), today) is expected
+
+
+# ------------------------------------------------------------------------------ the checklist
+def test_the_checklist_holds_the_points_articles_4_and_9_list_each_with_its_step() -> None:
+    assert CHECK_KEYS == (
+        "premises",
+        "equipment",
+        "hours",
+        "confidentiality",
+        "accessibility",
+        "signage",
+        "safety",
+        "situation",
+    )
+    assert [step.value for step in CHECK_STEPS] == list(CHECK_KEYS)
+    assert all(step.check is BY_KEY[step.value] for step in CHECK_STEPS)
+    assert Step.REMARKS.check is None and not any(step.typed for step in CHECK_STEPS)
+    # Every label, question and proposal is French text a person reads.
+    for check in CHECKS:
+        assert check.question.endswith(" ?") and check.label and check.proposal
+
+
+def test_going_back_walks_the_checklist_in_reverse() -> None:
+    state = answered(DraftState().with_date(TODAY))
+    seen = []
+    while (previous := state.back()) is not None:
+        state = previous
+        seen.append(state.step)
+    assert seen == [*reversed(CHECK_STEPS), Step.DATE]
+
+
+def test_a_point_found_wanting_proposes_its_action_once() -> None:
+    state = answered(DraftState().with_date(TODAY), "accessibility", "situation")
+    assert state.missing == ("accessibility", "situation")
+    state = state.with_remarks(None).with_proposals(TODAY)
+    assert [(i.point, i.owner, i.due_on) for i in state.items] == [
+        ("accessibility", Owner.PARTNER, date(2027, 2, 26)),
+        ("situation", Owner.BOTH, date(2027, 2, 26)),
+    ]
+    assert state.items[0].description == BY_KEY["accessibility"].proposal
+    # Again (another button at the plan): nothing doubles.
+    assert state.with_proposals(TODAY) == state
+    # A proposal removed by the coordinator is not proposed again.
+    removed = state.without_item(0).with_proposals(TODAY)
+    assert [i.point for i in removed.items] == ["situation"]
+    assert DraftState.from_json(removed.to_json()) == removed
+
+
+def test_a_point_answered_again_updates_the_proposals() -> None:
+    state = answered(DraftState().with_date(TODAY), "signage").with_remarks(None)
+    state = state.with_proposals(TODAY).adding_item().with_description("Former l'agent")
+    state = state.with_owner(Owner.CAF).with_due(TODAY)
+    # Back to the signage, now answered « oui », and the safety « non ».
+    state = state.with_check(Step.SIGNAGE, True).with_check(Step.SAFETY, False)
+    state = state.with_check(Step.SITUATION, True).with_remarks(None).with_proposals(TODAY)
+    assert [(i.point, i.description) for i in state.items] == [
+        (None, "Former l'agent"),
+        ("safety", BY_KEY["safety"].proposal),
+    ]
+
+
+def test_proposals_never_overflow_the_plan() -> None:
+    state = DraftState(step=Step.PLAN)
+    for n in range(MAX_ITEMS - 2):
+        state = state.adding_item().with_description(f"Action {n}")
+        state = state.with_owner(Owner.CAF).with_due(TODAY)
+    state = answered(replace(state, step=Step.DATE).with_date(TODAY), *CHECK_KEYS)
+    assert len(state.with_remarks(None).with_proposals(TODAY).items) == MAX_ITEMS
+
+
+def test_a_draft_begun_before_the_full_checklist_asks_its_new_points() -> None:
+    before = {
+        "step": "plan",
+        "visited_on": TODAY.isoformat(),
+        "answers": {"premises": True, "equipment": True, "hours": False},
+        "remarks": None,
+        "items": [],
+    }
+    state = DraftState.from_json(before)
+    assert state.step is Step.CONFIDENTIALITY and not state.complete
+    for step in CHECK_STEPS[3:]:
+        state = state.with_check(step, True)
+    assert state.step is Step.REMARKS and state.complete and state.missing == ("hours",)

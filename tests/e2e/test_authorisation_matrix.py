@@ -41,6 +41,7 @@ from bot import app as bot_app
 from bot.domain.events import CAPACITIES, Answer, EventKind
 from bot.domain.periods import reporting_period_of
 from bot.domain.permissions import Action, Actor, LabelStatus, PersonStatus, Refusal, Role, decide
+from bot.domain.secrecy import SECRECY_VERSION
 from bot.domain.signals import CLOSURE_REASONS, DIFFICULTY_CATEGORIES, TRAINING_TOPICS, URGENCIES
 from bot.domain.site_reviews import (
     CHECK_KEYS,
@@ -454,6 +455,7 @@ def _hours_numbers(world: World, op: str) -> tuple[int, int, int]:
         "dslot": (1, 0, 0),
         "fromset": (week, 0, 0),
         "save": (1, 0, 0),
+        "why": (1, 0, 0),
         "pick": (week, 0, 0),
         "reason": (week, week, 0),
         "csave": (week, week, 0),
@@ -684,6 +686,11 @@ TAPS: dict[tuple[str, str], Tap] = {
         ("cs", op): _table_tap(anyone, lambda w, op=op: callbacks.CafSettingsTap(op, 0))
         for op in ("home", "imp", "ok", "no", "per", "setp", "grp", "gask", "gclr", "dir")
     },
+    # ⚙️ Ma Caf's town for certificates (« Fait à »): the coordinator's own Caf too.
+    **{
+        ("cs", op): _table_tap(anyone, lambda w, op=op: callbacks.CafSettingsTap(op, 0))
+        for op in ("city", "cask", "cclr")
+    },
     # yearly_visit.TAPS: sites of this Caf; the wizard's buttons move the coordinator's own
     # draft.
     **{
@@ -739,6 +746,9 @@ TAPS[("pd", "erase")] = _table_tap(
 )
 # work_site.on_tap: the site of the day, for people of several sites (none in this world).
 TAPS[("ws", "")] = _tap(A.CHOOSE_SITE, anyone, lambda w: callbacks.WorkSiteTap(w.sites[S], "site"))
+# secrecy.TAPS (Article 5): « ✅ Je m'engage », the person's own commitment (everyone here
+# has committed already: a double tap).
+TAPS[("sec", "ok")] = _table_tap(anyone, lambda w: callbacks.SecrecyTap("ok", SECRECY_VERSION))
 
 
 def _site_link(op: str) -> Payload:
@@ -767,6 +777,35 @@ TAPS[("lk", "caf")] = _table_tap(coordinators, lambda w: callbacks.LinkTap("caf"
 TAPS[("lk", "site")] = _table_tap(this_site, lambda w: callbacks.LinkTap("site", w.sites[S], 0, 0))
 TAPS[("lk", "ask")] = _table_tap(this_site, _site_link("ask"))
 TAPS[("lk", "cancel")] = _table_tap(this_site, _site_link("cancel"))
+# trainings.TAPS: a site person's training history, this Caf's coordinators only.
+TAPS.update(
+    {
+        ("fm", op): _table_tap(
+            this_caf_coordinators,
+            lambda w, op=op: callbacks.FormationTap(op, w.person_ids["agent"], 0),
+        )
+        for op in ("list", "add", "export")
+    }
+)
+# termination.TAPS: a site's convention, its coordinators (the Caf) and its managers (the
+# partner); no notice stands in this world, so withdrawing one is told as gone.
+TAPS.update(
+    {
+        ("dn", op): _table_tap(
+            this_site, lambda w, op=op: callbacks.TerminationTap(op, w.sites[S], 0)
+        )
+        for op in ("show", "new", "askw", "withdraw")
+    }
+)
+# equipment.TAPS: a site's equipment list (Article 8), its managers and the Caf's coordinators.
+TAPS.update(
+    {
+        ("eq", op): _table_tap(
+            this_site, lambda w, op=op: callbacks.EquipmentTap(op, w.sites[S], 0)
+        )
+        for op in ("show", "toggle")
+    }
+)
 # app.menu_tap: an inline shortcut runs the menu entry's own handler.
 TAPS.update(
     {

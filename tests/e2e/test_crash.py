@@ -84,13 +84,13 @@ async def test_webhook_mode_checks_the_secret(
         "--webhook",
         ready_method="setWebhook",
         WEBHOOK_URL="https://bot.example.org",
-        WEBHOOK_SECRET="s3cret-Token_1",
+        WEBHOOK_SECRET="s3cret-Token_1-long-enough-for-the-check",
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
     )
     [call] = fake.calls_to("setWebhook")
     assert call.params["url"] == "https://bot.example.org/telegram"
-    assert call.params["secret_token"] == "s3cret-Token_1"
+    assert call.params["secret_token"] == "s3cret-Token_1-long-enough-for-the-check"
     user = fake.user(4242, "Web")
     update = {
         "update_id": 1,
@@ -113,7 +113,7 @@ async def test_webhook_mode_checks_the_secret(
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.1)
         assert refused == 403
-        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1-long-enough-for-the-check"}
         async with session.post(url, json=update, headers=headers) as response:
             assert response.status == 200
     await fake.wait_for(lambda: bool(user.bot_messages))

@@ -229,6 +229,9 @@ async def join(
     user = network.stranger(first_name)
     await user.send(f"/start {code}")
     await network.fake.wait_for(shows(user, "Bienvenue"), timeout=30)
+    if role is not Role.COORDINATOR:  # Article 5 first (tests/e2e/test_secrecy.py)
+        await user.tap("✅ Je m'engage")
+        await network.fake.wait_for(shows(user, "engagement est enregistré"), timeout=30)
     return user
 
 

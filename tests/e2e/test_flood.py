@@ -102,13 +102,14 @@ async def test_a_flood_of_taps_is_answered_tap_by_tap_and_changes_the_visit_once
     await agent.tap(NEW_VISIT)
     screen = agent.last_message
     [femme] = [data for label, data in screen.inline_buttons[0] if label == "Femme"]
+    before = len(agent.callback_answers)  # joining: « Je m'engage » (Article 5)
     await burst(agent.tap_data(femme, screen) for _ in range(40))
     # Every tap got its answer, so no spinner is left turning on the agent's phone.
-    assert len(agent.callback_answers) == 40
+    assert len(agent.callback_answers) - before == 40
     # One warning, after the first tap and the registered allowance (20 ahead).
     assert len(warnings(agent)) == 1
     assert "Âge" in screen.text  # the first tap moved the visit on; the others were stale
-    answers = [a.get("text", "") for a in agent.callback_answers]
+    answers = [a.get("text", "") for a in agent.callback_answers[before:]]
     assert answers.count("") >= 40 - 21  # dropped: answered with nothing
     # The agent goes on as usual: nothing of the flood is left in the way.
     for label in TYPICAL[1:]:

@@ -112,10 +112,14 @@ async def test_hours_below_the_minimum_say_what_is_missing_and_alert_the_caf(
     [(risk_id, status)] = await signals_of(network, "label_risk")
     assert status == "open"
 
-    # Back above the minimum: the alert is closed by itself.
+    # Back above the minimum from today (with a reason, Article 7): the alert is closed.
     await declare_week_of_full_days(manager)
     assert "Lundi : ajouté 14 h – 17 h" in manager.last_message.text
-    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    await manager.tap("📅 Changer la date d'effet")
+    await manager.tap("Aujourd'hui (raison à indiquer)")
+    await manager.tap("✍️ Indiquer la raison puis enregistrer")
+    await manager.send("Retour de l'agente : le site rouvre en entier.")
+    assert "Horaires enregistrés" in manager.last_message.text
     assert await signals_of(network, "label_risk") == [(risk_id, "resolved")]
     assert len(await signals_of(network, "hours")) == 2
 
@@ -278,7 +282,9 @@ async def test_hours_and_closures_are_refused_to_agents_and_coordinators(
         assert "pas ouverte à votre rôle" in person.last_message.text
     await coordinator.send("/signaler")
     assert "pas ouverte à votre rôle" in coordinator.last_message.text
-    before = await network.db.fetch_value("SELECT COUNT(*) FROM audit_log")
+    # People joining (and committing to secrecy) are audited too: only the rest is counted.
+    audited = "SELECT COUNT(*) FROM audit_log WHERE action NOT LIKE 'person.%'"
+    before = await network.db.fetch_value(audited)
     for forged in ["h:edit:0:0:0", "h:dslot:1:2:0", "h:csave:20261224:20261224:0", "h:ccx:1:1:0"]:
         await agent.tap_data(forged)
         assert "pas ouverte" in (agent.last_callback_answer or {}).get("text", ""), forged
@@ -292,7 +298,7 @@ async def test_hours_and_closures_are_refused_to_agents_and_coordinators(
     other_manager = await network.join(Role.MANAGER, partner=network.other_site, first_name="Odile")
     await other_manager.tap_data(f"h:ccx:{closure_id}:1:0")
     assert await active_closures(network) == 1
-    assert await network.db.fetch_value("SELECT COUNT(*) FROM audit_log") == before + 2
+    assert await network.db.fetch_value(audited) == before + 1  # the closure, nothing else
 
 
 async def test_a_restart_in_the_middle_of_an_edit_loses_nothing(
@@ -573,3 +579,149 @@ async def test_hours_and_closures_are_dated_in_the_cafs_zone(
     assert "passé" in manager.last_message.text
     await manager.send("27/11")
     assert "le <b>vendredi 27 novembre 2026</b>" in (manager.last_message.html or "")
+
+
+# ------------------------------------------------------------------------------ Article 7
+async def in_effect_notices(user: FakeUser) -> list[str]:
+    return [m.text for m in user.bot_messages if "s'appliquent à partir d'aujourd'hui" in m.text]
+
+
+async def test_a_change_on_thursday_applies_from_monday_in_one_tap_and_reaches_the_caf_twice(
+    bot: RunningBot,
+    network: Network,
+    fake: FakeBotApi,
+    manager: FakeUser,
+    agent: FakeUser,
+    coordinator: FakeUser,
+) -> None:
+    """Thursday 26 November: a site's first hours apply at once; a change applies from the
+    coming Monday by default, one tap away, and the Caf and the site hear of it on the day
+    it is declared and again on Monday at 9:00 (NOTIFY_HOUR) in the Caf's zone, once."""
+    await declare_week_of_full_days(manager)  # the first hours: from today, no reason
+    assert "Applicables dès aujourd'hui" in manager.last_message.text
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM scheduled_jobs WHERE kind = 'hours_in_effect'"
+        )
+        == 0
+    )
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    await set_day(manager, "Samedi", "Matin 9 h – 12 h")
+    await manager.tap("Suivant ▶️")
+    review = manager.last_message
+    assert "Applicables à partir du lundi 30 novembre 2026" in review.text
+    assert "puis à nouveau ce jour-là" in review.text
+    taps = len(fake.calls_to("answerCallbackQuery"))
+    await manager.tap("✅ Enregistrer et prévenir la Caf")  # one tap
+    assert len(fake.calls_to("answerCallbackQuery")) == taps + 1
+    saved = manager.last_message.text
+    assert "applicables à partir du lundi 30 novembre 2026" in saved
+    assert "prévenue à nouveau" in saved
+    row = await network.db.fetch_one(
+        "SELECT effective_from, reason FROM opening_hours ORDER BY id DESC"
+    )
+    assert row is not None and tuple(row) == ("2026-11-30", None)
+
+    # Told when declared, with the day it applies from.
+    await fake.wait_for(
+        lambda: "Samedi : ajouté 9 h – 12 h" in (coordinator.last_message.text or "")
+    )
+    assert (
+        "Horaires applicables à partir du lundi 30 novembre 2026" in coordinator.last_message.text
+    )
+    [(key, due)] = await network.db.fetch_all(
+        "SELECT key, due_at FROM scheduled_jobs WHERE kind = 'hours_in_effect'"
+    )
+    assert due == "2026-11-30T08:00:00+00:00"  # 9:00 in Paris
+
+    # And again on Monday at 9:00 in Paris, once.
+    scheduler = bot.app.bot_data["scheduler"]
+    network.clock.set(datetime(2026, 11, 30, 7, 59, tzinfo=UTC))
+    await scheduler.run_due()
+    await outbox_settled(network)
+    assert await in_effect_notices(coordinator) == []
+    network.clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    await scheduler.run_due()
+    expected = "Les nouveaux horaires de Mairie de Ham (Ham) s'appliquent à partir d'aujourd'hui"
+    for person in (coordinator, agent, manager):
+        await fake.wait_for(lambda person=person: expected in (person.last_message.text or ""))
+    assert "Samedi : 9 h – 12 h" in coordinator.last_message.text
+    network.clock.advance(timedelta(hours=1))
+    await scheduler.run_due()
+    await outbox_settled(network)
+    for person in (coordinator, agent, manager):
+        assert len(await in_effect_notices(person)) == 1
+    assert (
+        await network.db.fetch_value("SELECT status FROM scheduled_jobs WHERE key = :k", {"k": key})
+        == "done"
+    )
+
+
+async def test_a_change_from_today_asks_why_and_the_caf_reads_it(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    await declare_week_of_full_days(manager)
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    await set_day(manager, "Vendredi", "Fermé")
+    await manager.tap("Suivant ▶️")
+    await manager.tap("📅 Changer la date d'effet")
+    assert manager.last_message.labels[0] == "Lundi prochain (30/11) — conseillé"
+    await manager.tap("Aujourd'hui (raison à indiquer)")
+    review = manager.last_message
+    assert "Applicables dès aujourd'hui" in review.text
+    assert "avant lundi prochain" in review.text
+    assert "✅ Enregistrer et prévenir la Caf" not in review.labels
+    # A forged « Enregistrer » is refused: the reason comes first.
+    revision = await network.db.fetch_value("SELECT revision FROM hours_drafts")
+    await manager.tap_data(f"h:save:{revision}:0:0", review)
+    assert (manager.last_callback_answer or {}).get("text") == (
+        "Indiquez d'abord pourquoi ce changement est si proche."
+    )
+    await manager.tap("✍️ Indiquer la raison puis enregistrer")
+    assert "Pourquoi si tôt" in review.text
+    # Typed text is screened for identifiers like every other: deleted, asked again.
+    typed = await manager.send("Mme Martin malade, joindre au 06 12 34 56 78")
+    assert typed.deleted
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM opening_hours") == 1
+    await manager.send("Agente en arrêt maladie, le vendredi ne peut plus être assuré.")
+    saved = manager.last_message.text
+    assert "Horaires enregistrés" in saved and "arrêt maladie" in saved
+    assert "prévenue à nouveau" not in saved  # it applies today: told once, now
+    reason = await network.db.fetch_value("SELECT reason FROM opening_hours ORDER BY id DESC")
+    assert reason == "Agente en arrêt maladie, le vendredi ne peut plus être assuré."
+    await fake.wait_for(lambda: "arrêt maladie" in (coordinator.last_message.text or ""))
+    assert "raison : « Agente en arrêt maladie" in coordinator.last_message.text
+    assert (
+        await network.db.fetch_value(
+            "SELECT COUNT(*) FROM scheduled_jobs WHERE kind = 'hours_in_effect'"
+        )
+        == 0
+    )
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("📜 Historique des horaires")
+    assert "Raison : « Agente en arrêt maladie" in manager.last_message.text
+
+
+async def test_the_reason_screen_offers_monday_instead(
+    bot: RunningBot, network: Network, manager: FakeUser
+) -> None:
+    await declare_week_of_full_days(manager)
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    await manager.tap("⬅️ Horaires et fermetures")
+    await manager.tap("✏️ Modifier les horaires")
+    await set_day(manager, "Samedi", "Matin 9 h – 12 h")
+    await manager.tap("Suivant ▶️")
+    await manager.tap("📅 Changer la date d'effet")
+    await manager.send("27/11")  # tomorrow: sooner than Monday
+    await manager.tap("✍️ Indiquer la raison puis enregistrer")
+    await manager.tap("📅 Plutôt à partir du lundi 30/11")
+    assert "Applicables à partir du lundi 30 novembre 2026" in manager.last_message.text
+    # No typed answer is expected any more: text goes to the usual hint, nothing declared.
+    await manager.send("Une raison après coup")
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM opening_hours") == 1
+    await manager.tap("✅ Enregistrer et prévenir la Caf")
+    assert await network.db.fetch_value("SELECT reason FROM opening_hours ORDER BY id DESC") is None

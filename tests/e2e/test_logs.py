@@ -65,6 +65,8 @@ async def join(network: Network, role: Role, codes: list[str]) -> FakeUser:
     user = network.stranger(NAMES[role])
     await user.send(f"/start {code}")
     assert "Bienvenue" in user.last_message.text, user.last_message.text
+    if role is not Role.COORDINATOR:  # Article 5 first (tests/e2e/test_secrecy.py)
+        await user.tap("✅ Je m'engage")
     return user
 
 

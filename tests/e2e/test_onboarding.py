@@ -55,6 +55,7 @@ async def test_agent_joins_with_link_and_sees_their_menu(bot: RunningBot, networ
     assert "Bienvenue Agnès" in user.last_message.text
     assert "agent d'accueil" in user.last_message.text
     assert "Mairie de Ham" in user.last_message.text
+    await user.tap("✅ Je m'engage")  # Article 5 first (tests/e2e/test_secrecy.py)
     assert user.reply_keyboard == AGENT_MENU
     member = await people.member_by_telegram_id(network.db, user.user_id)
     assert member is not None and member.person.role is Role.AGENT

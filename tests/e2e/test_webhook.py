@@ -17,7 +17,7 @@ from tests.conftest import BotProcess, Network
 from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
-SECRET = "Webhook-Secret_Kinkajou-42"
+SECRET = "Webhook-Secret_Kinkajou-42_long-enough"
 WRONG = "Webhook-Secret_Suricate-42"
 USER_ID = 4242
 

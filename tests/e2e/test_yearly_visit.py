@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
-from bot.domain.site_reviews import DraftState, Owner, Step
+from bot.domain.site_reviews import CHECK_KEYS, CHECKS, DraftState, Owner
 from bot.jobs import action_reminders
 from storage import hours, site_reviews
 from storage import site_reviews as store
@@ -26,6 +26,7 @@ NIR = "1 84 12 76 451 089 46"
 REMARKS = "Affichage des horaires absent à l'entrée."
 FIRST = "Afficher les horaires à l'entrée"
 SECOND = "Former le nouvel agent à Mon Compte"
+POINTS = len(CHECKS)  # the checklist's points, one « ✅ Oui » / « ❌ Non » each
 
 
 class Taps:
@@ -56,7 +57,7 @@ async def record_visit(coordinator: FakeUser, *items: tuple[str, str, str]) -> N
     await open_review(coordinator)
     await coordinator.tap("➕ Enregistrer une visite")
     await coordinator.tap("Aujourd'hui (26/11)")
-    for _ in range(3):
+    for _ in range(POINTS):
         await coordinator.tap("✅ Oui")
     await coordinator.tap("Passer ▶️")
     for description, owner, delay in items:
@@ -101,7 +102,7 @@ async def declare_weekday_hours(network: Network) -> None:
 
 
 @pytest.mark.usefixtures("bot")
-async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_manager(
+async def test_a_visit_with_two_action_items_and_a_proposed_one_reaches_the_site_manager(
     network: Network, fake: FakeBotApi, manager: FakeUser, agent: FakeUser, coordinator: FakeUser
 ) -> None:
     await declare_weekday_hours(network)
@@ -117,6 +118,8 @@ async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_man
     assert "Les horaires sont-ils respectés ?" in hint
     assert "Lundi : 9 h – 12 h, 14 h – 17 h" in hint and "Horaires conformes" in hint
     await tap("❌ Non")
+    for _ in range(POINTS - 3):
+        await tap("✅ Oui")
     assert coordinator.last_message is wizard  # one message, edited in place so far
     await tap.type(REMARKS)
     await tap("➕ Ajouter une action")
@@ -127,17 +130,19 @@ async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_man
     await tap("Les deux")
     await tap.type("15/03")
     plan = coordinator.last_message.text
-    assert f"1. {FIRST} — Partenaire, avant le samedi 26 décembre 2026" in plan
-    assert f"2. {SECOND} — Les deux, avant le lundi 15 mars 2027" in plan
-    assert "❌ Horaires non respectés" in plan and f"« {REMARKS} »" in plan
+    proposed = "Respecter les horaires déclarés"  # proposed for the hours found wanting
+    assert f"1. {proposed} — Partenaire, avant le vendredi 26 février 2027 (proposée)" in plan
+    assert f"2. {FIRST} — Partenaire, avant le samedi 26 décembre 2026" in plan
+    assert f"3. {SECOND} — Les deux, avant le lundi 15 mars 2027" in plan
+    assert "❌ À revoir : Horaires" in plan and f"« {REMARKS} »" in plan
     await tap("✅ Enregistrer la visite")
-    assert (tap.taps, tap.typed) == (11, 4)
+    assert (tap.taps, tap.typed) == (11 + POINTS - 3, 4)
 
     saved = coordinator.last_message.text
-    assert "Visite du jeudi 26 novembre 2026 enregistrée, avec 2 actions au plan" in saved
+    assert "Visite du jeudi 26 novembre 2026 enregistrée, avec 3 actions au plan" in saved
     assert "Le responsable du site est prévenu." in saved
-    assert "Plan d'action : 2 actions en cours" in saved and "🔴" not in saved
-    assert "Locaux ✅ · Équipement ✅ · Horaires ❌" in saved
+    assert "Plan d'action : 3 actions en cours" in saved and "🔴" not in saved
+    assert "jeudi 26 novembre 2026 — ❌ à revoir : Horaires" in saved
     assert "➕ Enregistrer une visite" in coordinator.last_message.labels
 
     review = await store.last_review(network.db, network.site.id)
@@ -145,9 +150,10 @@ async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_man
     assert (review.premises_ok, review.equipment_ok, review.hours_ok) == (True, True, False)
     assert review.remarks == REMARKS
     items = await store.open_items(network.db, network.site.id)
-    assert [(i.description, i.owner.value) for i in items] == [
-        (FIRST, "partner"),
-        (SECOND, "both"),
+    assert [(i.description, i.owner.value, i.point) for i in items] == [
+        (FIRST, "partner", None),
+        (proposed, "partner", "hours"),
+        (SECOND, "both", None),
     ]
     assert await open_draft_count(network) == 0
     assert (
@@ -163,8 +169,75 @@ async def test_a_visit_with_two_action_items_in_eleven_taps_reaches_the_site_man
     assert f"{FIRST} — avant le samedi 26 décembre 2026" in notice.text
     assert f"{SECOND} — avant le lundi 15 mars 2027 (avec la Caf)" in notice.text
     assert "❌ Horaires non respectés" in notice.text
+    assert "✅ Accessibilité garantie" in notice.text
+    assert f"{proposed} — avant le vendredi 26 février 2027" in notice.text
     assert notice.inline_buttons == []  # managers never get this flow's buttons
     assert not any("Visite annuelle" in (m.text or "") for m in agent.bot_messages)
+    await outbox_settled(network)
+
+
+async def open_compliance_card(coordinator: FakeUser, site: str = "Mairie de Ham") -> str:
+    """✅ Conformité, then the site's card: its every finding."""
+    await coordinator.tap("✅ Conformité")
+    [label] = [label for label in coordinator.last_message.labels if site in label]
+    await coordinator.tap(label)
+    return coordinator.last_message.text
+
+
+async def test_the_full_checklist_walked_a_missing_accessibility_creates_an_action_and_a_finding(
+    bot: RunningBot, network: Network, fake: FakeBotApi, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    await declare_weekday_hours(network)
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Aujourd'hui (26/11)")
+    for number, check in enumerate(CHECKS, start=1):
+        step = coordinator.last_message.text
+        assert f"Point {number} sur {POINTS}" in step and check.question in step, check.key
+        assert check.hint is None or check.hint in step, check.key  # Article 8's list, …
+        await coordinator.tap("❌ Non" if check.key == "accessibility" else "✅ Oui")
+    remarks = coordinator.last_message.text
+    assert "Remarques" in remarks
+    for expected in (
+        "✅ Confidentialité des entretiens assurée",
+        "❌ Accessibilité non garantie",
+        "✅ Signalétique et logo visibles",
+        "✅ Sécurité du personnel et des locaux garantie",
+        "✅ Mise en situation de l'agent satisfaisante",
+    ):
+        assert expected in remarks, expected
+    await coordinator.tap("Passer ▶️")
+    plan = coordinator.last_message.text
+    proposal = "Garantir l'accès des personnes en situation de handicap"
+    assert f"1. {proposal} — Partenaire, avant le vendredi 26 février 2027 (proposée)" in plan
+    assert "Une action est proposée pour chaque point à revoir" in plan
+    await coordinator.tap("✅ Enregistrer la visite")
+    saved = coordinator.last_message.text
+    assert "avec 1 action au plan" in saved and "❌ à revoir : Accessibilité" in saved
+
+    checks = await network.db.fetch_all("SELECT item, ok FROM site_review_checks")
+    assert {row[0]: bool(row[1]) for row in checks} == {
+        key: key != "accessibility" for key in CHECK_KEYS
+    }
+    [item] = await store.open_items(network.db, network.site.id)
+    assert (item.description, item.point, item.owner) == (proposal, "accessibility", Owner.PARTNER)
+    details = await network.db.fetch_value(
+        "SELECT details FROM audit_log WHERE action = 'review.recorded'"
+    )
+    assert '"missing": ["accessibility"]' in details
+
+    card = await open_compliance_card(coordinator)
+    assert "À revoir depuis la visite du 26 novembre : Accessibilité." in card
+    await fake.wait_for(lambda: "Visite annuelle de la Caf" in (manager.last_message.text or ""))
+    assert "❌ Accessibilité non garantie" in manager.last_message.text
+
+    # Its action done, the point is no longer open.
+    await open_review(coordinator)
+    [done] = [label for label in coordinator.last_message.labels if label.startswith("✅ 1. ")]
+    await coordinator.tap(done)
+    await coordinator.tap("✅ Oui, c'est fait")
+    card = await open_compliance_card(coordinator)
+    assert "Aucun point de la visite à revoir." in card and "Accessibilité" not in card
     await outbox_settled(network)
 
 
@@ -232,6 +305,8 @@ async def test_a_restart_in_the_middle_of_the_wizard_keeps_the_draft(
     before = coordinator.last_message
     await restart()
     await coordinator.tap("✅ Oui", before)  # hours: the button made before the restart
+    for _ in range(POINTS - 3):
+        await coordinator.tap("✅ Oui")
     assert "Remarques" in coordinator.last_message.text
     await coordinator.send(REMARKS)  # the typed step survived too
     await coordinator.tap("✅ Enregistrer la visite")
@@ -246,7 +321,7 @@ async def test_identifiers_in_remarks_or_an_action_are_refused_and_never_stored(
     await open_review(coordinator)
     await coordinator.tap("➕ Enregistrer une visite")
     await coordinator.tap("Aujourd'hui (26/11)")
-    for _ in range(3):
+    for _ in range(POINTS):
         await coordinator.tap("✅ Oui")
     typed = await coordinator.send(f"Usager a laissé son RIB {IBAN} sur le poste")
     assert typed.deleted and "IBAN" in coordinator.last_message.text
@@ -317,8 +392,8 @@ async def test_stale_buttons_after_saving_and_double_taps_answer_clearly(
     await coordinator.tap_data(yes, premises)  # a double tap
     assert "plus à jour" in coordinator.last_callback_answer["text"]
     assert "L'équipement est-il conforme ?" in coordinator.last_message.text
-    await coordinator.tap("✅ Oui")
-    await coordinator.tap("✅ Oui")
+    for _ in range(POINTS - 1):
+        await coordinator.tap("✅ Oui")
     remarks_step = coordinator.last_message
     skip = data_of(remarks_step, "Passer ▶️")
     await coordinator.send("Rien à signaler.")
@@ -362,7 +437,7 @@ async def test_typing_where_a_button_is_expected_and_going_back_and_cancelling(
     await coordinator.tap("⬅️ Retour")
     assert "Quel jour a eu lieu la visite ?" in coordinator.last_message.text
     await coordinator.tap("Aujourd'hui (26/11)")
-    for _ in range(3):
+    for _ in range(POINTS):
         await coordinator.tap("✅ Oui")
     await coordinator.send("Très bon accueil.")
     await coordinator.tap("➕ Ajouter une action")
@@ -465,14 +540,10 @@ async def test_a_yearly_visit_at_every_limit_still_fits_in_telegrams_messages(
             {"name": "N" * 200, "city": "V" * 100, "id": site.id},
         )
         for days in (40, 30):
-            state = (
-                DraftState()
-                .with_date(date(2026, 11, 26) - timedelta(days=days))
-                .with_check(Step.PREMISES, False)
-                .with_check(Step.EQUIPMENT, False)
-                .with_check(Step.HOURS, False)
-                .with_remarks("R" * 1000)
-            )
+            state = DraftState(
+                visited_on=date(2026, 11, 26) - timedelta(days=days),
+                answers=dict.fromkeys(CHECK_KEYS, False),
+            ).with_remarks("R" * 1000)
             for number in range(12):
                 state = (
                     state.adding_item()
@@ -489,7 +560,10 @@ async def test_a_yearly_visit_at_every_limit_still_fits_in_telegrams_messages(
                 now=w.now(),
             )
     await go(coordinator, w, *_DATE, tap("Aujourd'hui", prefix=True))
-    await go(coordinator, w, tap("❌ Non"), tap("❌ Non"), tap("❌ Non"), say("r" * 1000))
+    await go(coordinator, w, *[tap("❌ Non")] * POINTS, say("r" * 1000))
+    # Every point wanting proposes its action: removed, to make room for 12 of the longest.
+    for _ in range(POINTS):
+        await go(coordinator, w, tap("🗑 Retirer 1.", prefix=True))
     for number in range(12):
         await go(coordinator, w, tap("➕ Ajouter une action"), say(f"{number:02d}" + "a" * 298))
         await go(coordinator, w, tap("Les deux"), tap("Dans 1 mois", prefix=True))
@@ -507,3 +581,56 @@ async def test_a_yearly_visit_at_every_limit_still_fits_in_telegrams_messages(
     assert "Vos actions" in notice
     # The item marked done is told to the manager too, with its (longest) description.
     assert "Action faite" in texts[-1] and "d" * 250 in texts[-1]
+
+
+async def test_the_equipment_list_kept_by_a_manager_is_confirmed_at_the_visit(
+    bot: RunningBot, network: Network, manager: FakeUser, coordinator: FakeUser
+) -> None:
+    await manager.tap("👥 Mon équipe")
+    await manager.tap("💻 Équipement du site")
+    card = manager.last_message
+    assert "article 8" in card.text and "▫️ non renseigné : Scanner" in card.text
+    for label in ("▫️ Poste informatique pour le public", "▫️ Accès à Internet", "▫️ Scanner"):
+        await manager.tap(label, card)
+    await manager.tap("✅ Scanner", card)  # no scanner after all
+    assert manager.last_callback_answer["text"] == "Équipement mis à jour."
+    assert "❌ manquant : Scanner" in card.text and "✅ Accès à Internet" in card.text
+    assert "❌ Scanner" in card.labels
+    audited = await network.db.fetch_value(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'equipment.changed'"
+    )
+    assert audited == 4
+    await manager.tap("⬅️ Mon équipe", card)
+    assert "💻 Équipement du site" in manager.last_message.labels
+
+    # The coordinator's compliance view knows it before any visit.
+    card_text = await open_compliance_card(coordinator)
+    assert "Équipement manquant selon le site : Scanner." in card_text
+
+    # At the visit, the list shows at the equipment point; the coordinator confirms it wanting.
+    await open_review(coordinator)
+    await coordinator.tap("➕ Enregistrer une visite")
+    await coordinator.tap("Aujourd'hui (26/11)")
+    await coordinator.tap("✅ Oui")
+    step = coordinator.last_message.text
+    assert "L'équipement est-il conforme ?" in step
+    assert "Liste tenue par le site" in step and "❌ manquant : Scanner" in step
+    assert "✅ Accès à Internet" in step and "Imprimante" not in step  # not told: not shown
+    await coordinator.tap("❌ Non")
+    for _ in range(POINTS - 2):
+        await coordinator.tap("✅ Oui")
+    await coordinator.tap("Passer ▶️")
+    plan = coordinator.last_message.text
+    assert "1. Compléter l'équipement : Scanner — Partenaire" in plan
+    await coordinator.tap("✅ Enregistrer la visite")
+    [item] = await store.open_items(network.db, network.site.id)
+    assert (item.description, item.point) == ("Compléter l'équipement : Scanner", "equipment")
+    card_text = await open_compliance_card(coordinator)
+    assert "À revoir depuis la visite du 26 novembre : Équipement." in card_text
+
+    # The scanner arrives: the manager ticks it, and the compliance view no longer lists it.
+    await manager.tap("👥 Mon équipe")
+    await manager.tap("💻 Équipement du site")
+    await manager.tap("❌ Scanner")
+    card_text = await open_compliance_card(coordinator)
+    assert "Équipement manquant" not in card_text

@@ -25,7 +25,7 @@ from bot.domain.models import Announcement, Caf, Partner
 from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import PersonStatus, Role
 from bot.domain.signals import SignalKind
-from bot.domain.site_reviews import DraftState, Owner, Step
+from bot.domain.site_reviews import CHECK_KEYS, DraftState, Owner
 from bot.services import signal_notices
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import (
@@ -218,11 +218,10 @@ async def seed_objects(w: World) -> None:
             await event_store.invite_audience(tx, event)
             await sent_notice(tx, caf.id, ids[coordinator], "Nouvelle procédure.", now)
             state = (
-                DraftState()
-                .with_date(today - timedelta(days=3))
-                .with_check(Step.PREMISES, True)
-                .with_check(Step.EQUIPMENT, True)
-                .with_check(Step.HOURS, False)
+                DraftState(
+                    visited_on=today - timedelta(days=3),
+                    answers={**dict.fromkeys(CHECK_KEYS, True), "hours": False},
+                )
                 .with_remarks("Affichage absent.")
                 .adding_item()
                 .with_description("Afficher les horaires.")
@@ -1102,11 +1101,7 @@ async def ensure_action_item(w: World) -> None:
     if await site_reviews.open_items(w.db, w.network.site.id):
         return
     state = (
-        DraftState()
-        .with_date(date(2026, 11, 20))
-        .with_check(Step.PREMISES, True)
-        .with_check(Step.EQUIPMENT, True)
-        .with_check(Step.HOURS, True)
+        DraftState(visited_on=date(2026, 11, 20), answers=dict.fromkeys(CHECK_KEYS, True))
         .with_remarks(None)
         .adding_item()
         .with_description("Former l'agent.")
@@ -1385,7 +1380,8 @@ _REVIEW_HOME = [
 ]
 _DATE = [*_REVIEW_HOME, tap("➕ Enregistrer une visite", "✏️ Reprendre la visite en cours")]
 _CHECKS = [*_DATE, tap("Aujourd'hui", prefix=True)]
-_REMARKS = [*_CHECKS, tap("✅ Oui"), tap("✅ Oui")]
+# At the checklist's last point (« non » to it reaches the remarks).
+_REMARKS = [*_CHECKS, *[tap("✅ Oui")] * (len(CHECK_KEYS) - 1)]
 _PLAN = [*_REMARKS, tap("❌ Non"), tap("Passer ▶️")]
 _ITEM_TEXT = [*_PLAN, tap("➕ Ajouter une action")]
 YEARLY_VISIT_FLOW = Flow(

@@ -80,6 +80,7 @@ async def join_named(w: World, role: Role, partner: Partner, first: str, last: s
     user = w.fake.user(w.network.next_user_id, first, last_name=last)
     await user.send(f"/start {code}")
     assert "Bienvenue" in user.last_message.text, user.last_message.text
+    await user.tap("✅ Je m'engage")  # Article 5 first (tests/e2e/test_secrecy.py)
     return user
 
 
@@ -166,7 +167,8 @@ async def test_markup_typed_anywhere_is_shown_escaped_everywhere(
     await coordinator.send_document("guide.pdf")
     # A yearly visit with marked remarks and an action item; the site's managers are told.
     await go(coordinator, w, *_DATE, tap("Aujourd'hui", prefix=True), tap("✅ Oui"))
-    await go(coordinator, w, tap("✅ Oui"), tap("❌ Non"), typed("remarque"))
+    await go(coordinator, w, tap("✅ Oui"), tap("❌ Non"), *[tap("✅ Oui")] * 5)  # Article 9
+    await go(coordinator, w, typed("remarque"))
     await go(coordinator, w, tap("➕ Ajouter une action"), typed("action"))
     await go(coordinator, w, tap("Partenaire"), tap("Dans 1 mois", prefix=True))
     await go(coordinator, w, tap("✅ Enregistrer la visite"))

@@ -83,3 +83,14 @@ async def test_a_logo_is_set_and_removed(db: Database, clock: ManualClock) -> No
     await cafs.set_logo(db, caf.id, None)
     without = await cafs.get(db, caf.id)
     assert without is not None and without.logo_path is None
+
+
+async def test_a_town_is_set_and_removed(db: Database, clock: ManualClock) -> None:
+    caf = await add_caf(db, "Caf de la Somme", clock.now())
+    assert caf.city is None  # until given: certificates leave « Fait à » blank
+    await cafs.set_city(db, caf.id, "Amiens")
+    with_town = await cafs.get(db, caf.id)
+    assert with_town is not None and with_town.city == "Amiens"
+    await cafs.set_city(db, caf.id, None)
+    without = await cafs.get(db, caf.id)
+    assert without is not None and without.city is None

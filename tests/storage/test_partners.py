@@ -149,3 +149,14 @@ async def test_the_convention_start_is_set(db: Database, network: Network) -> No
     assert site is not None and site.convention_start == date(2025, 3, 15)
     other = await partners.get(db, network.albert.id)
     assert other is not None and other.convention_start == network.albert.convention_start
+
+
+async def test_a_site_logo_is_set_and_removed(db: Database, network: Network) -> None:
+    site = network.ham
+    assert site.logo_path is None
+    await partners.set_logo(db, site.id, "/srv/pnc/ham.png")
+    with_logo = await partners.get(db, site.id)
+    assert with_logo is not None and with_logo.logo_path == "/srv/pnc/ham.png"
+    await partners.set_logo(db, site.id, None)
+    without = await partners.get(db, site.id)
+    assert without is not None and without.logo_path is None

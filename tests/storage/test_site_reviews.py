@@ -5,29 +5,42 @@ site, and the coordinator's draft whose revision only ever grows."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.domain.models import Partner, Person
-from bot.domain.site_reviews import ActionItem, DraftState, Owner, SiteReview, Step
+from bot.domain.site_reviews import (
+    CHECK_KEYS,
+    CHECK_STEPS,
+    ActionItem,
+    DraftState,
+    Owner,
+    SiteReview,
+    Step,
+)
 from storage import site_reviews as store
-from storage.db import Database
+from storage.db import Database, available_migrations, open_database
 from tests.storage.world import TODAY, Network
 
 
 def visit(
-    day: date, *items: tuple[str, Owner, date], hours_ok: bool = True, remarks: str | None = None
+    day: date,
+    *items: tuple[str, Owner, date],
+    hours_ok: bool = True,
+    remarks: str | None = None,
+    wanting: tuple[str, ...] = (),
 ) -> DraftState:
-    """A complete visit on `day` with its plan, as the wizard leaves it."""
-    state = (
-        DraftState()
-        .with_date(day)
-        .with_check(Step.PREMISES, True)
-        .with_check(Step.EQUIPMENT, True)
-        .with_check(Step.HOURS, hours_ok)
-        .with_remarks(remarks)
-    )
+    """A complete visit on `day` with its plan, as the wizard leaves it (with an action
+    proposed for each point of `wanting`, answered « non »)."""
+    state = DraftState().with_date(day)
+    for step in CHECK_STEPS:
+        ok = hours_ok if step is Step.HOURS else step.value not in wanting
+        state = state.with_check(step, ok)
+    state = state.with_remarks(remarks)
+    if wanting:
+        state = state.with_proposals(day)
     for description, owner, due in items:
         state = state.adding_item().with_description(description).with_owner(owner).with_due(due)
     return state
@@ -76,6 +89,43 @@ async def test_a_visit_and_its_plan_come_back_as_recorded(
     assert await store.last_review(db, network.albert.id) is None
     assert await store.get_item(db, items[0].id) == items[0]
     assert await store.get_item(db, 999_999) is None
+
+
+async def test_every_point_of_the_checklist_and_each_proposal_come_back(
+    db: Database, clock: ManualClock, network: Network, corinne: Person
+) -> None:
+    review, items = await record(
+        network, corinne, visit(TODAY, wanting=("accessibility", "safety"))
+    )
+    assert review.checks == {key: key not in ("accessibility", "safety") for key in CHECK_KEYS}
+    assert review.missing == ("accessibility", "safety")
+    assert all(review.answered(key) for key in CHECK_KEYS)
+    assert [i.point for i in items] == ["accessibility", "safety"]
+    assert await store.last_review(db, network.ham.id) == review
+    # Open until the action proposed for it is done, site by site, Caf by Caf.
+    missing = await store.open_missing_points(db, network.somme.id)
+    assert missing == {network.ham.id: (TODAY, ("accessibility", "safety"))}
+    assert await store.open_missing_points(db, network.somme.id, network.albert.id) == {}
+    assert await store.open_missing_points(db, network.aisne.id) == {}
+    async with db.transaction() as tx:
+        await store.mark_done(tx, items[0].id, by=corinne.id, now=clock.now())
+    missing = await store.open_missing_points(db, network.somme.id, network.ham.id)
+    assert missing == {network.ham.id: (TODAY, ("safety",))}
+    # A later visit that finds everything in order closes them all.
+    await record(network, corinne, visit(TODAY))
+    assert await store.open_missing_points(db, network.somme.id) == {}
+
+
+async def test_a_visit_recorded_before_the_full_checklist_is_read_as_it_was(
+    db: Database, network: Network, corinne: Person
+) -> None:
+    """A visit of before migration 0014 had only its three columns: they are kept, and
+    the points it never asked are neither shown as answered nor as wanting."""
+    review, _ = await record(network, corinne, visit(TODAY, hours_ok=False))
+    old = review.model_copy(update={"checks": {}})
+    assert [old.answered(key) for key in CHECK_KEYS] == [True] * 3 + [False] * 5
+    assert old.missing == ("hours",) and old.ok("premises") and not old.ok("hours")
+    assert old.ok("accessibility")  # not asked: not wanting
 
 
 async def test_an_incomplete_visit_is_refused(
@@ -233,3 +283,39 @@ async def test_a_draft_is_saved_or_dropped_once_and_its_revision_only_grows(
         assert await store.drop_draft(tx, corinne.id, clock.now())
     dropped = await store.get_draft(db, corinne.id)
     assert dropped is not None and dropped.state is None and dropped.saved_review is None
+
+
+async def test_migration_0014_copies_a_former_visit_s_three_answers(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit recorded before the full checklist keeps its three answers, now per point."""
+    every = available_migrations()
+    monkeypatch.setattr(
+        "storage.db.available_migrations", lambda: {n: s for n, s in every.items() if n < 14}
+    )
+    at = "2026-01-15T10:00:00+00:00"
+    async with open_database(db_path, migrate=False) as db:
+        await db.migrate()
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO cafs (id, name, timezone, created_at)"
+                " VALUES (1, 'Caf de la Somme', 'Europe/Paris', :at)",
+                {"at": at},
+            )
+            await tx.execute(
+                "INSERT INTO partners (id, caf_id, name, label_status_since, created_at)"
+                " VALUES (1, 1, 'Mairie de Ham', :at, :at)",
+                {"at": at},
+            )
+            await tx.execute(
+                "INSERT INTO site_reviews (caf_id, partner_id, visited_on, premises_ok,"
+                " equipment_ok, hours_ok, recorded_at) VALUES (1, 1, '2026-01-15', 1, 0, 1, :at)",
+                {"at": at},
+            )
+        monkeypatch.setattr("storage.db.available_migrations", lambda: every)
+        assert 14 in await db.migrate()
+        review = await store.last_review(db, 1)
+        assert review is not None
+        assert review.checks == {"premises": True, "equipment": False, "hours": True}
+        assert review.missing == ("equipment",) and not review.answered("accessibility")
+        assert await store.open_missing_points(db, 1) == {1: (date(2026, 1, 15), ("equipment",))}

@@ -34,14 +34,19 @@ class CafOp(StrEnum):
     GROUP = "grp"
     GROUP_ASK = "gask"
     GROUP_CLEAR = "gclr"
+    CITY = "city"
+    CITY_ASK = "cask"
+    CITY_CLEAR = "cclr"
     DIRECTORY = "dir"
 
 
 # A `SET_PERIOD` button's value: the period chosen.
 PERIODS = (ReportingPeriod.MONTHLY, ReportingPeriod.QUARTERLY)
 # A `DIRECTORY` button's value: the format, as bot/services/directory.py names it.
-DIRECTORY_FORMATS = ("json", "csv", "ics")
-DIRECTORY_LABELS = ("🌐 Annuaire JSON", "📄 CSV", "📅 ICS")
+DIRECTORY_FORMATS = ("json", "csv", "ics", "national")
+DIRECTORY_LABELS = ("🌐 Annuaire JSON", "📄 CSV", "📅 ICS", "🗺 Standard national (CSV)")
+# The first formats share a row; the national standard's has its own (a longer label).
+DIRECTORY_ROW = 3
 
 # Toasts.
 NOTHING_WAITING = "Cet import n'est plus en attente : renvoyez le fichier pour recommencer."
@@ -49,6 +54,8 @@ PERIOD_UNCHANGED = "C'est déjà la période de transmission de la Caf."
 NO_GROUP = "La Caf n'a pas de groupe de notification."
 PERIOD_SAVED = "Période de transmission enregistrée."
 GROUP_CLEARED = "Groupe de notification retiré."
+NO_CITY = "La Caf n'a pas de ville indiquée."
+CITY_CLEARED = "Ville des certificats retirée."
 IMPORTED = "Sites importés."
 CANCELLED = "Import annulé."
 
@@ -66,7 +73,16 @@ def home(caf: Caf, sites: int, said: str | None = None) -> Reply:
             _button("🗓 Transmission", CafOp.PERIOD),
             _button("🔔 Groupe de notification", CafOp.GROUP),
         ],
-        [_button(label, CafOp.DIRECTORY, index) for index, label in enumerate(DIRECTORY_LABELS)],
+        [_button("🏛 Ville des certificats", CafOp.CITY)],
+        [
+            _button(label, CafOp.DIRECTORY, index)
+            for index, label in enumerate(DIRECTORY_LABELS[:DIRECTORY_ROW])
+        ],
+        [
+            _button(label, CafOp.DIRECTORY, index)
+            for index, label in enumerate(DIRECTORY_LABELS)
+            if index >= DIRECTORY_ROW
+        ],
     ]
     return text, InlineKeyboardMarkup(rows)
 
@@ -199,6 +215,24 @@ def group_cleared(caf: Caf) -> str:
     return render("caf_settings_saved", what="no_group", caf=caf)
 
 
+def city(caf: Caf) -> Reply:
+    """Where the Caf's label certificates are « Fait à », and the buttons to change it."""
+    rows = [[_button("✏️ Indiquer la ville", CafOp.CITY_ASK)]]
+    if caf.city:
+        rows.append([_button("🗑 Retirer la ville", CafOp.CITY_CLEAR)])
+    rows.append([_button("⬅️ Retour", CafOp.HOME)])
+    return render("caf_city", caf=caf), InlineKeyboardMarkup(rows)
+
+
+def city_prompt(max_length: int, *, refused: bool = False) -> str:
+    """The question, or after a refusal (empty, too long, several lines) the question again."""
+    return render("caf_city_ask", max_length=max_length, refused=refused)
+
+
+def city_saved(caf: Caf) -> str:
+    return render("caf_settings_saved", what="city" if caf.city else "no_city", caf=caf)
+
+
 def settings_notice(
     caf: Caf,
     by: Person | None,
@@ -208,6 +242,7 @@ def settings_notice(
     timezone: bool = False,
     name: bool = False,
     logo: bool = False,
+    city: bool = False,
 ) -> str:
     """To the Caf's coordinators (and its group): which settings changed, and to what."""
     return render(
@@ -219,12 +254,23 @@ def settings_notice(
         timezone=timezone,
         name=name,
         logo=logo,
+        city=city,
     )
 
 
 # ------------------------------------------------------------------------------ directory
+# A document's caption holds 1,024 characters: the sites left out are named up to this.
+LEFT_OUT_CHARS = 400
+
+
 def directory_caption(caf: Caf, made: DirectoryFile) -> str:
-    return render("caf_directory_file", caf=caf, made=made)
+    named: list[str] = []
+    for title in made.left_out:
+        if sum(len(t) + 2 for t in (*named, title)) > LEFT_OUT_CHARS:
+            break
+        named.append(title)
+    more = len(made.left_out) - len(named)
+    return render("caf_directory_file", caf=caf, made=made, named=named, more=more)
 
 
 # ------------------------------------------------------------------------------ helpers

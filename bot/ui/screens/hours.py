@@ -31,7 +31,15 @@ from bot.domain.opening_hours import (
     days_of_mask,
 )
 from bot.services.closures import CancelRefused, Closure
-from bot.services.hours import Declaration, EffectiveDateRefused, Home, HoursDraft, Review, Week
+from bot.services.hours import (
+    REASON_MAX,
+    Declaration,
+    EffectiveDateRefused,
+    Home,
+    HoursDraft,
+    Review,
+    Week,
+)
 from bot.ui import callbacks
 from bot.ui.callbacks import BadCallback, HoursTap, NetworkTap, SignalTap, SiteHoursTap
 from bot.ui.formatting import MONTHS
@@ -61,6 +69,7 @@ class HoursOp(StrEnum):
     FROM = "from"
     FROM_SET = "fromset"
     SAVE = "save"
+    WHY = "why"  # sooner than the coming Monday: asked why before saving (`a`: revision)
     HISTORY = "hist"
     CALENDAR = "cal"
     PICK = "pick"
@@ -84,6 +93,7 @@ ALREADY_SAVED = "Ces horaires sont déjà enregistrés."
 DRAFT_CHANGED = "Les horaires ont changé depuis : vérifiez puis enregistrez."
 NOTHING_CHANGED = "Rien n'a changé : il n'y a rien à enregistrer."
 SAVED = "Horaires enregistrés."
+REASON_NEEDED = "Indiquez d'abord pourquoi ce changement est si proche."
 DAY_PAST = "Ce jour est passé."
 CLOSURE_ALREADY_SAVED = "Déjà enregistrée."
 CLOSURE_CANCELLED = "Fermeture annulée."
@@ -309,11 +319,18 @@ def review(desk: Desk, view: Review) -> Screen:
         unchanged=view.unchanged,
         effective=view.effective,
         today=view.today,
+        needs_reason=view.needs_reason,
     )
     rows = []
-    if not view.unchanged:
+    if not view.unchanged and view.needs_reason:
+        label = "✍️ Indiquer la raison puis enregistrer"
+        rows.append([desk.button(label, HoursOp.WHY, view.draft.revision)])
+    elif not view.unchanged:
         label = "✅ Enregistrer et prévenir la Caf"
         rows.append([desk.button(label, HoursOp.SAVE, view.draft.revision)])
+    if view.effective != view.default:
+        label = f"📅 À partir du lundi {view.default:%d/%m} (conseillé)"
+        rows.append([desk.button(label, HoursOp.FROM_SET, day_number(view.default))])
     rows.append([desk.button("📅 Changer la date d'effet", HoursOp.FROM)])
     rows.append(
         [desk.button("✏️ Modifier", HoursOp.EDIT), desk.button("✖️ Abandonner", HoursOp.DROP)]
@@ -322,12 +339,13 @@ def review(desk: Desk, view: Review) -> Screen:
 
 
 def _effective_choices(today: date) -> list[tuple[str, date]]:
-    next_monday = today + timedelta(days=7 - today.weekday())
+    """The coming Monday first (the default, Article 7); today last, since it needs a reason."""
+    next_monday = opening_hours.default_effective(today)
     first_next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     return [
-        ("Aujourd'hui", today),
-        (f"Lundi prochain ({next_monday:%d/%m})", next_monday),
+        (f"Lundi prochain ({next_monday:%d/%m}) — conseillé", next_monday),
         (f"Le 1er {MONTHS[first_next_month.month - 1]}", first_next_month),
+        ("Aujourd'hui (raison à indiquer)", today),
     ]
 
 
@@ -355,11 +373,27 @@ def date_not_understood(error: ClosureDateError) -> str:
     return html.escape(str(error), quote=False)
 
 
-def saved(desk: Desk, declaration: Declaration) -> Screen:
+def ask_reason(desk: Desk, view: Review, error: str | None = None) -> Screen:
+    """Why new hours apply sooner than the coming Monday: typed (the answer declares them),
+    or the coming Monday in one tap."""
+    text = render(
+        "hours_reason", effective=view.effective, today=view.today, limit=REASON_MAX, error=error
+    )
+    monday = f"📅 Plutôt à partir du lundi {view.default:%d/%m}"
+    rows = [
+        [desk.button(monday, HoursOp.FROM_SET, day_number(view.default))],
+        [desk.button("⬅️ Retour", HoursOp.REVIEW)],
+    ]
+    return text, InlineKeyboardMarkup(rows)
+
+
+def saved(desk: Desk, declaration: Declaration, today: date) -> Screen:
+    """The declaration done; the Caf is told again on the first day when it is later."""
     text = render(
         "hours_saved",
         declaration=declaration,
         compliance=opening_hours.check_minimum(declaration.schedule),
+        later=declaration.effective_from > today,
     )
     return text, _markup([desk.button("⬅️ Horaires et fermetures", HoursOp.HOME)])
 

@@ -25,7 +25,10 @@ from bot.ui import callbacks, menus, pickers
 from bot.ui.callbacks import NetworkTap, PersonalDataTap, ReviewTap
 from bot.ui.render import render
 from bot.ui.screens import Screen, question
+from bot.ui.screens import equipment as equipment_screens
 from bot.ui.screens import links as link_screens
+from bot.ui.screens import termination as termination_screens
+from bot.ui.screens import trainings as training_screens
 from bot.ui.screens.hours import site_hours_button
 from bot.ui.screens.paging import Page, pager_row, paginate
 
@@ -72,13 +75,19 @@ INVITE_PRESETS = {1: (1, 7), 2: (10, 30)}
 # A label button's `page`: the status asked for.
 STATUS_INDEX = [LabelStatus.ACTIVE, LabelStatus.SUSPENDED, LabelStatus.WITHDRAWN]
 # An edit button's `page`: the field typed.
-FIELDS = ["name", "city", "address", "convention_start"]
+FIELDS = ["name", "city", "address", "convention_start", "siret", "postcode", "phone", "email"]
 FIELD_LABELS = {
     "name": "le nom",
     "city": "la ville",
     "address": "l'adresse",
     "convention_start": "la date de la convention",
+    "siret": "le SIRET ou le numéro RNA",
+    "postcode": "le code postal",
+    "phone": "le téléphone public du site",
+    "email": "le courriel public du site",
 }
+# Fields « - » clears (the others are required, or have no use for empty).
+CLEARABLE = frozenset({"address", "siret", "postcode", "phone", "email"})
 STATUS_MARKS = {
     LabelStatus.ACTIVE: "🟢",
     LabelStatus.SUSPENDED: "🟠",
@@ -103,6 +112,7 @@ ACTION_NAMES = {
     "person.site_added": "site ajouté à une personne",
     "person.site_removed": "site retiré à une personne",
     "person.site_chosen": "site du jour choisi",
+    "person.committed": "engagement au secret professionnel (article 5)",
     "visit.modified": "visite modifiée",
     "visit.cancelled": "visite annulée",
     "signal.raised": "signalement envoyé",
@@ -122,6 +132,8 @@ ACTION_NAMES = {
     "event.published": "invitations envoyées",
     "event.cancelled": "événement annulé",
     "event.attendance": "présence notée",
+    "training.recorded": "formation enregistrée",
+    "training.exported": "formations exportées",
     "document.added": "document ajouté",
     "document.moved": "document déplacé",
     "document.removed": "document retiré",
@@ -130,8 +142,14 @@ ACTION_NAMES = {
     "certificate.generated": "certificat du label généré",
     "indicators.exported": "indicateurs exportés",
     "period.validated": "indicateurs de la période validés",
+    "equipment.changed": "équipement du site mis à jour",
+    "termination.recorded": "dénonciation de la convention enregistrée",
+    "termination.withdrawn": "dénonciation de la convention retirée",
+    "termination.effective": "dénonciation de la convention entrée en vigueur",
 }
 
+# Before a person's name: not yet committed to professional secrecy (Article 5).
+UNCOMMITTED_MARK = "🔏 "
 # Toasts.
 ALREADY_REVOKED = "Cet accès est déjà retiré."
 REVOKED = "Accès retiré."
@@ -229,6 +247,7 @@ def site(partner: Partner, people: Sequence[Person], tz: ZoneInfo, above: str = 
             _button("➕ Inviter un responsable", NetworkOp.INVITE_MANAGER, target),
         ],
         [link_screens.site_button(target)],  # conversations/links.py
+        [termination_screens.site_button(target)],  # conversations/termination.py
         # No manager: a coordinator declares the site's hours (conversations/hours.py).
         *([] if any(p.role is Role.MANAGER for p in people) else [[site_hours_button(target)]]),
         [
@@ -268,6 +287,14 @@ def edit_menu(partner: Partner) -> Screen:
             _button("Ville", NetworkOp.EDIT, partner.id, 1),
             _button("Adresse", NetworkOp.EDIT, partner.id, 2),
         ],
+        [
+            _button("SIRET / RNA", NetworkOp.EDIT, partner.id, 4),
+            _button("Code postal", NetworkOp.EDIT, partner.id, 5),
+        ],
+        [
+            _button("☎️ Téléphone", NetworkOp.EDIT, partner.id, 6),
+            _button("✉️ Courriel", NetworkOp.EDIT, partner.id, 7),
+        ],
         [_button("📅 Date de la convention", NetworkOp.EDIT, partner.id, 3)],
         [_button("⬅️ Le site", NetworkOp.SITE, partner.id)],
     ]
@@ -282,7 +309,13 @@ def field_prompt(partner: Partner, field: str) -> str:
         partner=partner,
         field=FIELD_LABELS[field],
         current=getattr(partner, field),
+        clearable=field in CLEARABLE,
     )
+
+
+def identity_problem(error: Exception) -> str:
+    """A SIRET, postcode, phone or e-mail refused: why, and ask again."""
+    return html.escape(str(error), quote=False) + "\n\n" + render("cancel_hint")
 
 
 def new_partner_prompt(step: str, name: str = "") -> str:
@@ -343,12 +376,12 @@ def team(
         total=len(everyone),
         page=shown.number + 1,
         pages=shown.count,
+        uncommitted=sum(1 for p in everyone if _uncommitted(p)),
     )
     rows = [
         [
             _button(
-                f"{'🚫 ' if p.status is PersonStatus.REVOKED else ''}{p.display_name}"
-                f" · {p.role.label}",
+                f"{_person_mark(p)}{p.display_name} · {p.role.label}",
                 NetworkOp.PERSON,
                 p.id,
             )
@@ -364,9 +397,24 @@ def team(
         rows.append(_pager(shown, NetworkOp.PEOPLE, partner.id))
         rows.append([_button("➕ Inviter un agent", NetworkOp.INVITE_AGENT, partner.id)])
         rows.append([link_screens.site_button(partner.id)])  # conversations/links.py
+        if not by_coordinator:  # conversations/equipment.py
+            rows.append([equipment_screens.site_button(partner.id)])
+        if not by_coordinator:  # conversations/termination.py
+            rows.append([termination_screens.site_button(partner.id)])
         if by_coordinator:
             rows.append([_button("⬅️ Le site", NetworkOp.SITE, partner.id)])
     return text, _markup(rows)
+
+
+def _uncommitted(who: Person) -> bool:
+    """Active, and not yet committed to professional secrecy (Article 5)."""
+    return who.status is PersonStatus.ACTIVE and not who.committed
+
+
+def _person_mark(who: Person) -> str:
+    if who.status is PersonStatus.REVOKED:
+        return "🚫 "
+    return UNCOMMITTED_MARK if _uncommitted(who) else ""
 
 
 def person(
@@ -397,6 +445,8 @@ def person(
                 _button("🗂 Ses sites", NetworkOp.SITES, who.id),
             ]
         )
+    if by_coordinator and who.role in SITE_ROLES:
+        rows.append([training_screens.formations_button(who.id)])  # conversations/trainings.py
     if who.status is PersonStatus.ACTIVE and not is_self:
         rows.append([_button("🚫 Retirer l'accès", NetworkOp.REVOKE, who.id)])
     if by_coordinator and who.telegram_user_id is not None and not is_self:

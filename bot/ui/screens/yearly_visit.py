@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import opening_hours
 from bot.domain import site_reviews as rules
+from bot.domain.equipment import EQUIPMENT
 from bot.domain.site_reviews import CHECKS, ReviewError, Step
 from bot.services.site_reviews import (
     OWNERS,
@@ -222,9 +223,7 @@ def _typed_only(view: StepView) -> Rows:
 
 _BUTTONS: dict[Step, Callable[[StepView], Rows]] = {
     Step.DATE: _date_buttons,
-    Step.PREMISES: _check_buttons,
-    Step.EQUIPMENT: _check_buttons,
-    Step.HOURS: _check_buttons,
+    **dict.fromkeys(rules.CHECK_STEPS, _check_buttons),
     Step.REMARKS: _remarks_buttons,
     Step.PLAN: _plan_buttons,
     Step.ITEM_TEXT: _typed_only,
@@ -250,10 +249,12 @@ def _context(view: StepView) -> dict[str, Any]:
     step, today = view.state.step, view.today
     if step is Step.DATE:
         return {"example": f"{(today - timedelta(days=3)):%d/%m}"}
-    if step is Step.HOURS:
+    if step in rules.CHECK_STEPS:
+        position = rules.CHECK_STEPS.index(step) + 1
         declared = view.declared
         check = opening_hours.check_minimum(declared.schedule) if declared else None
-        return {"declared": declared, "compliance": check}
+        kept = {"equipment": view.equipment, "equipment_items": EQUIPMENT}
+        return {"position": position, "declared": declared, "compliance": check, **kept}
     if step is Step.REMARKS:
         return {"limit": rules.REMARKS_MAX}
     if step is Step.ITEM_TEXT:
