@@ -51,6 +51,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks import indicators as filling
+from bot.domain.secrecy import SECRECY_VERSION
 from tests.clocked_bot import ChildClock
 from tests.fake_bot_api import FakeBotApi, FakeUser
 
@@ -114,6 +115,18 @@ def prepare(path: Path, *, visits: int, sites: int, people: int) -> tuple[float,
                 )
                 for n in range(max(0, people - have))
             ),
+        )
+        # People written here, not through an invitation: their site in person_sites, and
+        # their Article 5 commitment made (as they would have before using the bot).
+        conn.execute(
+            "INSERT INTO person_sites (person_id, partner_id, since) SELECT id, partner_id,"
+            " joined_at FROM people WHERE partner_id IS NOT NULL"
+            " AND id NOT IN (SELECT person_id FROM person_sites)"
+        )
+        conn.execute(
+            "UPDATE people SET secrecy_committed_at = joined_at, secrecy_version = ?"
+            " WHERE role != 'coordinator' AND secrecy_committed_at IS NULL",
+            (SECRECY_VERSION,),
         )
         conn.execute(
             "INSERT INTO kv (key, value) VALUES (?, ?)"

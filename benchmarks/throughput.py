@@ -273,8 +273,9 @@ async def _join(
     for index in range(agents):
         user = fake.user(FIRST_USER_ID + index, f"Agent {index}")
         await user.send(f"/start {codes[index % sites]}")
-        if "Bienvenue" not in (user.last_message.text or ""):
+        if not any("Bienvenue" in (m.text or "") for m in user.bot_messages):
             raise RuntimeError(f"agent {index} did not join: {user.last_message.text!r}")
+        await user.tap("✅ Je m'engage")  # Article 5, before anything else, as a person does
         users.append(user)
     return users
 
