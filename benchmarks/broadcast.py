@@ -11,7 +11,7 @@ it), `--runs` times for each sender, runs of every cap and sender interleaved.
 Each run, in a fresh measuring process:
 1. A database (migrations as the bot applies them) holding one Caf, its sites, its
    coordinator and `--recipients` people, inserted with SQL (fast); the fake Bot API of
-   tests/fake_bot_api.py on 127.0.0.1, knowing every one of them.
+   bot/sandbox/bot_api.py on 127.0.0.1, knowing every one of them.
 2. The bot as `python -m bot run` would start it (bot.cli `main(["run"])`, polling, its
    outbox sender and progress loop), in a process of its own with BROADCAST_MAX_RATE and
    TELEGRAM_MAX_RATE (AIORateLimiter's overall cap, which the outbox's sends count against)
@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import common
-from tests.fake_bot_api import TOKEN, FakeBotApi
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 
 NAME = "broadcast"
 KINDS = ("outbox", "bare")

@@ -149,7 +149,7 @@ def write_section(name: str, section: str) -> None:
 def bot_environment(base_url: str, file_url: str, db_path: Path, **settings: str) -> dict[str, str]:
     """The environment of `python -m bot run` against a fake Bot API: this one's, less any
     setting of ours, plus the fake's addresses, the database and `settings` (NAME=value)."""
-    from tests.fake_bot_api import TOKEN
+    from bot.sandbox.bot_api import TOKEN
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "PNC_"))}
     env.update(

@@ -51,7 +51,7 @@ from benchmarks.throughput import START, Settler, _join
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.processing import MAX_CONCURRENT_UPDATES, AccountGate, AnyApp, TimedUpdateProcessor
-from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
+from bot.sandbox.bot_api import TOKEN, FakeBotApi, FakeUser
 
 NAME = "flood"
 KINDS = ("bot", "before")

@@ -11,7 +11,7 @@
    process of its own, through `python -m tests.clocked_bot` whose clock starts at
    Thursday 15 January 2026, 10:00 in Paris
    (the year of visits just ended), against the fake Bot API of
-   tests/fake_bot_api.py on 127.0.0.1, which knows every registered person. Then, one
+   bot/sandbox/bot_api.py on 127.0.0.1, which knows every registered person. Then, one
    after the other:
    - start-up: the bot polls, and the scheduled work due at start-up, if any, is done and
      its messages sent (with this data there was none);
@@ -52,8 +52,8 @@ from typing import Any
 from benchmarks import common
 from benchmarks import indicators as filling
 from bot.domain.secrecy import SECRECY_VERSION
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from tests.clocked_bot import ChildClock
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 NAME = "memory"
 KINDS = ("full", "baseline")

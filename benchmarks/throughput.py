@@ -3,7 +3,7 @@
     python -m benchmarks.throughput [--agents 50] [--sites 10] [--visits 4] [--runs 5]
                                     [--readme] [--profile visit|baseline]
 
-Simulated agents (FakeUsers of tests/fake_bot_api.py) log typical visits, all at once,
+Simulated agents (FakeUsers of bot/sandbox/bot_api.py) log typical visits, all at once,
 through the fake Bot API over HTTP on 127.0.0.1: « 📝 Nouvelle visite » then the eight taps
 of tests/e2e/test_visit.py's TYPICAL visit, each tap sent as soon as the bot has finished
 with the previous one (no think time). Nine updates per visit: a text answered with a
@@ -71,7 +71,7 @@ from bot.config import Settings
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import Role
 from bot.processing import TimedUpdateProcessor
-from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
+from bot.sandbox.bot_api import TOKEN, FakeBotApi, FakeUser
 
 NAME = "throughput"
 KINDS = ("visit", "baseline")
@@ -389,7 +389,7 @@ async def measure(kind: str, agents: int, sites: int, visits: int, profile: bool
 
 # ---------------------------------------------------------------------------- profile
 AREAS = (
-    ("/tests/fake_bot_api.py", "fake Bot API (tests/fake_bot_api.py)"),
+    ("/bot/sandbox/bot_api.py", "fake Bot API (bot/sandbox/bot_api.py)"),
     ("/aiohttp/", "fake's HTTP server (aiohttp, multidict, yarl)"),
     ("/multidict/", "fake's HTTP server (aiohttp, multidict, yarl)"),
     ("/yarl/", "fake's HTTP server (aiohttp, multidict, yarl)"),

@@ -34,9 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.processing import TimedUpdateProcessor
-
-#: Where the child reports each update it has handled, on the fake Bot API's own server.
-REPORT_PATH = "/__tests__/handled"
+from bot.sandbox.bot_api import REPORT_PATH
 
 
 class FileClock:

@@ -30,11 +30,11 @@ from bot.config import Settings
 from bot.domain.models import Caf, Partner, ReportingPeriod
 from bot.domain.permissions import LabelStatus, Role
 from bot.processing import TimedUpdateProcessor
+from bot.sandbox.bot_api import SETTLE_TIMEOUT_SECONDS, TOKEN, FakeBotApi, FakeUser
 from storage import cafs, invitations, partners
 from storage.db import Database
 from storage.setup import open_storage
 from tests.clocked_bot import ChildClock
-from tests.fake_bot_api import SETTLE_TIMEOUT_SECONDS, TOKEN, FakeBotApi, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 from storage.db import available_migrations
-from tests.fake_bot_api import TOKEN, FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 CAF = "Caf de la Somme"

@@ -25,12 +25,12 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import ManualClock
 from bot.jobs.outbox_sender import OutboxSender
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxMessage, OutboxStatus
 from storage.timefmt import to_db
 from tests.conftest import Network
-from tests.fake_bot_api import TOKEN, FakeBotApi
 
 SECRET = "Madame Dupont, dossier 0612345678"
 

@@ -19,12 +19,12 @@ from bot.domain import renewal
 from bot.domain.permissions import LabelStatus, Role
 from bot.domain.renewal import ConventionDateError, Term, parse_convention_start
 from bot.jobs import renewal as nightly
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import compliance as store
 from storage import outbox, partners
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 TODAY = date(2026, 11, 26)
 

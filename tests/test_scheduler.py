@@ -17,11 +17,11 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import ManualClock
 from bot.jobs.scheduler import PermanentJobError, Scheduler
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 from storage import scheduled
 from storage.db import Database
 from storage.scheduled import ScheduledJob
 from storage.setup import open_storage
-from tests.fake_bot_api import TOKEN, FakeBotApi
 
 KIND = "reminder"
 

@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
-from tests.fake_bot_api import TOKEN
+from bot.sandbox.bot_api import TOKEN
 
 
 def overall_cap(settings: Settings) -> float:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from bot.sandbox.bot_api import FakeBotApi
 from storage.db import Database
 from tests.conftest import RunningBot, make_settings, start_bot, stop_bot
-from tests.fake_bot_api import FakeBotApi
 
 Restart = Callable[[], Awaitable[None]]
 

@@ -52,6 +52,7 @@ from bot.domain.site_reviews import (
     Step,
 )
 from bot.domain.visits import Op
+from bot.sandbox.bot_api import FakeMessage, FakeUser
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import (
     BroadcastTap,
@@ -75,7 +76,6 @@ from storage.db import Database
 from storage.timefmt import to_db
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeMessage, FakeUser
 from tests.fuzz.harness import news, sent_notice
 
 

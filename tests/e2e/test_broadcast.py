@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import announcements, cafs
 from storage.timefmt import to_db
 from tests.cli_runner import run_cli
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import StartBot, outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 PARIS = ZoneInfo("Europe/Paris")
 NEWS = "Nouvelle procédure RSA <script> dès lundi"

@@ -13,9 +13,9 @@ from openpyxl import Workbook
 
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from storage import cafs, partners
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 MENU = "⚙️ Ma Caf"
 IMPORT = "📥 Importer des sites"

@@ -14,11 +14,11 @@ from pypdf import PdfReader
 
 from bot.domain.permissions import LabelStatus, Role
 from bot.exports.certificate import BLANK_TOWN
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from storage import cafs, partners
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_network import open_site
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 CERTIFY_HAM = "📜 Certificat"
 

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from bot.domain.models import Partner
 from bot.domain.opening_hours import Period, WeeklySchedule
 from bot.domain.permissions import LabelStatus, Role
+from bot.sandbox.bot_api import FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import ComplianceTap
 from storage import cafs, hours
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeUser
 
 OPEN_WEEK = WeeklySchedule(
     {day: (Period.of(9, 0, 12, 0), Period.of(14, 0, 17, 0)) for day in (0, 1, 2)}

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 from tests.conftest import BotProcess, Network
 from tests.e2e.test_onboarding import AGENT_MENU, COORDINATOR_MENU, MANAGER_MENU
 from tests.e2e.test_visit import TYPICAL
-from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeBotApi, FakeUser
 from tests.fuzz.harness import (
     BROADCAST_FLOW,
     EVENTS_FLOW,

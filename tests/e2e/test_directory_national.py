@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.bot_api import FakeUser
 from storage import partners
 from tests.conftest import Network
-from tests.fake_bot_api import FakeUser
 from tests.test_export_directory import assert_valid_national, national_rows
 
 

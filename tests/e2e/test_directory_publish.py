@@ -13,10 +13,10 @@ import pytest
 from icalendar import Calendar
 
 from bot.jobs import directory_publish
+from bot.sandbox.bot_api import FakeUser
 from storage import partners
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_hours import declare_week_of_full_days
-from tests.fake_bot_api import FakeUser
 from tests.test_export_directory import assert_valid_national, national_rows
 
 FULL_DAY = [["09:00", "12:00"], ["14:00", "17:00"]]

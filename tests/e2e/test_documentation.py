@@ -4,12 +4,12 @@ agents of its sites open them — driven through the fake Bot API, with real SQL
 from __future__ import annotations
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import DocTap
 from storage import documents
 from storage.documents import Document, FileKind
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 MENU = "📚 Documentation"
 PARTNERS_URL = "https://www.caf.fr/partenaires/caf-de-la-somme"

@@ -14,11 +14,11 @@ from icalendar import Calendar
 
 from bot.domain.models import Caf, ReportingPeriod
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.services import cafs
 from tests.conftest import Network, RunningBot
 from tests.e2e.conftest import Restart
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 TITLE = "Journée annuelle de formation"
 PLACE = "Maison des associations, 12 rue des Jacobins, Amiens"

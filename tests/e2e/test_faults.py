@@ -28,11 +28,11 @@ from telegram.error import NetworkError
 from bot.domain.models import Partner
 from bot.domain.permissions import Role
 from bot.domain.visits import Draft
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from tests.conftest import ROOT, BotProcess, Network, RunningBot
 from tests.e2e.test_broadcast import add_recipients, got, report
 from tests.e2e.test_visit import TYPICAL
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import VisitStep
 from storage import people
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, visit_rows
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 WARNING = "⏳ Trop de messages en peu de temps : patientez quelques secondes."
 NEW_VISIT = "📝 Nouvelle visite"

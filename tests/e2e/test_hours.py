@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import ApiCall, FakeBotApi, FakeMessage, FakeUser
 from storage import cafs
 from tests.conftest import Network, RunningBot
 from tests.e2e.conftest import Restart
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import ApiCall, FakeBotApi, FakeMessage, FakeUser
 
 FULL_DAY = "Journée 9 h – 12 h / 14 h – 17 h"
 

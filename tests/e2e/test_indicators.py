@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import IndicatorTap
 from storage import period_reports
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 from tests.fuzz.harness import FAST_OUTBOX, INDICATORS_FLOW, Act, actor_of, build_world, perform
 
 LEGAL_PERSON = [

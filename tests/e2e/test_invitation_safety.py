@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeUser
 from storage import invitations, people
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeUser
 
 
 def wrong(n: int) -> str:

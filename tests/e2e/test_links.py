@@ -9,13 +9,13 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.permissions import PersonStatus, Role
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from bot.ui.formatting import datetime_fr
 from storage import cafs, invitations, people
 from storage import signals as signal_store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 LINKS = "🔗 Liens d'invitation"
 REUNION = ZoneInfo("Indian/Reunion")

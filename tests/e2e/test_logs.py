@@ -11,10 +11,10 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import TOKEN, FakeBotApi, FakeUser
 from storage import outbox
 from tests.conftest import BotProcess, Network
 from tests.e2e.test_visit import TYPICAL
-from tests.fake_bot_api import TOKEN, FakeBotApi, FakeUser
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 

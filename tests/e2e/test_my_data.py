@@ -9,6 +9,7 @@ import pytest
 
 from bot.domain.models import Caf
 from bot.domain.permissions import LabelStatus, PersonStatus, Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from storage import people, personal_data
 from storage.db import Database
@@ -19,7 +20,6 @@ from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
 from tests.e2e.test_signals import report_difficulty
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 from tests.fuzz.harness import (
     FAST_OUTBOX,
     NETWORK_FLOW,

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.permissions import Role
 from bot.domain.visit_log import calendar_bounds
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from bot.ui.screens.visit import EARLIER
 from storage import period_reports
 from storage import visits as store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit, visit_rows
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")

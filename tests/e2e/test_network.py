@@ -9,11 +9,11 @@ import pytest
 
 from bot.domain.permissions import LabelStatus, PersonStatus, Role
 from bot.logs import quiet_third_party
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from storage import cafs, partners, people
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 IBAN = "FR14 2004 1010 0505 0001 3M02 606"
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from bot.domain.events import EventKind
 from bot.domain.permissions import PersonStatus
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from storage import cafs, people
 from storage import events as event_store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_broadcast import compose, got
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 NEWS = "actualites"
 

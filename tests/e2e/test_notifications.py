@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.permissions import Role
 from bot.jobs import housekeeping
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import outbox, people, scheduled
 from storage import visits as visit_store
 from tests.conftest import BotProcess, Network, RunningBot
 from tests.e2e.test_network import open_site
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 NOTICE = "est suspendu"

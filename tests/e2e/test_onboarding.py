@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.permissions import LabelStatus, PersonStatus, Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import invitations, people
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 AGENT_MENU = [
     ["📝 Nouvelle visite"],

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.permissions import LabelStatus, Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import NetworkTap
 from storage import invitations, people
 from tests.conftest import Network
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 HAM, ALBERT = "Mairie de Ham (Ham)", "France Services Albert (Albert)"
 QUESTION = "Où travaillez-vous aujourd'hui ?"

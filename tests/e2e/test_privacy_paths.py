@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.sandbox.bot_api import FakeUser
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeUser
 
 
 async def test_an_identifier_typed_outside_any_flow_is_deleted_and_explained(

@@ -21,11 +21,11 @@ from bot import charts, offload
 from bot.exports import certificate
 from bot.exports import indicators as export
 from bot.offload import RenderFailed
+from bot.sandbox.bot_api import FakeUser
 from tests import render_jobs
 from tests.conftest import ROOT, Network, RunningBot
 from tests.e2e.test_network import open_site
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeUser
 
 LIBRARIES = ("matplotlib", "numpy", "openpyxl", "reportlab", "PIL")
 # Our modules that import one of them at their top.

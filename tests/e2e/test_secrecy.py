@@ -8,12 +8,12 @@ import pytest
 
 from bot.domain import secrecy as rules
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeMessage, FakeUser
 from bot.ui import callbacks
 from bot.ui.screens import secrecy as screen
 from tests.conftest import Network
 from tests.e2e.test_onboarding import AGENT_MENU
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeMessage, FakeUser
 
 COMMIT = "✅ Je m'engage"
 STATEMENT = "Secret professionnel — article 5"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from bot.ui import callbacks
 from storage import signals as signal_store
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 from tests.fuzz import harness
 from tests.fuzz.harness import go, say, tap
 

@@ -4,10 +4,10 @@ hint as before. Driven in 🕘 Horaires, 📣 Signaler and 🏢 Réseau as their
 
 from __future__ import annotations
 
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from tests.conftest import Network, RunningBot
 from tests.e2e.conftest import Restart
 from tests.e2e.test_network import open_site
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 
 NOTICE = "⌨️ Pas besoin d'écrire ici : répondez avec les boutons ci-dessous."
 NOT_UNDERSTOOD = "Je n'ai pas compris"

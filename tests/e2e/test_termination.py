@@ -14,12 +14,12 @@ import pytest
 
 from bot.domain.permissions import LabelStatus
 from bot.jobs.scheduler import Scheduler
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from storage import partners
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 START = date(2025, 3, 10)
 NOTICE = "Dénonciation de la convention"

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 from bot.domain.models import ReportingPeriod
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import period_reports
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_visit import TYPICAL, log_visit
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 ASKED = "Indicateurs à valider"
 

@@ -12,13 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeUser
 from bot.ui.screens import trainings as screen
 from tests.cli_runner import run_cli
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_events import TITLE, create_event, invitation_of, invited
 from tests.e2e.test_notifications import outbox_settled
 from tests.e2e.test_people import open_person
-from tests.fake_bot_api import FakeUser
 
 AGNES = "Agnès · agent d'accueil"
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.permissions import LabelStatus, Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from storage import people
 from storage import visits as store
 from tests.conftest import Network, RunningBot
-from tests.fake_bot_api import FakeBotApi, FakeUser
 
 PARIS = ZoneInfo("Europe/Paris")
 TYPICAL = [

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import TOKEN, FakeBotApi
 from tests.conftest import BotProcess, Network
-from tests.fake_bot_api import TOKEN, FakeBotApi
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 SECRET = "Webhook-Secret_Kinkajou-42_long-enough"

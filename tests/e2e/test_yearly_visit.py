@@ -12,13 +12,13 @@ from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import Role
 from bot.domain.site_reviews import CHECK_KEYS, CHECKS, DraftState, Owner
 from bot.jobs import action_reminders
+from bot.sandbox.bot_api import FakeBotApi, FakeMessage, FakeUser
 from storage import hours, site_reviews
 from storage import site_reviews as store
 from tests.conftest import Network, RunningBot
 from tests.e2e.conftest import Restart
 from tests.e2e.test_network import open_site
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeMessage, FakeUser
 from tests.fuzz.harness import _DATE, FAST_OUTBOX, build_world, go, outbox_clean, say, tap
 
 IBAN = "FR14 2004 1010 0505 0001 3M02 606"

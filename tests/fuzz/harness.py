@@ -26,6 +26,7 @@ from bot.domain.opening_hours import WeeklySchedule, parse_periods
 from bot.domain.permissions import PersonStatus, Role
 from bot.domain.signals import SignalKind
 from bot.domain.site_reviews import CHECK_KEYS, DraftState, Owner
+from bot.sandbox.bot_api import FakeBotApi, FakeChat, FakeGroup, FakeMessage, FakeUser
 from bot.services import signal_notices
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import (
@@ -56,7 +57,6 @@ from storage import visits as visit_store
 from storage.db import Conn
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeChat, FakeGroup, FakeMessage, FakeUser
 
 EXAMPLES = 40  # per flow, in the default suite (about 2 s a flow)
 SOAK_EXAMPLES = 1000  # per flow, with --soak (a few minutes a flow)

@@ -30,9 +30,9 @@ import asyncio
 
 import pytest
 
+from bot.sandbox.bot_api import FakeBotApi
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi
 from tests.fuzz.harness import (
     EXAMPLES,
     FLOWS,

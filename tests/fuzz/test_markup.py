@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain.models import Partner
 from bot.domain.permissions import Role
+from bot.sandbox.bot_api import FakeBotApi, FakeUser
 from bot.ui import callbacks
 from bot.ui.callbacks import (
     ComplianceTap,
@@ -18,7 +19,6 @@ from bot.ui.callbacks import (
 )
 from tests.conftest import Network, RunningBot
 from tests.e2e.test_notifications import outbox_settled
-from tests.fake_bot_api import FakeBotApi, FakeUser
 from tests.fuzz.harness import (
     _DATE,
     _DESCRIPTION,

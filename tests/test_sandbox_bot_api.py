@@ -45,7 +45,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_bot_api import TOKEN, FakeBotApi, ProcessedUpdateTracker
+from bot.sandbox.bot_api import TOKEN, FakeBotApi, ProcessedUpdateTracker
 
 # Until the project config sets asyncio_mode = "auto".
 pytestmark = pytest.mark.asyncio
@@ -271,7 +271,7 @@ async def test_default_settle_with_running_application(fake: FakeBotApi) -> None
 async def test_default_settle_fails_when_nobody_polls(
     fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tests.fake_bot_api.SETTLE_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr("bot.sandbox.bot_api.SETTLE_TIMEOUT_SECONDS", 0.2)
     with pytest.raises(AssertionError, match="not fetched"):
         await fake.user(USER_ID).send("hello")
 

@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for end-to-end tests of the bot.
+"""An embedded Telegram Bot API: the test suite's strict fake, and the demo's chat server.
 
 Why a fake HTTP server instead of mocking ``telegram.Bot``: the bot under test keeps
 using python-telegram-bot (PTB) unmodified -- its request encoding, its error mapping
@@ -34,8 +34,6 @@ from typing import Any, NoReturn
 from aiohttp import web
 from telegram.ext import SimpleUpdateProcessor
 
-from tests.clocked_bot import REPORT_PATH
-
 __all__ = [
     "TOKEN",
     "ApiCall",
@@ -48,6 +46,10 @@ __all__ = [
 ]
 
 TOKEN = "123456789:TEST-token-not-real"
+
+#: Where a bot in another process reports each update it has handled (tests/clocked_bot.py),
+#: on this server: what `settle_reported` waits for.
+REPORT_PATH = "/__tests__/handled"
 
 #: Telegram's limits (Bot API documentation), checked so that our bugs surface in tests.
 MAX_TEXT_LENGTH = 4096
@@ -691,8 +693,8 @@ class FakeUser(FakeChat):
                         self, candidate, str(button["callback_data"])
                     )
                     return
-        for row in self.reply_keyboard or []:
-            for text in row:
+        for labels in self.reply_keyboard or []:
+            for text in labels:
                 if text.strip() == wanted:
                     await self.send(text)
                     return
