@@ -214,7 +214,7 @@ async def on_body(
     await _preview(ctx, chat_id_of(update), draft)
 
 
-@TYPED.file("broadcast_body")
+@TYPED.file("broadcast_body", allowed=ALLOWED_IN_NEWS)
 async def on_body_file(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, file: FileRef
 ) -> None:

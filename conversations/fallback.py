@@ -75,7 +75,7 @@ async def _refused_identifier(update: Update, ctx: Ctx, member: Member | None) -
     """Article 5: a text typed outside any flow that carries an identifier is deleted from
     the chat (nothing stores it, but it would stay there), and the person is told why."""
     message = update.effective_message
-    found = privacy.screen((message.text or "") if message else "")
+    found = privacy.screen(text_input.screened_text(message) if message else "")
     if message is None or found.ok:
         return False
     with contextlib.suppress(TelegramError):

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
 
 from bot.context import Ctx
@@ -66,6 +66,8 @@ class TypedSteps:
 
     texts: dict[str, Expectation] = field(default_factory=dict)
     files: dict[str, FileHandler] = field(default_factory=dict)
+    # Identifier kinds legitimate in a file step's caption, links and file name (news).
+    files_allowed: dict[str, frozenset[privacy.IdentifierKind]] = field(default_factory=dict)
     stale: tuple[type[Exception], ...] = ()
 
     def text(
@@ -85,13 +87,16 @@ class TypedSteps:
 
         return register
 
-    def file(self, kind: str) -> Callable[[FH], FH]:
+    def file(
+        self, kind: str, *, allowed: frozenset[privacy.IdentifierKind] = frozenset()
+    ) -> Callable[[FH], FH]:
         """Declares the handler of a file expected by a flow (a coordinator's own document)."""
 
         def register(handler: FH) -> FH:
             if kind in self.files:
                 raise ValueError(f"file step {kind!r} declared twice")
             self.files[kind] = self._guarded(handler)
+            self.files_allowed[kind] = allowed
             return handler
 
         return register
@@ -122,6 +127,7 @@ class TypedSteps:
                 raise ValueError(f"typed step {kind!r} declared by two flows")
             merged.texts.update(table.texts)
             merged.files.update(table.files)
+            merged.files_allowed.update(table.files_allowed)
         return merged
 
 
@@ -140,6 +146,9 @@ async def handle_file(update: Update, ctx: Ctx, member: Member) -> bool:
     message = update.effective_message
     if expected is None or handler is None or message is None:
         return False
+    allowed = _steps(ctx).files_allowed.get(expected.kind, frozenset())
+    if await _refused(ctx, message, screened_text(message), allowed):
+        return True
     if message.photo:
         ref = FileRef("photo", message.photo[-1].file_id, None, message.caption_html or None)
     elif message.document is not None:
@@ -180,16 +189,7 @@ async def handle_text(update: Update, ctx: Ctx, member: Member) -> bool:
         await send(ctx, chat_id, render("text_empty"))
         return True
     # Screened before the length check: a long text with an identifier must leave the chat too.
-    found = privacy.screen(text).found - expectation.allowed
-    if found:
-        # Too old or already gone: the refusal below still stands.
-        with contextlib.suppress(TelegramError):
-            await message.delete()
-        await send(
-            ctx,
-            chat_id,
-            privacy.ScreenResult(frozenset(found)).message() + "\n\n" + render("cancel_hint"),
-        )
+    if await _refused(ctx, message, screened_text(message), expectation.allowed):
         return True
     if len(text) > expectation.max_length:
         await send(
@@ -197,4 +197,32 @@ async def handle_text(update: Update, ctx: Ctx, member: Member) -> bool:
         )
         return True
     await expectation.handler(update, ctx, member, expected, text)
+    return True
+
+
+def screened_text(message: Message) -> str:
+    """What the privacy screen reads of a message: its text or caption, the addresses behind
+    its links (a `text_link` shows a word and hides an address, which the bot keeps with the
+    text), and a document's file name (kept with the document, shown to everyone)."""
+    parts = [message.text or message.caption or ""]
+    entities = (*message.entities, *message.caption_entities)
+    parts += [e.url for e in entities if e.type == MessageEntity.TEXT_LINK and e.url]
+    if message.document is not None and message.document.file_name:
+        # Underscores stand for spaces in file names: « né_le_12-03-1985 » reads as words.
+        parts.append(message.document.file_name.replace("_", " "))
+    return "\n".join(parts)
+
+
+async def _refused(
+    ctx: Ctx, message: Message, text: str, allowed: frozenset[privacy.IdentifierKind]
+) -> bool:
+    """Article 5: an answer carrying an identifier is deleted from the chat and refused."""
+    found = privacy.screen(text).found - allowed
+    if not found:
+        return False
+    # Too old or already gone: the refusal below still stands.
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    refusal = privacy.ScreenResult(frozenset(found)).message() + "\n\n" + render("cancel_hint")
+    await send(ctx, message.chat_id, refusal)
     return True

@@ -28,7 +28,8 @@ from bot.domain.compliance import (
     UntrainedPerson,
 )
 from bot.domain.models import Caf, Model
-from bot.domain.permissions import LabelStatus
+from bot.domain.permissions import LabelStatus, Role
+from bot.domain.secrecy import is_committed
 from storage import terminations
 from storage.db import Conn, Database, Tx
 from storage.timefmt import date_to_db, to_db
@@ -61,6 +62,7 @@ async def site_facts(
         transmissions = await _transmissions(tx, params)
         training = await _training_day(tx, params, tz)
         untrained = await _untrained(tx, params, tz)
+        uncommitted = await _uncommitted(tx, params)
         signals = await _signals(tx, params, tz)
         reviews = await _reviews(tx, params)
         plans = await _action_plans(tx, params)
@@ -87,6 +89,7 @@ async def site_facts(
                 transmissions=tuple(transmissions.get(pid, ())),
                 training_day=training.for_site(pid) if training else None,
                 untrained=tuple(untrained.get(pid, ())),
+                uncommitted=tuple(uncommitted.get(pid, ())),
                 difficulties=signals.get((pid, "difficulty"), SignalFacts()),
                 training_needs=signals.get((pid, "training"), SignalFacts()),
                 last_review=reviews.get(pid),
@@ -221,6 +224,22 @@ async def _untrained(
         found[int(r["partner_id"])].append(
             UntrainedPerson(r["display_name"], _local_day(r["since"], tz))
         )
+    return found
+
+
+async def _uncommitted(tx: Tx, params: dict[str, Any]) -> dict[int, list[str]]:
+    """Each site's active agents and managers not committed to the current statement of
+    professional secrecy (Article 5: bot/domain/secrecy.py decides who must be)."""
+    rows = await tx.fetch_all(
+        "SELECT s.partner_id, pe.display_name, pe.role, pe.secrecy_version FROM person_sites s"
+        " JOIN people pe ON pe.id = s.person_id JOIN partners p ON p.id = s.partner_id"
+        f" WHERE {_SITE} AND pe.status = 'active' ORDER BY s.partner_id, pe.display_name",
+        params,
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        if not is_committed(Role(r["role"]), r["secrecy_version"]):
+            found[int(r["partner_id"])].append(r["display_name"])
     return found
 
 

@@ -103,6 +103,7 @@ class Rule(StrEnum):
     TRAINING_NEEDS = "training_needs"
     TRAINING_DAY = "training_day"
     TRAINED = "trained"
+    SECRECY = "secrecy"
     YEARLY_VISIT = "yearly_visit"
     MISSING_POINTS = "missing_points"
     ACTION_PLAN = "action_plan"
@@ -234,6 +235,8 @@ class SiteFacts:
     transmissions: tuple[Transmission, ...] = ()  # newest first
     training_day: TrainingDayFacts | None = None
     untrained: tuple[UntrainedPerson, ...] = ()
+    # Active agents and managers not yet committed to professional secrecy (Article 5).
+    uncommitted: tuple[str, ...] = ()
     difficulties: SignalFacts = field(default_factory=SignalFacts)
     training_needs: SignalFacts = field(default_factory=SignalFacts)
     last_review: ReviewFacts | None = None
@@ -335,6 +338,7 @@ def assess(facts: SiteFacts, today: date) -> Assessment:
         _signals(Rule.TRAINING_NEEDS, facts.training_needs, today),
         _training_day(facts, today),
         _trained(facts, today),
+        _secrecy(facts),
         _yearly_visit(facts, today),
         _missing_points(facts, today),
         _action_plan(facts),
@@ -500,6 +504,18 @@ def _trained(facts: SiteFacts, today: date) -> Finding:
     if any((today - p.since).days >= UNTRAINED_GRACE_DAYS for p in facts.untrained):
         return Finding(Rule.TRAINED, Severity.WATCH, text)
     return Finding(Rule.TRAINED, Severity.OK, text)
+
+
+def _secrecy(facts: SiteFacts) -> Finding:
+    """Article 5. The bot asks them before anything else, so they cannot log a visit
+    uncommitted; but a person who never comes back stays a person of the site not committed."""
+    if not facts.uncommitted:
+        text = "Toutes les personnes du site sont engagées au secret professionnel."
+        return Finding(Rule.SECRECY, Severity.OK, text)
+    n = len(facts.uncommitted)
+    text = f"{_plural(n, 'personne', 'personnes')} pas encore engagée{'s' if n > 1 else ''}"
+    text += f" au secret professionnel (article 5) : {', '.join(facts.uncommitted)}."
+    return Finding(Rule.SECRECY, Severity.WATCH, text)
 
 
 def _yearly_visit(facts: SiteFacts, today: date) -> Finding:

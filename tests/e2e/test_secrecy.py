@@ -132,8 +132,19 @@ async def test_the_coordinator_sees_who_has_not_committed(
     assert "🔏 Nadia · agent d'accueil" in labels
     assert "Agnès · agent d'accueil" in labels  # the agent fixture, committed
     assert "1 personne pas encore engagée" in coordinator.last_message.text
+    # Caf-wide, the compliance view names them on their site's card, « à surveiller ».
+    await coordinator.send("/conformite")
+    [card] = [t for t in coordinator.last_message.labels if "Mairie de Ham" in t]
+    await coordinator.tap(card)
+    expected = "🟠 1 personne pas encore engagée au secret professionnel (article 5) : Nadia."
+    assert expected in coordinator.last_message.text
 
     await nadia.tap(COMMIT)
+    await coordinator.send("/conformite")
+    [card] = [t for t in coordinator.last_message.labels if "Mairie de Ham" in t]
+    await coordinator.tap(card)
+    assert "🟢 Toutes les personnes du site sont engagées" in coordinator.last_message.text
+    await coordinator.tap("🏢 Fiche du site")
     await coordinator.tap("⬅️ Le site")
     await coordinator.tap("👥 Personnes")
     assert "Nadia · agent d'accueil" in coordinator.last_message.labels
