@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import (
+    BotCommandScopeChat,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
@@ -21,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import Ctx
 from bot.domain.models import Member
@@ -106,7 +107,36 @@ def chat_id_of(update: Update) -> int:
     return chat.id
 
 
+COMMANDS_SET = "commands_set"  # bot_data: chat id → the command list last set there
+
+
+async def set_commands(ctx: Ctx, member: Member) -> None:
+    """Telegram's command list for this person's chat shows only what they may use."""
+    chat_id = member.person.telegram_user_id
+    if chat_id is None:
+        return
+    commands = menus.commands_for(member.actor)
+    try:
+        await ctx.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        # The command list is a convenience: the menu works without it.
+        log.warning("setMyCommands failed for a chat: %s", exc)
+        return
+    ctx.bot_data.setdefault(COMMANDS_SET, {})[chat_id] = tuple(commands)
+
+
+async def _commands_current(ctx: Ctx, member: Member) -> None:
+    """Sets the list again when what the person may do changed since it was last set
+    here: by a job (a label withdrawn on a notice's date), another instance, a restart."""
+    chat_id = member.person.telegram_user_id
+    last = ctx.bot_data.get(COMMANDS_SET, {}).get(chat_id)
+    if chat_id is not None and last != tuple(menus.commands_for(member.actor)):
+        await set_commands(ctx, member)
+
+
 async def show_menu(update: Update, ctx: Ctx, member: Member | None, text: str) -> None:
+    if member is not None:
+        await _commands_current(ctx, member)
     if member is not None and must_commit(member.actor):
         # Article 5: until they commit to secrecy, the statement stands for the whole menu.
         await send(ctx, chat_id_of(update), *secrecy_screen.statement(text))

@@ -26,8 +26,7 @@ from bot.ui.callbacks import BadCallback, NetworkTap
 from bot.ui.screens import Screen
 from bot.ui.screens import network as screen
 from bot.ui.screens.network import NetworkOp
-from conversations.common import chat_id_of, edit, guarded, open_flow, require, send
-from conversations.onboarding import set_commands
+from conversations.common import chat_id_of, edit, guarded, open_flow, require, send, set_commands
 from conversations.taps import TapTable, toast
 from conversations.text_input import TypedSteps, ask
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram import Update
 
 from bot.context import Ctx
 from bot.domain.models import Member
 from bot.services import invitations
-from bot.ui import menus
 from bot.ui.screens import onboarding as screen
-from conversations.common import current_member, guarded, show_menu
+from conversations.common import current_member, guarded, set_commands, show_menu
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +59,6 @@ async def join(update: Update, ctx: Ctx, code: str, member: Member | None) -> No
     await set_commands(ctx, joined.member)
     welcome = screen.rejoined if joined.rejoined else screen.welcome
     await show_menu(update, ctx, joined.member, welcome(joined.member))
-
-
-async def set_commands(ctx: Ctx, member: Member) -> None:
-    """Telegram's command list for this person's chat shows only what they may use."""
-    chat_id = member.person.telegram_user_id
-    if chat_id is None:
-        return
-    try:
-        await ctx.bot.set_my_commands(
-            menus.commands_for(member.actor), scope=BotCommandScopeChat(chat_id)
-        )
-    except TelegramError as exc:
-        # The command list is a convenience: the menu works without it.
-        log.warning("setMyCommands failed for a chat: %s", exc)
 
 
 @guarded

@@ -17,8 +17,7 @@ from bot.ui import menus
 from bot.ui.callbacks import SecrecyTap
 from bot.ui.screens import secrecy as screen
 from bot.ui.screens.secrecy import SecrecyOp
-from conversations.common import edit, send
-from conversations.onboarding import set_commands
+from conversations.common import edit, send, set_commands
 from conversations.taps import TapTable
 
 TAPS = TapTable(SecrecyTap, SecrecyOp)

@@ -26,8 +26,16 @@ from bot.services.network import NotTheirs
 from bot.ui import callbacks, menus
 from bot.ui.callbacks import BadCallback, WorkSiteTap
 from bot.ui.screens import work_site as screen
-from conversations.common import chat_id_of, current_member, edit, guarded, open_flow, require, send
-from conversations.onboarding import set_commands
+from conversations.common import (
+    chat_id_of,
+    current_member,
+    edit,
+    guarded,
+    open_flow,
+    require,
+    send,
+    set_commands,
+)
 
 EntryHandler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
 # The menu entries' own handlers, by key: what a chosen site goes on into (set by bot/app.py

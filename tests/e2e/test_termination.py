@@ -100,6 +100,11 @@ async def test_the_caf_gives_notice_the_manager_is_told_and_the_label_ends_on_th
         assert ["📝 Nouvelle visite"] not in (person.reply_keyboard or [])
     await fake.wait_for(lambda: "Fin de la convention" in (coordinator.last_message.text or ""))
     assert await audited(network, "termination.effective") == 1
+    # The job changed what they may do: their « / » list follows at their next menu.
+    assert "visite" in [name for name, _ in agent.commands or []]
+    await agent.send("/aide")
+    assert "visite" not in [name for name, _ in agent.commands or []]
+    assert "mesdonnees" in [name for name, _ in agent.commands or []]
     assert await audited(network, "label.changed") == 1
 
     # Run again (a redelivered job): nothing twice.
