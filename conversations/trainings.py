@@ -63,6 +63,25 @@ async def export(ctx: Ctx, member: Member, tap: FormationTap, message: Message |
     )
 
 
+@TAPS.on(FormationOp.REMOVE_ASK, needs=Action.MANAGE_NETWORK)
+async def ask_removal(ctx: Ctx, member: Member, tap: FormationTap, message: Message | None) -> None:
+    """« 🗑 <date> — <titre> » on a line recorded by hand: confirm first."""
+    found = await trainings.history(ctx.db, member, tap.person)
+    line = next((t for t in found.trainings if t.id == tap.training and t.by_hand), None)
+    if line is None:  # removed meanwhile (another tap, another coordinator): as it stands
+        zone = member.caf.zone
+        await edit(message, *screen.history(found.person, found.trainings, tap.page, zone))
+        return
+    await edit(message, *screen.confirm_removal(found.person, line, tap.page))
+
+
+@TAPS.on(FormationOp.REMOVE, needs=Action.MANAGE_NETWORK)
+async def remove(ctx: Ctx, member: Member, tap: FormationTap, message: Message | None) -> None:
+    """« 🗑 Oui, retirer »: the line is gone, the history shown again."""
+    done = await trainings.remove(ctx.db, member, tap.person, tap.training, ctx.clock.now())
+    await edit(message, *screen.removed(done.person, done.trainings, tap.page, member.caf.zone))
+
+
 @TYPED.text("training_title", max_length=TITLE_MAX)
 async def on_title(
     update: Update, ctx: Ctx, member: Member, expected: PendingInput, title: str

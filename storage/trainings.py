@@ -97,6 +97,19 @@ async def add(
     return int(new_id or 0)
 
 
+async def remove_by_hand(tx: Tx, training_id: int, person_id: int) -> Training | None:
+    """Deletes a training recorded by hand (a training day's line follows its attendance,
+    corrected on the event); None when there is no such line of this person."""
+    row = await tx.fetch_one(
+        "SELECT * FROM trainings WHERE id = :t AND person_id = :p AND event_id IS NULL",
+        {"t": training_id, "p": person_id},
+    )
+    if row is None:
+        return None
+    await tx.execute("DELETE FROM trainings WHERE id = :t", {"t": training_id})
+    return _training(row)
+
+
 async def of_person(conn: Conn, person_id: int) -> list[Training]:
     """The person's history, latest first."""
     rows = await conn.fetch_all(

@@ -90,6 +90,23 @@ async def add(
     return Added(found, closed)
 
 
+async def remove(
+    db: Database, member: Member, person_id: int, training_id: int, now: datetime
+) -> History:
+    """A training recorded by hand by mistake, taken out of the history, audited. A need
+    it closed stays closed (its note says when and why); compliance counts the person as
+    untrained again if nothing else is left. Gone already (a double tap): nothing changes."""
+    async with db.transaction() as tx:
+        person = await _person(tx, member, person_id)
+        gone = await store.remove_by_hand(tx, training_id, person.id)
+        if gone is not None:
+            details = {"person": person.id, "on": gone.on_date.isoformat()}
+            await audit.record(
+                tx, member, "training.removed", now, ("training", gone.id), details=details
+            )
+        return History(person, await store.of_person(tx, person.id))
+
+
 async def on_attendance(
     tx: Tx, member: Member, event: Event, person_id: int, attended: bool | None, now: datetime
 ) -> None:

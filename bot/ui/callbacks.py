@@ -395,6 +395,7 @@ class FormationTap(Callback):
     op: str
     person: int
     page: int
+    training: int = 0  # the line removed (`ask_rm`, `rm`); 0 otherwise
 
 
 @register

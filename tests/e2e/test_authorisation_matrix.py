@@ -784,7 +784,7 @@ TAPS.update(
             this_caf_coordinators,
             lambda w, op=op: callbacks.FormationTap(op, w.person_ids["agent"], 0),
         )
-        for op in ("list", "add", "export")
+        for op in ("list", "add", "export", "ask_rm", "rm")
     }
 )
 # termination.TAPS: a site's convention, its coordinators (the Caf) and its managers (the

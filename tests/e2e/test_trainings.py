@@ -107,6 +107,35 @@ async def test_a_training_added_by_hand_closes_the_need_and_is_audited(
     await outbox_settled(network)
 
 
+async def test_a_training_typed_by_mistake_is_removed_after_confirmation(
+    bot: RunningBot, network: Network, agent: FakeUser, coordinator: FakeUser
+) -> None:
+    await open_formations(coordinator)
+    await coordinator.tap(screen.ADD)
+    await coordinator.send("Formation annulée")
+    await coordinator.send("hier")
+    line = "🗑 25/11/2026 — Formation annulée"
+    assert line in coordinator.last_message.labels
+    await coordinator.tap(line)
+    assert "Retirer cette formation" in coordinator.last_message.text
+    await coordinator.tap(screen.KEEP)  # changed their mind: nothing removed
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM trainings") == 1
+    await coordinator.tap(line)
+    confirm = coordinator.last_message
+    [data] = [d for row in confirm.inline_buttons for label, d in row if label == screen.REMOVE]
+    await coordinator.tap(screen.REMOVE, confirm)
+    assert screen.REMOVED in coordinator.last_message.text
+    assert "Aucune formation enregistrée" in coordinator.last_message.text
+    assert await network.db.fetch_value("SELECT COUNT(*) FROM trainings") == 0
+    await coordinator.tap_data(data, confirm)  # a double tap: nothing more, no error
+    removed = await network.db.fetch_value(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'training.removed'"
+    )
+    assert removed == 1
+    # The need it closed stays closed: its note tells the story.
+    assert (await need(network))[0] == "resolved"
+
+
 async def test_compliance_lists_a_site_whose_agent_was_never_trained(
     bot: RunningBot, network: Network, agent: FakeUser, coordinator: FakeUser
 ) -> None:

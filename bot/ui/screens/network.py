@@ -133,6 +133,7 @@ ACTION_NAMES = {
     "event.cancelled": "événement annulé",
     "event.attendance": "présence notée",
     "training.recorded": "formation enregistrée",
+    "training.removed": "formation saisie retirée",
     "training.exported": "formations exportées",
     "document.added": "document ajouté",
     "document.moved": "document déplacé",

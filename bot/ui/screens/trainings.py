@@ -27,18 +27,32 @@ TRAIN_FIRST = (
 )
 RECORDED = "✅ Formation enregistrée."
 EXPORT = "📤 Exporter les formations de la Caf"
+REMOVE = "🗑 Oui, retirer"
+KEEP = "⬅️ Non, garder"
+REMOVED = "🗑 Formation retirée."
+# A remove button shows the line's date and the start of its title, within Telegram's width.
+REMOVE_TITLE_CHARS = 28
 
 
 class FormationOp(StrEnum):
     LIST = "list"  # page: the page of the history
     ADD = "add"
     EXPORT = "export"  # the whole Caf's records, as a CSV file
+    REMOVE_ASK = "ask_rm"  # training: a line recorded by hand, to confirm its removal
+    REMOVE = "rm"  # training: removed, confirmed
 
 
-def _button(label: str, op: FormationOp, person_id: int, page: int = 0) -> InlineKeyboardButton:
+def _button(
+    label: str, op: FormationOp, person_id: int, page: int = 0, training: int = 0
+) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        label, callback_data=callbacks.encode(FormationTap(op, person_id, page))
+        label, callback_data=callbacks.encode(FormationTap(op, person_id, page, training))
     )
+
+
+def _line(t: Training) -> str:
+    title = t.title if len(t.title) <= REMOVE_TITLE_CHARS else t.title[:REMOVE_TITLE_CHARS] + "…"
+    return f"{t.on_date:%d/%m/%Y} — {title}"
 
 
 def formations_button(person_id: int) -> InlineKeyboardButton:
@@ -64,11 +78,30 @@ def history(
     pager = pager_row(shown, lambda label, n: _button(label, FormationOp.LIST, person.id, n))
     if pager:
         rows.append(pager)
+    # Lines typed by hand can be taken back (a training day's follow its attendance).
+    for t in shown.items:
+        if t.by_hand:
+            label = f"🗑 {_line(t)}"
+            rows.append([_button(label, FormationOp.REMOVE_ASK, person.id, shown.number, t.id)])
     rows.append([_button(ADD, FormationOp.ADD, person.id)])
     rows.append([_button(EXPORT, FormationOp.EXPORT, person.id)])
     back = NetworkTap("person", person.id, 0)
     rows.append([InlineKeyboardButton(BACK, callback_data=callbacks.encode(back))])
     return (f"{above}\n\n{text}" if above else text), InlineKeyboardMarkup(rows)
+
+
+def confirm_removal(person: Person, training: Training, page: int) -> Screen:
+    """« Retirer … ? » before a line recorded by hand is taken out of the history."""
+    text = render("training_remove", person=person, line=_line(training))
+    rows = [
+        [_button(REMOVE, FormationOp.REMOVE, person.id, page, training.id)],
+        [_button(KEEP, FormationOp.LIST, person.id, page)],
+    ]
+    return text, InlineKeyboardMarkup(rows)
+
+
+def removed(person: Person, trainings: Sequence[Training], page: int, tz: ZoneInfo) -> Screen:
+    return history(person, trainings, page, tz, above=REMOVED)
 
 
 def ask_title(person: Person) -> str:
