@@ -108,6 +108,32 @@ def build_parser() -> Parser:
         help="recevoir les mises à jour par webhook (WEBHOOK_URL, WEBHOOK_SECRET)",
     )
 
+    demo = commands.add_parser(
+        "demo",
+        help="essayer le bot dans un navigateur, sans Telegram ni jeton (données fictives)",
+        description=(
+            "Le bot entier dans un navigateur : un réseau de démonstration (une Caf, ses sites, "
+            "ses personnes, trois mois de visites) et la conversation Telegram de chacune. "
+            "Ni jeton, ni .env, ni Telegram : tout reste sur cette machine, dans une base à part "
+            "(--data-dir). Ctrl-C arrête la démo."
+        ),
+    )
+    demo.add_argument("--port", type=int, default=8080, help="port de la page (défaut 8080)")
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="adresse d'écoute (défaut 127.0.0.1 : cette machine seulement)",
+    )
+    demo.add_argument(
+        "--reset", action="store_true", help="repartir d'un réseau de démonstration neuf"
+    )
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("demo-data"),
+        help="dossier de la base de la démo (défaut : demo-data)",
+    )
+
     commands.add_parser("migrate", help="créer ou mettre à jour la base de données")
 
     backup = commands.add_parser("backup", help="copie cohérente de la base, même en service")
@@ -321,6 +347,10 @@ def main(
     its environment holds."""
     clock = clock or SystemClock()
     args = build_parser().parse_args(argv)
+    if args.command == "demo":  # its own settings: no token, no .env, never DATABASE_PATH
+        from bot.sandbox import demo
+
+        return demo.run(host=args.host, port=args.port, reset=args.reset, data_dir=args.data_dir)
     try:
         settings = load_settings()
         secrets = (

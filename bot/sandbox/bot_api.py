@@ -13,6 +13,11 @@ blocked users): a bug that Telegram would reject in production must fail the tes
 
 The server runs in the current asyncio event loop (aiohttp), binds 127.0.0.1 on a free
 port and never talks to the internet.
+
+The demo (``python -m bot demo``, bot/sandbox/demo.py) follows the chats through
+:meth:`FakeBotApi.listen` (one event dict per change a person would see, in the shape of
+bot/sandbox/web.py's contract) and acts as the people with ``send(..., wait=False)`` and
+``tap_data(..., wait=False)``: nobody waits for the bot there, the page is told live.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import contextlib
 import inspect
 import itertools
 import json
+import logging
 import mimetypes
 import random
 import re
@@ -46,6 +52,15 @@ __all__ = [
 ]
 
 TOKEN = "123456789:TEST-token-not-real"
+
+log = logging.getLogger(__name__)
+
+#: Where the demo's web server serves a file the bot sent (bot/sandbox/web.py).
+FILES_URL = "/files/"
+
+#: A change in a chat, as the demo's page receives it (see :meth:`FakeBotApi.listen`).
+Event = dict[str, Any]
+Listener = Callable[[Event], None]
 
 #: Where a bot in another process reports each update it has handled (tests/clocked_bot.py),
 #: on this server: what `settle_reported` waits for.
@@ -464,6 +479,39 @@ class FakeMessage:
         """Flattened labels of the inline keyboard, handy for ``assert "Oui" in m.labels``."""
         return [label for row in self.inline_buttons for label, _ in row]
 
+    def view(self) -> dict[str, Any]:
+        """The message as the demo's page draws it: plain text and Telegram's entities (never
+        HTML), its inline keyboard, and the address of its photo or document."""
+        has_text = self.kind == "text"
+        photo = document = None
+        if self.file_id is not None and self.kind == "photo":
+            photo = {"url": FILES_URL + self.file_id}
+        elif self.file_id is not None:
+            described = self.media.get(self.kind)
+            mime = described.get("mime_type") if isinstance(described, dict) else None
+            document = {
+                "url": FILES_URL + self.file_id,
+                "name": self.document_name or self.kind,
+                "mime_type": mime or "application/octet-stream",
+            }
+        keyboard = [
+            [view for view in map(_button_view, row) if view is not None]
+            for row in _inline_rows(self.reply_markup)
+        ]
+        return {
+            "message_id": self.message_id,
+            "from": "bot" if self.from_bot else "user",
+            "date": self.date,
+            "text": self.text if has_text else None,
+            "entities": [dict(e) for e in self.entities] if has_text else [],
+            "caption": None if has_text else self.text,
+            "caption_entities": [] if has_text else [dict(e) for e in self.entities],
+            "photo": photo,
+            "document": document,
+            "inline_keyboard": [row for row in keyboard if row] or None,
+            "edited": self.edits > 0,
+        }
+
 
 def _inline_rows(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
     """The button rows of an inline keyboard markup, [] for anything else."""
@@ -474,6 +522,15 @@ def _inline_rows(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
         for row in markup["inline_keyboard"]
         if isinstance(row, list)
     ]
+
+
+def _button_view(button: dict[str, Any]) -> dict[str, str] | None:
+    """An inline button for the demo's page: its label and its callback_data or url (the
+    bot uses no other kind: another is left out)."""
+    for key in ("callback_data", "url"):
+        if key in button:
+            return {"text": str(button.get("text", "")), key: str(button[key])}
+    return None
 
 
 def _button_value(button: dict[str, Any]) -> str:
@@ -536,6 +593,8 @@ class _StoredFile:
     unique_id: str
     name: str
     data: bytes
+    #: "photo", "document"…: what the bot (or the user) sent it as.
+    kind: str = "document"
 
 
 # ----------------------------------------------------------------------------- chats
@@ -586,6 +645,24 @@ class FakeChat:
         """Messages of this chat deleted by the bot, in order."""
         return [m for m in self._messages if m.deleted]
 
+    @property
+    def last_message_id(self) -> int:
+        """The highest message id this chat has given (0 before the first message)."""
+        return self._last_message_id
+
+    def continue_after(self, message_id: int) -> None:
+        """Number the next messages after `message_id`: a chat carried on from an earlier
+        run, whose old ids a bot may still hold, never gets an old id again (Telegram never
+        reuses one)."""
+        self._last_message_id = max(self._last_message_id, message_id)
+
+    def message(self, message_id: int) -> FakeMessage | None:
+        """The message with this id if it is still there (not deleted), else None."""
+        for message in self._messages:
+            if message.message_id == message_id and not message.deleted:
+                return message
+        return None
+
 
 class FakeUser(FakeChat):
     """A Telegram user talking to the bot in a private chat (chat_id == user_id)."""
@@ -624,13 +701,16 @@ class FakeUser(FakeChat):
 
     # ---- actions (each produces one update and then waits for the bot to settle)
 
-    async def send(self, text: str, entities: list[dict[str, Any]] | None = None) -> FakeMessage:
+    async def send(
+        self, text: str, entities: list[dict[str, Any]] | None = None, *, wait: bool = True
+    ) -> FakeMessage:
         """Send a private text message; a leading "/command" gets its bot_command entity.
 
         ``entities`` are the user's own formatting (bold, links…), UTF-16 offsets.
+        ``wait=False`` returns once the update is queued, without waiting for the bot.
         """
         return await self._server._user_message(
-            self, self, kind="text", text=text, entities=entities
+            self, self, kind="text", text=text, entities=entities, wait=wait
         )
 
     async def send_photo(self, caption: str | None = None) -> FakeMessage:
@@ -705,10 +785,15 @@ class FakeUser(FakeChat):
             f"(text {last.text if last else None!r}), reply keyboard {self.reply_keyboard}"
         )
 
-    async def tap_data(self, data: str, message: FakeMessage | None = None) -> None:
-        """Send a raw callback query with arbitrary (forged or stale) data."""
+    async def tap_data(
+        self, data: str, message: FakeMessage | None = None, *, wait: bool = True
+    ) -> None:
+        """Send a raw callback query with arbitrary (forged or stale) data.
+
+        ``wait=False`` returns once the update is queued, without waiting for the bot.
+        """
         target = message if message is not None else self.last_message
-        await self._server._callback_query(self, target, data)
+        await self._server._callback_query(self, target, data, wait=wait)
 
     def block(self) -> None:
         """The user blocks the bot: every send to this chat now answers 403."""
@@ -836,6 +921,9 @@ class FakeBotApi:
         self._files: dict[str, _StoredFile] = {}
         self._file_counter = itertools.count(1)
         self._webhook_url = ""
+        self._listeners: list[Listener] = []
+        #: The « / » list each private chat was last told about (for "commands" events).
+        self._shown_commands: dict[int, list[tuple[str, str]]] = {}
 
         self._handlers: dict[str, tuple[str, Handler]] = {}
         self._register_handlers()
@@ -911,6 +999,11 @@ class FakeBotApi:
         if not isinstance(chat, FakeUser):
             raise AssertionError(f"chat {user_id} is a group, not a user")
         return chat
+
+    def private_chat(self, user_id: int) -> FakeUser | None:
+        """The user with this id if they exist already (unlike :meth:`user`, creates nobody)."""
+        chat = self._chats.get(user_id)
+        return chat if isinstance(chat, FakeUser) else None
 
     def group(self, chat_id: int, title: str = "Groupe") -> FakeGroup:
         """The group with this id (created on first use, the bot being a member)."""
@@ -1020,6 +1113,107 @@ class FakeBotApi:
                 )
             await asyncio.sleep(0.01)
 
+    # ------------------------------------------------------- following (the demo)
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` at each change a person would see in a chat; returns the
+        function that stops it.
+
+        Events (bot/sandbox/web.py sends them on as they are): ``message`` (a new message
+        of the bot or of the person, with :meth:`FakeMessage.view`), ``edit``, ``delete``,
+        ``keyboard`` (the reply keyboard shown, replaced or removed), ``toast`` (an
+        answerCallbackQuery with a text) and ``commands`` (the chat's « / » list changed).
+        The listener is called synchronously, while the Bot API call is served: it must
+        not block.
+        """
+        self._listeners.append(listener)
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return stop
+
+    def chat_commands(self, chat_id: int) -> list[tuple[str, str]]:
+        """The « / » list a person sees in their private chat, resolved like Telegram: the
+        chat's own list, else the one for all private chats, else the default; [] if none."""
+        scopes: list[dict[str, Any] | None] = [
+            {"type": "chat", "chat_id": chat_id},
+            {"type": "all_private_chats"},
+            None,
+        ]
+        for scope in scopes:
+            found = self.commands(scope)
+            if found is not None:
+                return list(found)
+        return []
+
+    def file(self, file_id: str) -> _StoredFile | None:
+        """A file the bot sent (or a user "sent"), by its file_id; None if unknown."""
+        return self._files.get(file_id)
+
+    def forget_chats(self) -> None:
+        """Start over (the demo's reset): every chat, message, file, command list, callback
+        query and pending update is forgotten. Stop the bot first."""
+        self._chats.clear()
+        self._updates.clear()
+        self._callback_queries.clear()
+        self._callback_answers.clear()
+        self._commands.clear()
+        self._shown_commands.clear()
+        self._files.clear()
+        self.calls.clear()
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # one broken page must not break the bot's API calls
+                log.exception("a listener of the fake Bot API failed")
+
+    def _emit_new(self, chat: FakeChat, message: FakeMessage) -> None:
+        if not self._listeners:
+            return
+        self._emit({"type": "message", "chat_id": chat.chat_id, "message": message.view()})
+        markup = message.reply_markup or {}
+        if (
+            message.from_bot
+            and isinstance(chat, FakeUser)
+            and ("keyboard" in markup or markup.get("remove_keyboard"))
+        ):
+            self._emit(
+                {"type": "keyboard", "chat_id": chat.chat_id, "keyboard": chat.reply_keyboard}
+            )
+
+    def _emit_edit(self, message: FakeMessage) -> None:
+        if self._listeners:
+            self._emit({"type": "edit", "chat_id": message.chat_id, "message": message.view()})
+
+    def _emit_delete(self, message: FakeMessage) -> None:
+        if self._listeners:
+            self._emit(
+                {"type": "delete", "chat_id": message.chat_id, "message_id": message.message_id}
+            )
+
+    def _emit_commands(self) -> None:
+        """A command list changed: tell each private chat whose « / » list is now different."""
+        if not self._listeners:
+            return
+        for chat in list(self._chats.values()):
+            if not isinstance(chat, FakeUser):
+                continue
+            shown = self.chat_commands(chat.chat_id)
+            if self._shown_commands.get(chat.chat_id) == shown:
+                continue
+            self._shown_commands[chat.chat_id] = shown
+            self._emit(
+                {
+                    "type": "commands",
+                    "chat_id": chat.chat_id,
+                    "commands": [{"command": c, "description": d} for c, d in shown],
+                }
+            )
+
     # -------------------------------------------------------------- updates
 
     def _wake_pollers(self) -> None:
@@ -1032,10 +1226,11 @@ class FakeBotApi:
         self._wake_pollers()
         return update_id
 
-    async def _deliver(self, body: dict[str, Any]) -> None:
-        """Queue an update for the bot, then wait until the bot has dealt with it."""
+    async def _deliver(self, body: dict[str, Any], *, wait: bool = True) -> None:
+        """Queue an update for the bot, then (``wait``) wait until the bot has dealt with it."""
         update_id = self._enqueue(body)
-        await (self.settle or self._default_settle)(update_id)
+        if wait:
+            await (self.settle or self._default_settle)(update_id)
 
     async def settle_reported(self, update_id: int) -> None:
         """Exact settle for a bot in another process that reports each update it has handled
@@ -1120,6 +1315,7 @@ class FakeBotApi:
             media=media or {},
         )
         chat._messages.append(message)
+        self._emit_new(chat, message)
         return message
 
     async def _user_message(
@@ -1132,6 +1328,7 @@ class FakeBotApi:
         media: dict[str, Any] | None = None,
         stored: _StoredFile | None = None,
         entities: list[dict[str, Any]] | None = None,
+        wait: bool = True,
     ) -> FakeMessage:
         entities = list(entities or [])
         if kind == "text" and text is not None:
@@ -1150,7 +1347,7 @@ class FakeBotApi:
             media=media,
             stored=stored,
         )
-        await self._deliver({"message": self._message_dict(message)})
+        await self._deliver({"message": self._message_dict(message)}, wait=wait)
         return message
 
     async def _user_media(
@@ -1166,7 +1363,7 @@ class FakeBotApi:
             data = (
                 b"%PDF-1.4\n% fake\n%%EOF\n" if name.endswith(".pdf") else f"fake {kind}".encode()
             )
-        stored = self._store_file(name, data)
+        stored = self._store_file(name, data, kind)
         return await self._user_message(
             chat,
             user,
@@ -1176,7 +1373,9 @@ class FakeBotApi:
             stored=stored,
         )
 
-    async def _callback_query(self, user: FakeUser, message: FakeMessage, data: str) -> None:
+    async def _callback_query(
+        self, user: FakeUser, message: FakeMessage, data: str, *, wait: bool = True
+    ) -> None:
         query_id = f"{user.user_id}{next(self._query_ids):08d}"
         self._callback_queries[query_id] = _CallbackQuery(user.user_id)
         await self._deliver(
@@ -1188,7 +1387,8 @@ class FakeBotApi:
                     "chat_instance": f"ci{message.chat_id}",
                     "data": data,
                 }
-            }
+            },
+            wait=wait,
         )
 
     def _message_dict(self, message: FakeMessage) -> dict[str, Any]:
@@ -1218,9 +1418,9 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ files
 
-    def _store_file(self, name: str, data: bytes) -> _StoredFile:
+    def _store_file(self, name: str, data: bytes, kind: str = "document") -> _StoredFile:
         number = next(self._file_counter)
-        stored = _StoredFile(f"FAKEFILE{number:06d}", f"U{number:06d}", name, data)
+        stored = _StoredFile(f"FAKEFILE{number:06d}", f"U{number:06d}", name, data, kind)
         self._files[stored.file_id] = stored
         return stored
 
@@ -1623,6 +1823,7 @@ class FakeBotApi:
             message.reply_markup = new_inline
         message.edits += 1
         message.edit_date = int(time.time())
+        self._emit_edit(message)
         return self._message_dict(message)
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
@@ -1658,11 +1859,23 @@ class FakeBotApi:
             raise _bad_request(_QUERY_INVALID)
         query.answered = True
         self._callback_answers.setdefault(query.user_id, []).append(dict(params))
+        text = params.get("text")
+        if text and self._listeners:
+            self._emit(
+                {
+                    "type": "toast",
+                    "chat_id": query.user_id,
+                    "text": str(text),
+                    "show_alert": params.get("show_alert") in (True, "true", "True"),
+                }
+            )
         return True
 
     async def _delete_message(self, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
-        self._message(chat, params, "message to delete not found").deleted = True
+        message = self._message(chat, params, "message to delete not found")
+        message.deleted = True
+        self._emit_delete(message)
         return True
 
     async def _delete_messages(self, params: dict[str, Any]) -> Any:
@@ -1671,8 +1884,9 @@ class FakeBotApi:
         if not isinstance(ids, list) or not ids:
             raise _bad_request("message identifiers are not specified")
         for message in chat._messages:
-            if message.message_id in ids:
+            if message.message_id in ids and not message.deleted:
                 message.deleted = True
+                self._emit_delete(message)
         return True
 
     async def _send_chat_action(self, params: dict[str, Any]) -> Any:
@@ -1695,6 +1909,7 @@ class FakeBotApi:
             parsed.append((name, description))
         self._check_scope_chat(params.get("scope"))
         self._commands[self._scope_key(params.get("scope"), params.get("language_code"))] = parsed
+        self._emit_commands()
         return True
 
     def _check_scope_chat(self, scope: Any) -> None:
@@ -1703,6 +1918,7 @@ class FakeBotApi:
 
     async def _delete_my_commands(self, params: dict[str, Any]) -> Any:
         self._commands.pop(self._scope_key(params.get("scope"), params.get("language_code")), None)
+        self._emit_commands()
         return True
 
     async def _get_my_commands(self, params: dict[str, Any]) -> Any:
@@ -1772,11 +1988,11 @@ class FakeBotApi:
             if isinstance(source, str) and source.startswith("attach://"):
                 source = params.get(source.removeprefix("attach://"))
             if isinstance(source, tuple):
-                stored = self._store_file(str(source[0]), bytes(source[1]))
+                stored = self._store_file(str(source[0]), bytes(source[1]), kind)
             elif isinstance(source, str) and source in self._files:
                 stored = self._files[source]
             elif isinstance(source, str) and source.startswith(("http://", "https://")):
-                stored = self._store_file(source.rsplit("/", 1)[-1] or kind, b"")
+                stored = self._store_file(source.rsplit("/", 1)[-1] or kind, b"", kind)
             elif source is None or source == "":
                 raise _bad_request(f"there is no {kind} in the request")
             else:
