@@ -107,9 +107,11 @@ class ScreenResult:
         else:
             listed = ", ".join(labels[:-1]) + " et " + labels[-1]
             these = "ces informations"
+        # Every caller deletes the text from the chat: the person must know it is gone.
         return (
-            f"Ce texte semble contenir {listed}. Pour protéger les usagers "
-            f"(article 5 de la convention), reformulez-le sans {these}."
+            f"Ce texte semble contenir {listed}. Il a été retiré de la conversation et rien "
+            f"n'en est gardé : pour protéger les usagers (article 5 de la convention), "
+            f"reformulez-le sans {these}."
         )
 
 

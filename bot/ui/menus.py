@@ -174,7 +174,7 @@ ENTRIES: tuple[MenuEntry, ...] = (
         "vous travaillez sur plusieurs sites : dire où vous êtes maintenant (l'assistant vous"
         " le demande aussi chaque jour).",
     ),
-    MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Aide", "cette aide."),
+    MenuEntry("help", "❓ Aide", Action.HELP, "aide", "Ce que chaque bouton permet", "cette aide."),
 )
 MENU_PLACEHOLDER = "Choisissez dans le menu"
 SUSPENDED_PLACEHOLDER = "🟠 Label suspendu (examen en cours) · choisissez"

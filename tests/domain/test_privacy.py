@@ -144,16 +144,17 @@ def test_message_for_two_kinds_matches_the_wording() -> None:
     assert not result.ok
     assert result.message() == (
         "Ce texte semble contenir un numéro de téléphone et une adresse e-mail. "
-        "Pour protéger les usagers (article 5 de la convention), reformulez-le sans "
-        "ces informations."
+        "Il a été retiré de la conversation et rien n'en est gardé : pour protéger les "
+        "usagers (article 5 de la convention), reformulez-le sans ces informations."
     )
 
 
 def test_message_for_one_kind_is_singular() -> None:
     message = screen("numéro allocataire 1234567").message()
     assert message == (
-        "Ce texte semble contenir un numéro allocataire Caf. Pour protéger les usagers "
-        "(article 5 de la convention), reformulez-le sans cette information."
+        "Ce texte semble contenir un numéro allocataire Caf. Il a été retiré de la "
+        "conversation et rien n'en est gardé : pour protéger les usagers (article 5 de la "
+        "convention), reformulez-le sans cette information."
     )
 
 
