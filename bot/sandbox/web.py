@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from aiohttp import WSCloseCode, web
 
 from bot.sandbox.bot_api import MAX_TEXT_LENGTH, Event, FakeBotApi, FakeUser
+from bot.sandbox.seed import TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class Backend(Protocol):
     fake: FakeBotApi
 
     def people(self) -> dict[str, Any]:
-        """``{"caf": name, "people": [Person, …]}`` as GET /api/people answers it."""
+        """``{"caf": name, "people": [Person, …]}`` as GET /api/people answers it (with
+        ``"timezone"``, the Caf's zone, when the backend knows it)."""
         ...
 
     async def reset(self) -> None:
@@ -233,7 +235,9 @@ async def _static(request: web.Request) -> web.StreamResponse:
 
 
 async def _people(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[BACKEND].people())
+    # The page shows each message's hour in the Caf's zone, as the bot's texts do, whatever
+    # the browser's zone: the demo's Caf is seeded in TIMEZONE (bot/sandbox/seed.py).
+    return web.json_response({"timezone": TIMEZONE, **request.app[BACKEND].people()})
 
 
 def _person(request: web.Request) -> FakeUser:

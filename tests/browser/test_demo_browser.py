@@ -21,8 +21,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -34,6 +36,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bot.sandbox.seed import TIMEZONE as DEMO_ZONE
 from tests.e2e.test_visit import TYPICAL
 
 pytestmark = pytest.mark.browser
@@ -159,8 +162,8 @@ def browser(chromium: tuple[Path, Path], tmp_path: Path) -> Iterator[Browser]:
         },
     )
     # A driver path given to Service: Selenium Manager is never run, nothing is downloaded.
-    # The Caf's zone, so that the hours the page shows match the bot's texts.
-    service = Service(str(driver_path), env={**os.environ, "TZ": "Europe/Paris"})
+    # The browser is in UTC, not the Caf's zone: the page must show the Caf's hours anyway.
+    service = Service(str(driver_path), env={**os.environ, "TZ": "UTC"})
     driver = webdriver.Chrome(service=service, options=options)
     try:
         driver.execute_cdp_cmd(
@@ -222,6 +225,13 @@ class Browser:
                 By.CSS_SELECTOR, f'.chat[data-chat-id="{person.id}"]:not(.loading)'
             ),
             f"the chat of {person}",
+        )
+
+    def close_chat(self, person: Person) -> None:
+        self.chat(person).find_element(By.CSS_SELECTOR, "button.chat-close").click()
+        self.wait(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, f'.chat[data-chat-id="{person.id}"]'),
+            f"the chat of {person} closed",
         )
 
     def open_chats(self) -> list[int]:
@@ -332,6 +342,16 @@ def test_the_demo_works_in_a_real_browser(demo: Demo, browser: Browser) -> None:
     browser.open_chat(manager)
     browser.press(manager, "📈 Indicateurs")
     before = visits_shown(browser.bot_text(manager, "Visites :"))
+    # …every hour shown in the Caf's zone, as the bot's texts give them (the browser: UTC).
+    paris = ZoneInfo(DEMO_ZONE)
+    hours = browser.script(
+        "return Array.from(arguments[0].querySelectorAll('time'), "
+        "t => [t.textContent, t.dateTime])",
+        browser.chat(manager),
+    )
+    assert hours
+    for shown, stamp in hours:
+        assert shown == datetime.fromisoformat(stamp).astimezone(paris).strftime("%H:%M")
 
     # …an agent of the same site, open beside, logs a typical visit: 8 taps of buttons…
     browser.open_chat(agent)
@@ -355,6 +375,11 @@ def test_the_demo_works_in_a_real_browser(demo: Demo, browser: Browser) -> None:
         ),
         "a chart loaded",
     )
+    # A chart's small print: a click shows it full size over the page, Escape closes it.
+    browser.chat(manager).find_elements(By.CSS_SELECTOR, "img.photo")[-1].click()
+    browser.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".photo-overlay img"), "the chart big")
+    browser.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    browser.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, ".photo-overlay"), "it closed")
     browser.tap(manager, "📥 Excel")
     download = browser.wait(
         lambda _: browser.chat(manager).find_element(
@@ -381,9 +406,17 @@ def test_the_demo_works_in_a_real_browser(demo: Demo, browser: Browser) -> None:
     rows = [tuple(row[:2]) for row in site_sheet.iter_rows(values_only=True)]
     assert ("Visites", before + 1) in rows
 
-    # The manager declares a closure; the coordinator, open beside, sees it arrive.
+    # The manager declares a closure; the coordinator, open beside, sees it arrive. Her chat
+    # takes the place of the one used least recently (the agent's), on the same side, saying so.
     browser.open_chat(coordinator)
     assert browser.open_chats() == [manager.id, coordinator.id]
+    browser.wait(
+        lambda _: any(
+            "fermée" in toast.text
+            for toast in browser.chat(coordinator).find_elements(By.CSS_SELECTOR, ".toast")
+        ),
+        "a word on the chat closed",
+    )
     mark = browser.last_id(coordinator)
     browser.press(manager, "🕘 Horaires et fermetures")
     for label in ("➕ Fermeture exceptionnelle", "▶️", "10", "12"):
@@ -394,6 +427,7 @@ def test_the_demo_works_in_a_real_browser(demo: Demo, browser: Browser) -> None:
     browser.bot_text(coordinator, "🚪", after=mark)
 
     # What people type reaches others' chats as plain text: nothing in it runs.
+    browser.close_chat(manager)
     browser.open_chat(agent)
     assert browser.open_chats() == [coordinator.id, agent.id]
     mark = browser.last_id(coordinator)

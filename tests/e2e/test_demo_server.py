@@ -317,6 +317,7 @@ async def _through_the_contract(page: Page) -> None:
     network = await page.get("/api/people")
     roles = [person["role"] for person in network["people"]]
     assert roles == sorted(roles, key=["coordinator", "manager", "agent"].index)
+    assert network["timezone"] == "Europe/Paris"  # the page shows hours in the Caf's zone
     if REAL_SEED:
         assert network["caf"] == "Caf de la Somme (démo)"
         assert roles.count("agent") == 4 and roles.count("manager") == 2

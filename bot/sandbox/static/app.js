@@ -7,14 +7,15 @@
 
 (() => {
   const MAX_TEXT = 4096;
-  const TOAST_MS = 2000;
+  const TOAST_MS = 1600; // a toast stays this long, a little more for a long one (toastMs)
   const TAP_PENDING_MS = 5000;
   const NARROW = window.matchMedia("(max-width: 600px)");
 
   const state = {
     people: [],
     byId: new Map(),
-    chats: new Map(), // person id -> chat view, in opening order
+    chats: new Map(), // person id -> chat view, in the order shown (left to right)
+    used: 0, // clock of use: each chat's lastUsed says which one to replace first
     unread: new Map(),
     socket: null,
     retries: 0,
@@ -104,8 +105,29 @@
     return [person.role_label, person.site].filter(Boolean).join(" · ");
   }
 
-  const timeFormat = new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit" });
-  const dateTimeFormat = new Intl.DateTimeFormat("fr-FR", { dateStyle: "full", timeStyle: "short" });
+  // Hours are shown in the Caf's zone (GET /api/people), as the bot's texts give them,
+  // whatever the browser's zone; the browser's own zone only if the server names none.
+  let timeFormat = null;
+  let dateTimeFormat = null;
+
+  function setTimeZone(zone) {
+    const options = {};
+    if (typeof zone === "string" && zone) {
+      try {
+        new Intl.DateTimeFormat("fr-FR", { timeZone: zone });
+        options.timeZone = zone;
+      } catch (_) {
+        /* unknown to this browser: its own zone */
+      }
+    }
+    timeFormat = new Intl.DateTimeFormat("fr-FR", { ...options, hour: "2-digit", minute: "2-digit" });
+    dateTimeFormat = new Intl.DateTimeFormat("fr-FR", {
+      ...options,
+      dateStyle: "full",
+      timeStyle: "short",
+    });
+  }
+  setTimeZone(null);
 
   // ------------------------------------------------------------- text + entities → DOM
   function entityNode(entity, text, chat) {
@@ -256,6 +278,13 @@
       img.src = photo;
       img.alt = "Image envoyée par l’assistant";
       img.addEventListener("load", () => chat.keepAtBottom());
+      frame.title = "Agrandir";
+      frame.addEventListener("click", (event) => {
+        // A plain click enlarges it in the page; a middle or modified click opens a tab.
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+        event.preventDefault();
+        showPhoto(photo, img.alt);
+      });
       frame.appendChild(img);
       bubble.appendChild(frame);
       bubble.classList.add("has-photo");
@@ -298,6 +327,8 @@
     bubble.appendChild(meta);
 
     if (Array.isArray(message.inline_keyboard) && message.inline_keyboard.length) {
+      // As wide as a message may be, so that its buttons have room for their words.
+      root.classList.add("has-keyboard");
       root.appendChild(renderInlineKeyboard(chat, message));
     }
     return root;
@@ -332,6 +363,50 @@
     return keyboard;
   }
 
+  // ------------------------------------------------------------- a photo, full size
+  // A chart's small print is readable only at its own size: a click shows it over the page;
+  // Échap, a click or the × closes it.
+  let photoOverlay = null;
+
+  function closePhoto() {
+    if (!photoOverlay) return;
+    const { node, back } = photoOverlay;
+    photoOverlay = null;
+    node.remove();
+    document.removeEventListener("keydown", onPhotoKey, true);
+    if (back && document.contains(back)) back.focus();
+  }
+
+  function onPhotoKey(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closePhoto();
+    }
+  }
+
+  function showPhoto(src, alt) {
+    closePhoto();
+    const node = el("div", "photo-overlay");
+    node.setAttribute("role", "dialog");
+    node.setAttribute("aria-modal", "true");
+    node.setAttribute("aria-label", "Image en grand");
+    const img = el("img", "photo-full");
+    img.src = src;
+    img.alt = alt || "";
+    node.appendChild(img);
+    const close = button("photo-close", "×");
+    close.title = "Fermer (Échap)";
+    close.setAttribute("aria-label", "Fermer l’image");
+    node.appendChild(close);
+    node.appendChild(el("p", "photo-hint", "Échap ou un clic pour fermer"));
+    node.addEventListener("click", closePhoto);
+    photoOverlay = { node, back: document.activeElement };
+    document.body.appendChild(node);
+    document.addEventListener("keydown", onPhotoKey, true);
+    close.focus();
+  }
+
   // -------------------------------------------------------------------------- a chat
   class ChatView {
     constructor(person) {
@@ -343,7 +418,15 @@
       this.generation = 0;
       this.stuck = true; // the person is reading the end of the chat: follow what comes
       this.toastTimer = null;
+      this.lastUsed = 0;
+      this.touch();
       this.build();
+    }
+
+    // The person used this chat: it is the last one a third chat would replace.
+    touch() {
+      state.used += 1;
+      this.lastUsed = state.used;
     }
 
     build() {
@@ -351,6 +434,8 @@
       this.root = el("section", "chat");
       this.root.dataset.chatId = String(person.id);
       this.root.setAttribute("aria-label", `Conversation de ${person.name}`);
+      this.root.addEventListener("pointerdown", () => this.touch());
+      this.root.addEventListener("focusin", () => this.touch());
 
       const header = el("header", "chat-header");
       header.appendChild(avatar(person, "avatar-small"));
@@ -363,6 +448,9 @@
       close.title = "Fermer";
       header.appendChild(close);
       this.root.appendChild(header);
+      // Toasts show over the header: never over a message one is reading.
+      this.toastLayer = el("div", "toast-layer");
+      this.root.appendChild(this.toastLayer);
 
       const body = el("div", "chat-body");
       this.list = el("div", "messages");
@@ -384,8 +472,6 @@
       this.empty.appendChild(el("p", "", "Aucun message pour l’instant."));
       this.empty.appendChild(button("start", "Démarrer", () => this.send("/start")));
       body.appendChild(this.empty);
-      this.toastLayer = el("div", "toast-layer");
-      body.appendChild(this.toastLayer);
       this.jump = button("jump", "↓", () => this.scrollToBottom());
       this.jump.title = "Aller aux derniers messages";
       this.jump.setAttribute("aria-label", "Aller aux derniers messages");
@@ -714,10 +800,12 @@
       const node = el("div", "toast", text);
       node.setAttribute("role", "status");
       this.toastLayer.appendChild(node);
+      // Long enough to read, no longer: about 1.6 s, up to 4 s for a long sentence.
+      const duration = Math.min(4000, TOAST_MS + 25 * Math.max(0, String(text).length - 30));
       this.toastTimer = window.setTimeout(() => {
         node.classList.add("fading");
-        window.setTimeout(() => node.remove(), 400);
-      }, TOAST_MS);
+        window.setTimeout(() => node.remove(), 350);
+      }, duration);
     }
 
     showAlert(text) {
@@ -748,6 +836,7 @@
   async function loadPeople() {
     const data = await api("GET", "/api/people");
     document.getElementById("caf-name").textContent = typeof data.caf === "string" ? data.caf : "";
+    setTimeZone(data.timezone);
     state.people = (Array.isArray(data.people) ? data.people : []).filter((p) =>
       Number.isInteger(p && p.id)
     );
@@ -768,7 +857,11 @@
       entry.appendChild(avatar(person));
       const text = el("span", "person-text");
       text.appendChild(el("span", "person-name", person.name));
-      text.appendChild(el("span", "person-role", describe(person)));
+      // Role and site in full, each on its line: who works where shows at a glance.
+      if (person.role_label) text.appendChild(el("span", "person-role", person.role_label));
+      if (typeof person.site === "string" && person.site) {
+        text.appendChild(el("span", "person-site", person.site));
+      }
       entry.appendChild(text);
       entry.appendChild(el("span", "badge"));
       item.appendChild(entry);
@@ -802,21 +895,39 @@
     state.unread.delete(id);
     let chat = state.chats.get(id);
     if (chat) {
-      // Bring it to the front (the right-hand side, or the only one shown on a phone).
-      state.chats.delete(id);
-      state.chats.set(id, chat);
-      chatsArea.appendChild(chat.root);
+      // Already open: it stays where it is (the chats never swap sides).
+      chat.touch();
     } else {
-      while (state.chats.size >= maxChats()) {
-        closeChat(state.chats.keys().next().value);
-      }
       chat = new ChatView(person);
-      state.chats.set(id, chat);
-      chatsArea.appendChild(chat.root);
+      let replaced = null;
+      while (state.chats.size > maxChats()) closeChat(leastRecentlyUsed().id);
+      if (state.chats.size === maxChats()) {
+        // The chat used least recently gives its place to the new one, on the same side.
+        replaced = leastRecentlyUsed();
+        replaced.generation += 1;
+        replaced.root.replaceWith(chat.root);
+        state.chats = new Map(
+          Array.from(state.chats, ([key, view]) => (key === replaced.id ? [id, chat] : [key, view]))
+        );
+      } else {
+        state.chats.set(id, chat);
+        chatsArea.appendChild(chat.root);
+      }
       chat.load();
+      if (replaced && maxChats() > 1) {
+        chat.toast(`Conversation de ${replaced.person.name} fermée (deux au plus).`, false);
+      }
     }
     refreshPeople();
     if (!NARROW.matches) chat.composer.focus();
+  }
+
+  function leastRecentlyUsed() {
+    let oldest = null;
+    for (const chat of state.chats.values()) {
+      if (!oldest || chat.lastUsed < oldest.lastUsed) oldest = chat;
+    }
+    return oldest;
   }
 
   function closeChat(id) {
@@ -829,7 +940,7 @@
   }
 
   NARROW.addEventListener("change", () => {
-    while (state.chats.size > maxChats()) closeChat(state.chats.keys().next().value);
+    while (state.chats.size > maxChats()) closeChat(leastRecentlyUsed().id);
   });
 
   async function resync() {
