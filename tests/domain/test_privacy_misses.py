@@ -6,13 +6,9 @@ made-up people (see tests/domain/test_privacy.py for independent check-digit hel
 
 from __future__ import annotations
 
-import statistics
-import timeit
-
 import pytest
 
 from bot.domain.privacy import IdentifierKind, screen
-from tests.domain.privacy_corpus import ORDINARY, WITH_IDENTIFIERS
 
 K = IdentifierKind
 
@@ -120,32 +116,5 @@ def test_new_kinds_are_told_in_french() -> None:
     assert "article 5" in message
 
 
-def _long_text(texts: list[str], size: int) -> str:
-    text = ""
-    while len(text) < size:
-        text += texts[len(text) % len(texts)] + " "
-    return text[:size]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        _long_text(ORDINARY, 4000),
-        _long_text([text for text, _ in WITH_IDENTIFIERS[::3]], 4000),
-        "1 " * 2000,
-        "a " * 2000,
-        "Mme " * 1000,
-        "mot de passe " * 300,
-        "0" * 4000,
-        "FR 76 " * 650,
-        "né le " * 650,
-        "bât B appt " * 360,
-        ("x" * 60 + " sur ") * 60,
-    ],
-    ids=["ordinary", "identifiers", "ones", "letters", "civilities", "passwords", "zeros",
-         "iban-heads", "births", "dwellings", "spoken-mails"],
-)  # fmt: skip
-def test_four_thousand_characters_are_screened_quickly(text: str) -> None:
-    """No catastrophic backtracking: a long text stays in the millisecond range."""
-    runs = timeit.repeat(lambda: screen(text), number=3, repeat=3)
-    assert statistics.median(runs) / 3 < 0.05
+# How long the screen takes on 4,096 hostile characters (no catastrophic backtracking) is
+# measured in benchmarks/privacy.py, not here: timing belongs to benchmarks.
