@@ -246,10 +246,12 @@ def test_the_container_runs_the_readme_s_command_as_a_user_without_privileges() 
     assert steps[0] == ("FROM", "python:3.11-slim")
     [cmd] = [json.loads(args) for name, args in steps if name == "CMD"]
     assert cmd == ["python", "-m", "bot", "run"]
-    # The README's « Les deux commandes » runs the bot the same way.
-    block = code_blocks(readme_section("Les deux commandes"))[0][1]
+    # The README's « Les deux commandes » runs the bot the same way, after the demo's block.
+    blocks = [block for _, block in code_blocks(readme_section("Les deux commandes"))]
+    [block] = [b for b in blocks if b.rstrip().endswith("-m bot run")]
     run = shlex.split(block.split("&&")[-1])
     assert Path(run[0]).name == "python" and run[1:] == cmd[1:]
+    assert blocks[0].rstrip().endswith("python -m bot demo")  # the first command, the demo
     # Installed with pip, then run by a user that is not root, who owns the data volume.
     assert any(name == "RUN" and "pip install" in args for name, args in steps)
     [user] = [args for name, args in steps if name == "USER"]
