@@ -22,7 +22,16 @@
    (posix_fadvise, that file only), shown apart, then `--runs` runs for the medians. The
    baseline, measured in the same process and interleaved with the runs, is the cheapest
    read of the same question: `SELECT COUNT(*)` over the quarter's index range.
-3. Prints the figures; `--readme` also rewrites their section of benchmarks/README.md.
+   Each kind is measured twice in the same run (issue #19): as the bot counts now, from
+   the counts of storage/visit_counts.py (`caf`, `site`, `excel`), and as it counted
+   before, from the raw visits (`caf-raw`, `site-raw`, `excel-raw`: the same code with
+   the Caf's counts hidden, so storage/indicators.py falls back on `count_raw_rows`, the
+   SQL of issue #7).
+3. The counts: the fill writes raw rows, as the visits of a deployment before migration
+   0020; the counts are then built the way such a deployment upgrades (migration 0020's
+   backfill, timed), and once more by `visit_counts.rebuild` (what a change of the Caf's
+   zone runs, timed).
+4. Prints the figures; `--readme` also rewrites their section of benchmarks/README.md.
 
 Machines are shared: the load average is recorded around every measurement; re-run when
 it is high rather than trusting one figure.
@@ -72,11 +81,15 @@ CAF_NAME = "Caf du banc d'essai"
 AGENTS_PER_SITE = 2
 CHUNK = 50_000  # visits per transaction while filling
 # Changes whenever the generator does, so that `--db` never reuses other data.
-GENERATOR = 1
+GENERATOR = 3  # 3: the counts of migration 0020 (issue #19), the whole Caf as site 0
 MARKER = "benchmarks.indicators"
 FILL_KEY = "benchmarks.indicators.fill_seconds"
+COUNTS_KEY = "benchmarks.indicators.counts_seconds"
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# What is measured: the counts (#19), then the raw visits as before (#7), interleaved.
+KINDS = ("caf", "caf-raw", "site", "site-raw", "excel", "excel-raw")
 
 # Targets of issue #7.
 TARGET_INDICATORS_S = 1.0
@@ -161,6 +174,8 @@ class Filled:
     actions: int
     themes: int
     megabytes: float
+    # Building the counts: migration 0020's backfill, `visit_counts.rebuild` (seconds).
+    counts_seconds: dict[str, float] | None = None
 
 
 def _marker(visits: int, sites: int) -> str:
@@ -346,9 +361,55 @@ def fill(path: Path, *, visits: int, sites: int) -> Filled:
     )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    return Filled(
-        path, seconds, False, visits, counted["actions"], counted["themes"], _megabytes(path)
+    counts_seconds = asyncio.run(build_counts(path))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO kv (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (COUNTS_KEY, json.dumps(counts_seconds)),
     )
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return Filled(
+        path,
+        seconds,
+        False,
+        visits,
+        counted["actions"],
+        counted["themes"],
+        _megabytes(path),
+        counts_seconds,
+    )
+
+
+async def build_counts(path: Path) -> dict[str, float]:
+    """The counts of the raw rows just written, as a deployment gets them: migration 0020
+    run on its visits (the database taken back to schema 19 first), then, as a change of
+    the Caf's zone would, `visit_counts.rebuild`. Both timed."""
+    from storage import visit_counts
+
+    db = Database(path)
+    await db.open(migrate=False)
+    try:
+        async with db.transaction() as tx:
+            for table in ("visit_counts", "visit_hour_counts", "visit_count_zones"):
+                await tx.execute(f"DROP TABLE {table}")
+            await tx.execute("PRAGMA user_version = 19")
+        began = time.perf_counter()
+        assert await db.migrate() == [20]
+        migration = time.perf_counter() - began
+        print(f"  migration 0020's backfill: {migration:.1f} s", flush=True)
+        row = await db.fetch_one("SELECT id FROM cafs WHERE name = :name", {"name": CAF_NAME})
+        assert row is not None
+        began = time.perf_counter()
+        async with db.transaction() as tx:
+            await visit_counts.rebuild(tx, row["id"], ZoneInfo(TIMEZONE))
+        rebuild = time.perf_counter() - began
+        print(f"  visit_counts.rebuild: {rebuild:.1f} s", flush=True)
+    finally:
+        await db.close()
+    return {"migration": migration, "rebuild": rebuild}
 
 
 def _megabytes(path: Path) -> float:
@@ -362,10 +423,12 @@ def reuse(path: Path) -> Filled:
             _count(conn, table) for table in ("visits", "visit_actions", "visit_themes")
         )
         stored = conn.execute("SELECT value FROM kv WHERE key = ?", (FILL_KEY,)).fetchone()
+        counts = conn.execute("SELECT value FROM kv WHERE key = ?", (COUNTS_KEY,)).fetchone()
     finally:
         conn.close()
     seconds = json.loads(stored[0]) if stored else None
-    return Filled(path, seconds, True, visits, actions, themes, _megabytes(path))
+    counts_seconds = json.loads(counts[0]) if counts else None
+    return Filled(path, seconds, True, visits, actions, themes, _megabytes(path), counts_seconds)
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -620,11 +683,26 @@ def run_child(kind: str, path: Path, runs: int, partner_id: int | None) -> Probe
     return Probe(**json.loads(done.stdout.splitlines()[-1]))
 
 
+def _hide_counts() -> None:
+    """No Caf's counts are found: storage/indicators.py counts the raw visits, as before
+    issue #19 (the same SQL, `count_raw_rows`)."""
+    from storage import visit_counts
+
+    async def no_zone(conn: Any, caf_id: int) -> str | None:
+        return None
+
+    visit_counts.zone_of = no_zone
+
+
 def child_main(kind: str, path: Path, runs: int, partner_id: int | None) -> None:
-    if kind == "excel":
+    base = kind.removesuffix("-raw")
+    if base != kind:
+        _hide_counts()
+    if base == "excel":
         probe = asyncio.run(measure_excel(path, runs))
     else:
-        probe = asyncio.run(measure_counting(path, runs, partner_id if kind == "site" else None))
+        probe = asyncio.run(measure_counting(path, runs, partner_id if base == "site" else None))
+    probe.kind = kind
     print(json.dumps(probe.__dict__))
 
 
@@ -645,7 +723,7 @@ def report(
 ) -> str:
     """The section of benchmarks/README.md, in Markdown (also printed)."""
     lines = [
-        "## Indicators of a Caf's quarter (issue #7)",
+        "## Indicators of a Caf's quarter (issues #7 and #19)",
         "",
         f"Command, from the repository's root: `{command}`",
         "",
@@ -658,7 +736,17 @@ def report(
         f"{YEAR} (seed {SEED}), {filled.actions:,} ticks of the grid, {filled.themes:,} "
         f"themes; database {filled.megabytes:,.0f} MB, "
         + (f"filled in {filled.seconds:.0f} s" if filled.seconds is not None else "")
-        + (" by an earlier run (`--db`)" if filled.reused else ""),
+        + (" by an earlier run (`--db`)" if filled.reused else "")
+        + (
+            f"; counts built by migration 0020's backfill in "
+            f"{filled.counts_seconds['migration']:.1f} s, by `visit_counts.rebuild` in "
+            f"{filled.counts_seconds['rebuild']:.1f} s"
+            if filled.counts_seconds
+            else ""
+        ),
+        "- Each kind twice, in separate processes of the same run: from the counts of "
+        "migration 0020 (as the bot counts now), and « from raw visits » (the Caf's counts "
+        "hidden, so the SQL of issue #7 runs, as before #19)",
         f"- Measured: {QUARTER} ({quarter_visits:,} visits; the busiest site, "
         f"#{site[1]}, has {probes['site'].checks['count_visits']:,} of them)"
         if probes.get("site")
@@ -685,12 +773,22 @@ def report(
         value = statistics.median(probe.runs) / statistics.median(probe.baseline)
         lines.append(f"| {name} | × {value:.1f} | | | | | |")
 
+    def before(name: str, kind: str, after: Probe, target: float) -> None:
+        """The same measure from raw visits, and how many times slower it is."""
+        raw = probes.get(kind)
+        if not raw or not raw.runs or not after.runs:
+            return
+        row(f"{name}, from raw visits (before #19)", raw.runs, raw.first, target)
+        value = statistics.median(raw.runs) / statistics.median(after.runs)
+        lines.append(f"| raw ÷ counts | × {value:.1f} | | | | | |")
+
     caf, one_site, excel = probes.get("caf"), probes.get("site"), probes.get("excel")
     if caf:
         assert caf.runs and caf.baseline
         row("Caf's quarter: indicators (SQL + Python)", caf.runs, caf.first, TARGET_INDICATORS_S)
         row("baseline: `COUNT(*)` of the Caf's quarter", caf.baseline, caf.baseline_first, None)
         ratio("indicators ÷ baseline", caf)
+        before("Caf's quarter: indicators", "caf-raw", caf, TARGET_INDICATORS_S)
     if one_site:
         assert one_site.runs and one_site.baseline
         row("one site's quarter: indicators", one_site.runs, one_site.first, TARGET_INDICATORS_S)
@@ -701,6 +799,7 @@ def report(
             None,
         )
         ratio("site's indicators ÷ its baseline", one_site)
+        before("one site's quarter: indicators", "site-raw", one_site, TARGET_INDICATORS_S)
     if excel:
         assert excel.runs and excel.parts
         row(
@@ -716,6 +815,11 @@ def report(
             f"| … of which to_xlsx | {_ms(statistics.median(excel.parts['to_xlsx']))} | | | | | |"
         )
         ratio("Excel ÷ baseline (`COUNT(*)` of the Caf's quarter)", excel)
+        raw_excel = probes.get("excel-raw")
+        if raw_excel and raw_excel.parts:
+            before("Excel export of the Caf's quarter", "excel-raw", excel, TARGET_EXCEL_S)
+            collect = statistics.median(raw_excel.parts["collect"])
+            lines.append(f"| … of which collect, from raw visits | {_ms(collect)} | | | | | |")
     elif "excel" in probes:
         lines.append("| Excel export | not measured: bot/exports/indicators.py missing | | | | | |")
 
@@ -727,8 +831,11 @@ def report(
     ]
     for name, probe in (
         ("Caf's indicators", caf),
+        ("… from raw visits", probes.get("caf-raw")),
         ("one site's indicators", one_site),
+        ("… from raw visits", probes.get("site-raw")),
         ("Excel export", excel),
+        ("… from raw visits", probes.get("excel-raw")),
     ):
         if probe:
             verdict = "pass" if probe.rss_peak_kib * 1024 / 1e6 <= TARGET_RSS_MB else "**fail**"
@@ -796,11 +903,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", action="store_true", help="rewrite the README section")
     parser.add_argument(
         "--only",
-        choices=("caf", "site", "excel"),
+        choices=KINDS,
         action="append",
         help="measure only these kinds (repeatable)",
     )
-    parser.add_argument("--child", choices=("caf", "site", "excel"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--partner", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -830,7 +937,7 @@ def main(argv: list[str] | None = None) -> None:
             filled = fill(path, visits=args.visits, sites=args.sites)
             print(f"Filled in {filled.seconds:.1f} s ({filled.megabytes:,.0f} MB)")
         quarter_visits, busiest = _quarter_figures(path)
-        kinds = args.only or ["caf", "site", "excel"]
+        kinds = args.only or list(KINDS)
         probes: dict[str, Probe | None] = {}
         for kind in kinds:
             if kind == "excel" and not (ROOT / "bot" / "exports" / "indicators.py").exists():

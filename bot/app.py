@@ -72,7 +72,7 @@ from conversations.common import guarded
 from conversations.taps import TapTable
 from conversations.text_input import TypedSteps
 from storage import kv
-from storage.db import Database
+from storage.db import Database, connect
 from storage.setup import open_storage
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def build_application(
     )
     app = builder.build()
     services = Services(
-        settings=settings, db=db or Database(settings.database_path), clock=clock or SystemClock()
+        settings=settings, db=db or connect(settings.database), clock=clock or SystemClock()
     )
     app.bot_data["services"] = services
     app.bot_data["owns_db"] = db is None
@@ -265,7 +265,7 @@ def register_handlers(app: BotApp) -> None:
 async def _post_init(app: BotApp) -> None:
     services: Services = app.bot_data["services"]
     if app.bot_data.get("owns_db"):
-        services.db = await open_storage(services.settings.database_path)
+        services.db = await open_storage(services.settings.database)
     await prepare(app)
 
 
@@ -274,7 +274,7 @@ async def prepare(app: BotApp) -> None:
     services: Services = app.bot_data["services"]
     await kv.put(services.db, "bot_username", app.bot.username)
     # Strangers see /start and /aide; registered people get their own list per chat.
-    await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Aide")])
+    await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Ce que fait ce bot")])
     start_outbox(app)
     start_progress(app)
     scheduler = Scheduler(services.db, services.clock)

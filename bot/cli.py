@@ -412,9 +412,9 @@ def run_bot(
 async def dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "backup":
         return backup(settings.database_path, args.path)
-    async with storage(settings.database_path) as db:
+    async with storage(settings.database) as db:
         if args.command == "migrate":
-            print(f"Base à jour (schéma {await db.schema_version()}) : {settings.database_path}")
+            print(f"Base à jour (schéma {await db.schema_version()}) : {settings.database_shown}")
         elif args.command == "cafs":
             await cafs_command(args, settings, db, clock)
         elif args.command == "invite":

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import re
+import urllib.parse
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
 
     # Storage and time
     database_path: Path = Path("data/pnc.sqlite3")
+    # PostgreSQL instead of the SQLite file (postgresql://user:password@host/base): several
+    # instances may then share one database (storage/postgres.py). Unset or empty: SQLite.
+    database_url: SecretStr | None = None
     # The public directory (JSON, ICS, national standard's CSV) rewritten here at each change
     # of a site, its hours or closures, for the web server to serve (unset or empty: off).
     directory_dir: Path | None = None
@@ -115,7 +119,9 @@ class Settings(BaseSettings):
             raise ValueError("forme attendue 123456789:ABC… (jeton donné par @BotFather)")
         return SecretStr(raw)
 
-    @field_validator("webhook_url", "webhook_secret", "directory_dir", mode="before")
+    @field_validator(
+        "webhook_url", "webhook_secret", "directory_dir", "database_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`WEBHOOK_URL=` as copied from .env.example means polling, not a bad address."""
@@ -143,6 +149,33 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("doit commencer par http:// ou https://")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):  # the value itself may hold a password: never echoed
+            raise ValueError("doit commencer par postgresql:// (ou laissez-le vide pour SQLite)")
+        return value
+
+    @property
+    def database(self) -> Path | str:
+        """Where the data is: the PostgreSQL address when DATABASE_URL is set, else the
+        SQLite file (storage/db.py `connect` takes either)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """`database` fit to print or log: a PostgreSQL address without its password."""
+        if self.database_url is None:
+            return str(self.database_path)
+        url = urllib.parse.urlsplit(self.database_url.get_secret_value())
+        if url.password is None:
+            return url.geturl()
+        return url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@", 1)).geturl()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -22,7 +22,7 @@ def _where(audience: Audience, with_coordinators: bool) -> tuple[str, dict[str, 
         " AND p.role IN (SELECT value FROM json_each(:roles))"
         # A withdrawn site's people no longer use the bot (permission table).
         " AND (p.partner_id IS NULL OR s.label_status != 'withdrawn')"
-        " AND (:exclude IS NULL OR p.id != :exclude)"
+        " AND (p.id != :exclude OR :exclude IS NULL)"
     )
     params: dict[str, object] = {"roles": json.dumps(roles)}
     if audience.kind is AudienceKind.PARTNERS:

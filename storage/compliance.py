@@ -34,7 +34,7 @@ from storage import terminations
 from storage.db import Conn, Database, Tx
 from storage.timefmt import date_to_db, to_db
 
-_SITE = "p.caf_id = :caf AND (:partner IS NULL OR p.id = :partner)"
+_SITE = "p.caf_id = :caf AND (p.id = :partner OR :partner IS NULL)"
 
 
 def _local_day(stored: str, tz: ZoneInfo) -> date:
@@ -120,7 +120,7 @@ async def _hours(tx: Tx, params: dict[str, Any]) -> dict[int, HoursFacts]:
         " SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.partner_id"
         "  ORDER BY h.effective_from DESC, h.id DESC) AS rank"
         " FROM opening_hours h JOIN partners p ON p.id = h.partner_id"
-        f" WHERE {_SITE} AND h.effective_from <= :today) WHERE rank = 1",
+        f" WHERE {_SITE} AND h.effective_from <= :today) AS ranked WHERE rank = 1",
         params,
     )
     return {
@@ -156,7 +156,7 @@ async def _transmissions(tx: Tx, params: dict[str, Any]) -> dict[int, list[Trans
         " SELECT r.partner_id, r.period, r.status, r.due_on, ROW_NUMBER() OVER"
         "  (PARTITION BY r.partner_id ORDER BY r.starts_at DESC) AS rank"
         " FROM period_reports r JOIN partners p ON p.id = r.partner_id"
-        f" WHERE {_SITE}) WHERE rank <= :window ORDER BY partner_id, rank",
+        f" WHERE {_SITE}) AS ranked WHERE rank <= :window ORDER BY partner_id, rank",
         params,
     )
     found: dict[int, list[Transmission]] = defaultdict(list)
@@ -268,7 +268,7 @@ async def _reviews(tx: Tx, params: dict[str, Any]) -> dict[int, ReviewFacts]:
         " SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.partner_id"
         "  ORDER BY r.visited_on DESC, r.id DESC) AS rank"
         " FROM site_reviews r JOIN partners p ON p.id = r.partner_id"
-        f" WHERE {_SITE}) WHERE rank = 1",
+        f" WHERE {_SITE}) AS ranked WHERE rank = 1",
         params,
     )
     return {

@@ -25,6 +25,11 @@ saved, is durable: the next durable COMMIT also makes the earlier steps durable.
 
 Repository functions accept a `Conn`: the `Database` itself (each call is its own short
 transaction) or the `Tx` of a running transaction (to compose several writes atomically).
+
+`connect(location)` picks the engine: a file path is this SQLite database; a
+`postgresql://…` address is storage/postgres.py's `PostgresDatabase`, a subclass with the
+same `Conn`, `transaction()`, `read()` and `report_read()`, so nothing above storage/ knows
+which engine runs.
 """
 
 from __future__ import annotations
@@ -133,6 +138,11 @@ class Tx:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._db._run(_executemany, sql, rows, in_thread=self._in_thread)
 
+    async def executemany_count(self, sql: str, rows: Iterable[Params]) -> int:
+        """Runs one statement for each of `rows`; returns how many rows they changed in all
+        (an `INSERT … ON CONFLICT DO NOTHING` counts the rows it inserted)."""
+        return await self._db._run(_executemany_count, sql, rows, in_thread=self._in_thread)
+
 
 # The statements themselves, run by `Database._run` on the main connection. Each closes its
 # cursor at once: an unfinished SELECT would otherwise keep its statement open.
@@ -171,6 +181,14 @@ def _execute_count(conn: sqlite3.Connection, sql: str, params: Params) -> int:
 
 def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Params]) -> None:
     conn.executemany(sql, rows).close()
+
+
+def _executemany_count(conn: sqlite3.Connection, sql: str, rows: Iterable[Params]) -> int:
+    cursor = conn.executemany(sql, rows)
+    try:
+        return cursor.rowcount  # summed over the rows by sqlite3
+    finally:
+        cursor.close()
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -440,9 +458,19 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
+def connect(location: Path | str) -> Database:
+    """The database at `location`, not opened yet: a PostgreSQL address
+    (`postgresql://…`, storage/postgres.py) or a SQLite file's path."""
+    if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
+        from storage.postgres import PostgresDatabase  # asyncpg only when PostgreSQL runs
+
+        return PostgresDatabase(location)
+    return Database(Path(location))
+
+
 @asynccontextmanager
-async def open_database(path: Path, *, migrate: bool = True) -> AsyncIterator[Database]:
-    db = Database(path)
+async def open_database(path: Path | str, *, migrate: bool = True) -> AsyncIterator[Database]:
+    db = connect(path)
     await db.open(migrate=migrate)
     try:
         yield db

@@ -105,7 +105,8 @@ async def move(tx: Tx, document_id: int, direction: Direction) -> Document | Non
     if neighbour is None:
         return None
     await tx.execute(
-        "UPDATE documents SET position = CASE id WHEN :a THEN :pos_b ELSE :pos_a END"
+        "UPDATE documents SET position"
+        " = CASE id WHEN :a THEN CAST(:pos_b AS INTEGER) ELSE CAST(:pos_a AS INTEGER) END"
         " WHERE id IN (:a, :b)",
         {
             "a": current.id,

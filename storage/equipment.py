@@ -33,7 +33,7 @@ async def missing_by_site(
 ) -> dict[int, tuple[str, ...]]:
     rows = await conn.fetch_all(
         "SELECT e.partner_id, e.item FROM site_equipment e JOIN partners p ON p.id = e.partner_id"
-        " WHERE p.caf_id = :caf AND (:p IS NULL OR p.id = :p) AND e.present = 0",
+        " WHERE p.caf_id = :caf AND (p.id = :p OR :p IS NULL) AND e.present = 0",
         {"caf": caf_id, "p": partner_id},
     )
     found: dict[int, set[str]] = {}

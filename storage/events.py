@@ -115,8 +115,9 @@ async def invitation(conn: Conn, event_id: int, person_id: int) -> Invitation | 
 
 async def invitations(conn: Conn, event_id: int, status: Answer | None = None) -> list[Invitation]:
     rows = await conn.fetch_all(
-        f"{_SELECT_INVITATION} WHERE i.event_id = :e AND (:status IS NULL OR i.status = :status)"
-        " ORDER BY i.waiting_since, s.name, p.display_name",
+        f"{_SELECT_INVITATION} WHERE i.event_id = :e AND (i.status = :status OR :status IS NULL)"
+        # NULLS FIRST: SQLite's order, which PostgreSQL's default reverses.
+        " ORDER BY i.waiting_since NULLS FIRST, s.name NULLS FIRST, p.display_name",
         {"e": event_id, "status": status.value if status else None},
     )
     return [Invitation.model_validate(dict(row)) for row in rows]

@@ -164,7 +164,7 @@ async def save_draft(
         "INSERT INTO hours_drafts (person_id, partner_id, schedule, effective_from, updated_at)"
         " VALUES (:p, :site, :s, :from, :now) ON CONFLICT (person_id) DO UPDATE SET"
         " partner_id = excluded.partner_id, schedule = excluded.schedule,"
-        " effective_from = excluded.effective_from, revision = revision + 1,"
+        " effective_from = excluded.effective_from, revision = hours_drafts.revision + 1,"
         " updated_at = excluded.updated_at",
         {
             "p": person_id,

@@ -1,23 +1,32 @@
 """Counting the visits of a period for Annexe 2: a few sums, never the visits themselves.
 
-Each query reads one index range (Caf, instant, …) of one table and joins nothing: the
-grid's and the themes' rows carry copies of their visit's site, instant and resolution
-(migration 0008). Answers are summed column by column (`SUM(sexe = 'femme')`, …) rather
-than grouped on several columns, because SQLite sorts every row of a GROUP BY and a sort on
-five text columns was most of the time (a Caf's quarter of 250,000 visits: 0.28 s grouped,
-0.11 s summed, when this was written; benchmarks/README.md has the whole). The columns are
-written from bot/domain/taxonomy.py, so a new option is counted by itself.
+`count_rows` reads the counts storage/visit_counts.py keeps per local day and month, site
+and category (issue #19: a Caf's quarter is then a few thousand small rows, however many
+visits it had), and falls back on `count_raw_rows` when they cannot answer: a period that
+is not whole local days, or a Caf whose counts are not in the zone asked (see
+storage/visit_counts.py). Both give the same rows, rows of 0 aside; tests/storage/
+test_visit_counts.py checks it.
+
+`count_raw_rows` (issue #7) reads one index range (Caf, instant, …) of one table a query
+and joins nothing: the grid's and the themes' rows carry copies of their visit's site,
+instant and resolution (migration 0008). Answers are summed column by column
+(`SUM(sexe = 'femme')`, …) rather than grouped on several columns, because SQLite sorts
+every row of a GROUP BY and a sort on five text columns was most of the time (a Caf's
+quarter of 250,000 visits: 0.28 s grouped, 0.11 s summed, when this was written;
+benchmarks/README.md has the whole). The columns are written from bot/domain/taxonomy.py,
+so a new option is counted by itself.
 Training-mode visits live in `training_visits` and are never read here.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import taxonomy
 from bot.domain.indicators import PER_VISIT, CountRows, utc_offsets
+from storage import visit_counts
 from storage.db import Conn
 from storage.timefmt import to_db
 
@@ -50,7 +59,7 @@ def _local_modifier(start: datetime, end: datetime, tz: ZoneInfo, params: dict[s
     return f"CASE {' '.join(branches)} ELSE {last} END" if branches else last
 
 
-async def count_rows(
+async def count_raw_rows(
     conn: Conn,
     *,
     caf_id: int,
@@ -62,7 +71,8 @@ async def count_rows(
     with_time: bool = True,
     summary_only: bool = False,
 ) -> CountRows:
-    """The counts of [start, end) for a Caf, or one of its sites.
+    """`count_rows` from the raw visits: for a period that is not whole local days of the
+    zone the Caf's counts were built in, and as the reference the counts are tested against.
 
     - `by_site=False` counts the Caf as one whole (every row's site is 0), for the Caf's
       total without per-site groups;
@@ -144,4 +154,107 @@ async def count_rows(
         ):
             hour = row[1]
             rows.local_hours.append((row[0], date.fromisoformat(hour[:10]), int(hour[11:]), row[2]))
+    return rows
+
+
+def _local_days(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[date, date] | None:
+    """[start, end) as the local days [first, last] it is, if it is whole local days."""
+    first, after = start.astimezone(tz), end.astimezone(tz)
+    for instant in (first, after):
+        if instant.time() != datetime.min.time():
+            return None
+        if datetime.combine(instant.date(), datetime.min.time(), tz) != instant:
+            return None
+    if after.date() <= first.date():
+        return None
+    return first.date(), after.date() - timedelta(days=1)
+
+
+async def count_rows(
+    conn: Conn,
+    *,
+    caf_id: int,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    partner_id: int | None = None,
+    by_site: bool = True,
+    with_time: bool = True,
+    summary_only: bool = False,
+) -> CountRows:
+    """The counts of [start, end) for a Caf, or one of its sites.
+
+    - `by_site=False` counts the Caf as one whole (every row's site is 0), for the Caf's
+      total without per-site groups;
+    - `with_time=False` leaves out the local hours (weeks and heatmap), which exports skip;
+    - `summary_only=True` counts only visits, resolutions and request types: enough to
+      compare with the previous period.
+
+    Read from the counts of storage/visit_counts.py when the period is whole local days of
+    the zone they were built in (every period of bot/domain/periods.py is), from the raw
+    visits otherwise (`count_raw_rows`): the same rows either way, rows of 0 aside.
+
+    Run it inside `db.report_read()` (or `db.read()`) so that the queries see one state of
+    the database.
+    """
+    days = _local_days(start, end, tz)
+    if days is None or await visit_counts.zone_of(conn, caf_id) != tz.key:
+        return await count_raw_rows(
+            conn,
+            caf_id=caf_id,
+            start=start,
+            end=end,
+            tz=tz,
+            partner_id=partner_id,
+            by_site=by_site,
+            with_time=with_time,
+            summary_only=summary_only,
+        )
+    first, last = days
+    sums = await visit_counts.sums(conn, caf_id, first, last, partner_id, by_site)
+    rows = CountRows()
+    sites = sorted({site for site, category in sums if category == visit_counts.VISITS})
+    questions = (taxonomy.RESOLUTION,) if summary_only else PER_VISIT
+    for site in sites:
+        rows.visits.append((site, sums[(site, visit_counts.VISITS)]))
+        for question in questions:
+            for code in question.codes:
+                rows.answers.append(
+                    (
+                        site,
+                        question.code,
+                        code,
+                        sums[(site, visit_counts.answer(question.code, code))],
+                    )
+                )
+        rows.answers.append(
+            (
+                site,
+                taxonomy.AGE.code,
+                None,
+                sums[(site, visit_counts.answer(taxonomy.AGE.code, None))],
+            )
+        )
+        for request in taxonomy.DEMANDE.codes:
+            by_resolution = [
+                (resolution, sums[(site, visit_counts.request(request, resolution))])
+                for resolution in taxonomy.RESOLUTION.codes
+            ]
+            if not any(n for _, n in by_resolution):
+                continue
+            if not summary_only:
+                for action in taxonomy.ACTION.codes:
+                    rows.cells.append(
+                        (site, request, action, sums[(site, visit_counts.cell(request, action))])
+                    )
+            for resolution, n in by_resolution:
+                rows.requests.append((site, request, resolution, n))
+        if not summary_only:
+            for code in taxonomy.THEME.codes:
+                if n := sums[(site, visit_counts.theme(code))]:
+                    rows.themes.append((site, code, n))
+    if with_time and not summary_only:
+        rows.local_hours.extend(
+            await visit_counts.hours(conn, caf_id, first, last, partner_id, by_site)
+        )
     return rows

@@ -166,9 +166,7 @@ async def enqueue_many(tx: Tx, rows: Iterable[OutboxItem], now: datetime) -> int
     ]
     if not params:
         return 0
-    before = int(await tx.fetch_value("SELECT total_changes()"))
-    await tx.executemany(_INSERT, params)
-    return int(await tx.fetch_value("SELECT total_changes()")) - before
+    return await tx.executemany_count(_INSERT, params)
 
 
 async def get(conn: Conn, outbox_id: int) -> OutboxMessage | None:
@@ -314,7 +312,7 @@ async def recover_in_flight(db: Conn, now: datetime) -> int:
 async def counts(db: Conn, kind: str | None = None) -> dict[OutboxStatus, int]:
     """Rows by status (every status present, zeros included), of one kind or all."""
     rows = await db.fetch_all(
-        "SELECT status, COUNT(*) AS n FROM outbox WHERE :kind IS NULL OR kind = :kind"
+        "SELECT status, COUNT(*) AS n FROM outbox WHERE kind = :kind OR :kind IS NULL"
         " GROUP BY status",
         {"kind": kind},
     )

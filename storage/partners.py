@@ -144,7 +144,7 @@ async def exists(
 ) -> bool:
     found = await conn.fetch_value(
         "SELECT id FROM partners WHERE caf_id = :caf AND name = :name AND city = :city"
-        " AND (:exclude IS NULL OR id != :exclude)",
+        " AND (id != :exclude OR :exclude IS NULL)",
         {"caf": caf_id, "name": name, "city": city, "exclude": exclude_id},
     )
     return found is not None

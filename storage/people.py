@@ -259,7 +259,7 @@ async def commit_secrecy(conn: Conn, person_id: int, version: int, now: datetime
     the statement; False when they had already committed to it (a double tap)."""
     changed = await conn.execute(
         "UPDATE people SET secrecy_committed_at = :now, secrecy_version = :version"
-        " WHERE id = :id AND secrecy_version IS NOT :version",
+        " WHERE id = :id AND (secrecy_version IS NULL OR secrecy_version <> :version)",
         {"now": to_db(now), "version": version, "id": person_id},
     )
     return changed is not None

@@ -350,7 +350,7 @@ async def summary(conn: Conn, person_id: int) -> Summary | None:
     params = _params(person_id, identity["telegram_user_id"])
     counts = []
     for section in SECTIONS:
-        n = int(await conn.fetch_value(f"SELECT COUNT(*) FROM ({section.sql})", params))
+        n = int(await conn.fetch_value(f"SELECT COUNT(*) FROM ({section.sql}) AS found", params))
         if n:
             counts.append((section.label, n))
     visits = await conn.fetch_value("SELECT COUNT(*) FROM visits WHERE person_id = :person", params)
@@ -374,7 +374,7 @@ async def export(conn: Conn, person_id: int) -> dict[str, Any] | None:
     by_site = await conn.fetch_all(
         "SELECT pa.name AS site, COUNT(*) AS visites, MIN(v.visited_at) AS premiere,"
         " MAX(v.visited_at) AS derniere FROM visits v JOIN partners pa ON pa.id = v.partner_id"
-        " WHERE v.person_id = :person GROUP BY v.partner_id ORDER BY pa.name",
+        " WHERE v.person_id = :person GROUP BY v.partner_id, pa.name ORDER BY pa.name",
         params,
     )
     data["visites"] = {
@@ -508,7 +508,7 @@ class RetentionRule:
     table: str
     column: str
     age: str
-    only: str = "1"
+    only: str = "1 = 1"
 
 
 RETENTION_RULES: tuple[RetentionRule, ...] = (

@@ -170,7 +170,7 @@ async def pending(conn: Conn, kind: str | None = None) -> list[ScheduledJob]:
     """Pending work, soonest first (all kinds, or one)."""
     rows = await conn.fetch_all(
         "SELECT * FROM scheduled_jobs WHERE status = 'pending'"
-        " AND (:kind IS NULL OR kind = :kind) ORDER BY due_at, id",
+        " AND (kind = :kind OR :kind IS NULL) ORDER BY due_at, id",
         {"kind": kind},
     )
     return [_job(row) for row in rows]

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from storage import taxonomy
-from storage.db import Database
+from storage.db import Database, connect
 
 
-async def open_storage(path: Path) -> Database:
-    """Opens, migrates, and syncs the taxonomy (options are data defined in code)."""
-    db = Database(path)
+async def open_storage(path: Path | str) -> Database:
+    """Opens, migrates, and syncs the taxonomy (options are data defined in code); `path`
+    is a SQLite file or a `postgresql://…` address (storage/db.py `connect`)."""
+    db = connect(path)
     await db.open(migrate=True)
     try:
         await taxonomy.sync(db)
@@ -23,7 +24,7 @@ async def open_storage(path: Path) -> Database:
 
 
 @asynccontextmanager
-async def storage(path: Path) -> AsyncIterator[Database]:
+async def storage(path: Path | str) -> AsyncIterator[Database]:
     db = await open_storage(path)
     try:
         yield db

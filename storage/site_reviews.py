@@ -141,7 +141,7 @@ async def open_missing_points(
         "WITH latest AS (SELECT id, partner_id, visited_on FROM ("
         "  SELECT r.id, r.partner_id, r.visited_on, ROW_NUMBER() OVER (PARTITION BY r.partner_id"
         "   ORDER BY r.visited_on DESC, r.id DESC) AS rank FROM site_reviews r"
-        "  WHERE r.caf_id = :caf AND (:p IS NULL OR r.partner_id = :p)) WHERE rank = 1)"
+        "  WHERE r.caf_id = :caf AND (r.partner_id = :p OR :p IS NULL)) AS ranked WHERE rank = 1)"
         " SELECT l.partner_id, l.visited_on, c.item FROM latest l"
         " JOIN site_review_checks c ON c.review_id = l.id AND c.ok = 0"
         " WHERE NOT EXISTS (SELECT 1 FROM action_items a WHERE a.review_id = l.id"
@@ -295,7 +295,7 @@ async def consume_draft(
     row = await conn.fetch_one(
         "UPDATE review_drafts SET state = :state, revision = revision + 1, updated_at = :now"
         " WHERE person_id = :p AND json_extract(state, '$.step') IS NOT NULL"
-        " AND (:rev IS NULL OR revision = :rev) RETURNING person_id",
+        " AND (revision = :rev OR :rev IS NULL) RETURNING person_id",
         {
             "p": person_id,
             "rev": revision,

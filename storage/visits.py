@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.domain import taxonomy
 from bot.domain.visit_log import DraftRecord, VisitLine, VisitRecord
 from bot.domain.visits import Answers, Draft, Profile, RequestAnswer
+from storage import visit_counts
 from storage.db import Conn, Tx
 from storage.timefmt import to_db
 
@@ -181,6 +182,15 @@ async def save_visit(
     )
     assert visit_id is not None
     await _insert_details(tx, visit_id, answers)
+    # The indicators' counts, in this transaction (migration 0020).
+    await visit_counts.added(
+        tx,
+        visit_id,
+        caf_id=caf_id,
+        partner_id=record.partner_id,
+        visited_at=visited_at,
+        answers=answers,
+    )
     return visit_id
 
 
@@ -192,6 +202,7 @@ async def replace_visit(
     if not await close_draft(tx, record, "saved", now):
         return False
     visit_id = record.editing_visit_id
+    counted = await visit_counts.before_change(tx, visit_id)
     await tx.execute(
         "UPDATE visits SET visited_at = :at, sexe = :sexe, age = :age, statut = :statut,"
         " autonomie = :autonomie, resolution = :resolution, updated_at = :now WHERE id = :id",
@@ -209,6 +220,7 @@ async def replace_visit(
     await tx.execute("DELETE FROM visit_actions WHERE visit_id = :id", {"id": visit_id})
     await tx.execute("DELETE FROM visit_themes WHERE visit_id = :id", {"id": visit_id})
     await _insert_details(tx, visit_id, answers)
+    await visit_counts.changed(tx, counted, visit_id)
     return True
 
 
@@ -289,8 +301,16 @@ async def recent_of_person(
 
 
 async def delete_visit(tx: Tx, visit_id: int, *, training: bool) -> bool:
-    table = "training_visits" if training else "visits"
-    return await tx.execute_count(f"DELETE FROM {table} WHERE id = :id", {"id": visit_id}) == 1
+    if training:  # counted nowhere
+        return (
+            await tx.execute_count("DELETE FROM training_visits WHERE id = :id", {"id": visit_id})
+            == 1
+        )
+    counted = await visit_counts.before_change(tx, visit_id)
+    if await tx.execute_count("DELETE FROM visits WHERE id = :id", {"id": visit_id}) != 1:
+        return False
+    await visit_counts.changed(tx, counted, None)
+    return True
 
 
 async def visit_of_draft(conn: Conn, draft_id: int, *, training: bool) -> int | None:
@@ -333,7 +353,8 @@ async def frequent_requests(
         "SELECT a.demande, COUNT(DISTINCT a.visit_id) AS n FROM visit_actions a"
         " JOIN visits v ON v.id = a.visit_id"
         " WHERE v.partner_id = :partner AND v.visited_at >= :since"
-        " GROUP BY a.demande HAVING n >= :minimum ORDER BY n DESC, a.demande LIMIT :limit",
+        " GROUP BY a.demande HAVING COUNT(DISTINCT a.visit_id) >= :minimum"
+        " ORDER BY n DESC, a.demande LIMIT :limit",
         {"partner": partner_id, "since": to_db(since), "minimum": minimum, "limit": limit},
     )
     return [row["demande"] for row in rows]
@@ -354,8 +375,8 @@ async def count_visits(
         " COALESCE(SUM(resolution = :resolved), 0) AS yes,"
         " COALESCE(SUM(resolution = :partly), 0) AS partly"
         " FROM visits WHERE visited_at >= :start AND visited_at < :end"
-        " AND (:partner IS NULL OR partner_id = :partner)"
-        " AND (:person IS NULL OR person_id = :person)",
+        " AND (partner_id = :partner OR :partner IS NULL)"
+        " AND (person_id = :person OR :person IS NULL)",
         {
             "start": to_db(start),
             "end": to_db(end),

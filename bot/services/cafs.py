@@ -8,11 +8,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.models import Caf, Member, ReportingPeriod
 from bot.services import audit, notify
 from bot.ui.screens import caf_settings as screen
-from storage import cafs, partners, pending
+from storage import cafs, partners, pending, visit_counts
 from storage.cafs import DuplicateCaf
 from storage.db import Database
 from storage.timefmt import to_db
@@ -168,6 +169,12 @@ async def update(
             clear_notify_chat=changes.clear_notify_chat,
             name=changes.name,
         )
+        if changes.timezone is not None and (
+            await visit_counts.zone_of(tx, caf.id) != changes.timezone
+        ):
+            # The indicators' counts are by local day: recounted in the new zone (#19). The
+            # zone set again rebuilds counts the migration could not make (`cafs set`).
+            await visit_counts.rebuild(tx, caf.id, ZoneInfo(changes.timezone))
         if changes.logo_path is not None or changes.clear_logo:
             await cafs.set_logo(tx, caf.id, changes.logo_path)
         if changes.city is not None or changes.clear_city:
