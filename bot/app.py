@@ -349,6 +349,7 @@ def start_outbox(app: BotApp) -> OutboxSender:
         services.db,
         services.clock,
         max_rate=services.settings.broadcast_max_rate,
+        per_chat_interval=services.settings.outbox_chat_interval_seconds,
         max_attempts=services.settings.outbox_max_attempts,
     )
     stop = asyncio.Event()

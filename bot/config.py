@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Outbound messages that are not direct replies (the outbox); within TELEGRAM_MAX_RATE,
     # which the outbox's sends count against too.
     broadcast_max_rate: float = Field(default=25.0, gt=0, le=1000)
+    # Seconds between two outbox sends to the same chat: Telegram refuses more than about one
+    # a second in a private chat. 0 only for a test server.
+    outbox_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     broadcast_progress_seconds: float = Field(default=3.0, gt=0, le=600)
     outbox_max_attempts: int = Field(default=5, ge=1, le=50)
     # How often the periodic job looks for due scheduled work.

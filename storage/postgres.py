@@ -247,7 +247,7 @@ class PostgresDatabase(Database):
     ) -> AsyncIterator[Tx]:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
-            if not durable:
+            if not (durable and self.fsync):
                 await conn.execute("SET LOCAL synchronous_commit = off")
             yield PgTx(self, conn)
 

@@ -395,6 +395,7 @@ async def bot_process(
                 "TELEGRAM_API_FILE_BASE_URL": fake.base_file_url,
                 "DATABASE_PATH": str(db_path),
                 "POLLING_TIMEOUT_SECONDS": "1",
+                "TELEGRAM_MAX_RATE": "1000",  # as in-process bots (make_settings)
                 "LOG_LEVEL": "INFO",
                 "PYTHONPATH": str(ROOT),
             }

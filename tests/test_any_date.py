@@ -22,11 +22,12 @@ import pytest
 
 from tests.conftest import ROOT
 
+# Three in every run (10 s each), the other two with --soak.
 MOMENTS = [
     "2026-12-31 23:30:00",  # the year ends during the run
-    "2027-03-28 01:30:00",  # summer time starts in Paris at 2:00
+    pytest.param("2027-03-28 01:30:00", marks=pytest.mark.soak),  # summer time starts at 2:00
     "2027-10-31 02:30:00",  # and ends at 3:00: 2:30 comes twice
-    "2029-02-28 12:00:00",
+    pytest.param("2029-02-28 12:00:00", marks=pytest.mark.soak),
     "2031-06-15 08:00:00",
 ]
 CHILD_TESTS = [

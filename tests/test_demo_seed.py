@@ -24,6 +24,7 @@ from bot.domain.models import Member
 from bot.domain.periods import reporting_period_of
 from bot.domain.permissions import LabelStatus, Role
 from bot.domain.signals import SignalKind
+from bot.sandbox.demo import open_demo_storage
 from bot.sandbox.seed import CAF_NAME, DemoNetwork, seed
 from bot.services import (
     broadcasts,
@@ -59,7 +60,7 @@ class Seeded:
 
 def _seed(path: Path, now: datetime) -> Seeded:
     async def run() -> Seeded:
-        db = await open_storage(path)
+        db = await open_demo_storage(path)
         try:
             return Seeded(now, path, await seed(db, now))
         finally:

@@ -202,13 +202,13 @@ class Demo:
         ids_path = self.data_dir / MESSAGE_IDS_FILE
         network = None if fresh else read_network(network_path)
         if network is not None and self.database_path.exists():
-            self._db = await open_storage(self.database_path)
+            self._db = await open_demo_storage(self.database_path)
         else:
             # Its files only: the folder may hold anything else.
             demo_files = (network_path, ids_path, self.database_path)
             for path in (*demo_files, *sidecars(self.database_path)):
                 path.unlink(missing_ok=True)
-            self._db = await open_storage(self.database_path)
+            self._db = await open_demo_storage(self.database_path)
             seed = self._seed or _default_seed()
             network = await seed(self._db, self._clock.now())
             write_network(network_path, network)
@@ -311,6 +311,14 @@ class Demo:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+
+async def open_demo_storage(path: Path) -> Database:
+    """The demo's database, whose commits never wait for the disk: it is thrown away at each
+    reset, and seeding logs its thousand visits one transaction each."""
+    db = await open_storage(path)
+    db.fsync = False
+    return db
 
 
 def _default_seed() -> SeedFunction:

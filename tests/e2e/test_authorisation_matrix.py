@@ -83,7 +83,11 @@ from tests.fuzz.harness import news, sent_notice
 def settings_overrides() -> dict[str, Any]:
     # Broadcasts and invitations that allowed cells send leave at once (the outbox is drained
     # before each restore); the scheduler ticks once at start-up and not during the matrix.
-    return {"broadcast_max_rate": 1000, "scheduler_interval_seconds": 3600}
+    return {
+        "broadcast_max_rate": 1000,
+        "outbox_chat_interval_seconds": 0,
+        "scheduler_interval_seconds": 3600,
+    }
 
 
 # ------------------------------------------------------------------------------ the people
@@ -1168,7 +1172,8 @@ async def attempt(bot: RunningBot, files: Files, world: World, kind: Kind, cell:
         if inspect.isawaitable(payload):
             payload = await payload
         data = callbacks.encode(payload)
-    before = await files.snapshot()
+    # Every cell starts from the pristine world (restored below after any change).
+    before = files.pristine
     if data is None:
         assert cell.text is not None
         await user.send(cell.text)
