@@ -955,6 +955,10 @@ IGNORED_TABLES = {
     # Compared by row ids only (see `snapshot`): the sender writes each row's delivery state
     # (status, attempts, message id) in the background, for messages of earlier cells.
     "outbox",
+    # The instance's heartbeat and the leader's lease, renewed in the background
+    # (bot/jobs/leadership.py).
+    "instances",
+    "leases",
 }
 IGNORED_COLUMNS = {
     # Every update from a registered person touches it (at most once an hour), by design.
@@ -1167,13 +1171,15 @@ async def attempt(bot: RunningBot, files: Files, world: World, kind: Kind, cell:
     user = world.users[kind.name]
     answers, messages, errors = len(user.callback_answers), len(user.messages), len(bot.errors)
     data = None
+    # Every cell starts from the pristine world (restored below after any change), but for
+    # what building its button wrote (a draft, a link): then it is read again.
+    before = files.pristine
     if cell.payload is not None:
         payload = cell.payload(world)
         if inspect.isawaitable(payload):
             payload = await payload
+            before = await files.snapshot()
         data = callbacks.encode(payload)
-    # Every cell starts from the pristine world (restored below after any change).
-    before = files.pristine
     if data is None:
         assert cell.text is not None
         await user.send(cell.text)
