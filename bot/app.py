@@ -15,7 +15,6 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -38,9 +37,12 @@ from bot.jobs import (
 )
 from bot.jobs import termination as termination_job
 from bot.jobs.broadcast_progress import BroadcastProgress
+from bot.jobs.leadership import Leadership, default_name
 from bot.jobs.outbox_sender import OutboxSender
+from bot.jobs.scheduler import JOB_NAME as SCHEDULER_JOB
 from bot.jobs.scheduler import Scheduler
 from bot.processing import AccountGate, TimedUpdateProcessor
+from bot.shared_rate import SharedRateLimiter
 from bot.ui import callbacks, menus
 from conversations import (
     broadcast,
@@ -205,8 +207,9 @@ def build_application(
     return app
 
 
-def rate_limiter(settings: Settings) -> AIORateLimiter:
-    """PTB's limiter for every call that names a chat, the outbox's sends included.
+def rate_limiter(settings: Settings) -> SharedRateLimiter:
+    """PTB's limiter for every call that names a chat, the outbox's sends included, its
+    overall cap shared among the live instances (bot/shared_rate.py).
 
     Direct replies wait out up to 3 `RetryAfter`s inside the call; the outbox sender asks
     for none and pauses itself (bot/jobs/outbox_sender.py).
@@ -219,7 +222,7 @@ def rate_limiter(settings: Settings) -> AIORateLimiter:
             settings.telegram_max_rate,
             settings.telegram_max_rate,
         )
-    return AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
+    return SharedRateLimiter(settings.telegram_max_rate, max_retries=3)
 
 
 def register_handlers(app: BotApp) -> None:
@@ -275,8 +278,55 @@ async def prepare(app: BotApp) -> None:
     await kv.put(services.db, "bot_username", app.bot.username)
     # Strangers see /start and /aide; registered people get their own list per chat.
     await app.bot.set_my_commands([menus.START_COMMAND, BotCommand("aide", "Ce que fait ce bot")])
+    await start_leadership(app)
+
+
+async def start_leadership(app: BotApp) -> None:
+    """The outbox, the broadcasts' progress and the scheduler run in one instance at a time
+    (bot/jobs/leadership.py); alone on its database, this one leads before this returns.
+
+    Raises `AnotherInstance` when this one may not run beside those already running.
+    """
+    services: Services = app.bot_data["services"]
+    settings = services.settings
+    limiter = app.bot.rate_limiter
+    leadership = Leadership(
+        services.db,
+        name=settings.instance_name or default_name(),
+        mode=app.bot_data.get("mode", "polling"),
+        lease_seconds=settings.lease_seconds,
+        on_take=functools.partial(_lead, app),
+        on_lose=functools.partial(_step_down, app),
+        limiter=limiter if isinstance(limiter, SharedRateLimiter) else None,
+    )
+    await leadership.start()
+    app.bot_data["leadership"] = leadership
+
+
+async def _lead(app: BotApp) -> None:
     start_outbox(app)
     start_progress(app)
+    await start_scheduler(app)
+
+
+async def _step_down(app: BotApp) -> None:
+    """Another instance leads now (or this one stops): the leader's work ends at once. A
+    scheduled job halfway through finishes; the scheduler runs jobs at least once."""
+    if app.job_queue is not None:
+        for job in app.job_queue.get_jobs_by_name(SCHEDULER_JOB):
+            job.schedule_removal()
+    app.bot_data.pop("scheduler", None)
+    await _stop_background(app)
+    services: Services = app.bot_data["services"]
+    services.wake_outbox = _no_wake
+
+
+def _no_wake() -> None:
+    """Not the leader: its sender looks at the outbox every 0.2 s anyway."""
+
+
+async def start_scheduler(app: BotApp) -> None:
+    services: Services = app.bot_data["services"]
     scheduler = Scheduler(services.db, services.clock)
     scheduler.register(
         housekeeping.KIND,
@@ -371,6 +421,15 @@ def start_progress(app: BotApp) -> None:
 
 
 async def stop_outbox(app: BotApp) -> None:
+    """Stops this instance's part: the leader's work, then its lease (released, for an
+    immediate takeover) and its heartbeat. Before the database closes."""
+    leadership: Leadership | None = app.bot_data.pop("leadership", None)
+    if leadership is not None:
+        await leadership.stop()
+    await _stop_background(app)
+
+
+async def _stop_background(app: BotApp) -> None:
     for name in ("progress", "outbox"):
         entry = app.bot_data.pop(name, None)
         if entry is not None:

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # How often the periodic job looks for due scheduled work.
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
 
+    # Several instances on one database (bot/jobs/leadership.py): this one's name in the
+    # logs and the `instances` table (unset: <hostname>-<pid>), and the leader's lease, in
+    # seconds: another instance takes over at most about this long after the leader dies.
+    instance_name: str | None = Field(default=None, max_length=100)
+    lease_seconds: float = Field(default=6.0, ge=0.3, le=300)
+
     # Per account, before any handler (bot/domain/rate_limit.py): how many updates a person
     # may send ahead of the bot's answers at once (BURST), and in how many seconds that
     # allowance comes back whole. Someone who waits for each answer is never limited.
@@ -123,7 +129,12 @@ class Settings(BaseSettings):
         return SecretStr(raw)
 
     @field_validator(
-        "webhook_url", "webhook_secret", "directory_dir", "database_url", mode="before"
+        "webhook_url",
+        "webhook_secret",
+        "directory_dir",
+        "database_url",
+        "instance_name",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

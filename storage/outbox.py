@@ -29,6 +29,7 @@ from typing import Any
 
 from bot.domain.models import Model
 from storage.db import Conn, Database, Tx
+from storage.lease import on_postgres
 from storage.timefmt import to_db
 
 
@@ -194,12 +195,17 @@ async def claim_batch(
 
     In the committer thread: finding each chat's oldest row reads every unfinished row
     (6.5 ms with 10,000 queued), too long to hold the event loop at each batch.
+
+    On PostgreSQL the rows are also locked as they are chosen, skipping any another claimer
+    holds (`FOR UPDATE SKIP LOCKED`): two senders, even without the leader's lease
+    (bot/jobs/leadership.py), never claim the same row. SQLite has one writer at a time.
     """
+    skip_locked = " FOR UPDATE OF o SKIP LOCKED" if on_postgres(db) else ""
     async with db.transaction(in_thread=True) as tx:
         rows = await tx.fetch_all(
             "UPDATE outbox SET status = 'sending', updated_at = :now WHERE id IN ("
             f"{_HEADS} AND o.chat_id NOT IN (SELECT value FROM json_each(:excluded))"
-            " ORDER BY o.id LIMIT :limit) RETURNING *",
+            f" ORDER BY o.id LIMIT :limit{skip_locked}) RETURNING *",
             {"now": to_db(now), "excluded": json.dumps(sorted(exclude_chat_ids)), "limit": limit},
         )
     return sorted((_message(row) for row in rows), key=lambda m: m.id)
