@@ -11,6 +11,7 @@ import asyncio
 import html
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -561,6 +562,32 @@ async def test_get_updates_long_poll_offset_and_stop(fake: FakeBotApi, bot: Bot)
     await fake.stop()
     assert await asyncio.wait_for(poll, 5) == ()
     assert time.monotonic() - started < 5  # not the poll's 30 s
+
+
+async def test_push_hands_each_update_over_instead_of_queueing_it(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    """Webhook mode: the test, as Telegram, POSTs each update where it wants."""
+    fake.settle = no_settle
+    pushed: list[dict[str, Any]] = []
+
+    async def push(update: dict[str, Any]) -> None:
+        pushed.append(update)
+
+    fake.push = push
+    user = fake.user(USER_ID)
+    await user.send("/start hello")
+    button = InlineKeyboardButton("b", callback_data="d")
+    await bot.send_message(USER_ID, "q", reply_markup=InlineKeyboardMarkup.from_button(button))
+    await user.tap("b")
+    assert [u["update_id"] for u in pushed] == [1, 2]
+    message = Update.de_json(pushed[0], bot).message
+    assert message is not None and message.text == "/start hello"
+    assert pushed[1]["callback_query"]["data"] == "d"
+    assert await bot.get_updates(timeout=0) == ()  # nothing waits for getUpdates
+    fake.push = None
+    await user.send("encore")
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [3]
 
 
 async def test_answer_callback_query_only_once(fake: FakeBotApi, bot: Bot) -> None:

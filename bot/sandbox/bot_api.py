@@ -894,6 +894,11 @@ class FakeBotApi:
         self._reported_changed = asyncio.Event()
         #: Highest update_id the bot confirmed via getUpdates' offset.
         self.updates_confirmed = 0
+        #: Webhook mode, Telegram's side: when set, each update a person makes is handed to
+        #: this coroutine (which POSTs it to a bot, or to one of several behind a balancer,
+        #: and returns once one took it) instead of waiting for getUpdates. Pair it with an
+        #: exact `settle` (`settle_reported`): the default one watches getUpdates.
+        self.push: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.port = 0
 
         self._chats: dict[int, FakeChat] = {}
@@ -1227,8 +1232,13 @@ class FakeBotApi:
         return update_id
 
     async def _deliver(self, body: dict[str, Any], *, wait: bool = True) -> None:
-        """Queue an update for the bot, then (``wait``) wait until the bot has dealt with it."""
-        update_id = self._enqueue(body)
+        """Queue an update for the bot (or `push` it), then (``wait``) wait until the bot has
+        dealt with it."""
+        if self.push is None:
+            update_id = self._enqueue(body)
+        else:
+            update_id = next(self._update_ids)
+            await self.push({"update_id": update_id, **body})
         if wait:
             await (self.settle or self._default_settle)(update_id)
 
