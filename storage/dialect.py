@@ -15,7 +15,10 @@ each statement text to `translate` once (the result is cached) and gets:
   parameter, as PostgreSQL's `json_array_elements_text` (compared as text: the list may
   hold numbers or codes);
 - SQLite's scalar `MAX(a, b)` and `MIN(a, b)` (two arguments or more) as `GREATEST` and
-  `LEAST`; the aggregate `MAX(x)` stays.
+  `LEAST`; the aggregate `MAX(x)` stays;
+- SQLite's comparison of a column with a parameter that may be NULL, `x IS :p` and
+  `x IS NOT :p`, as `IS NOT DISTINCT FROM` and `IS DISTINCT FROM` (PostgreSQL's `IS` takes
+  only NULL, TRUE or FALSE).
 
 The rest of SQLite's functions the statements use (`SUM` of a comparison, `julianday`,
 `instr`, `json_extract`, `strftime`) exist in PostgreSQL's schema under the same names,
@@ -43,6 +46,8 @@ _JSON_LIST = re.compile(
     re.IGNORECASE,
 )
 _MIN_MAX = re.compile(r"\b(MAX|MIN)\s*\(", re.IGNORECASE)
+_IS_PARAMETER = re.compile(r"\bIS(\s+NOT)?\s+(?=:[A-Za-z_]|\?)", re.IGNORECASE)
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +150,24 @@ def _scalar_min_max(sql: str) -> str:
     return "".join(out)
 
 
+def _null_safe_comparisons(sql: str) -> str:
+    """`IS :p` → `IS NOT DISTINCT FROM :p`, `IS NOT :p` → `IS DISTINCT FROM :p`, outside
+    string literals and quoted names."""
+
+    def swap(match: re.Match[str]) -> str:
+        return "IS DISTINCT FROM " if match.group(1) else "IS NOT DISTINCT FROM "
+
+    out, last = [], 0
+    for literal in _LITERAL.finditer(sql):
+        out.append(_IS_PARAMETER.sub(swap, sql[last : literal.start()]) + literal.group(0))
+        last = literal.end()
+    out.append(_IS_PARAMETER.sub(swap, sql[last:]))
+    return "".join(out)
+
+
 def translate(sql: str, tables_with_id: frozenset[str]) -> Statement:
     """SQLite's statement text as PostgreSQL takes it (see the module's docstring)."""
-    text = _scalar_min_max(_json_lists(_INDEXED_BY.sub("", sql)))
+    text = _null_safe_comparisons(_scalar_min_max(_json_lists(_INDEXED_BY.sub("", sql))))
     text, names = placeholders(text)
     insert = _INSERT_INTO.match(text)
     returns_id = bool(

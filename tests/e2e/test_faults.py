@@ -206,7 +206,7 @@ async def assert_drafts_readable(network: Network) -> None:
         Draft.model_validate_json(row["state"])  # raises on a corrupted draft
     open_twice = await network.db.fetch_value(
         "SELECT COUNT(*) FROM (SELECT person_id FROM visit_drafts WHERE status = 'open'"
-        " GROUP BY person_id HAVING COUNT(*) > 1)"
+        " GROUP BY person_id HAVING COUNT(*) > 1) AS twice"
     )
     assert open_twice == 0, "someone has two open drafts"
 

@@ -350,7 +350,10 @@ async def test_a_long_exchange_on_a_signal_still_fits_in_its_card(
             say("/signalements"),
             harness.press(lambda w: callbacks.InboxTap("item", signal_id, "all", 0, 0)),
         ]
+        # Each notice delivered first: on a slower engine it may land after the card.
+        await outbox_settled(network)
         await go(coordinator, w, *reply, tap("↩️ Répondre"), say(f"{number}" + "c" * 999))
+        await outbox_settled(network)
         own = [
             say("/signaler"),
             harness.press(lambda w: callbacks.SignalTap("one", signal_id, "0", "0")),

@@ -266,10 +266,12 @@ async def seed_objects(w: World) -> None:
 # ---------------------------------------------------------------------------------------------
 # What a person may not change: the rows outside their rights, read before and after each example.
 # Parameters: :me (person), :caf, :site (NULL for a coordinator), :coord (1/0), :role, :tg.
+# Both engines read them (tests/postgres_everywhere.py): no bare `WHERE 1`, and a parameter's
+# first use gives its type (PostgreSQL cannot type `:site IS NOT NULL` on its own).
 
 _FOREIGN_PARTNER = (
     "({col} IN (SELECT id FROM partners WHERE caf_id != :caf)"
-    " OR (:site IS NOT NULL AND {col} IS NOT :site))"
+    " OR ({col} IS NOT :site AND :site IS NOT NULL))"
 )
 _FOREIGN_PERSON = (
     "({col} IN (SELECT id FROM people WHERE caf_id != :caf OR (:coord = 0 AND id != :me"
@@ -310,7 +312,7 @@ def _fq(col: str) -> str:
 
 
 PROTECTED: list[tuple[str, str, str]] = [
-    ("cafs", "*", "1"),
+    ("cafs", "*", "1 = 1"),
     ("partners", "*", "caf_id != :caf OR :coord = 0"),
     ("label_history", "*", f"{_fp('partner_id')} OR :coord = 0"),
     (
