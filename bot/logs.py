@@ -1,4 +1,5 @@
-"""Logging set-up that keeps the bot token out of every log line.
+"""Logging set-up that keeps the bot token (and the database's password) out of every log
+line.
 
 httpx logs each request URL at INFO, and Bot API URLs contain the token: httpx is raised to
 WARNING and a filter on every handler replaces the token wherever it would appear anyway
@@ -14,6 +15,9 @@ REDACTED = "[jeton masqué]"
 # Any Telegram-shaped token, even one that is not ours (e.g. from a mistaken paste).
 # No \b: in Bot API URLs the token follows "bot" with no word boundary, and may end in "-".
 _TOKEN_SHAPE = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{20,}")
+# A database address's password (postgresql://user:PASSWORD@host/base), whoever's it is:
+# the address as storage/postgres.py `redacted` shows it.
+_URL_PASSWORD = re.compile(r"(\b(?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@")
 
 
 class RedactingFilter(logging.Filter):
@@ -24,6 +28,7 @@ class RedactingFilter(logging.Filter):
         self._secrets = [s for s in (secrets or []) if s]
 
     def redact(self, text: str) -> str:
+        text = _URL_PASSWORD.sub(r"\1***@", text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return _TOKEN_SHAPE.sub(REDACTED, text)
