@@ -2,6 +2,7 @@
 
     python -m benchmarks.throughput [--agents 50] [--sites 10] [--visits 4] [--runs 5]
                                     [--readme] [--profile visit|baseline]
+                                    [--postgresql URL]
 
 Simulated agents (FakeUsers of bot/sandbox/bot_api.py) log typical visits, all at once,
 through the fake Bot API over HTTP on 127.0.0.1: « 📝 Nouvelle visite » then the eight taps
@@ -20,6 +21,8 @@ Two bots are driven by the same harness, each in a fresh process per run, runs i
   code, built with the same update processor, rate limiter and polling, that makes the same
   Bot API calls per update: a message with an inline keyboard for the text, then for each
   callback an answer and an edit of that message with text and keyboard of the same size.
+With `--postgresql URL` (a server's `postgres` database), the visit bot runs on PostgreSQL,
+in a fresh database of that server per run (benchmarks/national.py uses it, issue #19).
 Both have AIORateLimiter's overall cap (Telegram's 30 messages a second, which edits count
 against) raised to 1 000 a second (the visit bot through its TELEGRAM_MAX_RATE setting),
 otherwise the limiter would be what is measured.
@@ -48,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,7 +300,11 @@ def _payload(calls: list[Any]) -> tuple[float, float]:
     return (chars / count, buttons / count) if count else (0.0, 0.0)
 
 
-async def measure(kind: str, agents: int, sites: int, visits: int, profile: bool) -> Run:
+async def measure(
+    kind: str, agents: int, sites: int, visits: int, profile: bool, postgresql: str | None = None
+) -> Run:
+    """`postgresql`: the address of a server's `postgres` database, where the visit bot
+    gets a fresh database of its own (dropped at the end) instead of a SQLite file."""
     from bot.app import ALLOWED_UPDATES, build_application, prepare, stop_outbox
     from storage.setup import open_storage
 
@@ -318,7 +326,8 @@ async def measure(kind: str, agents: int, sites: int, visits: int, profile: bool
         settler = Settler()
         processor.listeners.append(settler.on_done)
         if kind == "visit":
-            db = await open_storage(settings.database_path)
+            location = await _fresh_postgresql(postgresql) if postgresql else None
+            db = await open_storage(location or settings.database_path)
             app = build_application(settings, db=db, clock=clock, processor=processor)
         else:
             app = build_baseline(settings, processor)
@@ -380,6 +389,8 @@ async def measure(kind: str, agents: int, sites: int, visits: int, profile: bool
         await fake.stop()
         if db is not None:
             await db.close()
+        if kind == "visit" and postgresql:
+            await _admin(postgresql, f"DROP DATABASE IF EXISTS {_FRESH} WITH (FORCE)")
         shutil.rmtree(folder, ignore_errors=True)
     run.load = (load_before, common.load())
     if errors:
@@ -453,6 +464,28 @@ def _print_profile(profiler: cProfile.Profile, run: Run) -> None:
 
 
 # ---------------------------------------------------------------------------- processes
+_FRESH = "bench_throughput"
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _fresh_postgresql(url: str) -> str:
+    """A new empty database on the server of `url` (C collation, as storage/postgres.py
+    asks); its address."""
+    await _admin(url, f"DROP DATABASE IF EXISTS {_FRESH} WITH (FORCE)")
+    await _admin(url, f"CREATE DATABASE {_FRESH} LOCALE 'C' TEMPLATE template0")
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{_FRESH}"))
+
+
 def run_child(kind: str, args: argparse.Namespace, profile: bool = False) -> Run:
     command = [
         sys.executable,
@@ -469,6 +502,8 @@ def run_child(kind: str, args: argparse.Namespace, profile: bool = False) -> Run
     ]
     if profile:
         command.append("--profile-child")
+    if getattr(args, "postgresql", None):
+        command += ["--postgresql", args.postgresql]
     done = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True, check=False)
     if profile:
         sys.stderr.write(done.stderr)
@@ -480,7 +515,9 @@ def run_child(kind: str, args: argparse.Namespace, profile: bool = False) -> Run
 
 
 def child_main(kind: str, args: argparse.Namespace) -> None:
-    run = asyncio.run(measure(kind, args.agents, args.sites, args.visits, args.profile_child))
+    run = asyncio.run(
+        measure(kind, args.agents, args.sites, args.visits, args.profile_child, args.postgresql)
+    )
     print(json.dumps(asdict(run)))
 
 
@@ -605,6 +642,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", action="store_true", help="rewrite the README section")
     parser.add_argument(
         "--profile", choices=KINDS, help="then one more run of KIND under cProfile (stderr)"
+    )
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="the visit bot on PostgreSQL: a fresh database per run on the server of URL"
+        " (its postgres database), instead of SQLite",
     )
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)

@@ -20,6 +20,8 @@ Training-mode visits live in `training_visits` and are never read here.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -212,6 +214,16 @@ async def count_rows(
         )
     first, last = days
     sums = await visit_counts.sums(conn, caf_id, first, last, partner_id, by_site)
+    rows = _from_counts(sums, summary_only)
+    if with_time and not summary_only:
+        rows.local_hours.extend(
+            await visit_counts.hours(conn, caf_id, first, last, partner_id, by_site)
+        )
+    return rows
+
+
+def _from_counts(sums: Counter[tuple[int, str]], summary_only: bool) -> CountRows:
+    """The rows of `count_rows` from (site, category) → visits, hours aside."""
     rows = CountRows()
     sites = sorted({site for site, category in sums if category == visit_counts.VISITS})
     questions = (taxonomy.RESOLUTION,) if summary_only else PER_VISIT
@@ -253,8 +265,33 @@ async def count_rows(
             for code in taxonomy.THEME.codes:
                 if n := sums[(site, visit_counts.theme(code))]:
                     rows.themes.append((site, code, n))
-    if with_time and not summary_only:
-        rows.local_hours.extend(
-            await visit_counts.hours(conn, caf_id, first, last, partner_id, by_site)
-        )
     return rows
+
+
+async def count_every_caf(
+    conn: Conn, cafs: Sequence[tuple[int, ZoneInfo]], first: date, last: date
+) -> dict[int, CountRows]:
+    """Each Caf's figures as one whole (site 0) over the local days [first, last] of its own
+    zone, without hours: the national table (issue #19). One read of every Caf's whole-Caf
+    counts, rather than `count_rows` a Caf (whose reads of the Cafs' rows by site 0 each
+    walk every Caf's); `count_raw_rows` for a Caf whose counts are not in its zone."""
+    zones = {
+        int(row["caf_id"]): row["timezone"]
+        for row in await conn.fetch_all("SELECT caf_id, timezone FROM visit_count_zones")
+    }
+    sums = await visit_counts.whole_caf_sums(conn, first, last)
+    found = {}
+    for caf_id, zone in cafs:
+        if zones.get(caf_id) == zone.key:
+            found[caf_id] = _from_counts(sums.get(caf_id, Counter()), summary_only=False)
+            continue
+        found[caf_id] = await count_raw_rows(
+            conn,
+            caf_id=caf_id,
+            start=datetime.combine(first, datetime.min.time(), zone),
+            end=datetime.combine(last + timedelta(days=1), datetime.min.time(), zone),
+            tz=zone,
+            by_site=False,
+            with_time=False,
+        )
+    return found

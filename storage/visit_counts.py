@@ -385,6 +385,26 @@ async def sums(
     return found
 
 
+async def whole_caf_sums(
+    conn: Conn, first: date, last: date
+) -> dict[int, Counter[tuple[int, str]]]:
+    """Every counted Caf's (0, category) → visits over the local days [first, last], as
+    `sums` gives one Caf's as one whole: one read of the whole-Caf rows of all Cafs (site 0,
+    through the site index), for the national table."""
+    found: dict[int, Counter[tuple[int, str]]] = {}
+    for span, start, end in spans(first, last):
+        for row in await conn.fetch_all(
+            "SELECT caf_id, category, SUM(n) AS n FROM visit_counts"
+            f" WHERE partner_id = {WHOLE_CAF} AND span = :span"
+            " AND period >= :start AND period <= :end GROUP BY caf_id, category",
+            {"span": span, "start": start, "end": end},
+        ):
+            if row["n"]:
+                counts = found.setdefault(int(row["caf_id"]), Counter())
+                counts[(WHOLE_CAF, row["category"])] += int(row["n"])
+    return found
+
+
 async def hours(
     conn: Conn, caf_id: int, first: date, last: date, partner_id: int | None, by_site: bool
 ) -> list[tuple[int, date, int, int]]:

@@ -44,6 +44,7 @@ from bot.domain.permissions import LabelStatus, Role
 from bot.domain.visits import Answers, Draft, RequestAnswer
 from bot.exports import indicators
 from bot.exports.indicators import IndicatorReport
+from bot.services import national_indicators
 from storage import cafs, invitations, partners, people
 from storage import visits as visit_storage
 from storage.setup import storage
@@ -799,6 +800,18 @@ def cli(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         "bad period": (*base, "--period", "2026-13", "--output", "bad.xlsx"),
         "other caf": (*base, "--period", "2026-Q1", "--partner", laon, "--output", "x.xlsx"),
         "no period": (*base, "--format", "csv"),
+        "all csv": ("export", "indicators", "--all-cafs", "--period", "2026-Q1", "--format", "csv"),
+        "all xlsx": (
+            "export",
+            "indicators",
+            "--all-cafs",
+            "--period",
+            "2026-Q1",
+            "--output",
+            "n.xlsx",
+        ),
+        "all and caf": (*base, "--all-cafs", "--period", "2026-Q1", "--format", "csv"),
+        "no caf": ("export", "indicators", "--period", "2026-Q1", "--format", "csv"),
     }
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
         runs = dict(
@@ -871,3 +884,76 @@ def test_period_helpers_cover_every_written_form() -> None:
     assert indicators.period_text(parse_period("2026-10")) == (
         "octobre 2026 (du 1er octobre 2026 au 31 octobre 2026)"
     )
+
+
+# ------------------------------------------------------------------------------ every Caf
+def national_lines(rows: list[list[str]]) -> dict[str, dict[str, int]]:
+    """Caf name → column code → figure, from the national CSV."""
+    header = rows[0]
+    return {
+        row[2]: {code: int(v) for code, v in zip(header[3:], row[3:], strict=True)}
+        for row in rows[1:]
+    }
+
+
+def test_all_cafs_gives_one_line_per_caf_each_counted_as_its_own_export(
+    cli: dict[str, Any], seeded: Seeded
+) -> None:
+    run: Run = cli["runs"]["all csv"]
+    assert run.returncode == 0, run.describe()
+    text = run.stdout.decode("utf-8")
+    assert text.startswith("\ufeff") and text.endswith("\r\n")
+    rows = read_csv(text)
+    codes = [code for code, _ in national_indicators.columns()]
+    assert rows[0] == ["periode", "caf_id", "caf", *codes]
+    assert [row[2] for row in rows[1:]] == [OTHER_CAF, CAF]  # name order
+    assert {row[0] for row in rows[1:]} == {"2026-Q1"}
+    lines = national_lines(rows)
+    # The Somme's line is its own export's Caf total, figure for figure.
+    somme = dict(zip(codes, national_indicators.figures_of(seeded.report.total), strict=True))
+    assert lines[CAF] == somme
+    assert somme["visites"] == EXPECTED_CAF.visits and somme["age:sans_objet"] == 2
+    # The Aisne: Laon's one visit of the quarter.
+    aisne = {code: n for code, n in lines[OTHER_CAF].items() if n}
+    assert aisne == {
+        "visites": 1,
+        "sexe:homme": 1,
+        "age:25_60": 1,
+        "statut:allocataire": 1,
+        "autonomie:autonome": 1,
+        "demande:simulation": 1,
+        "theme:logement_cadre_de_vie": 1,
+        "resolution:oui": 1,
+    }
+
+
+def test_all_cafs_workbook_has_a_line_per_caf_and_the_national_total(
+    cli: dict[str, Any],
+) -> None:
+    run: Run = cli["runs"]["all xlsx"]
+    assert run.returncode == 0, run.describe()
+    assert run.stderr.splitlines() == [
+        "Export écrit : n.xlsx (indicateurs de 2 Caf, 1er trimestre 2026, 6 visite(s))"
+    ], run.describe()
+    book = load_workbook(cli["workdir"] / "n.xlsx")
+    assert book.sheetnames == [national_indicators.SHEET]
+    rows = list(book[national_indicators.SHEET].iter_rows(values_only=True))
+    assert rows[0][:2] == ("Caf", "Visites")
+    assert [row[:2] for row in rows[1:]] == [
+        (OTHER_CAF, 1),
+        (CAF, EXPECTED_CAF.visits),
+        (national_indicators.TOTAL, 1 + EXPECTED_CAF.visits),
+    ]
+
+
+def test_all_cafs_with_a_caf_or_neither_is_one_french_line(cli: dict[str, Any]) -> None:
+    both: Run = cli["runs"]["all and caf"]
+    assert (both.returncode, both.stdout) == (1, b""), both.describe()
+    assert both.stderr.splitlines() == [
+        "Erreur : --all-cafs compte toutes les Caf : sans --caf ni --partner"
+    ], both.describe()
+    neither: Run = cli["runs"]["no caf"]
+    assert (neither.returncode, neither.stdout) == (1, b""), neither.describe()
+    assert neither.stderr.splitlines() == [
+        "Erreur : indiquez la Caf (--caf NOM) ou toutes les Caf (--all-cafs)"
+    ], neither.describe()
