@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shlex
+import socket
 import sqlite3
 import sys
 import urllib.parse
@@ -139,6 +140,31 @@ def build_parser() -> Parser:
     backup = commands.add_parser("backup", help="copie cohérente de la base, même en service")
     backup.add_argument("path", type=Path, help="fichier de destination (ne doit pas exister)")
 
+    copy = commands.add_parser(
+        "copy-database",
+        help="copier la base SQLite dans une base PostgreSQL vide (ou l'inverse)",
+        description=(
+            "Copie toute la base, dans l'état d'un seul instant même si le bot tourne, "
+            "vers une base PostgreSQL vide (schéma créé s'il manque), identifiants gardés ; "
+            "vérifie le nombre de lignes de chaque table. Refusée si la cible contient déjà "
+            "des données ou un autre schéma. Avec --from postgresql://… et --to FICHIER, "
+            "copie une base PostgreSQL dans un nouveau fichier SQLite."
+        ),
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="CIBLE",
+        help="postgresql://… (base vide) ou un nouveau fichier SQLite",
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        metavar="SOURCE",
+        help="base à copier (défaut : DATABASE_URL, sinon DATABASE_PATH)",
+    )
+
     cafs_cmd = commands.add_parser("cafs", help="gérer les Caf")
     cafs_sub = cafs_cmd.add_subparsers(
         dest="action", required=True, parser_class=Parser, metavar="ACTION"
@@ -254,10 +280,16 @@ def build_parser() -> Parser:
             "Les indicateurs de suivi de l'annexe 2 sur une période (jours au fuseau horaire "
             "de la Caf), pour toute la Caf et chacun de ses sites, ou pour un site (--partner). "
             "xlsx : une feuille « Caf », une par site, comparées à la période précédente ; "
-            "csv : une ligne par chiffre. Les visites en mode formation ne comptent pas."
+            "csv : une ligne par chiffre. Les visites en mode formation ne comptent pas. "
+            "--all-cafs : une ligne par Caf, chacune comptée à son fuseau horaire."
         ),
     )
-    _export_arguments(indicators, formats=INDICATOR_FORMATS)
+    _export_arguments(indicators, formats=INDICATOR_FORMATS, caf_required=False)
+    indicators.add_argument(
+        "--all-cafs",
+        action="store_true",
+        help="toutes les Caf, une ligne chacune (au lieu de --caf)",
+    )
     indicators.add_argument(
         "--period",
         required=True,
@@ -322,9 +354,11 @@ CERTIFICATE_FORMATS = ("pdf",)
 TRAINING_FORMATS = ("csv",)
 
 
-def _export_arguments(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
+def _export_arguments(
+    parser: argparse.ArgumentParser, *, formats: Sequence[str], caf_required: bool = True
+) -> None:
     """The options every `export …` shares (DESIGN.md §7)."""
-    parser.add_argument("--caf", required=True, help="nom de la Caf")
+    parser.add_argument("--caf", required=caf_required, help="nom de la Caf")
     parser.add_argument(
         "--format", choices=formats, default=formats[0], help=f"format (défaut : {formats[0]})"
     )
@@ -351,6 +385,7 @@ def main(
         from bot.sandbox import demo
 
         return demo.run(host=args.host, port=args.port, reset=args.reset, data_dir=args.data_dir)
+    settings: Settings | None = None
     try:
         settings = load_settings()
         secrets = (
@@ -358,7 +393,7 @@ def main(
             if (settings.telegram_bot_token)
             else []
         )
-        configure_logging(settings.log_level, secrets)
+        configure_logging(settings.log_level, secrets + database_secrets(settings))
         if args.command == "run":
             return run_bot(settings, webhook=args.webhook, clock=clock, processor=processor)
         return asyncio.run(dispatch(args, settings, clock))
@@ -366,12 +401,46 @@ def main(
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except sqlite3.DatabaseError as exc:
+        if settings is not None and settings.database_url is not None:
+            print(f"Erreur : {postgres_problem(exc, settings)}", file=sys.stderr)
+            return EXIT_FAILURE
         print(
             f"Erreur : la base {os.environ.get('DATABASE_PATH', 'DATABASE_PATH')} est "
             f"illisible ({exc}) : vérifiez DATABASE_PATH.",
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    except Exception as exc:  # PostgreSQL lost mid-command: still one line, no password
+        if settings is None or settings.database_url is None or not from_postgres(exc):
+            raise
+        print(f"Erreur : {postgres_problem(exc, settings)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def database_secrets(settings: Settings) -> list[str]:
+    """DATABASE_URL's password, for the logs' filter (bot/logs.py masks such an address's
+    password wherever it appears; this catches it alone too). A password shorter than
+    8 characters is left to that: masking it alone would blank ordinary words."""
+    if settings.database_url is None:
+        return []
+    password = urllib.parse.urlsplit(settings.database_url.get_secret_value()).password
+    return [password] if password and len(password) >= 8 else []
+
+
+def from_postgres(exc: BaseException) -> bool:
+    """asyncpg's errors, or the network's under it (a file's are not)."""
+    network = (ConnectionError, TimeoutError, socket.gaierror)
+    return isinstance(exc, network) or type(exc).__module__.startswith("asyncpg")
+
+
+def postgres_problem(exc: BaseException, settings: Settings) -> str:
+    """One line on a PostgreSQL failure, naming the address without its password."""
+    text = str(exc) or type(exc).__name__
+    for secret in database_secrets(settings):
+        text = text.replace(secret, "***")
+    if not text.startswith("PostgreSQL"):  # storage/postgres.py's own line names the address
+        text = f"PostgreSQL ({settings.database_shown}) : {text}"
+    return f"{text.rstrip('.')} : vérifiez DATABASE_URL."
 
 
 def run_bot(
@@ -382,36 +451,50 @@ def run_bot(
     processor: TimedUpdateProcessor | None = None,
 ) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.jobs.leadership import AnotherInstance
 
     settings.token()  # fail early, in one line, without a token
     app = build_application(settings, clock=clock, processor=processor)
+    # Long polling refuses to start beside another live instance (bot/jobs/leadership.py).
+    app.bot_data["mode"] = "webhook" if webhook else "polling"
     logging.getLogger(__name__).info("Démarrage du bot (%s)", "webhook" if webhook else "polling")
-    if webhook:
-        if not settings.webhook_url or settings.webhook_secret is None:
-            raise SettingsError(
-                "WEBHOOK_URL et WEBHOOK_SECRET sont nécessaires en mode webhook "
-                "(voir .env.example)."
+    try:
+        if webhook:
+            if not settings.webhook_url or settings.webhook_secret is None:
+                raise SettingsError(
+                    "WEBHOOK_URL et WEBHOOK_SECRET sont nécessaires en mode webhook "
+                    "(voir .env.example)."
+                )
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path="telegram",
+                webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
             )
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        app.run_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            poll_interval=0.0,
-            timeout=settings.polling_timeout_seconds,
-        )
+        else:
+            app.run_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                poll_interval=0.0,
+                timeout=settings.polling_timeout_seconds,
+            )
+    except AnotherInstance as exc:
+        raise CliError(f"démarrage refusé : {exc}") from None
     return 0
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     if args.command == "backup":
+        if settings.database_url is not None:
+            raise CliError(
+                "backup ne copie qu'une base SQLite : sur PostgreSQL (DATABASE_URL), "
+                'sauvegardez avec pg_dump -Fc -f pnc.dump "$DATABASE_URL" ou les sauvegardes '
+                "de votre hébergeur (voir deploy/README.md)"
+            )
         return backup(settings.database_path, args.path)
+    if args.command == "copy-database":
+        return await copy_database(args, settings)
     async with storage(settings.database) as db:
         if args.command == "migrate":
             print(f"Base à jour (schéma {await db.schema_version()}) : {settings.database_shown}")
@@ -425,6 +508,36 @@ async def dispatch(args: argparse.Namespace, settings: Settings, clock: Clock) -
             await partners_command(args, db, clock)
         elif args.command == "export":
             await export_command(args, db, clock)
+    return 0
+
+
+async def copy_database(args: argparse.Namespace, settings: Settings) -> int:
+    """`copy-database`: storage/copy.py does and checks the copy; here, the arguments and
+    the table of rows copied."""
+    from storage import copy
+    from storage.postgres import redacted
+
+    source: str | Path = args.source if args.source is not None else settings.database
+    target: str | Path = args.to if copy.is_postgres(args.to) else Path(args.to)
+    try:
+        done = await copy.copy_database(source, target)
+    except (copy.CopyRefused, copy.CopyFailed) as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # the connection lost halfway: the transaction rolled back
+        if not from_postgres(exc):
+            raise
+        where = redacted(args.to) if copy.is_postgres(args.to) else redacted(str(source))
+        raise CliError(f"PostgreSQL ({where}) : {exc} : copie annulée") from None
+    print(f"Copie de {done.source} vers {done.target} (schéma {done.schema}) :")
+    width = max(len(table) for table in done.counts)
+    for table, rows in done.counts.items():
+        print(f"  {table:<{width}}  {rows:>9}")
+    print(f"  {'total':<{width}}  {done.rows:>9}")
+    seconds = f"{done.seconds:.1f}".replace(".", ",")
+    print(
+        f"Copie vérifiée : {len(done.counts)} tables, {done.rows} lignes, chaque table "
+        f"comptée des deux côtés, en {seconds} s."
+    )
     return 0
 
 
@@ -751,9 +864,12 @@ def _sites_or_error(path: Path, table: SiteTable) -> SiteTable:
 # ------------------------------------------------------------------------------ export
 async def export_command(args: argparse.Namespace, db: Database, clock: Clock) -> None:
     """Every `export …` computes its dates in the Caf's time zone, from the bot's clock."""
-    caf = await _caf_by_name(db, args.caf)
-    now = clock.now().astimezone(zoneinfo.ZoneInfo(caf.timezone))
-    content, summary = await EXPORTS[args.export](args, db, caf, now)
+    if getattr(args, "all_cafs", False) or args.caf is None:
+        content, summary = await export_all_cafs_indicators(args, db)
+    else:
+        caf = await _caf_by_name(db, args.caf)
+        now = clock.now().astimezone(zoneinfo.ZoneInfo(caf.timezone))
+        content, summary = await EXPORTS[args.export](args, db, caf, now)
     if args.output is None:
         try:
             sys.stdout.flush()
@@ -817,6 +933,31 @@ async def export_indicators(
     return content, (
         f"indicateurs de {caf.name}, {period.label}, {len(report.sites)} site(s), "
         f"{report.total.visits} visite(s)"
+    )
+
+
+async def export_all_cafs_indicators(args: argparse.Namespace, db: Database) -> tuple[bytes, str]:
+    """`export indicators --all-cafs`: one line per Caf (bot/services/national_indicators.py)."""
+    from bot.domain.periods import PeriodError, parse_period
+    from bot.services import national_indicators
+
+    if not args.all_cafs:
+        raise CliError("indiquez la Caf (--caf NOM) ou toutes les Caf (--all-cafs)")
+    if args.caf is not None or args.partner is not None:
+        raise CliError("--all-cafs compte toutes les Caf : sans --caf ni --partner")
+    try:
+        period = parse_period(args.period)
+    except PeriodError as exc:
+        raise CliError(f"--period : {exc}") from None
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        raise CliError("un classeur xlsx ne s'affiche pas : ajoutez --output FICHIER.xlsx")
+    report = await national_indicators.collect(db, period)
+    if args.format == "csv":
+        content = national_indicators.to_csv(report).encode("utf-8")
+    else:
+        content = national_indicators.to_xlsx(report)
+    return content, (
+        f"indicateurs de {len(report.cafs)} Caf, {period.label}, {report.total.visits} visite(s)"
     )
 
 
