@@ -13,6 +13,7 @@ environment variable CI is set: CI must run them (.ci/run installs the package).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -141,6 +142,30 @@ def pg_cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
+PREFIX = "pnc-pg-"
+OWNER_FILE = "owner.pid"
+
+
+def stop_orphans(parent: Path, binaries: Path) -> None:
+    """Stops and deletes the clusters of test processes that died without stopping theirs
+    (a test run killed): their servers would otherwise run on, in memory, for ever."""
+    for folder in parent.glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # being created, or not ours to judge
+        try:
+            os.kill(owner, 0)
+            continue  # its process is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # another account's
+        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        with contextlib.suppress(subprocess.CalledProcessError):  # its server already gone
+            Cluster(folder, binaries, as_user).stop()
+
+
 def start_cluster() -> Cluster:
     binaries = find_binaries()
     if binaries is None:
@@ -150,7 +175,10 @@ def start_cluster() -> Cluster:
     # database copied per test then costs half a second instead of milliseconds.
     memory = Path("/dev/shm")
     in_memory = memory.is_dir() and os.access(memory, os.W_OK)
-    folder = Path(tempfile.mkdtemp(prefix="pnc-pg-", dir=memory if in_memory else None))
+    parent = memory if in_memory else Path(tempfile.gettempdir())
+    stop_orphans(parent, binaries)
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses root: the cluster runs as the postgres account
         try:
