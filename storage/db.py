@@ -422,6 +422,10 @@ class Database:
         applied = []
         for number in sorted(n for n in migrations if n > current):
             async with self.transaction() as tx:
+                # Read again under the write lock: another process opening the same file at
+                # the same moment (two commands, two instances) may have applied it since.
+                if int(await tx.fetch_value("PRAGMA user_version")) >= number:
+                    continue
                 for statement in split_statements(migrations[number]):
                     await tx.execute(statement)
                 await tx.execute(f"PRAGMA user_version = {number}")

@@ -122,6 +122,21 @@ async def test_migrating_again_applies_nothing_and_keeps_the_data(
         assert await cafs.get_by_name(db, "Caf de la Somme") is not None
 
 
+async def test_two_processes_opening_a_new_file_together_migrate_it_once(db_path: Path) -> None:
+    """Two commands, or two instances, started at the same moment on a new file: each
+    migration is applied by one of them, and neither fails on the other's tables."""
+    first, second = Database(db_path), Database(db_path)
+    await first.open(migrate=False)
+    await second.open(migrate=False)
+    try:
+        applied = await asyncio.gather(first.migrate(), second.migrate())
+        assert sorted(applied[0] + applied[1]) == sorted(MIGRATIONS)
+        assert await first.schema_version() == await second.schema_version() == LATEST
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_migrations_run_by_number_whatever_order_the_files_are_listed_in(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
