@@ -192,7 +192,14 @@ def _executemany_count(conn: sqlite3.Connection, sql: str, rows: Iterable[Params
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """Another connection holds a lock, or is recovering the WAL after the last one closed
+    (SQLITE_BUSY_RECOVERY, at open): waiting helps. Python reports SQLite's extended codes,
+    hence the mask. Not SQLITE_BUSY_SNAPSHOT: a read transaction that saw an older state
+    cannot write, however long it waits."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None or code == sqlite3.SQLITE_BUSY_SNAPSHOT:
+        return False
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class ReportTx:

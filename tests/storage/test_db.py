@@ -24,6 +24,7 @@ from storage.db import (
     Database,
     DatabaseTooNew,
     Tx,
+    _is_busy,
     available_migrations,
     open_database,
     split_statements,
@@ -820,3 +821,21 @@ async def test_a_transaction_in_thread_runs_its_statements_off_the_loop(db: Data
         db.conn.set_trace_callback(None)
     statements = [(sql, name) for sql, name in seen if not sql.startswith("BEGIN")]
     assert statements and all(name.startswith("sqlite-commit") for _, name in statements), seen
+
+
+@pytest.mark.parametrize(
+    ("code", "waited"),
+    [
+        (sqlite3.SQLITE_BUSY, True),
+        (sqlite3.SQLITE_BUSY_RECOVERY, True),  # another process opening recovers the WAL
+        (sqlite3.SQLITE_LOCKED, True),
+        (sqlite3.SQLITE_BUSY_SNAPSHOT, False),  # waiting cannot help a stale read
+        (sqlite3.SQLITE_READONLY, False),
+    ],
+)
+def test_which_refusals_are_waited_out(code: int, waited: bool) -> None:
+    """Python reports SQLite's extended codes: a BUSY_RECOVERY at open, met when several
+    commands start together, is a lock to wait for like SQLITE_BUSY itself."""
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = code
+    assert _is_busy(error) is waited
