@@ -19,7 +19,7 @@ SQLite and on PostgreSQL.
    `session_replication_role = replica` (the taxonomy's triggers and foreign keys not
    checked: the codes come from the taxonomy) on PostgreSQL, then ANALYZE (and VACUUM on
    PostgreSQL, for index-only scans). The databases are kept in $BENCH_DATA_DIR
-   (/work/bench-data by default, never in the repository), and reused by the next run.
+   (../bench-data from the repository by default, never in it), and reused by the next run.
 2. PostgreSQL: a cluster of its own in $BENCH_DATA_DIR/pg (initdb, on disk: the data does
    not fit in memory), Unix socket only, started for the run and stopped at its end, with
    the settings of SERVER_SETTINGS.
@@ -65,6 +65,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from benchmarks import common
+from benchmarks import indicators as indicators_benchmark
 from bot.domain import taxonomy
 from storage import visit_counts
 
@@ -83,7 +84,8 @@ PARIS = "Europe/Paris"
 CANCELLED = 0.01  # drafts whose visit was cancelled (deleted)
 TRAINING = 0.02  # training-mode visits, in `training_visits`
 CHUNK = 100_000  # visits per transaction
-DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", "/work/bench-data"))
+# Beside the repository, never in it: tens of gigabytes.
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", common.ROOT.parent / "bench-data"))
 # Run "now" for the services: every 2026 period is past.
 NOW = datetime(2027, 1, 11, 9, tzinfo=UTC)
 SERVER_SETTINGS = {
@@ -104,22 +106,13 @@ TARGETS = {"caf": 0.050, "site": 0.020, "national": 1.0, "excel": 2.0}
 TARGET_RSS_MB = 150.0
 
 # ---------------------------------------------------------------------------- data shape
-WEEKDAY_WEIGHTS = (10, 10, 8, 10, 8, 2, 0)  # Monday … Sunday
-HOUR_WEIGHTS = {8: 2, 9: 8, 10: 12, 11: 12, 12: 4, 13: 5, 14: 11, 15: 12, 16: 10, 17: 6, 18: 2}
+# The week, the day and the answers as benchmarks/indicators.py draws them; and the year.
+WEEKDAY_WEIGHTS, HOUR_WEIGHTS, ANSWER_WEIGHTS = (
+    indicators_benchmark.WEEKDAY_WEIGHTS,
+    indicators_benchmark.HOUR_WEIGHTS,
+    indicators_benchmark.WEIGHTS,
+)
 MONTH_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 0.8, 0.5, 1.2, 1.1, 1.0, 0.8)
-ANSWER_WEIGHTS: dict[str, dict[str, float]] = {
-    "sexe": {"femme": 58, "homme": 38, "personne_morale": 4},
-    "age": {"moins_25": 20, "25_60": 55, "plus_60": 25},
-    "statut": {"allocataire": 75, "non_allocataire": 25},
-    "autonomie": {"debutant": 45, "intermediaire": 35, "autonome": 20},
-    "resolution": {"oui": 70, "non": 10, "partiellement": 20},
-    "theme": {
-        "enfance_jeunesse": 25,
-        "logement_cadre_de_vie": 35,
-        "petite_enfance": 15,
-        "solidarite_insertion": 25,
-    },
-}
 TWO_REQUESTS, TWO_ACTIONS, TWO_THEMES = 0.25, 0.30, 0.20
 
 SEXE, AGE, STATUT = taxonomy.SEXE.codes, taxonomy.AGE.codes, taxonomy.STATUT.codes
@@ -1139,7 +1132,7 @@ def report(
         "(SQLite), `copy_records_to_table` with `session_replication_role = replica` "
         "(PostgreSQL: no trigger nor foreign key checked during the load), the migrations' "
         "secondary indexes dropped before and built after; one generation feeds both "
-        "engines. Cached in $BENCH_DATA_DIR (/work/bench-data), reused by later "
+        "engines. Cached in $BENCH_DATA_DIR (../bench-data beside the repository), reused by later "
         "runs.",
     ]
     for engine, fill_info in fills.items():

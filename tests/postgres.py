@@ -21,13 +21,15 @@ import shutil
 import subprocess
 import tempfile
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from storage.db import Database
 from storage.setup import open_storage
 
 TEMPLATE = "pnc_template"
@@ -132,6 +134,29 @@ class Cluster:
             await conn.execute(sql)
         finally:
             await conn.close()
+
+
+@asynccontextmanager
+async def engine_database(
+    engine: str, sqlite_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """A migrated database on `engine`: the SQLite file `sqlite_path`, or a fresh copy of the
+    template on this process's cluster (the `pg_cluster` fixture), dropped afterwards."""
+    if engine == "sqlite":
+        database = await open_storage(sqlite_path)
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url = await cluster.fresh_database()
+    database = await open_storage(url)
+    try:
+        yield database
+    finally:
+        await database.close()
+        await cluster.drop(url)
 
 
 @pytest.fixture(scope="session")

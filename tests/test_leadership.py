@@ -26,9 +26,8 @@ from bot.sandbox.bot_api import FakeBotApi
 from bot.shared_rate import SharedRateLimiter
 from storage import lease
 from storage.db import Database
-from storage.setup import open_storage
 from tests.conftest import START, make_settings
-from tests.postgres import Cluster, pg_cluster  # noqa: F401 - the session's cluster
+from tests.postgres import engine_database, pg_cluster  # noqa: F401 - the session's cluster
 
 LOGGER = "bot.jobs.leadership"
 
@@ -36,19 +35,8 @@ LOGGER = "bot.jobs.leadership"
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """One database for several instances of this process."""
-    if request.param == "sqlite":
-        database = await open_storage(tmp_path / "shared.sqlite3")
+    async with engine_database(request.param, tmp_path / "shared.sqlite3", request) as database:
         yield database
-        await database.close()
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    url = await cluster.fresh_database()
-    database = await open_storage(url)
-    try:
-        yield database
-    finally:
-        await database.close()
-        await cluster.drop(url)
 
 
 class Work:

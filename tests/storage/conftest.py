@@ -20,8 +20,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain.models import Person
 from storage.db import Database
-from storage.setup import open_storage
-from tests.postgres import Cluster, pg_cluster  # noqa: F401 - the session's cluster
+from tests.postgres import engine_database, pg_cluster  # noqa: F401 - the session's cluster
 from tests.storage import world
 from tests.storage.world import Network, Staff
 
@@ -46,19 +45,8 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def db(engine: str, db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    if engine == "sqlite":
-        database = await open_storage(db_path)
+    async with engine_database(engine, db_path, request) as database:
         yield database
-        await database.close()
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    url = await cluster.fresh_database()
-    database = await open_storage(url)
-    try:
-        yield database
-    finally:
-        await database.close()
-        await cluster.drop(url)
 
 
 @pytest.fixture
