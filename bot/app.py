@@ -290,8 +290,10 @@ async def start_leadership(app: BotApp) -> None:
     services: Services = app.bot_data["services"]
     settings = services.settings
     limiter = app.bot.rate_limiter
+    lease_db = await services.db.for_background()
+    app.bot_data["lease_db"] = lease_db
     leadership = Leadership(
-        services.db,
+        lease_db,
         name=settings.instance_name or default_name(),
         mode=app.bot_data.get("mode", "polling"),
         lease_seconds=settings.lease_seconds,
@@ -299,7 +301,13 @@ async def start_leadership(app: BotApp) -> None:
         on_lose=functools.partial(_step_down, app),
         limiter=limiter if isinstance(limiter, SharedRateLimiter) else None,
     )
-    await leadership.start()
+    try:
+        await leadership.start()
+    except BaseException:  # refused beside another instance: no connection left behind
+        app.bot_data.pop("lease_db", None)
+        if lease_db is not services.db:
+            await lease_db.close()
+        raise
     app.bot_data["leadership"] = leadership
 
 
@@ -427,6 +435,10 @@ async def stop_outbox(app: BotApp) -> None:
     if leadership is not None:
         await leadership.stop()
     await _stop_background(app)
+    lease_db: Database | None = app.bot_data.pop("lease_db", None)
+    services: Services = app.bot_data["services"]
+    if lease_db is not None and lease_db is not services.db:
+        await lease_db.close()
 
 
 async def _stop_background(app: BotApp) -> None:

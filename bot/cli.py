@@ -517,7 +517,7 @@ async def copy_database(args: argparse.Namespace, settings: Settings) -> int:
     """`copy-database`: storage/copy.py does and checks the copy; here, the arguments and
     the table of rows copied."""
     from storage import copy
-    from storage.postgres import redacted
+    from storage.db import redacted
 
     source: str | Path = args.source if args.source is not None else settings.database
     target: str | Path = args.to if copy.is_postgres(args.to) else Path(args.to)

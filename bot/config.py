@@ -8,13 +8,14 @@ traceback.
 from __future__ import annotations
 
 import re
-import urllib.parse
 import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import redacted
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
@@ -186,10 +187,7 @@ class Settings(BaseSettings):
         """`database` fit to print or log: a PostgreSQL address without its password."""
         if self.database_url is None:
             return str(self.database_path)
-        url = urllib.parse.urlsplit(self.database_url.get_secret_value())
-        if url.password is None:
-            return url.geturl()
-        return url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@", 1)).geturl()
+        return redacted(self.database_url.get_secret_value())
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -17,7 +17,10 @@ REDACTED = "[jeton masqué]"
 _TOKEN_SHAPE = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{20,}")
 # A database address's password (postgresql://user:PASSWORD@host/base), whoever's it is:
 # the address as storage/postgres.py `redacted` shows it.
-_URL_PASSWORD = re.compile(r"(\b(?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@")
+# Up to the last "@" before the host: a password may hold an unencoded "@". And in the
+# query (?password=…), which asyncpg reads too.
+_URL_PASSWORD = re.compile(r"(\b(?:postgres|postgresql)://[^:/@\s]*:)[^\s/]*@")
+_QUERY_PASSWORD = re.compile(r"(\b(?:postgres|postgresql)://\S*?[?&]password=)[^&\s]*")
 
 
 class RedactingFilter(logging.Filter):
@@ -29,6 +32,7 @@ class RedactingFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         text = _URL_PASSWORD.sub(r"\1***@", text)
+        text = _QUERY_PASSWORD.sub(r"\1***", text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return _TOKEN_SHAPE.sub(REDACTED, text)

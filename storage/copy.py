@@ -37,6 +37,7 @@ import asyncpg
 
 from storage import db as sqlite_engine
 from storage import postgres
+from storage.db import redacted
 
 BATCH = 5_000
 # Filled from code when a database opens (storage/taxonomy.py), so present in a target the
@@ -283,7 +284,7 @@ async def sqlite_to_postgres(source: Path, target_url: str) -> Copied:
     """Copies the SQLite database `source` (which the bot may be using) into the empty
     PostgreSQL database at `target_url`, creating its schema if it has none."""
     started = time.monotonic()
-    shown_target = postgres.redacted(target_url)
+    shown_target = redacted(target_url)
     with closing(_open_source_sqlite(source)) as conn:
         reader = _SqliteFile(conn, source)
         version = reader.version()
@@ -378,7 +379,7 @@ async def postgres_to_sqlite(source_url: str, target: Path) -> Copied:
     """Copies the PostgreSQL database at `source_url` into a new SQLite file `target`
     (owner-only, like every database file of the bot), removed again if the copy fails."""
     started = time.monotonic()
-    shown_source = postgres.redacted(source_url)
+    shown_source = redacted(source_url)
     _refuse_existing(target)
     async with (
         _postgres(source_url) as db,

@@ -43,6 +43,7 @@ import re
 import sqlite3
 import stat
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -279,6 +280,12 @@ class Database:
             self._stop_committer()
             raise
 
+    async def for_background(self) -> Database:
+        """A handle for short statements that must not wait behind the bot's own (the
+        leader's lease, renewed on time under any load), to close after use if it is not
+        this one. SQLite's: this one, whose statements run one at a time and briefly."""
+        return self
+
     async def close(self) -> None:
         if self._report_conn is not None:
             await self._report_conn.close()
@@ -471,6 +478,20 @@ def split_statements(script: str) -> list[str]:
     if leftover and not all(line.strip().startswith("--") for line in leftover):
         raise ValueError(f"Instruction SQL incomplète en fin de migration : {buffer[:80]!r}")
     return statements
+
+
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")
+
+
+def redacted(url: str) -> str:
+    """The address without its password, to show or log: in its user part
+    (`user:PASSWORD@host`) or its query (`?password=PASSWORD`, as asyncpg also reads it)."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def connect(location: Path | str) -> Database:

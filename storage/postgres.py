@@ -29,11 +29,11 @@ small pool of connections. The repositories do not know which engine runs:
 
 from __future__ import annotations
 
+import asyncio
 import importlib.resources
 import logging
 import re
 import sqlite3
-import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -41,7 +41,7 @@ from typing import Any, NoReturn, cast
 
 import asyncpg
 
-from storage.db import Database, DatabaseTooNew, Params, Tx
+from storage.db import Database, DatabaseTooNew, Params, Tx, redacted
 from storage.dialect import Statement, translate
 
 log = logging.getLogger(__name__)
@@ -50,15 +50,6 @@ log = logging.getLogger(__name__)
 WRITER_LOCK = 0x504E43  # "PNC"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _STATUS_COUNT = re.compile(r"(\d+)$")
-
-
-def redacted(url: str) -> str:
-    """The address without its password, to show or log."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def available_migrations() -> dict[int, str]:
@@ -181,6 +172,7 @@ class PostgresDatabase(Database):
         self._pool: asyncpg.Pool | None = None
         self._tables_with_id: frozenset[str] = frozenset()
         self._statements: dict[str, Statement] = {}
+        self._writers = asyncio.Lock()
 
     def __str__(self) -> str:
         return redacted(self.url)
@@ -210,6 +202,13 @@ class PostgresDatabase(Database):
             await self._pool.close()
             self._pool = None
             raise
+
+    async def for_background(self) -> PostgresDatabase:
+        """A pool of one connection of its own: the main pool's may all be held by updates
+        waiting for the writers' lock, and a lease renewal must not queue behind them."""
+        own = PostgresDatabase(self.url, pool_size=1)
+        await own.open(migrate=False)
+        return own
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -245,7 +244,9 @@ class PostgresDatabase(Database):
     async def transaction(
         self, *, durable: bool = True, in_thread: bool = False
     ) -> AsyncIterator[Tx]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        # This process's writers wait their turn before taking a connection, so that those
+        # waiting never hold the whole pool: reads (and other processes) go on beside them.
+        async with self._writers, self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
             if not (durable and self.fsync):
                 await conn.execute("SET LOCAL synchronous_commit = off")

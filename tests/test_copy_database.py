@@ -33,6 +33,7 @@ from bot.sandbox.seed import PEOPLE, seed
 from bot.services import members
 from bot.services import visits as visit_service
 from storage import copy
+from storage.db import redacted
 from storage.setup import open_storage
 from tests.conftest import START, make_settings, start_bot, stop_bot
 from tests.e2e.test_visit import TYPICAL, log_visit
@@ -403,6 +404,8 @@ def test_the_database_password_never_reaches_the_logs() -> None:
         log.warning("ouverture de %s", url)
         log.warning("mot de passe seul : %s", PASSWORD)
         log.warning("une autre adresse : postgres://autre:hunter2@h/b")
+        log.warning("un @ dans le mot : postgresql://at:s3cr@t@h/b")
+        log.warning("dans la requête : postgresql://q@h/b?sslmode=require&password=qu3ry")
         try:
             raise ConnectionError(f"connexion refusée à {url}")
         except ConnectionError:
@@ -411,6 +414,25 @@ def test_the_database_password_never_reaches_the_logs() -> None:
         log.removeHandler(handler)
     text = "\n".join(records)
     assert PASSWORD not in text and "hunter2" not in text, text
+    assert "s3cr" not in text and "qu3ry" not in text, text
+    assert "postgresql://q@h/b?sslmode=require&password=***" in text
     assert "postgresql://pnc:***@db.example:5432/pnc?sslmode=require" in text
     assert "postgres://autre:***@h/b" in text
     assert "ConnectionError" in text  # the traceback stays, without the password
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://pnc:pw@h:5432/b", "postgresql://pnc:***@h:5432/b"),
+        ("postgresql://pnc:p@ss@h/b", "postgresql://pnc:***@h/b"),
+        (
+            "postgresql://pnc@h/b?password=pw&sslmode=require",
+            "postgresql://pnc@h/b?password=***&sslmode=require",
+        ),
+        ("postgresql://postgres@/b?host=/run/pg", "postgresql://postgres@/b?host=/run/pg"),
+    ],
+)
+def test_an_address_is_shown_without_its_password_wherever_it_stands(url: str, shown: str) -> None:
+    assert redacted(url) == shown
+    assert Settings(_env_file=None, database_url=url).database_shown == shown  # type: ignore[call-arg]

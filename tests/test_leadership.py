@@ -26,6 +26,7 @@ from bot.sandbox.bot_api import FakeBotApi
 from bot.shared_rate import SharedRateLimiter
 from storage import lease
 from storage.db import Database
+from storage.postgres import PostgresDatabase
 from tests.conftest import START, make_settings
 from tests.postgres import engine_database, pg_cluster  # noqa: F401 - the session's cluster
 
@@ -286,3 +287,29 @@ async def test_a_share_of_the_cap_is_what_passes_in_a_second() -> None:
     slow = SharedRateLimiter(0.5, max_retries=0)  # below one a second still works
     assert slow.rate == 0.5
     assert slow._base_limiter is not None and slow._base_limiter.time_period == 2
+
+
+async def test_a_leader_keeps_its_lease_while_every_connection_of_the_bot_is_busy(
+    shared_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Updates waiting for the writers' lock may hold every connection of the bot's pool
+    for longer than the lease: the renewal has a connection of its own (PostgreSQL)."""
+    if not isinstance(shared_db, PostgresDatabase):
+        pytest.skip("SQLite's one connection is never held by a waiting update")
+    caplog.set_level(logging.INFO, LOGGER)
+    lease_db = await shared_db.for_background()
+    a, work_a = instance(lease_db, "a", seconds=0.6)
+    try:
+        await a.start()
+        assert a.leading
+        held = [await shared_db.pool.acquire() for _ in range(shared_db.pool.get_max_size())]
+        try:
+            await asyncio.sleep(1.5)  # more than twice the lease
+            assert a.leading and work_a.running
+        finally:
+            for conn in held:
+                await shared_db.pool.release(conn)
+        assert "Leadership lost" not in caplog.text
+        await a.stop()
+    finally:
+        await lease_db.close()

@@ -25,8 +25,8 @@ same process namespace) whose pid no longer exists was killed; its row is forgot
 lease taken at once (a crashed bot restarted by systemd leads again at once, whatever the
 lease's deadline). On other hosts only the deadline tells.
 
-Times are the database's (storage/lease.py) and, for the pauses, `time.monotonic`: never
-the bot's `Clock`, which tests move by hours.
+Times are the database's (storage/lease.py) and, for the pauses, `_elapsed`
+(CLOCK_BOOTTIME): never the bot's `Clock`, which tests move by hours.
 
 Every heartbeat also recounts the live instances for the shared send cap (bot/shared_rate.py).
 
@@ -86,6 +86,15 @@ def _host() -> tuple[str, bool]:
 HOST, HOST_KNOWN = _host()
 
 
+def _elapsed() -> float:
+    """Seconds on a clock that, unlike `time.monotonic`, keeps counting while the machine
+    sleeps: a leader suspended past its lease must know it on waking, as the database does."""
+    try:
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (AttributeError, OSError):  # not Linux
+        return time.monotonic()
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -137,7 +146,7 @@ class Leadership:
         self._on_lose = on_lose
         self._limiter = limiter
         self.leading = False
-        self._safe_until = 0.0  # monotonic: the leader's work stops by then without renewal
+        self._safe_until = 0.0  # `_elapsed`: the leader's work stops by then without renewal
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failing = False
@@ -159,11 +168,17 @@ class Leadership:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self.leading:
-            self.leading = False
-            await self._on_lose()
-            with contextlib.suppress(Exception):
-                await lease.release(self.db, LEASE_NAME, self.name)
+        leading, self.leading = self.leading, False
+        if leading:
+            try:
+                await self._on_lose()
+            except Exception:
+                log.exception("Instance %s : arrêt du travail du meneur en erreur", self.name)
+        # Whether or not it knew it led (a round cancelled just after taking the lease):
+        # `release` lets go only of a lease this instance holds.
+        with contextlib.suppress(Exception):
+            await lease.release(self.db, LEASE_NAME, self.name)
+        if leading:
             log.info("Leadership released by %s", self.name)
         with contextlib.suppress(Exception):
             await lease.forget(self.db, self.name)
@@ -211,7 +226,7 @@ class Leadership:
 
     async def _round(self) -> float:
         """A heartbeat, then a renewal (leader) or a try (others); the pause till the next."""
-        sent = time.monotonic()
+        sent = _elapsed()
         budget = max(0.05, self._safe_until - sent) if self.leading else self.lease_seconds
         try:
             async with asyncio.timeout(budget):
@@ -232,7 +247,9 @@ class Leadership:
         elif not held and self.leading:
             log.warning("Bail du meneur repris par une autre instance")
             await self._lose()
-        return self.lease_seconds / 3 if self.leading else self.retry_seconds
+        if self.leading:  # a third of the lease from this round's start, however long it took
+            return max(0.0, sent + self.lease_seconds / 3 - _elapsed())
+        return self.retry_seconds
 
     async def _failed(self, exc: Exception) -> float:
         if not self._failing:
@@ -242,7 +259,7 @@ class Leadership:
             )
         if not self.leading:
             return self.retry_seconds
-        left = self._safe_until - time.monotonic()
+        left = self._safe_until - _elapsed()
         if left <= 0:
             log.warning("Bail du meneur non renouvelé à temps")
             await self._lose()

@@ -309,12 +309,17 @@ class OutboxSender:
                 failures.append(error)
             self._wake.set()  # a row may be due again (a 429): look at once
 
+        recovered = False
         try:
-            recovered = await outbox.recover_in_flight(self._db, self._clock.now())
-            if recovered:
-                log.warning("Outbox : %d message(s) en cours lors de l'arrêt, renvoyés", recovered)
             while not stop.is_set():
                 try:
+                    if not recovered:  # retried like a batch: a takeover may meet a hiccup
+                        count = await outbox.recover_in_flight(self._db, self._clock.now())
+                        recovered = True
+                        if count:
+                            log.warning(
+                                "Outbox : %d message(s) en cours lors de l'arrêt, renvoyés", count
+                            )
                     if failures:
                         raise failures.pop(0)
                     sends = await self._start_batch()
